@@ -1,0 +1,23 @@
+"""Run every property analysis over one system: the engine behind `smosverify check`."""
+
+from __future__ import annotations
+
+from smosverify.analyses.authority import authority_closure
+from smosverify.analyses.conformance import check_authority_conformance
+from smosverify.analyses.mediation import check_complete_mediation
+from smosverify.analyses.policy_sanity import check_policy_sanity
+from smosverify.analyses.result import Report
+from smosverify.analyses.tamper import check_tamper_proofness
+from smosverify.model.system import System
+
+
+def check_system(system: System) -> Report:
+    closure = authority_closure(system)
+    results = (
+        check_complete_mediation(system, closure),
+        check_tamper_proofness(system, closure),
+        check_authority_conformance(system, closure),
+        check_policy_sanity(system),
+    )
+    files = (system.file,) + system.policy.files
+    return Report(system.name, files, results)

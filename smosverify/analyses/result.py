@@ -1,0 +1,78 @@
+"""What an analysis returns: a verdict per property, its evidence, and its certificate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from smosverify.errors import Span
+
+
+class Status(str, Enum):
+    HOLDS = "holds"
+    VIOLATED = "violated"
+    UNKNOWN = "unknown"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One finding: what is wrong (or, for a holding property, what was established) and where.
+
+    `data` is JSON-ready detail (paths, chains of grants, cuts); `spans` locate it in the input.
+    """
+
+    kind: str
+    message: str
+    spans: tuple[Span, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "locations": [s.to_json() for s in self.spans],
+            **({"data": self.data} if self.data else {}),
+        }
+
+
+@dataclass(frozen=True)
+class PropertyResult:
+    id: str  # "P1" ... "P7", or a check's own id such as "CONFORM"
+    name: str
+    status: Status
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+    certificate: Any = None  # what a checker can re-check (e.g. the closed authority set)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status.value,
+            "message": self.message,
+            "evidence": [e.to_json() for e in self.evidence],
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """The results of one run over one system, in property order."""
+
+    system: str
+    files: tuple[str, ...]
+    results: tuple[PropertyResult, ...]
+
+    @property
+    def verdict(self) -> Status:
+        statuses = {r.status for r in self.results}
+        if Status.VIOLATED in statuses:
+            return Status.VIOLATED
+        if Status.UNKNOWN in statuses:
+            return Status.UNKNOWN
+        return Status.HOLDS
+
+    def exit_code(self) -> int:
+        """0 when every property holds (or was skipped), 1 when one is violated or undecided."""
+        return 0 if self.verdict is Status.HOLDS else 1

@@ -1,0 +1,24 @@
+"""The `smosverify` command: thin, each subcommand in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from smosverify import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="smosverify")
+def main() -> None:
+    """Verify that an SMOS-style seL4 system enforces its security policy."""
+
+
+def _register() -> None:
+    # Subcommands import lazily-heavy modules (z3, lark) only when they run.
+    from smosverify.cli import check, doctor
+
+    main.add_command(check.check)
+    main.add_command(doctor.doctor)
+
+
+_register()

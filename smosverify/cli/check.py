@@ -1,0 +1,29 @@
+"""`smosverify check SYSTEM`: load, decide every property, render, exit 0/1/2/3."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from smosverify.analyses.check import check_system
+from smosverify.cli.common import FORMATS, exits_cleanly
+from smosverify.load.system import load_system
+from smosverify.report import render
+
+
+@click.command()
+@click.argument("system", type=click.Path(dir_okay=True))
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here instead of stdout.")
+@exits_cleanly
+def check(system: str, fmt: str, output: str | None) -> None:
+    """Decide whether SYSTEM enforces its policy (exit 0 holds, 1 violated, 2 bad input, 3 environment)."""
+    report = check_system(load_system(system))
+    text = render(report, fmt)
+    if output:
+        with open(output, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(report.exit_code())

@@ -1,0 +1,42 @@
+"""The one exception type for bad input, and the source span every element carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A place in a source file; lines and columns count from 1."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int | None = None
+    end_col: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    def to_json(self) -> dict:
+        out = {"file": self.file, "line": self.line, "col": self.col}
+        if self.end_line is not None:
+            out["end_line"] = self.end_line
+            out["end_col"] = self.end_col
+        return out
+
+
+class InputError(Exception):
+    """Bad input: the CLI prints `file:line:col: message` and exits with code 2."""
+
+    def __init__(self, message: str, span: Span | None = None):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+    def __str__(self) -> str:
+        return f"{self.span}: {self.message}" if self.span else self.message
+
+
+class EnvironmentProblem(Exception):
+    """A missing tool or toolchain: the CLI prints the message and exits with code 3."""

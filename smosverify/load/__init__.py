@@ -1,0 +1,1 @@
+"""Syntax to model: YAML systems, the policy language, and other formats."""

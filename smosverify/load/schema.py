@@ -1,0 +1,68 @@
+"""Validate located data against a published JSON Schema, reporting the first error with its span."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+
+import jsonschema
+
+from smosverify.errors import InputError
+from smosverify.load.yaml_source import KEY, LocatedData
+
+
+@cache
+def schema(name: str) -> dict:
+    text = resources.files("smosverify.schema").joinpath(name).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def validate(located: LocatedData, schema_name: str) -> None:
+    """Raise an InputError for the first (in file order) place the data breaks the schema."""
+    validator = jsonschema.Draft202012Validator(schema(schema_name))
+    errors = list(validator.iter_errors(located.data))
+    if not errors:
+        return
+    located_errors = [(_where(located, e), e) for e in errors]
+    span, err = min(located_errors, key=lambda pair: (pair[0].line, pair[0].col, pair[1].message))
+    raise InputError(_message(err), span)
+
+
+def _where(located: LocatedData, err: jsonschema.ValidationError):
+    path = tuple(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = err.schema.get("properties", {})
+        extra = sorted(k for k in err.instance if k not in allowed)
+        if extra:
+            return located.span(path + (extra[0], KEY))
+    if err.validator == "propertyNames":
+        return located.span(path + (err.instance, KEY)) if isinstance(err.instance, str) else located.span(path)
+    return located.span(path)
+
+
+def _message(err: jsonschema.ValidationError) -> str:
+    where = "/".join(str(p) for p in err.absolute_path) or "top level"
+    if err.validator == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        extra = sorted(k for k in err.instance if k not in allowed)
+        return f"unknown key '{extra[0]}' in {where} (expected one of: {', '.join(allowed)})"
+    if err.validator == "required":
+        return f"{where}: {err.message}"
+    if err.validator == "enum":
+        options = ", ".join(str(o) for o in err.validator_value)
+        return f"{where}: {err.instance!r} is not one of: {options}"
+    if err.validator == "pattern" or (err.validator == "propertyNames"):
+        return f"{where}: {err.instance!r} is not a valid name"
+    if err.validator == "type":
+        return f"{where}: expected {err.validator_value}, got {_type_name(err.instance)}"
+    if err.validator == "oneOf":
+        return f"{where}: expected a file name or a list of file names"
+    return f"{where}: {err.message}"
+
+
+def _type_name(value) -> str:
+    for py, name in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (list, "list"), (dict, "mapping"), (type(None), "nothing")):
+        if isinstance(value, py):
+            return name
+    return type(value).__name__

@@ -1,0 +1,186 @@
+"""YAML system descriptions: schema check, name resolution, and the policy they use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from smosverify.errors import InputError, Span
+from smosverify.load.policy import load_policy
+from smosverify.load.schema import validate
+from smosverify.load.source import read_text
+from smosverify.load.yaml_source import KEY, LocatedData, load_yaml
+from smosverify.model.kernel import ObjectKind, Right, rights_for
+from smosverify.model.policy import Policy
+from smosverify.model.system import (
+    Component,
+    Connection,
+    ExtraCap,
+    Notification,
+    Region,
+    RegionMap,
+    Role,
+    ServerObject,
+    System,
+    Target,
+)
+
+SCHEMA = "system.schema.json"
+
+
+def load_system(path: str | Path) -> System:
+    """Load a system description and its policy into the model, or raise an InputError."""
+    path = Path(path)
+    located = load_yaml(read_text(path), str(path))
+    if not isinstance(located.data, dict):
+        raise InputError("expected a mapping with keys system, policy, components", located.span(()))
+    validate(located, SCHEMA)
+    data = located.data
+    policy_names = data["policy"] if isinstance(data["policy"], list) else [data["policy"]]
+    policy_paths = [("policy",) if isinstance(data["policy"], str) else ("policy", i) for i in range(len(policy_names))]
+    policy_spans = tuple(located.span(p) for p in policy_paths)
+    policy = load_policy([(Path(os.path.normpath(path.parent / name)), span) for name, span in zip(policy_names, policy_spans)])
+    return _Builder(located, policy).system(data["system"], data.get("arch", "x86_64"), policy_spans)
+
+
+class _Builder:
+    """Checks every name in the (schema-valid) data against the policy and the other elements."""
+
+    def __init__(self, located: LocatedData, policy: Policy):
+        self.located = located
+        self.data = located.data
+        self.policy = policy
+        self.names: dict[str, Span] = {}
+
+    def span(self, *path) -> Span:
+        return self.located.span(tuple(path))
+
+    def system(self, name: str, arch: str, policy_spans: tuple[Span, ...]) -> System:
+        for section in ("components", "regions", "notifications"):
+            for key in self.data.get(section, {}):
+                here = self.span(section, key, KEY)
+                if key in self.names:
+                    raise InputError(f"duplicate name '{key}' (also used at {self.names[key]})", here)
+                self.names[key] = here
+        components_data = self.data["components"]
+        regions = {n: self._region(n, r) for n, r in self.data.get("regions", {}).items()}
+        notifications = {n: self._notification(n, v) for n, v in self.data.get("notifications", {}).items()}
+        connections = self._connections(self.data.get("connections", []))
+        components = {n: self._component(n, c, regions, notifications, connections) for n, c in components_data.items()}
+        return System(
+            name=name,
+            file=self.located.file,
+            arch=arch,
+            policy=self.policy,
+            components=components,
+            connections=connections,
+            regions=regions,
+            notifications=notifications,
+            span=self.span(),
+            policy_spans=policy_spans,
+        )
+
+    def _sid(self, sid: str, *path) -> str:
+        if sid not in self.policy.sids:
+            raise InputError(f"unknown sid '{sid}' (not declared in the policy)", self.span(*path))
+        return sid
+
+    def _component_ref(self, name: str, *path) -> str:
+        if name not in self.data["components"]:
+            raise InputError(f"unknown component '{name}'", self.span(*path))
+        return name
+
+    def _component(self, name, data, regions, notifications, connections) -> Component:
+        base = ("components", name)
+        role = Role(data["role"])
+        self._sid(data["sid"], *base, "sid")
+        objects = []
+        for obj_name, obj in data.get("objects", {}).items():
+            where = base + ("objects", obj_name)
+            if role not in (Role.SERVER, Role.POLICY):
+                raise InputError(f"only servers implement objects; '{name}' has role {role.value}", self.span(*where, KEY))
+            cls = obj["class"]
+            if cls not in self.policy.classes or self.policy.classes[cls].builtin:
+                raise InputError(f"unknown object class '{cls}' (declare it in the policy)", self.span(*where, "class"))
+            objects.append(ServerObject(obj_name, cls, self._sid(obj["sid"], *where, "sid"), name, self.span(*where, KEY)))
+        served = {c.server for c in connections}
+        caps = []
+        for i, cap in enumerate(data.get("caps", [])):
+            where = base + ("caps", i)
+            target = self._target(cap["to"], regions, notifications, served, *where, "to")
+            rights = frozenset(Right(r) for r in cap["rights"])
+            allowed = rights_for(target.kind)
+            bad = sorted(r.value for r in rights - set(allowed))
+            if bad:
+                raise InputError(
+                    f"a cap to {cap['to']} cannot carry {', '.join(bad)} (a {target.kind.value} cap carries: "
+                    f"{', '.join(r.value for r in allowed)})",
+                    self.span(*where, "rights"),
+                )
+            caps.append(ExtraCap(name, target, rights, self.span(*where)))
+        return Component(name, data["sid"], role, self.span(*base, KEY), tuple(objects), tuple(caps))
+
+    def _target(self, text: str, regions, notifications, served, *path) -> Target:
+        owner, _, kind = text.partition(".")
+        if not kind:
+            if owner in regions:
+                return Target(ObjectKind.REGION, owner)
+            if owner in notifications:
+                return Target(ObjectKind.NOTIFICATION, owner)
+            raise InputError(
+                f"unknown cap target '{text}' (expected a region, a notification, or COMPONENT.tcb|cnode|vspace|frames|endpoint)",
+                self.span(*path),
+            )
+        self._component_ref(owner, *path)
+        if kind == "endpoint" and owner not in served:
+            raise InputError(f"'{owner}' has no endpoint: no connection goes to it", self.span(*path))
+        return Target(ObjectKind(kind), owner)
+
+    def _connections(self, items: list) -> tuple[Connection, ...]:
+        seen: dict[tuple[str, str], Span] = {}
+        used_badges: dict[str, set[int]] = {}
+        for item in items:
+            if "badge" in item:
+                used_badges.setdefault(item["to"], set()).add(item["badge"])
+        out = []
+        for i, item in enumerate(items):
+            where = ("connections", i)
+            client = self._component_ref(item["from"], *where, "from")
+            server = self._component_ref(item["to"], *where, "to")
+            if client == server:
+                raise InputError(f"connection from '{client}' to itself", self.span(*where))
+            if (client, server) in seen:
+                raise InputError(f"duplicate connection {client}->{server} (first at {seen[client, server]})", self.span(*where))
+            seen[client, server] = self.span(*where)
+            badge = item.get("badge")
+            if badge is None:
+                taken = used_badges.setdefault(server, set())
+                badge = next(b for b in range(1, len(taken) + 2) if b not in taken)
+                taken.add(badge)
+            rights = frozenset(Right(r) for r in item["rights"])
+            out.append(Connection(client, server, rights, badge, self.span(*where), item.get("capacity")))
+        return tuple(out)
+
+    def _region(self, name: str, data: dict) -> Region:
+        base = ("regions", name)
+        maps = tuple(
+            RegionMap(
+                self._component_ref(comp, *base, "map", comp, KEY),
+                frozenset(Right(r) for r in rights),
+                self.span(*base, "map", comp, KEY),
+            )
+            for comp, rights in data["map"].items()
+        )
+        sid = self._sid(data["sid"], *base, "sid")
+        return Region(name, sid, data.get("size", 4096), maps, self.span(*base, KEY), data.get("capacity"))
+
+    def _notification(self, name: str, data: dict) -> Notification:
+        base = ("notifications", name)
+
+        def ends(key: str) -> tuple[tuple[str, Span], ...]:
+            return tuple(
+                (self._component_ref(who, *base, key, i), self.span(*base, key, i)) for i, who in enumerate(data[key])
+            )
+
+        sid = self._sid(data["sid"], *base, "sid")
+        return Notification(name, sid, ends("signal"), ends("wait"), self.span(*base, KEY), data.get("capacity"))

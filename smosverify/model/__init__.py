@@ -1,0 +1,1 @@
+"""The immutable model every loader builds and every analysis and emitter reads."""

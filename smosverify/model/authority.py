@@ -1,0 +1,79 @@
+"""The kernel-level picture of a system: its kernel objects and the caps each component starts with.
+
+This is the one place that says which caps a system description implies; the analyses, the
+capDL emitter and the Lean emitter all start from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smosverify.errors import Span
+from smosverify.model.kernel import COMPONENT_KINDS, KIND_CLASS, ObjectKind, Right
+from smosverify.model.system import System, Target
+
+
+@dataclass(frozen=True)
+class KernelObject:
+    target: Target
+    sid: str
+    cls: str
+    owner: str | None  # the component it belongs to; None for shared regions and notifications
+    span: Span
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A cap a component holds at the start, and why (`cause` names the system element)."""
+
+    holder: str
+    target: Target
+    rights: frozenset[Right]
+    cause: str
+    span: Span
+
+
+def kernel_objects(system: System) -> dict[Target, KernelObject]:
+    """Every kernel object of the system, per-component objects first, in declaration order."""
+    objects: dict[Target, KernelObject] = {}
+    served = {c.server for c in system.connections}
+    for comp in system.components.values():
+        kinds = COMPONENT_KINDS + ((ObjectKind.ENDPOINT,) if comp.name in served else ())
+        for kind in kinds:
+            target = Target(kind, comp.name)
+            objects[target] = KernelObject(target, comp.sid, KIND_CLASS[kind], comp.name, comp.span)
+    for region in system.regions.values():
+        target = Target(ObjectKind.REGION, region.name)
+        objects[target] = KernelObject(target, region.sid, KIND_CLASS[target.kind], None, region.span)
+    for note in system.notifications.values():
+        target = Target(ObjectKind.NOTIFICATION, note.name)
+        objects[target] = KernelObject(target, note.sid, KIND_CLASS[target.kind], None, note.span)
+    return objects
+
+
+def initial_caps(system: System) -> tuple[Cap, ...]:
+    """The caps every component holds when the system starts (its own TCB, CNode, VSpace and
+    frames are its own and not listed)."""
+    caps: list[Cap] = []
+    receivers: dict[str, Span] = {}
+    for conn in system.connections:
+        target = Target(ObjectKind.ENDPOINT, conn.server)
+        caps.append(Cap(conn.client, target, conn.rights, f"connection {conn.name}", conn.span))
+        receivers.setdefault(conn.server, system.components[conn.server].span)
+    for server, span in receivers.items():
+        target = Target(ObjectKind.ENDPOINT, server)
+        caps.append(Cap(server, target, frozenset({Right.RECEIVE}), f"{server} serves its endpoint", span))
+    for region in system.regions.values():
+        target = Target(ObjectKind.REGION, region.name)
+        for m in region.maps:
+            caps.append(Cap(m.component, target, m.rights, f"region {region.name} mapped", m.span))
+    for note in system.notifications.values():
+        target = Target(ObjectKind.NOTIFICATION, note.name)
+        for who, span in note.signallers:
+            caps.append(Cap(who, target, frozenset({Right.SIGNAL}), f"notification {note.name} signal", span))
+        for who, span in note.waiters:
+            caps.append(Cap(who, target, frozenset({Right.WAIT}), f"notification {note.name} wait", span))
+    for comp in system.components.values():
+        for extra in comp.caps:
+            caps.append(Cap(comp.name, extra.target, extra.rights, f"cap listed in {comp.name}.caps", extra.span))
+    return tuple(caps)

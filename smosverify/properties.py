@@ -1,0 +1,43 @@
+"""The catalogue of properties: one id, name and definition each, shared by reports and docs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PropertyInfo:
+    id: str
+    name: str
+    definition: str
+
+
+CATALOGUE: dict[str, PropertyInfo] = {
+    p.id: p
+    for p in (
+        PropertyInfo("P1", "complete mediation",
+                     "Every way a subject can cause an operation on an object goes through the object's server, "
+                     "that server consults the policy server, and nobody else holds caps to its backing resources."),
+        PropertyInfo("P2", "tamper-proofness",
+                     "Nobody but the policy server (and the root task) holds or can obtain caps to the policy "
+                     "server's TCB, CNode, VSpace or frames, or receive on its endpoint."),
+        PropertyInfo("P3", "authority conformance",
+                     "Every authority edge the system can ever have (initial caps closed under seL4's transfer "
+                     "rules) is permitted by the policy."),
+        PropertyInfo("P4", "decision correctness and policy sanity",
+                     "The policy server's decisions are the policy's; no allow rule is cancelled by denies and "
+                     "no neverallow is violated."),
+        PropertyInfo("P5", "information-flow security",
+                     "Every source-to-sink path of the flow graph derived from authority is allowed by the flow policy."),
+        PropertyInfo("P6", "leakage bound",
+                     "For each budget A -> B <= k bits, a cut of capacity at most k separates sources labelled A "
+                     "from sinks labelled B."),
+        PropertyInfo("P7", "dynamic safety",
+                     "The initial state satisfies P1-P6 and every permitted dynamic step preserves them."),
+    )
+}
+
+
+def info(property_id: str, name: str) -> PropertyInfo:
+    """The catalogue entry, or a plain one for checks outside the catalogue (e.g. conform)."""
+    return CATALOGUE.get(property_id) or PropertyInfo(property_id, name, name)
