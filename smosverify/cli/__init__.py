@@ -15,10 +15,11 @@ def main() -> None:
 
 def _register() -> None:
     # Subcommands import lazily-heavy modules (z3, lark) only when they run.
-    from smosverify.cli import check, doctor
+    from smosverify.cli import check, doctor, emit
 
     main.add_command(check.check)
     main.add_command(doctor.doctor)
+    main.add_command(emit.emit)
 
 
 _register()
