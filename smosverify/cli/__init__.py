@@ -20,6 +20,9 @@ def _register() -> None:
     main.add_command(check.check)
     main.add_command(doctor.doctor)
     main.add_command(emit.emit)
+    from smosverify.cli import image
+
+    main.add_command(image.image)
 
 
 _register()

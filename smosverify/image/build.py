@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import re
 import shutil
 import subprocess
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 from smosverify.errors import EnvironmentProblem, InputError, Span
 from smosverify.image.capdl_tool import find_parse_capdl
 from smosverify.image.kernel_copy import kernel_for
+from smosverify.image.spec import load_spec
 from smosverify.image.targets import TARGETS, Target
 from smosverify.image.workspace import Workspace
 
@@ -44,6 +44,10 @@ def build_image(spec_text: str, spec_name: str, workspace: Workspace, arch: str,
     target = TARGETS[arch]
     check_toolchain(target)
     parse_capdl = find_parse_capdl(workspace, notify)
+    spec_model = load_spec(spec_text, spec_name, parse_capdl)  # rejected by capDL-tool: the user's error
+    if spec_model.arch != target.arch:
+        raise InputError(f"the spec is for arch {spec_model.arch!r}, the build for {target.arch!r}",
+                         Span(spec_name, 1, 1))
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     project = _write_if_changed_tree(out / "project")
@@ -63,7 +67,7 @@ def build_image(spec_text: str, spec_name: str, workspace: Workspace, arch: str,
               f"-DSMOS_CROSS_COMPILER_PREFIX={target.cross_prefix}", str(project)], build, "configuring")
         (build / "smosverify.stamp").write_text(key)
         configured = True
-    _ninja(build, spec, spec_name)
+    _ninja(build)
     images = {role: f"build/images/{name}" for role, name in target.images.items()}
     for role, rel in images.items():
         if not (out / rel).is_file():
@@ -85,29 +89,13 @@ def check_toolchain(target: Target) -> None:
                                  + " (or run .ci/install-sel4-deps)")
 
 
-def _ninja(build: Path, spec: Path, spec_name: str) -> None:
+def _ninja(build: Path) -> None:
     done = subprocess.run(["ninja", "-j", "2"], cwd=build, capture_output=True, text=True)
     if done.returncode == 0:
         return
     output = done.stdout + done.stderr
-    if "parse-capDL" in output and not (build / "smosverify" / "spec.c").is_file():
-        raise _spec_error(output, spec_name)
     tail = "\n".join(output.strip().splitlines()[-25:])
     raise EnvironmentProblem(f"the seL4 image build failed in {build}:\n{tail}")
-
-
-_PARSEC_POSITION = re.compile(r'"[^"]*" \(line (\d+), column (\d+)\):\s*(.*)', re.S)
-
-
-def _spec_error(output: str, spec_name: str) -> InputError:
-    """capDL-tool rejected the spec: its message, at its position in the user's file."""
-    lines = [ln for ln in output.splitlines() if not ln.startswith(("[", "FAILED:", "ninja:", "/"))]
-    message = " ".join(ln.strip() for ln in lines if ln.strip()) or "capDL-tool rejected the spec"
-    found = _PARSEC_POSITION.search(message)
-    if found:
-        line, col, rest = int(found.group(1)), int(found.group(2)), found.group(3)
-        return InputError(f"capDL-tool: {rest.strip()}", Span(spec_name, line, col))
-    return InputError(f"capDL-tool: {message}", Span(spec_name, 1, 1))
 
 
 def _run(command: list[str], cwd: Path, what: str) -> None:

@@ -1,0 +1,67 @@
+"""`smosverify image build|boot|conform`: run a capDL spec on seL4 in QEMU and check the kernel."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from smosverify.cli.common import FORMATS, exits_cleanly
+from smosverify.image.targets import TARGETS
+
+
+def _say(message: str) -> None:
+    click.echo(f"smosverify: {message}", err=True)
+
+
+@click.group()
+def image() -> None:
+    """Build an seL4 image for a system or capDL spec, boot it in QEMU, check what the kernel holds."""
+
+
+@image.command()
+@click.argument("system_or_spec", type=click.Path(dir_okay=False))
+@click.option("--sel4", type=click.Path(file_okay=False), help="seL4 workspace (default: $SMOSVERIFY_SEL4).")
+@click.option("--arch", type=click.Choice(sorted(TARGETS)), default="x86_64", show_default=True)
+@click.option("-o", "--output", "out", type=click.Path(file_okay=False), required=True, help="Build folder (reused).")
+@exits_cleanly
+def build(system_or_spec: str, sel4: str | None, arch: str, out: str) -> None:
+    """Build the kernel and the capDL loader image for SYSTEM_OR_SPEC into the build folder."""
+    from smosverify.image.build import build_image
+    from smosverify.image.run import spec_source
+    from smosverify.image.workspace import find_workspace
+
+    text, _ = spec_source(system_or_spec)
+    result = build_image(text, system_or_spec, find_workspace(sel4), arch, Path(out), _say)
+    how = "configured and built" if result.configured else "rebuilt"
+    click.echo(f"{how} {result.target.platform} image in {result.out} ({result.seconds:.1f} s)")
+
+
+@image.command()
+@click.argument("build_dir", type=click.Path(file_okay=False))
+@click.option("-o", "--output", "log", type=click.Path(dir_okay=False), required=True, help="Serial log to write.")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds before giving up.")
+@exits_cleanly
+def boot(build_dir: str, log: str, timeout: float) -> None:
+    """Boot the image in BUILD_DIR headless in QEMU until the loader is done; keep the serial log."""
+    from smosverify.image.boot import boot_image
+
+    result = boot_image(Path(build_dir), Path(log), timeout)
+    click.echo(f"booted and read back in {result.seconds:.1f} s; serial log in {result.log}")
+
+
+@image.command()
+@click.argument("system_or_spec", type=click.Path(dir_okay=False))
+@click.argument("boot_log", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Report format.")
+@click.option("--sel4", type=click.Path(file_okay=False), help="seL4 workspace, to find capDL-tool.")
+@exits_cleanly
+def conform(system_or_spec: str, boot_log: str, fmt: str, sel4: str | None) -> None:
+    """Check that what the kernel holds in BOOT_LOG is what SYSTEM_OR_SPEC says (exit 0/1/2/3)."""
+    from smosverify.image.run import conform_log
+    from smosverify.report import render
+
+    report = conform_log(system_or_spec, boot_log, sel4)
+    click.echo(render(report, fmt), nl=False)
+    sys.exit(report.exit_code())
