@@ -67,7 +67,8 @@ def main() -> None:
             _timed(f"build {kind} {path.name}", lambda: build_image(text, str(path), workspace, args.arch, out))
             log = out / f"{path.stem}.log"
             _timed(f"boot {path.name}", lambda: boot_image(out, log, timeout=300))
-            _timed(f"conform {path.name}", lambda: conform_log(str(path), str(log), str(workspace.root)))
+            report = _timed(f"conform {path.name}", lambda: conform_log(str(path), str(log), str(workspace.root)))
+            print(f"{'  verdict':<40} {report.verdict.value}")
             first = False
         for system in EXAMPLES:
             try:
@@ -79,7 +80,8 @@ def main() -> None:
             _timed(f"build warm {name}", lambda: build_image(text, str(system), workspace, args.arch, out))
             log = out / f"{name}.log"
             _timed(f"boot {name}", lambda: boot_image(out, log, timeout=300))
-            _timed(f"conform {name}", lambda: conform_log(str(system), str(log), str(workspace.root)))
+            report = _timed(f"conform {name}", lambda: conform_log(str(system), str(log), str(workspace.root)))
+            print(f"{'  verdict':<40} {report.verdict.value}")
 
 
 if __name__ == "__main__":
