@@ -37,6 +37,7 @@ from smosverify.model.policy import (
 from smosverify.model.system import Role
 
 CHANNEL_KINDS = ("endpoint", "memory", "notification", "object", "decision")
+MAX_ATTRIBUTE_NESTING = 64  # attributes defined through attributes; resolution recurses per level
 
 
 @cache
@@ -50,7 +51,14 @@ def parse_policy_text(text: str, file: str) -> Tree:
     try:
         return _parser().parse(text)
     except UnexpectedInput as err:
-        raise InputError(_syntax_message(err), Span(file, err.line, err.column)) from None
+        raise InputError(_syntax_message(err), _error_span(err, file)) from None
+
+
+def _error_span(err: UnexpectedInput, file: str) -> Span:
+    token = getattr(err, "token", None)
+    if token is not None and token.type == "$END" and token.end_line is not None:
+        return Span(file, token.end_line, token.end_column)  # just after the last token, not on it
+    return Span(file, err.line, err.column)
 
 
 def _syntax_message(err: UnexpectedInput) -> str:
@@ -59,7 +67,8 @@ def _syntax_message(err: UnexpectedInput) -> str:
     if isinstance(err, UnexpectedCharacters):
         return f"unexpected character {err.char!r}, expected {_expected(err.allowed)}"
     assert isinstance(err, UnexpectedToken)
-    return f"unexpected {err.token.value!r}, expected {_expected(err.accepts or err.expected)}"
+    what = "end of file" if err.token.type == "$END" else repr(err.token.value)
+    return f"unexpected {what}, expected {_expected(err.accepts or err.expected)}"
 
 
 def _expected(names) -> str:
@@ -199,6 +208,8 @@ class _Resolver:
         tree, f, span = self.attribute_trees[name]
         if name in resolving:
             raise InputError(f"attribute '{name}' is defined in terms of itself", span)
+        if len(resolving) >= MAX_ATTRIBUTE_NESTING:
+            raise InputError(f"attributes nested more than {MAX_ATTRIBUTE_NESTING} deep", span)
         members = self._sid_set(tree, f, resolving + (name,))
         self.attributes[name] = Attribute(name, members, span)
         return members
@@ -209,7 +220,11 @@ class _Resolver:
         if kind == "set_all":
             return frozenset(self.sids)
         if kind == "set_complement":
-            return frozenset(self.sids) - self._sid_set(t.children[0], f, resolving)
+            negations = 0
+            while t.data == "set_complement":  # a loop, not recursion: `~~~~x` may nest arbitrarily
+                t, negations = t.children[0], negations + 1
+            inner = self._sid_set(t, f, resolving)
+            return frozenset(self.sids) - inner if negations % 2 else inner
         if kind == "set_name":
             return self._name(t.children[0], f, resolving)
         included: set[str] = set()

@@ -22,6 +22,9 @@ def validate(located: LocatedData, schema_name: str) -> None:
     """Raise an InputError for the first (in file order) place the data breaks the schema."""
     validator = jsonschema.Draft202012Validator(schema(schema_name))
     errors = list(validator.iter_errors(located.data))
+    # A misspelt key also makes the key it was meant to be missing: report the misspelling.
+    misspelt = {tuple(e.absolute_path) for e in errors if e.validator == "additionalProperties"}
+    errors = [e for e in errors if not (e.validator == "required" and tuple(e.absolute_path) in misspelt)]
     if not errors:
         return
     located_errors = [(_where(located, e), e) for e in errors]
@@ -36,7 +39,7 @@ def _where(located: LocatedData, err: jsonschema.ValidationError):
         extra = sorted(k for k in err.instance if k not in allowed)
         if extra:
             return located.span(path + (extra[0], KEY))
-    if err.validator == "propertyNames":
+    if "propertyNames" in err.schema_path:  # the error is about a key (reported by its pattern)
         return located.span(path + (err.instance, KEY)) if isinstance(err.instance, str) else located.span(path)
     return located.span(path)
 

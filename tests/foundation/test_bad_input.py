@@ -1,0 +1,304 @@
+"""Every class of bad input, through `smosverify check`: exit 2, one `error: FILE:LINE:COL: ...` line
+on stderr that says what was expected, nothing on stdout, no traceback, no hang."""
+
+from __future__ import annotations
+
+import pytest
+
+POLICY = """\
+class file { open read write close }
+class socket { send recv }
+sid policy_t, server_t, alice_t, bob_t, secret_t, public_t, root_t;
+"""
+
+# Five lines every YAML case below starts from; additions begin on line 6.
+BASE = """\
+system: s
+policy: policy.pol
+components:
+  fs: {sid: server_t, role: server}
+  c: {sid: alice_t, role: client}
+"""
+
+# (case id, YAML text, (line, col) of the error in system.yaml, words the message must contain);
+# col may be given as the text the error must point at, found on that line.
+YAML_CASES = [
+    # malformed YAML
+    ("unclosed-flow-mapping", "system: s\npolicy: policy.pol\ncomponents:\n  fs: {sid: server_t, role: server\n  c: {sid: alice_t, role: client}\n",
+     (5, 4), ["malformed YAML", "expected ',' or '}'"]),
+    ("bad-indentation", "system: s\npolicy: policy.pol\ncomponents:\n  fs: {sid: server_t, role: server}\n c: {sid: alice_t, role: client}\n",
+     (5, 2), ["malformed YAML"]),
+    ("unclosed-quote", 'system: "s\npolicy: policy.pol\n', (3, 1), ["malformed YAML", "quoted scalar"]),
+    ("tab-indentation", "system: s\npolicy: policy.pol\ncomponents:\n\tfs: {sid: server_t, role: server}\n", (4, 1), ["malformed YAML", "\\t"]),
+    ("two-documents", "---\nsystem: s\n---\nsystem: t\n", (3, 1), ["malformed YAML", "single document"]),
+    ("python-tag", "system: !!python/object:os.system x\npolicy: policy.pol\ncomponents: {fs: {sid: server_t, role: server}}\n",
+     (1, 9), ["malformed YAML", "python/object"]),
+    ("non-string-key", BASE + "  1: {sid: alice_t, role: client}\n", (6, 3), ["expected a name"]),
+    ("complex-key", BASE + "  ? [a]\n  : 1\n", (6, 5), ["expected a name"]),
+    ("top-level-list", "- system\n- policy\n", (1, 1), ["expected a mapping", "system, policy, components"]),
+    ("top-level-scalar", "just words\n", (1, 1), ["expected a mapping"]),
+    # wrong types and values
+    ("system-name-integer", "system: 3\npolicy: policy.pol\ncomponents: {fs: {sid: server_t, role: server}}\n", (1, 9), ["system", "expected string", "integer"]),
+    ("policy-integer", "system: s\npolicy: 3\ncomponents: {fs: {sid: server_t, role: server}}\n", (2, 9), ["policy", "file name"]),
+    ("components-list", "system: s\npolicy: policy.pol\ncomponents: [fs, c]\n", (3, 13), ["components", "expected object", "list"]),
+    ("components-empty", "system: s\npolicy: policy.pol\ncomponents: {}\n", (3, 13), ["components", "non-empty"]),
+    ("rights-string", BASE + "connections:\n  - {from: c, to: fs, rights: send}\n", (7, 31), ["connections/0/rights", "expected array", "string"]),
+    ("badge-string", BASE + "connections:\n  - {from: c, to: fs, rights: [send], badge: x}\n", (7, 46), ["badge", "expected integer"]),
+    ("badge-negative", BASE + "connections:\n  - {from: c, to: fs, rights: [send], badge: -1}\n", (7, 46), ["badge", "minimum"]),
+    ("role-unknown", BASE + "  d: {sid: alice_t, role: king}\n", (6, 27), ["role", "'king'", "client, server, policy, root"]),
+    ("right-unknown", BASE + "  d: {sid: alice_t, role: client, caps: [{to: fs.tcb, rights: [fly]}]}\n", (6, "fly"), ["'fly'", "control"]),
+    ("connection-right-on-kernel-object", BASE + "  d: {sid: alice_t, role: client, caps: [{to: fs.tcb, rights: [send]}]}\n",
+     (6, "[send]"), ["fs.tcb", "cannot carry send", "control"]),
+    ("region-size", BASE + "regions:\n  buf: {sid: secret_t, size: 100, map: {c: [read]}}\n", (7, 30), ["size", "4096"]),
+    ("name-pattern", BASE + "  bad name: {sid: alice_t, role: client}\n", (6, 3), ["'bad name'", "not a valid name"]),
+    ("missing-required", BASE + "  d: {sid: alice_t}\n", (6, 6), ["components/d", "'role' is a required property"]),
+    # unknown keys: a typo names the key and the ones expected
+    ("typo-top-level", BASE + "conections: []\n", (6, 1), ["unknown key 'conections'", "top level", "connections", "components", "regions"]),
+    ("typo-component", BASE + "  d: {sid: alice_t, rol: client}\n", (6, "rol:"), ["unknown key 'rol'", "components/d", "role", "sid", "caps", "objects"]),
+    ("typo-connection", BASE + "connections:\n  - {from: c, to: fs, rights: [send], bagde: 3}\n", (7, 39), ["unknown key 'bagde'", "badge", "capacity"]),
+    ("typo-object", "system: s\npolicy: policy.pol\ncomponents:\n  fs: {sid: server_t, role: server, objects: {f: {clas: file, sid: secret_t}}}\n",
+     (4, "clas"), ["unknown key 'clas'", "class", "sid"]),
+    ("typo-region", BASE + "regions:\n  buf: {sid: secret_t, maps: {c: [read]}}\n", (7, 24), ["unknown key 'maps'", "map", "size"]),
+    ("typo-cap", BASE + "  d: {sid: alice_t, role: client, caps: [{to: fs.tcb, right: [control]}]}\n", (6, "right:"), ["unknown key 'right'", "rights", "to"]),
+    # unknown names
+    ("unknown-component-sid", BASE + "  d: {sid: nope_t, role: client}\n", (6, "nope_t"), ["unknown sid 'nope_t'"]),
+    ("unknown-object-sid", "system: s\npolicy: policy.pol\ncomponents:\n  fs: {sid: server_t, role: server, objects: {f: {class: file, sid: nope_t}}}\n",
+     (4, "nope_t"), ["unknown sid 'nope_t'"]),
+    ("unknown-region-sid", BASE + "regions:\n  buf: {sid: nope_t, map: {c: [read]}}\n", (7, 14), ["unknown sid 'nope_t'"]),
+    ("unknown-notification-sid", BASE + "notifications:\n  irq: {sid: nope_t, signal: [fs], wait: [c]}\n", (7, 14), ["unknown sid 'nope_t'"]),
+    ("unknown-class", "system: s\npolicy: policy.pol\ncomponents:\n  fs: {sid: server_t, role: server, objects: {f: {class: filez, sid: secret_t}}}\n",
+     (4, "filez"), ["unknown object class 'filez'"]),
+    ("kernel-class-as-object", "system: s\npolicy: policy.pol\ncomponents:\n  fs: {sid: server_t, role: server, objects: {f: {class: endpoint, sid: secret_t}}}\n",
+     (4, "endpoint"), ["unknown object class 'endpoint'"]),
+    ("client-with-objects", BASE + "  d: {sid: alice_t, role: client, objects: {f: {class: file, sid: secret_t}}}\n", (6, 45), ["only servers implement objects"]),
+    ("unknown-connection-from", BASE + "connections:\n  - {from: zz, to: fs, rights: [send]}\n", (7, "zz"), ["unknown component 'zz'"]),
+    ("unknown-connection-to", BASE + "connections:\n  - {from: c, to: zz, rights: [send]}\n", (7, "zz"), ["unknown component 'zz'"]),
+    ("unknown-region-map", BASE + "regions:\n  buf: {sid: secret_t, map: {zz: [read]}}\n", (7, "zz"), ["unknown component 'zz'"]),
+    ("unknown-notification-waiter", BASE + "notifications:\n  irq: {sid: secret_t, signal: [fs], wait: [c, zz]}\n", (7, 48), ["unknown component 'zz'"]),
+    ("unknown-cap-owner", BASE + "  d: {sid: alice_t, role: client, caps: [{to: zz.tcb, rights: [control]}]}\n", (6, 47), ["unknown component 'zz'"]),
+    ("unknown-cap-target", BASE + "  d: {sid: alice_t, role: client, caps: [{to: nope, rights: [read]}]}\n", (6, 47), ["unknown cap target 'nope'", "region"]),
+    ("cap-to-missing-endpoint", BASE + "  d: {sid: alice_t, role: client, caps: [{to: fs.endpoint, rights: [send]}]}\n", (6, 47), ["'fs' has no endpoint"]),
+    ("connection-to-itself", BASE + "connections:\n  - {from: fs, to: fs, rights: [send]}\n", (7, 5), ["to itself"]),
+    # duplicate names
+    ("duplicate-component", BASE + "  fs: {sid: alice_t, role: client}\n", (6, 3), ["duplicate key 'fs'", ":4:3"]),
+    ("duplicate-yaml-key", "system: s\npolicy: policy.pol\nsystem: t\ncomponents: {fs: {sid: server_t, role: server}}\n", (3, 1), ["duplicate key 'system'", ":1:1"]),
+    ("duplicate-nested-key", BASE + "regions:\n  buf: {sid: secret_t, map: {c: [read], c: [write]}}\n", (7, "c: [write]"), ["duplicate key 'c'"]),
+    ("region-named-like-component", BASE + "regions:\n  fs: {sid: secret_t, map: {c: [read]}}\n", (7, 3), ["duplicate name 'fs'", ":4:3"]),
+    ("notification-named-like-region", BASE + "regions:\n  buf: {sid: secret_t, map: {c: [read]}}\nnotifications:\n  buf: {sid: secret_t, signal: [fs], wait: [c]}\n",
+     (9, 3), ["duplicate name 'buf'", ":7:3"]),
+    ("duplicate-connection", BASE + "connections:\n  - {from: c, to: fs, rights: [send]}\n  - {from: c, to: fs, rights: [send]}\n", (8, 5), ["duplicate connection c->fs", ":7:5"]),
+    # YAML alias bombs and anchors
+    ("simple-alias", "a: &x [1]\nb: *x\n", (1, 4), ["anchors and aliases are not supported"]),
+    ("billion-laughs", "".join(
+        f"{name}: &{name} [{', '.join([prev] * 9)}]\n"
+        for name, prev in zip("abcdefghi", ['"lol"'] + [f"*{c}" for c in "abcdefgh"])), (1, 4), ["anchors and aliases"]),
+    # deeply nested input
+    ("10000-nested-lists", "[" * 10_000 + "]" * 10_000 + "\n", (1, 65), ["nesting deeper than 64"]),
+    ("10000-nested-mappings", "{a: " * 10_000 + "1" + "}" * 10_000 + "\n", (1, 257), ["nesting deeper than 64"]),
+    ("deep-block-lists", "a:\n" + "".join("  " * i + "-\n" for i in range(1, 3000)), (65, 129), ["nesting deeper than 64"]),
+    # empty input
+    ("empty-file", "", (1, 1), ["empty file", "expected a YAML mapping"]),
+    ("only-comments", "# nothing here\n\n", (1, 1), ["empty file"]),
+]
+
+
+@pytest.mark.parametrize("text, where, words", [c[1:] for c in YAML_CASES], ids=[c[0] for c in YAML_CASES])
+def test_bad_system_yaml(tmp_path, write_system, run_cli, assert_bad_input, text, where, words):
+    path = write_system(tmp_path, "", POLICY)
+    path.write_text(text, encoding="utf-8")  # as is, not dedented: positions matter
+    line, col = where
+    if isinstance(col, str):
+        col = text.splitlines()[line - 1].index(col) + 1
+    assert_bad_input(run_cli("check", path), path, line, col, *words)
+
+
+# (case id, policy text, (line, col) of the error in policy.pol, words)
+POLICY_CASES = [
+    ("missing-semicolon", POLICY + "allow alice_t secret_t : file read\nallow bob_t public_t : file read;\n", (5, 1), ["unexpected 'allow'", "expected ';'"]),
+    ("missing-colon", POLICY + "allow alice_t secret_t file read;\n", (4, 24), ["unexpected 'file'", "':'"]),
+    ("bad-character", POLICY + "allow alice_t $secret_t : file read;\n", (4, 15), ["unexpected character '$'"]),
+    ("empty-class", POLICY + "class empty { };\n", (4, 15), ["unexpected '}'", "name"]),
+    ("unexpected-end-of-file", POLICY + 'import "other.pol"', (4, 19), ["unexpected end of file", "expected ';'"]),
+    ("end-of-file-in-rule", POLICY + "allow alice_t secret_t :", (4, 25), ["unexpected end of file"]),
+    ("statement-keyword-typo", POLICY + "alow alice_t secret_t : file read;\n", (4, 1), ["unexpected", "'alow'"]),
+    ("unknown-sid-in-rule", POLICY + "allow alice_t nope_t : file read;\n", (4, 15), ["unknown sid or attribute 'nope_t'"]),
+    ("unknown-class-in-rule", POLICY + "allow alice_t secret_t : filez read;\n", (4, 26), ["unknown class 'filez'"]),
+    ("unknown-operation", POLICY + "allow alice_t secret_t : file fly;\n", (4, 31), ["class 'file' has no operation 'fly'", "open read write close"]),
+    ("unknown-operation-in-set", POLICY + "allow alice_t secret_t : { file socket } { read };\n", (4, 44), ["class 'socket' has no operation 'read'"]),
+    ("unknown-label", POLICY + "label alice_t : top_secret;\n", (4, 17), ["unknown label 'top_secret'", "lattice"]),
+    ("unknown-label-in-flow", POLICY + "lattice { low < high }\nflow low -> mid;\n", (5, 13), ["unknown label 'mid'"]),
+    ("unknown-label-in-budget", POLICY + "budget a -> b <= 3 bits;\n", (4, 8), ["unknown label 'a'"]),
+    ("unknown-channel-kind", POLICY + "capacity disk 8 bits;\n", (4, 10), ["unknown channel kind 'disk'", "endpoint"]),
+    ("capacity-twice", POLICY + "capacity memory 8 bits;\ncapacity memory 9 bits;\n", (5, 1), ["capacity of 'memory' already set", ":4:1"]),
+    ("unknown-role", POLICY + "spawn root_t -> alice_t as king;\n", (4, 28), ["unknown role 'king'"]),
+    ("unknown-class-in-pass", POLICY + "pass alice_t -> bob_t : filez;\n", (4, 25), ["unknown class 'filez'"]),
+    ("unknown-class-in-reads", POLICY + "reads filez read;\n", (4, 7), ["unknown class 'filez'"]),
+    ("duplicate-sid", POLICY + "sid alice_t;\n", (4, 5), ["duplicate sid 'alice_t'", ":3:"]),
+    ("attribute-named-like-sid", POLICY + "attribute alice_t = { bob_t };\n", (4, 11), ["duplicate attribute 'alice_t'", "sid"]),
+    ("duplicate-attribute", POLICY + "attribute users = alice_t;\nattribute users = bob_t;\n", (5, 11), ["duplicate attribute 'users'", ":4:11"]),
+    ("duplicate-class", POLICY + "class file { open };\n", (4, 7), ["duplicate class 'file'", ":1:7"]),
+    ("kernel-class-redeclared", POLICY + "class endpoint { send };\n", (4, 7), ["duplicate class 'endpoint'", "built-in"]),
+    ("duplicate-operation", POLICY + "class door { open open }\n", (4, 19), ["operation 'open' listed twice"]),
+    ("self-referential-attribute", POLICY + "attribute a = { b };\nattribute b = { a alice_t };\n", (4, 11), ["attribute 'a' is defined in terms of itself"]),
+    ("label-twice", POLICY + "lattice { low < high }\nlabel alice_t : low;\nlabel alice_t : high;\n", (6, 1), ["sid 'alice_t' already has label 'low'"]),
+    ("label-below-itself", POLICY + "lattice { low < low }\n", (4, 17), ["label 'low' cannot be below itself"]),
+]
+
+
+@pytest.mark.parametrize("text, where, words", [c[1:] for c in POLICY_CASES], ids=[c[0] for c in POLICY_CASES])
+def test_bad_policy(tmp_path, write_system, run_cli, assert_bad_input, text, where, words):
+    path = write_system(tmp_path, BASE, "")
+    policy = tmp_path / "policy.pol"
+    policy.write_text(text, encoding="utf-8")
+    assert_bad_input(run_cli("check", path), policy, *where, *words)
+
+
+def test_two_file_import_cycle(tmp_path, write_system, run_cli, assert_bad_input):
+    path = write_system(tmp_path, BASE, POLICY + 'import "a.pol";\n')
+    (tmp_path / "a.pol").write_text('# a\nimport "policy.pol";\n', encoding="utf-8")
+    line = assert_bad_input(run_cli("check", path), tmp_path / "a.pol", 2, 8, "import cycle")
+    assert line.index("policy.pol") < line.index("a.pol ->") < line.rindex("policy.pol")
+
+
+def test_three_file_import_cycle(tmp_path, write_system, run_cli, assert_bad_input):
+    path = write_system(tmp_path, BASE, POLICY + 'import "sub/a.pol";\n')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.pol").write_text('import "b.pol";\n', encoding="utf-8")
+    (tmp_path / "sub" / "b.pol").write_text('\n\nimport "../policy.pol";\n', encoding="utf-8")
+    line = assert_bad_input(run_cli("check", path), tmp_path / "sub" / "b.pol", 3, 8, "import cycle")
+    assert line.count(" -> ") == 3  # policy -> a -> b -> policy
+
+
+def test_file_importing_itself(tmp_path, write_system, run_cli, assert_bad_input):
+    path = write_system(tmp_path, BASE, POLICY + 'import "policy.pol";\n')
+    assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 4, 8, "import cycle")
+
+
+# -- files that cannot be read --------------------------------------------------------------
+
+def test_non_utf8_yaml(tmp_path, write_system, run_cli, assert_bad_input):
+    path = write_system(tmp_path, "", POLICY)
+    path.write_bytes(b"system: s\npolicy: policy.pol\ncomponents:\n  fs: {sid: server_\xff_t, role: server}\n")
+    assert_bad_input(run_cli("check", path), path, 4, 20, "invalid UTF-8", "0xff", "expected UTF-8 text")
+
+
+def test_non_utf8_policy(tmp_path, write_system, run_cli, assert_bad_input):
+    path = write_system(tmp_path, BASE, "")
+    (tmp_path / "policy.pol").write_bytes(POLICY.encode() + b"# caf\xe9\n")
+    assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 4, 6, "invalid UTF-8", "0xe9")
+
+
+def test_binary_yaml(tmp_path, write_system, run_cli, assert_bad_input):
+    path = write_system(tmp_path, "", POLICY)
+    path.write_bytes(b"system: s\n\x00\x01\x02\x03ELF")
+    assert_bad_input(run_cli("check", path), path, 2, 1, "binary file", "expected UTF-8 text")
+
+
+def test_binary_policy(tmp_path, write_system, run_cli, assert_bad_input):
+    path = write_system(tmp_path, BASE, "")
+    (tmp_path / "policy.pol").write_bytes(bytes(range(256)))
+    assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 1, 1, "binary file")
+
+
+def test_binary_import(tmp_path, write_system, run_cli, assert_bad_input):
+    path = write_system(tmp_path, BASE, POLICY + 'import "blob.pol";\n')
+    (tmp_path / "blob.pol").write_bytes(b"sid x;\n\x7fELF\x00\x00")
+    assert_bad_input(run_cli("check", path), tmp_path / "blob.pol", 2, 5, "binary file")
+
+
+def _assert_one_line_error(result, *words):
+    """For a file that does not exist there is no line to point at: the message names the path."""
+    assert "Traceback" not in result.output
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ")
+    for word in words:
+        assert word in line, line
+
+
+def test_missing_system_file(tmp_path, run_cli):
+    _assert_one_line_error(run_cli("check", tmp_path / "nope.yaml"), "no such file", "nope.yaml")
+
+
+def test_system_is_a_directory(tmp_path, run_cli):
+    _assert_one_line_error(run_cli("check", tmp_path), "is a directory", "expected a file", str(tmp_path))
+
+
+def test_missing_policy_file(tmp_path, write_system, run_cli, assert_bad_input):
+    path = write_system(tmp_path, BASE)
+    assert_bad_input(run_cli("check", path), path, 2, 9, "no such file", "policy.pol")
+
+
+def test_missing_policy_file_in_list(tmp_path, write_system, run_cli, assert_bad_input):
+    path = write_system(tmp_path, BASE.replace("policy: policy.pol", "policy:\n  - policy.pol\n  - extra.pol"), POLICY)
+    assert_bad_input(run_cli("check", path), path, 4, 5, "no such file", "extra.pol")
+
+
+def test_policy_is_a_directory(tmp_path, write_system, run_cli, assert_bad_input):
+    (tmp_path / "policy.pol").mkdir()
+    path = write_system(tmp_path, BASE)
+    assert_bad_input(run_cli("check", path), path, 2, 9, "is a directory", "expected a file")
+
+
+def test_missing_import(tmp_path, write_system, run_cli, assert_bad_input):
+    path = write_system(tmp_path, BASE, POLICY + 'import "gone.pol";\n')
+    assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 4, 8, "no such file", "gone.pol")
+
+
+def test_import_of_a_directory(tmp_path, write_system, run_cli, assert_bad_input):
+    (tmp_path / "lib").mkdir()
+    path = write_system(tmp_path, BASE, POLICY + 'import "lib";\n')
+    assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 4, 8, "is a directory")
+
+
+def test_empty_policy_declares_nothing(tmp_path, write_system, run_cli, assert_bad_input):
+    path = write_system(tmp_path, BASE, "")
+    assert_bad_input(run_cli("check", path), path, 4, 13, "unknown sid 'server_t'", "not declared in the policy")
+
+
+# -- deep nesting in the policy language (found RecursionError tracebacks) -------------------
+
+def test_10000_nested_complements_in_policy(tmp_path, write_system, run_cli):
+    """`~` nests without bound in the grammar; resolving it must not recurse per level."""
+    rules = "allow alice_t " + "~" * 10_000 + "alice_t : file read;\nallow bob_t " + "~" * 10_001 + "bob_t : file read;\n"
+    path = write_system(tmp_path, BASE, POLICY + rules)
+    result = run_cli("check", path, "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+
+
+def test_deep_attribute_chain_is_an_error(tmp_path, write_system, run_cli, assert_bad_input):
+    chain = " ".join(f"attribute a{i + 1} = a{i};" for i in reversed(range(3000))) + " attribute a0 = alice_t;\n"
+    path = write_system(tmp_path, BASE, POLICY + chain)
+    assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 4, None, "attributes nested more than")
+
+
+def test_moderate_attribute_chain_resolves(tmp_path, write_system):
+    from smosverify.load.system import load_system
+
+    chain = " ".join(f"attribute a{i + 1} = a{i};" for i in reversed(range(40))) + " attribute a0 = { alice_t bob_t };\n"
+    path = write_system(tmp_path, BASE, POLICY + chain)
+    assert load_system(path).policy.attributes["a40"].members == {"alice_t", "bob_t"}
+
+
+# -- the real entry point, in a child process: no hang, no traceback --------------------------
+
+@pytest.mark.parametrize("text", [
+    "[" * 10_000 + "]" * 10_000,
+    "".join(f"{n}: &{n} [{', '.join([p] * 9)}]\n" for n, p in zip("abcdefghi", ['"lol"'] + [f"*{c}" for c in "abcdefgh"])),
+], ids=["nested-lists", "billion-laughs"])
+def test_entry_point_refuses_hostile_yaml(tmp_path, run_cli_process, text):
+    path = tmp_path / "system.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = run_cli_process("check", path, timeout=30)
+    assert "Traceback" not in result.output
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(f"error: {path}:1:")
+
+
+def test_entry_point_refuses_hostile_policy(tmp_path, write_system, run_cli_process):
+    chain = " ".join(f"attribute a{i + 1} = a{i};" for i in reversed(range(5000))) + " attribute a0 = alice_t;\n"
+    path = write_system(tmp_path, BASE, POLICY + chain)
+    result = run_cli_process("check", path, timeout=30)
+    assert "Traceback" not in result.output
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {tmp_path / 'policy.pol'}:4:")
