@@ -1,0 +1,397 @@
+"""The authority closure (smosverify/analyses/authority.py): one small system per seL4 transfer
+rule, the chains `explain` gives, and property tests against a naive reference fixpoint."""
+
+from __future__ import annotations
+
+import textwrap
+from collections import defaultdict
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from smosverify.analyses.authority import authority_closure
+from smosverify.errors import Span
+from smosverify.load.system import load_system
+from smosverify.model.authority import initial_caps
+from smosverify.model.kernel import COMPONENT_KINDS, ObjectKind, Right, rights_for
+from smosverify.model.policy import Policy
+from smosverify.model.system import (
+    Component,
+    Connection,
+    ExtraCap,
+    Notification,
+    Region,
+    RegionMap,
+    Role,
+    System,
+    Target,
+)
+
+BUF = Target(ObjectKind.REGION, "buf")
+READ, WRITE, EXECUTE, CONTROL = Right.READ, Right.WRITE, Right.EXECUTE, Right.CONTROL
+
+
+def closure_of(tmp_path, write_system, base_policy, body: str):
+    text = "system: rules\npolicy: policy.pol\n" + body
+    return authority_closure(load_system(write_system(tmp_path, text, base_policy)))
+
+
+def holds(closure, holder: str, target: Target, right: Right) -> bool:
+    return right in closure.final[holder].get(target, frozenset())
+
+
+def assert_chain(chain: list[str], origin: str, *phrases: str) -> None:
+    """The chain starts at `origin` (a cap held from the start) and mentions each phrase, in order
+    (each phrase may be a tuple of words that one step must all contain)."""
+    assert chain[0].startswith(origin) and "from the start" in chain[0], chain
+    position = 0
+    for phrase in phrases:
+        words = phrase if isinstance(phrase, tuple) else (phrase,)
+        position = next((i for i in range(position, len(chain)) if all(w in chain[i] for w in words)), None)
+        assert position is not None, (phrase, chain)
+
+
+# -- grant: send+grant on an endpoint passes every cap to whoever receives on it ---------------
+
+GRANT = """\
+components:
+  sender: {sid: alice_t, role: client}
+  receiver: {sid: server_t, role: server}
+connections:
+  - {from: sender, to: receiver, rights: [%s]}
+regions:
+  buf: {sid: public_t, map: {sender: [read, write]}}
+"""
+
+
+def test_grant_passes_the_senders_caps_to_the_receiver(tmp_path, write_system, base_policy):
+    closure = closure_of(tmp_path, write_system, base_policy, GRANT % "send, grant")
+    assert closure.final["receiver"][BUF] == {READ, WRITE}
+    endpoint = Target(ObjectKind.ENDPOINT, "receiver")
+    assert closure.final["receiver"][endpoint] == {Right.SEND, Right.GRANT, Right.RECEIVE}
+    assert closure.initial["receiver"] == {endpoint: {Right.RECEIVE}}
+    chain = closure.explain("receiver", BUF, READ)
+    assert_chain(chain, "sender holds read on buf from the start (region buf mapped",
+                 ("sender", "receiver.endpoint", "send+grant"))
+    assert "receiver" in chain[-1]
+
+
+@pytest.mark.parametrize("rights", ["send", "send, grant_reply", "grant"])
+def test_no_grant_without_send_and_grant(tmp_path, write_system, base_policy, rights):
+    closure = closure_of(tmp_path, write_system, base_policy, GRANT % rights)
+    assert BUF not in closure.final["receiver"]
+    assert closure.final == closure.initial
+
+
+def test_grant_reaches_every_receiver(tmp_path, write_system, base_policy):
+    body = GRANT % "send, grant" + "  # a second receiver\n"
+    body = body.replace("  receiver: {sid: server_t, role: server}\n",
+                        "  receiver: {sid: server_t, role: server}\n"
+                        "  thief: {sid: bob_t, role: client, caps: [{to: receiver.endpoint, rights: [receive]}]}\n")
+    closure = closure_of(tmp_path, write_system, base_policy, body)
+    assert holds(closure, "thief", BUF, WRITE)
+    assert_chain(closure.explain("thief", BUF, WRITE), "sender holds write on buf", ("thief",))
+
+
+# -- reply: the server's grant on its own endpoint + the caller's send and grant(_reply) --------
+
+REPLY = """\
+components:
+  server: {sid: server_t, role: server%s}
+  caller: {sid: alice_t, role: client}
+connections:
+  - {from: caller, to: server, rights: [%s]}
+regions:
+  buf: {sid: public_t, map: {server: [read]}}
+"""
+SERVER_GRANT = ", caps: [{to: server.endpoint, rights: [grant]}]"
+
+
+@pytest.mark.parametrize("caller_rights", ["send, grant_reply", "send, grant"])
+def test_reply_passes_the_servers_caps_to_the_caller(tmp_path, write_system, base_policy, caller_rights):
+    closure = closure_of(tmp_path, write_system, base_policy, REPLY % (SERVER_GRANT, caller_rights))
+    assert closure.final["caller"][BUF] == {READ}
+    chain = closure.explain("caller", BUF, READ)
+    assert_chain(chain, "server holds read on buf from the start",
+                 ("server replies with caps", "server.endpoint", "receive+grant"))
+    assert "caller" in chain[-1]
+
+
+def test_no_reply_transfer_without_the_servers_grant(tmp_path, write_system, base_policy):
+    """seL4's setupCallerCap: the reply cap carries grant only if the server's endpoint cap has it."""
+    closure = closure_of(tmp_path, write_system, base_policy, REPLY % ("", "send, grant_reply"))
+    assert BUF not in closure.final["caller"]
+    assert closure.final == closure.initial
+
+
+@pytest.mark.parametrize("caller_rights", ["send", "grant_reply", "send, receive"])
+def test_no_reply_transfer_without_the_callers_send_and_grant_reply(tmp_path, write_system, base_policy, caller_rights):
+    closure = closure_of(tmp_path, write_system, base_policy, REPLY % (SERVER_GRANT, caller_rights))
+    assert BUF not in closure.final["caller"]
+
+
+def test_grant_reply_alone_does_not_give_the_server_the_callers_caps(tmp_path, write_system, base_policy):
+    body = (REPLY % ("", "send, grant_reply")).replace(
+        "map: {server: [read]}", "map: {server: [read]}}\n  mine: {sid: public_t, map: {caller: [write]}")
+    closure = closure_of(tmp_path, write_system, base_policy, body)
+    assert closure.final == closure.initial
+
+
+def test_a_reply_can_carry_the_servers_grant_right(tmp_path, write_system, base_policy):
+    """The server's own endpoint cap (with grant) travels in its reply; the caller then holds
+    send+grant and can grant its caps to the server."""
+    body = (REPLY % (SERVER_GRANT, "send, grant_reply")).replace(
+        "map: {server: [read]}", "map: {server: [read]}}\n  mine: {sid: public_t, map: {caller: [write]}")
+    closure = closure_of(tmp_path, write_system, base_policy, body)
+    assert holds(closure, "caller", Target(ObjectKind.ENDPOINT, "server"), Right.GRANT)
+    assert holds(closure, "server", Target(ObjectKind.REGION, "mine"), WRITE)
+    assert_chain(closure.explain("server", Target(ObjectKind.REGION, "mine"), WRITE), "caller holds write on mine",
+                 ("server replies with caps",), ("caller", "send+grant"))
+
+
+# -- cnode: control of a CNode moves caps both ways -------------------------------------------
+
+CNODE = """\
+components:
+  holder: {sid: alice_t, role: client, caps: [{to: owner.%s, rights: [control]}]}
+  owner: {sid: bob_t, role: client}
+regions:
+  mine: {sid: public_t, map: {holder: [read]}}
+  buf: {sid: public_t, map: {owner: [write]}}
+"""
+MINE = Target(ObjectKind.REGION, "mine")
+
+
+def test_cnode_control_takes_the_owners_caps(tmp_path, write_system, base_policy):
+    closure = closure_of(tmp_path, write_system, base_policy, CNODE % "cnode")
+    assert closure.final["holder"][BUF] == {WRITE}
+    chain = closure.explain("holder", BUF, WRITE)
+    assert_chain(chain, "owner holds write on buf from the start")
+    assert chain[-1] == "caps move between owner and holder through owner.cnode (CNode control)"
+
+
+def test_cnode_control_puts_caps_into_the_owners_cnode(tmp_path, write_system, base_policy):
+    closure = closure_of(tmp_path, write_system, base_policy, CNODE % "cnode")
+    assert closure.final["owner"][MINE] == {READ}
+    chain = closure.explain("owner", MINE, READ)
+    assert_chain(chain, "holder holds read on mine from the start")
+    assert chain[-1] == "caps move between holder and owner through owner.cnode (CNode control)"
+    # the owner also ends up with the cap to its own CNode, which adds nothing
+    assert closure.final["owner"][Target(ObjectKind.CNODE, "owner")] == {CONTROL}
+
+
+# -- tcb: control of a thread gives its CNode and VSpace; vspace gives its frames --------------
+
+def test_tcb_control_gives_cnode_vspace_and_through_them_everything(tmp_path, write_system, base_policy):
+    closure = closure_of(tmp_path, write_system, base_policy, CNODE % "tcb")
+    held = closure.final["holder"]
+    assert held[Target(ObjectKind.CNODE, "owner")] == {CONTROL}
+    assert held[Target(ObjectKind.VSPACE, "owner")] == {CONTROL}
+    assert held[Target(ObjectKind.FRAMES, "owner")] == {READ, WRITE, EXECUTE}
+    assert held[BUF] == {WRITE}
+    assert closure.final["owner"][MINE] == {READ}
+    chain = closure.explain("holder", Target(ObjectKind.FRAMES, "owner"), EXECUTE)
+    assert chain == [
+        chain[0],
+        "holder, controlling owner.tcb, gains control on owner.vspace (tcb rule)",
+        "holder, controlling owner.vspace, gains execute on owner.frames (vspace rule)",
+    ]
+    assert chain[0].startswith("holder holds control on owner.tcb from the start (cap listed in holder.caps")
+    chain = closure.explain("holder", BUF, WRITE)
+    assert "holder, controlling owner.tcb, gains control on owner.cnode (tcb rule)" in chain
+    assert chain[-1] == "caps move between owner and holder through owner.cnode (CNode control)"
+
+
+def test_vspace_control_gives_only_the_frames(tmp_path, write_system, base_policy):
+    closure = closure_of(tmp_path, write_system, base_policy, CNODE % "vspace")
+    held = closure.final["holder"]
+    assert held[Target(ObjectKind.FRAMES, "owner")] == {READ, WRITE, EXECUTE}
+    assert Target(ObjectKind.CNODE, "owner") not in held and BUF not in held
+    assert MINE not in closure.final["owner"]
+    assert closure.explain("holder", Target(ObjectKind.FRAMES, "owner"), READ)[-1] == (
+        "holder, controlling owner.vspace, gains read on owner.frames (vspace rule)")
+
+
+def test_frames_control_gives_nothing_more(tmp_path, write_system, base_policy):
+    body = (CNODE % "frames").replace("rights: [control]", "rights: [read]")
+    closure = closure_of(tmp_path, write_system, base_policy, body)
+    assert closure.final == closure.initial
+
+
+def test_rules_chain_across_components(tmp_path, write_system, base_policy):
+    """A TCB cap granted over an endpoint is used by its receiver: grant, then tcb, then cnode."""
+    body = """\
+    components:
+      boot: {sid: root_t, role: root, caps: [{to: victim.tcb, rights: [control]}]}
+      relay: {sid: server_t, role: server}
+      victim: {sid: bob_t, role: client}
+    connections:
+      - {from: boot, to: relay, rights: [send, grant]}
+    regions:
+      buf: {sid: public_t, map: {victim: [read]}}
+    """
+    closure = closure_of(tmp_path, write_system, base_policy, textwrap.dedent(body))
+    assert holds(closure, "relay", BUF, READ)
+    assert_chain(closure.explain("relay", BUF, READ), "victim holds read on buf from the start",
+                 "boot, controlling victim.tcb, gains control on victim.cnode (tcb rule)",
+                 "caps move between victim and boot through victim.cnode (CNode control)",
+                 ("boot", "relay.endpoint", "send+grant"))
+    cnode = Target(ObjectKind.CNODE, "victim")
+    assert_chain(closure.explain("relay", cnode, CONTROL), "boot holds control on victim.tcb from the start",
+                 ("controlling victim.tcb", "gains control on victim.cnode (tcb rule)"))
+    assert any("relay.endpoint" in step for step in closure.explain("relay", cnode, CONTROL))
+
+
+# -- property tests on random small systems -----------------------------------------------------
+
+SPAN = Span("generated.yaml", 1, 1)
+EMPTY_POLICY = Policy(files=(), sids={}, attributes={}, classes={}, rules=(), labels={}, order=(), flows=(),
+                      label_of={}, budgets=(), capacities={}, operation_flows=())
+ENDPOINT_RIGHTS = (Right.SEND, Right.RECEIVE, Right.GRANT, Right.GRANT_REPLY)
+MEMORY_RIGHTS = (READ, WRITE, EXECUTE)
+
+
+def rights(options):
+    return st.frozensets(st.sampled_from(options), min_size=1)
+
+
+# The combinations the rules care about, drawn often; any other subset now and then.
+S, R, G, GR = Right.SEND, Right.RECEIVE, Right.GRANT, Right.GRANT_REPLY
+ENDPOINT_COMBOS = st.one_of(
+    st.sampled_from([frozenset(c) for c in ({S}, {S, G}, {S, GR}, {R}, {R, G}, {S, R, G}, {S, R})]),
+    rights(ENDPOINT_RIGHTS),
+)
+
+
+@st.composite
+def systems(draw) -> System:
+    """Up to five components with random connections, shared regions, notifications and caps."""
+    names = [f"c{i}" for i in range(draw(st.integers(1, 5)))]
+    pairs = [(a, b) for a in names for b in names if a != b]
+    chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=8)) if pairs else []
+    connections = tuple(
+        Connection(a, b, draw(ENDPOINT_COMBOS), i, SPAN) for i, (a, b) in enumerate(chosen)
+    )
+    regions = {}
+    for i in range(draw(st.integers(0, 3))):
+        mapped = draw(st.lists(st.sampled_from(names), unique=True, min_size=1))
+        regions[f"r{i}"] = Region(f"r{i}", "s_t", 4096, tuple(RegionMap(c, draw(rights(MEMORY_RIGHTS)), SPAN) for c in mapped), SPAN)
+    notifications = {}
+    if draw(st.booleans()):
+        ends = st.lists(st.sampled_from(names), unique=True, min_size=1)
+        notifications["n0"] = Notification("n0", "s_t", tuple((c, SPAN) for c in draw(ends)),
+                                           tuple((c, SPAN) for c in draw(ends)), SPAN)
+    served = sorted({c.server for c in connections})
+    targets = [Target(k, n) for n in names for k in COMPONENT_KINDS]
+    targets += [Target(ObjectKind.ENDPOINT, n) for n in served]
+    targets += [Target(ObjectKind.REGION, r) for r in regions] + [Target(ObjectKind.NOTIFICATION, n) for n in notifications]
+    components = {}
+    for name in names:
+        caps = []
+        for target in draw(st.lists(st.sampled_from(targets), max_size=3)):
+            options = ENDPOINT_COMBOS if target.kind is ObjectKind.ENDPOINT else rights(rights_for(target.kind))
+            caps.append(ExtraCap(name, target, draw(options), SPAN))
+        role = draw(st.sampled_from(list(Role)))
+        components[name] = Component(name, "s_t", role, SPAN, (), tuple(caps))
+    return System("generated", "generated.yaml", "x86_64", EMPTY_POLICY, components, connections, regions, notifications, SPAN)
+
+
+def reference_closure(system: System) -> set[tuple[str, Target, Right]]:
+    """The rules applied naively to sets of (holder, target, right) until nothing changes."""
+    held = {(cap.holder, cap.target, r) for cap in initial_caps(system) for r in cap.rights}
+    while True:
+        caps_of: dict[str, set] = defaultdict(set)
+        for h, t, r in held:
+            caps_of[h].add((t, r))
+
+        def has(h, t, *rs):
+            return all((h, t, r) in held for r in rs)
+
+        new = set(held)
+        for e in {t for _, t, _ in held if t.kind is ObjectKind.ENDPOINT}:
+            for a in system.components:
+                for b in system.components:
+                    if a == b:
+                        continue
+                    if has(a, e, Right.SEND, Right.GRANT) and has(b, e, Right.RECEIVE):  # grant a -> b
+                        new |= {(b, t, r) for t, r in caps_of[a]}
+                    if has(a, e, Right.RECEIVE, Right.GRANT) and has(b, e, Right.SEND) and (
+                            has(b, e, Right.GRANT) or has(b, e, Right.GRANT_REPLY)):  # reply a -> b
+                        new |= {(b, t, r) for t, r in caps_of[a]}
+        for h, t, r in held:
+            if r is not CONTROL:
+                continue
+            if t.kind is ObjectKind.CNODE:
+                new |= {(h, t2, r2) for t2, r2 in caps_of[t.name]} | {(t.name, t2, r2) for t2, r2 in caps_of[h]}
+            elif t.kind is ObjectKind.TCB:
+                new |= {(h, Target(ObjectKind.CNODE, t.name), CONTROL), (h, Target(ObjectKind.VSPACE, t.name), CONTROL)}
+            elif t.kind is ObjectKind.VSPACE:
+                new |= {(h, Target(ObjectKind.FRAMES, t.name), r2) for r2 in MEMORY_RIGHTS}
+        if new == held:
+            return held
+        held = new
+
+
+def as_set(closure) -> set[tuple[str, Target, Right]]:
+    return {(h, t, r) for h, t, rights_ in closure.edges() for r in rights_}
+
+
+def reply_example(caller_rights: frozenset[Right], server_grant: bool) -> System:
+    """A caller, a server that may hold grant on its own endpoint, and a region only the server maps."""
+    caps = (ExtraCap("server", Target(ObjectKind.ENDPOINT, "server"), frozenset({G}), SPAN),) if server_grant else ()
+    return System(
+        "reply", "generated.yaml", "x86_64", EMPTY_POLICY,
+        {"caller": Component("caller", "s_t", Role.CLIENT, SPAN),
+         "server": Component("server", "s_t", Role.SERVER, SPAN, (), caps)},
+        (Connection("caller", "server", caller_rights, 1, SPAN),),
+        {"buf": Region("buf", "s_t", 4096, (RegionMap("server", frozenset({READ}), SPAN),), SPAN)}, {}, SPAN,
+    )
+
+
+@example(reply_example(frozenset({S, GR}), True))
+@example(reply_example(frozenset({S, GR}), False))
+@example(reply_example(frozenset({S, G}), True))
+@example(reply_example(frozenset({GR}), True))
+@settings(max_examples=200, deadline=None)
+@given(systems())
+def test_closure_equals_the_reference_fixpoint(system):
+    closure = authority_closure(system)
+    assert as_set(closure) == reference_closure(system)
+    initial = {(c.holder, c.target, r) for c in initial_caps(system) for r in c.rights}
+    assert {(h, t, r) for h, caps in closure.initial.items() for t, rs in caps.items() for r in rs} == initial
+
+
+@settings(max_examples=100, deadline=None)
+@given(systems(), st.randoms(use_true_random=False))
+def test_closure_is_independent_of_input_order(system, rnd):
+    def shuffled(items):
+        items = list(items)
+        rnd.shuffle(items)
+        return items
+
+    components = {
+        name: Component(c.name, c.sid, c.role, c.span, c.objects, tuple(shuffled(c.caps)))
+        for name, c in ((n, system.components[n]) for n in shuffled(system.components))
+    }
+    regions = {n: Region(r.name, r.sid, r.size, tuple(shuffled(r.maps)), r.span) for n, r in
+               ((n, system.regions[n]) for n in shuffled(system.regions))}
+    notifications = {n: Notification(v.name, v.sid, tuple(shuffled(v.signallers)), tuple(shuffled(v.waiters)), v.span)
+                     for n, v in system.notifications.items()}
+    permuted = System(system.name, system.file, system.arch, system.policy, components,
+                      tuple(shuffled(system.connections)), regions, notifications, system.span)
+    a, b = authority_closure(system), authority_closure(permuted)
+    assert a.final == b.final
+    assert a.initial == b.initial
+
+
+@settings(max_examples=100, deadline=None)
+@given(systems())
+def test_every_cap_in_the_closure_has_an_explanation(system):
+    closure = authority_closure(system)
+    for holder, target, rights_ in closure.edges():
+        for right in rights_:
+            chain = closure.explain(holder, target, right)
+            assert chain and "from the start" in chain[0]
+            if right in closure.initial[holder].get(target, frozenset()):
+                assert len(chain) == 1 and chain[0].startswith(f"{holder} holds {right.value} on {target}")
