@@ -8,6 +8,7 @@ import click
 
 from smosverify.analyses.check import check_system
 from smosverify.cli.common import FORMATS, exits_cleanly
+from smosverify.errors import InputError
 from smosverify.load.system import load_system
 from smosverify.report import render
 
@@ -22,8 +23,11 @@ def check(system: str, fmt: str, output: str | None) -> None:
     report = check_system(load_system(system))
     text = render(report, fmt)
     if output:
-        with open(output, "w", encoding="utf-8") as out:
-            out.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as out:
+                out.write(text)
+        except OSError as err:
+            raise InputError(f"cannot write the report to '{output}': {err.strerror}") from None
     else:
         click.echo(text, nl=False)
     sys.exit(report.exit_code())
