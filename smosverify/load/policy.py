@@ -33,6 +33,7 @@ from smosverify.model.policy import (
     RuleKind,
     SidDecl,
     SpawnRule,
+    TrustRule,
 )
 from smosverify.model.system import Role
 
@@ -279,6 +280,7 @@ class _Resolver:
         spawns: list[SpawnRule] = []
         connects: list[ConnectRule] = []
         passes: list[PassRule] = []
+        trusted: list[TrustRule] = []
         for st in self.statements:
             t, f = st.tree, st.file
             span = _span(f, t)
@@ -301,6 +303,11 @@ class _Resolver:
                     label_of[sid] = LabelBinding(sid, label, span)
             elif t.data == "flow_stmt":
                 flows.append(FlowRule(self._label(c[0], f), self._label(c[1], f), span))
+            elif t.data == "trusted_stmt":
+                source, sink = self._label(c[1], f), self._label(c[2], f)
+                if source == sink:
+                    raise InputError(f"a trust declaration needs two different labels, got '{source}' twice", _span(f, c[2]))
+                trusted.append(TrustRule(self._sid_set(c[0], f), source, sink, st.text, span))
             elif t.data == "budget_stmt":
                 budgets.append(Budget(self._label(c[0], f), self._label(c[1], f), int(c[2].value), span))
             elif t.data == "capacity_stmt":
@@ -342,5 +349,6 @@ class _Resolver:
             spawn_rules=tuple(spawns),
             connect_rules=tuple(connects),
             pass_rules=tuple(passes),
+            trusted=tuple(trusted),
         )
 

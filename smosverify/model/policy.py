@@ -82,6 +82,19 @@ class FlowRule:
 
 
 @dataclass(frozen=True)
+class TrustRule:
+    """`trusted SUBJECTS for SOURCE -> SINK;`: components of these sids are trusted to release
+    SOURCE-labelled information to SINK (an MLS trusted subject / declassifier), so flows through
+    them are checked against this declaration instead of being reported (docs/flow-and-leakage.md)."""
+
+    subjects: frozenset[str]
+    source: str
+    sink: str
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
 class LabelBinding:
     sid: str
     label: str
@@ -166,6 +179,7 @@ class Policy:
     spawn_rules: tuple[SpawnRule, ...] = ()
     connect_rules: tuple[ConnectRule, ...] = ()
     pass_rules: tuple[PassRule, ...] = ()
+    trusted: tuple[TrustRule, ...] = ()
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def rules_of(self, kind: RuleKind) -> tuple[AccessRule, ...]:
