@@ -1,0 +1,120 @@
+import SMOS
+
+/-!
+# Instance `Example` (hand-written; follows the contract in docs/lean.md)
+
+A client reads the pink file through the file server, which asks the policy server; clients
+may spawn more clients and connect them to the file server.
+
+Names (the emitter numbers every name in declaration order):
+* sids: 0 = `user_t`, 1 = `fs_t`, 2 = `auth_t`, 3 = `file_t`
+* classes: 0 = `file`; operations of `file`: 0 = `read`, 1 = `write`
+* labels: 0 = `user`, 1 = `fs`, 2 = `auth`
+* components: 0 = `client`, 1 = `fileserver`, 2 = `auth`
+* objects: 0 = `pink_file`
+* leakage-network nodes: 0 = `client`, 1 = `fileserver`, 2 = `auth`
+-/
+
+namespace Instances.Example
+open SMOS
+
+/-- component `client` -/
+def comp0 : Component := ⟨0, 0, .client, false⟩
+/-- component `fileserver` -/
+def comp1 : Component := ⟨1, 1, .server, false⟩
+/-- component `auth` (the policy server) -/
+def comp2 : Component := ⟨2, 2, .policy, false⟩
+/-- summary of every spawned component of sid `user_t` and role client -/
+def summary0 : Component := summary 0 .client
+
+/-- object `pink_file` -/
+def obj0 : SObj := ⟨0, 0, 3, comp1⟩
+
+def policy : Policy where
+  allow := [⟨0, 3, 0, 0⟩]
+  kernelAllow := [
+    ⟨0, 1, .endpoint, .send⟩,
+    ⟨1, 1, .endpoint, .receive⟩,
+    ⟨1, 2, .endpoint, .send⟩,
+    ⟨2, 2, .endpoint, .receive⟩,
+    ⟨0, 0, .tcb, .control⟩,
+    ⟨0, 0, .cnode, .control⟩,
+    ⟨0, 0, .vspace, .control⟩]
+  neverallow := [⟨0, 3, 0, 1⟩]
+  kernelNeverallow := [
+    ⟨0, 2, .tcb, .control⟩,
+    ⟨0, 2, .cnode, .control⟩,
+    ⟨0, 2, .vspace, .control⟩,
+    ⟨0, 2, .frames, .read⟩,
+    ⟨0, 2, .frames, .write⟩]
+  labelOf := [(0, 0), (1, 1), (2, 2), (3, 1)]
+  flows := [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2)]
+  budgets := [⟨0, 2, 8⟩]
+  spawn := [⟨0, 0, .client⟩]
+  connect := [⟨0, 1⟩]
+  pass := []
+
+def system : Sys where
+  policy := policy
+  policyServer := comp2
+  objects := [obj0]
+  comps := [comp0, comp1, comp2]
+  caps := [
+    ⟨comp0, .own comp1 .endpoint, .send⟩,
+    ⟨comp1, .own comp1 .endpoint, .receive⟩,
+    ⟨comp1, .own comp2 .endpoint, .send⟩,
+    ⟨comp2, .own comp2 .endpoint, .receive⟩]
+  handles := []
+
+/-- The closed authority set found by the dynamic-safety analysis. -/
+def certificate : Certificate where
+  comps := [comp0, comp1, comp2, summary0]
+  caps := [
+    ⟨comp0, .own comp1 .endpoint, .send⟩,
+    ⟨comp1, .own comp1 .endpoint, .receive⟩,
+    ⟨comp1, .own comp2 .endpoint, .send⟩,
+    ⟨comp2, .own comp2 .endpoint, .receive⟩,
+    ⟨comp0, .own summary0 .tcb, .control⟩,
+    ⟨comp0, .own summary0 .cnode, .control⟩,
+    ⟨comp0, .own summary0 .vspace, .control⟩,
+    ⟨summary0, .own summary0 .tcb, .control⟩,
+    ⟨summary0, .own summary0 .cnode, .control⟩,
+    ⟨summary0, .own summary0 .vspace, .control⟩,
+    ⟨summary0, .own comp1 .endpoint, .send⟩]
+  handles := [⟨comp0, obj0, 0⟩, ⟨summary0, obj0, 0⟩]
+  flows := [
+    (comp0, comp0), (comp0, comp1), (comp0, comp2), (comp0, summary0),
+    (comp1, comp0), (comp1, comp1), (comp1, comp2), (comp1, summary0),
+    (comp2, comp0), (comp2, comp1), (comp2, comp2), (comp2, summary0),
+    (summary0, comp0), (summary0, comp1), (summary0, comp2), (summary0, summary0)]
+
+/-- The channel network of the leakage analysis (capacities in bits per epoch). -/
+def network : LeakNet where
+  arcs := [⟨0, 1, 64⟩, ⟨1, 0, 64⟩, ⟨1, 2, 8⟩, ⟨2, 1, 1⟩]
+  labels := [(0, 0), (1, 1), (2, 2)]
+
+/-- One cut per budget: the nodes added to the sources to form the source side. -/
+def cuts : List (Budget × List Nat) := [(⟨0, 2, 8⟩, [1])]
+
+theorem p1_complete_mediation : CompleteMediation system :=
+  complete_mediation_of_check system certificate (by decide +kernel)
+
+theorem p2_tamper_proof : TamperProof system :=
+  tamper_proof_of_check system certificate (by decide +kernel)
+
+theorem p3_authority_conformance : AuthorityConformance system :=
+  authority_conformance_of_check system certificate (by decide +kernel)
+
+theorem p4_policy_correct : PolicyCorrect system.policy :=
+  policy_correct_of_check system.policy (by decide +kernel)
+
+theorem p5_flow_security : FlowSecurity system :=
+  flow_security_of_check system certificate (by decide +kernel)
+
+theorem p6_leakage_bounded : LeakageBounded system.policy network :=
+  leakage_bounded_of_check system.policy network cuts (by decide +kernel)
+
+theorem p7_dynamic_safety : DynamicSafety system :=
+  dynamic_safety_of_check system certificate (by decide +kernel)
+
+end Instances.Example

@@ -1,0 +1,19 @@
+import SMOS.Checkers.Flow
+
+/-!
+# Checker for dynamic safety (P7)
+
+One certificate, closed under every kernel and dynamic step, on which the checks behind
+P1, P2, P3 and P5 all pass.
+-/
+
+namespace SMOS
+
+/-- The checker behind P7 (`dynamic_safety_of_check`). -/
+def checkDynamicSafety (sys : Sys) (cert : Certificate) : Bool :=
+  checkClosed sys cert &&
+  (sys.objects.all (fun o => checkPrivate cert o.server) &&
+   (checkPrivate cert sys.policyServer &&
+    (checkConforms sys cert && checkFlowClosed sys cert)))
+
+end SMOS

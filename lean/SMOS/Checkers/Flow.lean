@@ -1,0 +1,59 @@
+import SMOS.Checkers.Authority
+
+/-!
+# Checkers for the flow certificate (P5)
+
+They decide the conditions of `FlowClosed` on concrete data; `SMOS.Thm.Flow` proves them
+sound. The transitivity check is cubic in the number of flow pairs, which stays small because
+the pairs are between abstract components.
+-/
+
+namespace SMOS
+
+/-- `FlowClosed.pair`: two caps on one target with rights in `flowPairs`. -/
+def checkPairFlows (A : List Edge) (F : List (Component × Component)) : Bool :=
+  A.all fun e1 => A.all fun e2 =>
+    !(decide (e1.target = e2.target) && memB (e1.right, e2.right) flowPairs) ||
+    memB (e1.holder, e2.holder) F
+
+/-- `FlowClosed.toOwner` and `FlowClosed.fromOwner` for one edge. -/
+def ownerFlowsAt (F : List (Component × Component)) (e : Edge) : Bool :=
+  match e.target with
+  | .own b _ =>
+    (!memB e.right toOwnerRights || memB (e.holder, b) F) &&
+    (!memB e.right fromOwnerRights || memB (b, e.holder) F)
+  | .chan _ _ _ => true
+
+/-- `FlowClosed.toOwner` and `FlowClosed.fromOwner`. -/
+def checkOwnerFlows (A : List Edge) (F : List (Component × Component)) : Bool :=
+  A.all (ownerFlowsAt F)
+
+/-- `FlowClosed.handle`. -/
+def checkHandleFlows (H : List Handle) (F : List (Component × Component)) : Bool :=
+  H.all fun h => memB (h.holder, h.obj.server.abs) F && memB (h.obj.server.abs, h.holder) F
+
+/-- `FlowClosed.trans`. -/
+def checkTransitive (F : List (Component × Component)) : Bool :=
+  F.all fun p => F.all fun q => !decide (p.2 = q.1) || memB (p.1, q.2) F
+
+/-- Decides `FlowAllowed p a b`. -/
+def flowAllowedB (p : Policy) (a b : Sid) : Bool :=
+  p.labelOf.all fun la => !decide (la.1 = a) ||
+    p.labelOf.all fun lb => !decide (lb.1 = b) || memB (la.2, lb.2) p.flows
+
+/-- `FlowClosed.allowed`. -/
+def checkFlowsAllowed (p : Policy) (F : List (Component × Component)) : Bool :=
+  F.all fun q => flowAllowedB p q.1.sid q.2.sid
+
+/-- Decides `FlowClosed`. -/
+def checkFlowClosed (sys : Sys) (cert : Certificate) : Bool :=
+  checkPairFlows cert.caps cert.flows &&
+  (checkOwnerFlows cert.caps cert.flows &&
+   (checkHandleFlows cert.handles cert.flows &&
+    (checkTransitive cert.flows && checkFlowsAllowed sys.policy cert.flows)))
+
+/-- The checker behind P5 (`flow_security_of_check`). -/
+def checkFlowSecurity (sys : Sys) (cert : Certificate) : Bool :=
+  checkKernelClosed sys cert && checkFlowClosed sys cert
+
+end SMOS

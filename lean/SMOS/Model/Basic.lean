@@ -1,0 +1,154 @@
+/-!
+# Components, kernel objects, capabilities and handles
+
+Every name of the concrete system (sid, class, operation, label) is a `Nat` chosen by the
+emitter; the instance module lists the original names in comments. Numbers keep kernel
+evaluation of the checkers fast (`Nat` equality is a primitive there).
+
+A capability is expanded into one `Edge` per right it carries: `Edge.mk holder target right`
+says "`holder` holds a cap to `target` with `right`". A component's authority over its own
+TCB, CNode, VSpace and frames is implicit and never listed (as in
+`smosverify.model.authority.initial_caps`).
+-/
+
+namespace SMOS
+
+/-- A security identifier (type), numbered by the emitter. -/
+abbrev Sid := Nat
+/-- A policy class (`file`, `socket`, ...), numbered by the emitter. -/
+abbrev ClassId := Nat
+/-- An operation of a policy class (`open`, `read`, ...), numbered by the emitter. -/
+abbrev OpId := Nat
+/-- A flow-policy label, numbered by the emitter. -/
+abbrev Label := Nat
+
+inductive Role where
+  | client
+  | server
+  /-- The policy server: the reference monitor's decision point (`smos_auth`). -/
+  | policy
+  /-- Builds the system at boot, then hands over. -/
+  | root
+  deriving DecidableEq, Repr
+
+/-- The seL4 rights a capability can carry. -/
+inductive Right where
+  | read
+  | write
+  | execute
+  | send
+  | receive
+  | grant
+  | grantReply
+  | signal
+  | wait
+  | control
+  deriving DecidableEq, Repr
+
+/-- Kinds of kernel object a capability can name. -/
+inductive ObjKind where
+  | tcb
+  | cnode
+  | vspace
+  /-- A component's private memory: its frames and the untyped they came from. -/
+  | frames
+  | endpoint
+  /-- Shared memory. -/
+  | region
+  | notification
+  deriving DecidableEq, Repr
+
+/-- The kinds that make up a component's own protection domain (kept private by P1 and P2). -/
+def privateKinds : List ObjKind := [.tcb, .cnode, .vspace, .frames]
+
+/-- A protection domain. `spawned` is true for components created at run time; their `id`
+is a fresh serial number. -/
+structure Component where
+  id : Nat
+  sid : Sid
+  role : Role
+  spawned : Bool
+  deriving DecidableEq, Repr
+
+/-- The kernel object a capability names: an object of one component (its TCB, CNode,
+VSpace, frames or endpoint) or a shared channel (a region or a notification). -/
+inductive Target where
+  | own (owner : Component) (kind : ObjKind)
+  | chan (kind : ObjKind) (id : Nat) (sid : Sid)
+  deriving DecidableEq, Repr
+
+def Target.sid : Target → Sid
+  | .own c _ => c.sid
+  | .chan _ _ s => s
+
+def Target.kind : Target → ObjKind
+  | .own _ k => k
+  | .chan k _ _ => k
+
+/-- `holder` holds a capability to `target` that carries `right`. -/
+structure Edge where
+  holder : Component
+  target : Target
+  right : Right
+  deriving DecidableEq, Repr
+
+/-- An object a server implements; clients reach it only through that server. -/
+structure SObj where
+  id : Nat
+  cls : ClassId
+  sid : Sid
+  server : Component
+  deriving DecidableEq, Repr
+
+/-- What a successful open returns: authority to perform `op` on `obj` through its server.
+A handle cap can be passed on (`Step.pass`). -/
+structure Handle where
+  holder : Component
+  obj : SObj
+  op : OpId
+  deriving DecidableEq, Repr
+
+/-- An operation a server performed on an object for a subject (the trace of `Step.call`). -/
+structure Access where
+  subject : Component
+  obj : SObj
+  op : OpId
+  deriving Repr
+
+/-! ## The finite abstraction
+
+Unboundedly many components can be spawned. Certificates therefore speak about abstract
+components: an initial component stands for itself, and every spawned component of a given
+sid and role is folded into one summary component (`id = 0`, `spawned = true`). The
+abstraction keeps sid, role and the `spawned` flag, so every policy question has the same
+answer for a component and its abstraction.
+-/
+
+/-- The summary component standing for every spawned component of `sid` and `role`. -/
+def summary (sid : Sid) (role : Role) : Component := ⟨0, sid, role, true⟩
+
+def Component.abs (c : Component) : Component :=
+  { c with id := if c.spawned then 0 else c.id }
+
+def Target.abs : Target → Target
+  | .own c k => .own c.abs k
+  | .chan k i s => .chan k i s
+
+def Edge.abs (e : Edge) : Edge := ⟨e.holder.abs, e.target.abs, e.right⟩
+
+def Handle.abs (h : Handle) : Handle := ⟨h.holder.abs, h.obj, h.op⟩
+
+/-- Initial components are their own abstraction. -/
+theorem Component.abs_of_not_spawned : ∀ (c : Component), c.spawned = false → c.abs = c
+  | ⟨_, _, _, false⟩, _ => rfl
+  | ⟨_, _, _, true⟩, h => nomatch h
+
+theorem Target.sid_abs : ∀ (t : Target), t.abs.sid = t.sid
+  | .own _ _ => rfl
+  | .chan _ _ _ => rfl
+
+theorem Target.kind_abs : ∀ (t : Target), t.abs.kind = t.kind
+  | .own _ _ => rfl
+  | .chan _ _ _ => rfl
+
+end SMOS

@@ -1,0 +1,71 @@
+import SMOS.Model.Policy
+
+/-!
+# Systems and states
+
+`Sys` is the concrete system as booted: its policy, its policy server, the objects its
+servers implement, and the components, caps and handles it starts with. `State` is one
+moment of a running system; `Sys.initial` is the state at hand-over.
+-/
+
+namespace SMOS
+
+/-- A concrete SMOS system. -/
+structure Sys where
+  policy : Policy
+  /-- The policy server (an initial component, role `policy`). -/
+  policyServer : Component
+  /-- The objects the servers implement. -/
+  objects : List SObj
+  /-- The components at hand-over. -/
+  comps : List Component
+  /-- The caps at hand-over, one edge per right. -/
+  caps : List Edge
+  /-- Handles held at hand-over (usually none). -/
+  handles : List Handle
+
+/-- One moment of a running system. -/
+structure State where
+  comps : List Component
+  caps : List Edge
+  handles : List Handle
+  /-- Every operation performed so far, most recent first. -/
+  log : List Access
+  /-- The serial number the next spawned component gets. -/
+  nextId : Nat
+
+def Sys.initial (sys : Sys) : State :=
+  { comps := sys.comps, caps := sys.caps, handles := sys.handles, log := [], nextId := 0 }
+
+def State.addCap (s : State) (e : Edge) : State :=
+  { s with caps := e :: s.caps }
+
+def State.addHandle (s : State) (h : Handle) : State :=
+  { s with handles := h :: s.handles }
+
+def State.record (s : State) (a : Access) : State :=
+  { s with log := a :: s.log }
+
+/-- Revoke every cap to `t`. -/
+def State.revoke (s : State) (t : Target) : State :=
+  { s with caps := s.caps.filter (fun e => !decide (e.target = t)) }
+
+/-- Close a handle. -/
+def State.close (s : State) (h : Handle) : State :=
+  { s with handles := s.handles.filter (fun g => !decide (g = h)) }
+
+/-- The component the next spawn creates. -/
+def State.child (s : State) (sid : Sid) (role : Role) : Component :=
+  ⟨s.nextId, sid, role, true⟩
+
+/-- Spawn a component: the parent keeps control of the child's TCB, CNode and VSpace (it
+needs them to set the child up, as seL4 requires). -/
+def State.spawn (s : State) (parent : Component) (sid : Sid) (role : Role) : State :=
+  { s with
+    comps := s.child sid role :: s.comps,
+    caps := Edge.mk parent (.own (s.child sid role) .tcb) .control ::
+      Edge.mk parent (.own (s.child sid role) .cnode) .control ::
+      Edge.mk parent (.own (s.child sid role) .vspace) .control :: s.caps,
+    nextId := s.nextId + 1 }
+
+end SMOS

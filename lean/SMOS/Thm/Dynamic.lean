@@ -1,0 +1,32 @@
+import SMOS.Checkers.Dynamic
+import SMOS.Thm.Flow
+
+/-!
+# Soundness of the dynamic-safety checker (P7)
+-/
+
+namespace SMOS
+
+/-- **P7 is sound**: a certificate accepted by `checkDynamicSafety` is closed under every
+kernel and dynamic step, so every reachable state (with any number of spawned components) is
+mediated, keeps the policy server's and the object servers' objects private, conforms to the
+policy and is flow-secure. -/
+theorem dynamic_safety_of_check (sys : Sys) (cert : Certificate)
+    (h : checkDynamicSafety sys cert = true) : DynamicSafety sys := by
+  have hc := closed_of_check (and_true_left h)
+  have hobjs := and_true_left (and_true_right h)
+  have ⟨hns, hps⟩ := checkPrivate_sound (and_true_left (and_true_right (and_true_right h)))
+  have hconf :=
+    checkConforms_sound (and_true_left (and_true_right (and_true_right (and_true_right h))))
+  have hflow :=
+    flowClosed_of_check (and_true_right (and_true_right (and_true_right (and_true_right h))))
+  intro s hs
+  have hcov := covers_of_reachable hc hs
+  unfold SecureIn
+  refine ⟨mediated_of_reachable hs, ?_, private_of_covers hcov hns hps,
+    conforms_of_covers hcov hconf, flow_secure_of_covers hcov hflow⟩
+  intro o ho
+  have ⟨hns', hp'⟩ := checkPrivate_sound (of_all hobjs ho)
+  exact private_of_covers hcov hns' hp'
+
+end SMOS

@@ -1,0 +1,103 @@
+import SMOS.Checkers.Flow
+import SMOS.Thm.Authority
+
+/-!
+# Soundness of the flow checkers, and P5
+
+Mirrors `SMOS.Checkers.Flow`.
+-/
+
+namespace SMOS
+
+variable {sys : Sys} {cert : Certificate}
+
+theorem checkPairFlows_sound {A : List Edge} {F : List (Component × Component)}
+    (h : checkPairFlows A F = true) {a b : Component} {t : Target} {r1 r2 : Right}
+    (hp : (r1, r2) ∈ flowPairs) (h1 : Edge.mk a t r1 ∈ A) (h2 : Edge.mk b t r2 ∈ A) :
+    (a, b) ∈ F :=
+  mem_of_memB (imp2_true (of_all (of_all h h1) h2) (decide_eq_true rfl) (memB_of_mem hp))
+
+theorem ownerFlowsAt_own (F : List (Component × Component)) (a b : Component) (k : ObjKind)
+    (r : Right) :
+    ownerFlowsAt F (Edge.mk a (.own b k) r) =
+      ((!memB r toOwnerRights || memB (a, b) F) &&
+       (!memB r fromOwnerRights || memB (b, a) F)) := rfl
+
+theorem checkOwnerFlows_sound {A : List Edge} {F : List (Component × Component)}
+    (h : checkOwnerFlows A F = true) {a b : Component} {k : ObjKind} {r : Right}
+    (he : Edge.mk a (.own b k) r ∈ A) :
+    (r ∈ toOwnerRights → (a, b) ∈ F) ∧ (r ∈ fromOwnerRights → (b, a) ∈ F) := by
+  have h1 := of_all h he
+  rw [ownerFlowsAt_own] at h1
+  exact ⟨fun hr => mem_of_memB (imp_true (and_true_left h1) (memB_of_mem hr)),
+    fun hr => mem_of_memB (imp_true (and_true_right h1) (memB_of_mem hr))⟩
+
+theorem checkHandleFlows_sound {H : List Handle} {F : List (Component × Component)}
+    (h : checkHandleFlows H F = true) {x : Handle} (hx : x ∈ H) :
+    (x.holder, x.obj.server.abs) ∈ F ∧ (x.obj.server.abs, x.holder) ∈ F :=
+  ⟨mem_of_memB (and_true_left (of_all h hx)), mem_of_memB (and_true_right (of_all h hx))⟩
+
+theorem checkTransitive_sound {F : List (Component × Component)}
+    (h : checkTransitive F = true) {a b c : Component} (h1 : (a, b) ∈ F) (h2 : (b, c) ∈ F) :
+    (a, c) ∈ F :=
+  mem_of_memB (imp_true (of_all (of_all h h1) h2) (decide_eq_true rfl))
+
+theorem flowAllowedB_sound {p : Policy} {a b : Sid} (h : flowAllowedB p a b = true) :
+    FlowAllowed p a b := by
+  intro la lb ha hb
+  have h1 := imp_true (of_all h ha) (decide_eq_true rfl)
+  exact mem_of_memB (imp_true (of_all h1 hb) (decide_eq_true rfl))
+
+theorem checkFlowsAllowed_sound {p : Policy} {F : List (Component × Component)}
+    (h : checkFlowsAllowed p F = true) {a b : Component} (hab : (a, b) ∈ F) :
+    FlowAllowed p a.sid b.sid :=
+  flowAllowedB_sound (of_all h hab)
+
+/-- `checkFlowClosed` is sound. -/
+theorem flowClosed_of_check (h : checkFlowClosed sys cert = true) : FlowClosed sys cert := by
+  have hpair := and_true_left h
+  have howner := and_true_left (and_true_right h)
+  have hhandle := and_true_left (and_true_right (and_true_right h))
+  have htrans := and_true_left (and_true_right (and_true_right (and_true_right h)))
+  have hallowed := and_true_right (and_true_right (and_true_right (and_true_right h)))
+  exact {
+    pair := fun hp h1 h2 => checkPairFlows_sound hpair hp h1 h2,
+    toOwner := fun hr he => (checkOwnerFlows_sound howner he).1 hr,
+    fromOwner := fun hr he => (checkOwnerFlows_sound howner he).2 hr,
+    handle := fun hx => checkHandleFlows_sound hhandle hx,
+    trans := fun h1 h2 => checkTransitive_sound htrans h1 h2,
+    allowed := fun hab => checkFlowsAllowed_sound hallowed hab }
+
+/-- Every one-step flow of a covered state is, abstractly, in the flow certificate. -/
+theorem flow_pair_of_step {s : State} (hcov : Covers cert s) (hf : FlowClosed sys cert)
+    {a b : Component} (h : FlowStep s a b) : (a.abs, b.abs) ∈ cert.flows := by
+  cases h with
+  | pair hp h1 h2 => exact hf.pair hp (hcov.caps _ h1) (hcov.caps _ h2)
+  | toOwner hr h1 => exact hf.toOwner hr (hcov.caps _ h1)
+  | fromOwner hr h1 => exact hf.fromOwner hr (hcov.caps _ h1)
+  | handleIn hh => exact (hf.handle (hcov.handles _ hh)).1
+  | handleOut hh => exact (hf.handle (hcov.handles _ hh)).2
+
+/-- Every flow path of a covered state is, abstractly, in the flow certificate. -/
+theorem flow_pair_of_path {s : State} (hcov : Covers cert s) (hf : FlowClosed sys cert)
+    {a b : Component} (h : FlowPath s a b) : (a.abs, b.abs) ∈ cert.flows := by
+  induction h with
+  | single hst => exact flow_pair_of_step hcov hf hst
+  | cons hst _ ih => exact hf.trans (flow_pair_of_step hcov hf hst) ih
+
+/-- A closed, allowed flow certificate makes every state it covers flow-secure. -/
+theorem flow_secure_of_covers {s : State} (hcov : Covers cert s) (hf : FlowClosed sys cert) :
+    FlowSecureIn sys s := by
+  intro a b hab
+  exact hf.allowed (flow_pair_of_path hcov hf hab)
+
+/-- **P5 is sound**: a certificate accepted by `checkFlowSecurity` proves that every flow path
+in every state the kernel rules can reach is allowed by the flow policy. -/
+theorem flow_security_of_check (sys : Sys) (cert : Certificate)
+    (h : checkFlowSecurity sys cert = true) : FlowSecurity sys := by
+  have hk := kernelClosed_of_check (and_true_left h)
+  have hf := flowClosed_of_check (and_true_right h)
+  intro s hs
+  exact flow_secure_of_covers (covers_of_kreachable hk hs) hf
+
+end SMOS

@@ -1,0 +1,55 @@
+/-!
+# Boolean helpers shared by the checkers and their soundness proofs
+
+The checkers are `Bool` functions built from `List.all`, `List.any`, `&&`, `||`, `!` and
+`decide`. The lemmas here turn a checker result `= true` back into the `Prop` it stands for.
+Each is proved by case analysis on finitely many `Bool`s or by one core lemma
+(`List.all_eq_true`, `List.any_eq_true`), so they do not depend on how `simp` normalises.
+-/
+
+namespace SMOS
+
+/-- Boolean list membership by decidable equality (so its soundness needs no `LawfulBEq`). -/
+def memB {α : Type} [DecidableEq α] (x : α) (l : List α) : Bool :=
+  l.any (fun y => decide (x = y))
+
+/-- `memB` is sound: a `true` answer means membership. -/
+theorem mem_of_memB {α : Type} [DecidableEq α] {x : α} {l : List α}
+    (h : memB x l = true) : x ∈ l := by
+  have ⟨y, hy, hxy⟩ := List.any_eq_true.mp h
+  have hxy' : x = y := of_decide_eq_true hxy
+  rw [hxy']
+  exact hy
+
+/-- `memB` is complete: members are found. -/
+theorem memB_of_mem {α : Type} [DecidableEq α] {x : α} {l : List α}
+    (h : x ∈ l) : memB x l = true :=
+  List.any_eq_true.mpr ⟨x, h, decide_eq_true rfl⟩
+
+/-- A `List.all` check holds at every member. -/
+theorem of_all {α : Type} {p : α → Bool} {l : List α} (h : l.all p = true) {x : α}
+    (hx : x ∈ l) : p x = true :=
+  List.all_eq_true.mp h x hx
+
+theorem and_true_left {a b : Bool} (h : (a && b) = true) : a = true := by
+  cases a <;> cases b <;> simp_all
+
+theorem and_true_right {a b : Bool} (h : (a && b) = true) : b = true := by
+  cases a <;> cases b <;> simp_all
+
+/-- `!c || r` read as "c implies r". -/
+theorem imp_true {c r : Bool} (h : (!c || r) = true) (hc : c = true) : r = true := by
+  cases c <;> cases r <;> simp_all
+
+theorem imp2_true {x y r : Bool} (h : (!(x && y) || r) = true) (hx : x = true)
+    (hy : y = true) : r = true := by
+  cases x <;> cases y <;> cases r <;> simp_all
+
+theorem imp3_true {x y z r : Bool} (h : (!(x && (y && z)) || r) = true) (hx : x = true)
+    (hy : y = true) (hz : z = true) : r = true := by
+  cases x <;> cases y <;> cases z <;> cases r <;> simp_all
+
+theorem false_of_not_true {b : Bool} (h : (!b) = true) : b = false := by
+  cases b <;> simp_all
+
+end SMOS
