@@ -5,12 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-POLICY = """\
-class file { open read write close }
-class socket { send recv }
-sid policy_t, server_t, alice_t, bob_t, secret_t, public_t, root_t;
-"""
-
 # Five lines every YAML case below starts from; additions begin on line 6.
 BASE = """\
 system: s
@@ -103,8 +97,8 @@ YAML_CASES = [
 
 
 @pytest.mark.parametrize("text, where, words", [c[1:] for c in YAML_CASES], ids=[c[0] for c in YAML_CASES])
-def test_bad_system_yaml(tmp_path, write_system, run_cli, assert_bad_input, text, where, words):
-    path = write_system(tmp_path, "", POLICY)
+def test_bad_system_yaml(tmp_path, write_system, run_cli, assert_bad_input, base_policy, text, where, words):
+    path = write_system(tmp_path, "", base_policy)
     path.write_text(text, encoding="utf-8")  # as is, not dedented: positions matter
     line, col = where
     if isinstance(col, str):
@@ -112,56 +106,57 @@ def test_bad_system_yaml(tmp_path, write_system, run_cli, assert_bad_input, text
     assert_bad_input(run_cli("check", path), path, line, col, *words)
 
 
-# (case id, policy text, (line, col) of the error in policy.pol, words)
+# (case id, policy text after the three lines of the base policy, (line, col) of the error, words)
 POLICY_CASES = [
-    ("missing-semicolon", POLICY + "allow alice_t secret_t : file read\nallow bob_t public_t : file read;\n", (5, 1), ["unexpected 'allow'", "expected ';'"]),
-    ("missing-colon", POLICY + "allow alice_t secret_t file read;\n", (4, 24), ["unexpected 'file'", "':'"]),
-    ("bad-character", POLICY + "allow alice_t $secret_t : file read;\n", (4, 15), ["unexpected character '$'"]),
-    ("empty-class", POLICY + "class empty { };\n", (4, 15), ["unexpected '}'", "name"]),
-    ("unexpected-end-of-file", POLICY + 'import "other.pol"', (4, 19), ["unexpected end of file", "expected ';'"]),
-    ("end-of-file-in-rule", POLICY + "allow alice_t secret_t :", (4, 25), ["unexpected end of file"]),
-    ("statement-keyword-typo", POLICY + "alow alice_t secret_t : file read;\n", (4, 1), ["unexpected", "'alow'"]),
-    ("unknown-sid-in-rule", POLICY + "allow alice_t nope_t : file read;\n", (4, 15), ["unknown sid or attribute 'nope_t'"]),
-    ("unknown-class-in-rule", POLICY + "allow alice_t secret_t : filez read;\n", (4, 26), ["unknown class 'filez'"]),
-    ("unknown-operation", POLICY + "allow alice_t secret_t : file fly;\n", (4, 31), ["class 'file' has no operation 'fly'", "open read write close"]),
-    ("unknown-operation-in-set", POLICY + "allow alice_t secret_t : { file socket } { read };\n", (4, 44), ["class 'socket' has no operation 'read'"]),
-    ("unknown-label", POLICY + "label alice_t : top_secret;\n", (4, 17), ["unknown label 'top_secret'", "lattice"]),
-    ("unknown-label-in-flow", POLICY + "lattice { low < high }\nflow low -> mid;\n", (5, 13), ["unknown label 'mid'"]),
-    ("unknown-label-in-budget", POLICY + "budget a -> b <= 3 bits;\n", (4, 8), ["unknown label 'a'"]),
-    ("unknown-channel-kind", POLICY + "capacity disk 8 bits;\n", (4, 10), ["unknown channel kind 'disk'", "endpoint"]),
-    ("capacity-twice", POLICY + "capacity memory 8 bits;\ncapacity memory 9 bits;\n", (5, 1), ["capacity of 'memory' already set", ":4:1"]),
-    ("unknown-role", POLICY + "spawn root_t -> alice_t as king;\n", (4, 28), ["unknown role 'king'"]),
-    ("unknown-class-in-pass", POLICY + "pass alice_t -> bob_t : filez;\n", (4, 25), ["unknown class 'filez'"]),
-    ("unknown-class-in-reads", POLICY + "reads filez read;\n", (4, 7), ["unknown class 'filez'"]),
-    ("duplicate-sid", POLICY + "sid alice_t;\n", (4, 5), ["duplicate sid 'alice_t'", ":3:"]),
-    ("attribute-named-like-sid", POLICY + "attribute alice_t = { bob_t };\n", (4, 11), ["duplicate attribute 'alice_t'", "sid"]),
-    ("duplicate-attribute", POLICY + "attribute users = alice_t;\nattribute users = bob_t;\n", (5, 11), ["duplicate attribute 'users'", ":4:11"]),
-    ("duplicate-class", POLICY + "class file { open };\n", (4, 7), ["duplicate class 'file'", ":1:7"]),
-    ("kernel-class-redeclared", POLICY + "class endpoint { send };\n", (4, 7), ["duplicate class 'endpoint'", "built-in"]),
-    ("duplicate-operation", POLICY + "class door { open open }\n", (4, 19), ["operation 'open' listed twice"]),
-    ("self-referential-attribute", POLICY + "attribute a = { b };\nattribute b = { a alice_t };\n", (4, 11), ["attribute 'a' is defined in terms of itself"]),
-    ("label-twice", POLICY + "lattice { low < high }\nlabel alice_t : low;\nlabel alice_t : high;\n", (6, 1), ["sid 'alice_t' already has label 'low'"]),
-    ("label-below-itself", POLICY + "lattice { low < low }\n", (4, 17), ["label 'low' cannot be below itself"]),
+    ("missing-semicolon", "allow alice_t secret_t : file read\nallow bob_t public_t : file read;\n", (5, 1), ["unexpected 'allow'", "expected ';'"]),
+    ("missing-colon", "allow alice_t secret_t file read;\n", (4, 24), ["unexpected 'file'", "':'"]),
+    ("bad-character", "allow alice_t $secret_t : file read;\n", (4, 15), ["unexpected character '$'"]),
+    ("empty-class", "class empty { };\n", (4, 15), ["unexpected '}'", "name"]),
+    ("unexpected-end-of-file", 'import "other.pol"', (4, 19), ["unexpected end of file", "expected ';'"]),
+    ("end-of-file-in-rule", "allow alice_t secret_t :", (4, 25), ["unexpected end of file"]),
+    ("statement-keyword-typo", "alow alice_t secret_t : file read;\n", (4, 1), ["unexpected", "'alow'"]),
+    ("unknown-sid-in-rule", "allow alice_t nope_t : file read;\n", (4, 15), ["unknown sid or attribute 'nope_t'"]),
+    ("unknown-class-in-rule", "allow alice_t secret_t : filez read;\n", (4, 26), ["unknown class 'filez'"]),
+    ("unknown-operation", "allow alice_t secret_t : file fly;\n", (4, 31), ["class 'file' has no operation 'fly'", "open read write close"]),
+    ("unknown-operation-in-set", "allow alice_t secret_t : { file socket } { read };\n", (4, 44), ["class 'socket' has no operation 'read'"]),
+    ("unknown-label", "label alice_t : top_secret;\n", (4, 17), ["unknown label 'top_secret'", "lattice"]),
+    ("unknown-label-in-flow", "lattice { low < high }\nflow low -> mid;\n", (5, 13), ["unknown label 'mid'"]),
+    ("unknown-label-in-budget", "budget a -> b <= 3 bits;\n", (4, 8), ["unknown label 'a'"]),
+    ("unknown-channel-kind", "capacity disk 8 bits;\n", (4, 10), ["unknown channel kind 'disk'", "endpoint"]),
+    ("capacity-twice", "capacity memory 8 bits;\ncapacity memory 9 bits;\n", (5, 1), ["capacity of 'memory' already set", ":4:1"]),
+    ("unknown-role", "spawn root_t -> alice_t as king;\n", (4, 28), ["unknown role 'king'"]),
+    ("unknown-class-in-pass", "pass alice_t -> bob_t : filez;\n", (4, 25), ["unknown class 'filez'"]),
+    ("unknown-class-in-reads", "reads filez read;\n", (4, 7), ["unknown class 'filez'"]),
+    ("duplicate-sid", "sid alice_t;\n", (4, 5), ["duplicate sid 'alice_t'", ":3:"]),
+    ("attribute-named-like-sid", "attribute alice_t = { bob_t };\n", (4, 11), ["duplicate attribute 'alice_t'", "sid"]),
+    ("duplicate-attribute", "attribute users = alice_t;\nattribute users = bob_t;\n", (5, 11), ["duplicate attribute 'users'", ":4:11"]),
+    ("duplicate-class", "class file { open };\n", (4, 7), ["duplicate class 'file'", ":1:7"]),
+    ("kernel-class-redeclared", "class endpoint { send };\n", (4, 7), ["duplicate class 'endpoint'", "built-in"]),
+    ("duplicate-operation", "class door { open open }\n", (4, 19), ["operation 'open' listed twice"]),
+    ("self-referential-attribute", "attribute a = { b };\nattribute b = { a alice_t };\n", (4, 11), ["attribute 'a' is defined in terms of itself"]),
+    ("label-twice", "lattice { low < high }\nlabel alice_t : low;\nlabel alice_t : high;\n", (6, 1), ["sid 'alice_t' already has label 'low'"]),
+    ("label-below-itself", "lattice { low < low }\n", (4, 17), ["label 'low' cannot be below itself"]),
 ]
 
 
 @pytest.mark.parametrize("text, where, words", [c[1:] for c in POLICY_CASES], ids=[c[0] for c in POLICY_CASES])
-def test_bad_policy(tmp_path, write_system, run_cli, assert_bad_input, text, where, words):
+def test_bad_policy(tmp_path, write_system, run_cli, assert_bad_input, base_policy, text, where, words):
+    assert base_policy.count("\n") == 3
     path = write_system(tmp_path, BASE, "")
     policy = tmp_path / "policy.pol"
-    policy.write_text(text, encoding="utf-8")
+    policy.write_text(base_policy + text, encoding="utf-8")
     assert_bad_input(run_cli("check", path), policy, *where, *words)
 
 
-def test_two_file_import_cycle(tmp_path, write_system, run_cli, assert_bad_input):
-    path = write_system(tmp_path, BASE, POLICY + 'import "a.pol";\n')
+def test_two_file_import_cycle(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
+    path = write_system(tmp_path, BASE, base_policy + 'import "a.pol";\n')
     (tmp_path / "a.pol").write_text('# a\nimport "policy.pol";\n', encoding="utf-8")
     line = assert_bad_input(run_cli("check", path), tmp_path / "a.pol", 2, 8, "import cycle")
     assert line.index("policy.pol") < line.index("a.pol ->") < line.rindex("policy.pol")
 
 
-def test_three_file_import_cycle(tmp_path, write_system, run_cli, assert_bad_input):
-    path = write_system(tmp_path, BASE, POLICY + 'import "sub/a.pol";\n')
+def test_three_file_import_cycle(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
+    path = write_system(tmp_path, BASE, base_policy + 'import "sub/a.pol";\n')
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "a.pol").write_text('import "b.pol";\n', encoding="utf-8")
     (tmp_path / "sub" / "b.pol").write_text('\n\nimport "../policy.pol";\n', encoding="utf-8")
@@ -169,27 +164,27 @@ def test_three_file_import_cycle(tmp_path, write_system, run_cli, assert_bad_inp
     assert line.count(" -> ") == 3  # policy -> a -> b -> policy
 
 
-def test_file_importing_itself(tmp_path, write_system, run_cli, assert_bad_input):
-    path = write_system(tmp_path, BASE, POLICY + 'import "policy.pol";\n')
+def test_file_importing_itself(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
+    path = write_system(tmp_path, BASE, base_policy + 'import "policy.pol";\n')
     assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 4, 8, "import cycle")
 
 
 # -- files that cannot be read --------------------------------------------------------------
 
-def test_non_utf8_yaml(tmp_path, write_system, run_cli, assert_bad_input):
-    path = write_system(tmp_path, "", POLICY)
+def test_non_utf8_yaml(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
+    path = write_system(tmp_path, "", base_policy)
     path.write_bytes(b"system: s\npolicy: policy.pol\ncomponents:\n  fs: {sid: server_\xff_t, role: server}\n")
     assert_bad_input(run_cli("check", path), path, 4, 20, "invalid UTF-8", "0xff", "expected UTF-8 text")
 
 
-def test_non_utf8_policy(tmp_path, write_system, run_cli, assert_bad_input):
+def test_non_utf8_policy(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
     path = write_system(tmp_path, BASE, "")
-    (tmp_path / "policy.pol").write_bytes(POLICY.encode() + b"# caf\xe9\n")
+    (tmp_path / "policy.pol").write_bytes(base_policy.encode() + b"# caf\xe9\n")
     assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 4, 6, "invalid UTF-8", "0xe9")
 
 
-def test_binary_yaml(tmp_path, write_system, run_cli, assert_bad_input):
-    path = write_system(tmp_path, "", POLICY)
+def test_binary_yaml(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
+    path = write_system(tmp_path, "", base_policy)
     path.write_bytes(b"system: s\n\x00\x01\x02\x03ELF")
     assert_bad_input(run_cli("check", path), path, 2, 1, "binary file", "expected UTF-8 text")
 
@@ -200,8 +195,8 @@ def test_binary_policy(tmp_path, write_system, run_cli, assert_bad_input):
     assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 1, 1, "binary file")
 
 
-def test_binary_import(tmp_path, write_system, run_cli, assert_bad_input):
-    path = write_system(tmp_path, BASE, POLICY + 'import "blob.pol";\n')
+def test_binary_import(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
+    path = write_system(tmp_path, BASE, base_policy + 'import "blob.pol";\n')
     (tmp_path / "blob.pol").write_bytes(b"sid x;\n\x7fELF\x00\x00")
     assert_bad_input(run_cli("check", path), tmp_path / "blob.pol", 2, 5, "binary file")
 
@@ -229,8 +224,8 @@ def test_missing_policy_file(tmp_path, write_system, run_cli, assert_bad_input):
     assert_bad_input(run_cli("check", path), path, 2, 9, "no such file", "policy.pol")
 
 
-def test_missing_policy_file_in_list(tmp_path, write_system, run_cli, assert_bad_input):
-    path = write_system(tmp_path, BASE.replace("policy: policy.pol", "policy:\n  - policy.pol\n  - extra.pol"), POLICY)
+def test_missing_policy_file_in_list(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
+    path = write_system(tmp_path, BASE.replace("policy: policy.pol", "policy:\n  - policy.pol\n  - extra.pol"), base_policy)
     assert_bad_input(run_cli("check", path), path, 4, 5, "no such file", "extra.pol")
 
 
@@ -240,14 +235,14 @@ def test_policy_is_a_directory(tmp_path, write_system, run_cli, assert_bad_input
     assert_bad_input(run_cli("check", path), path, 2, 9, "is a directory", "expected a file")
 
 
-def test_missing_import(tmp_path, write_system, run_cli, assert_bad_input):
-    path = write_system(tmp_path, BASE, POLICY + 'import "gone.pol";\n')
+def test_missing_import(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
+    path = write_system(tmp_path, BASE, base_policy + 'import "gone.pol";\n')
     assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 4, 8, "no such file", "gone.pol")
 
 
-def test_import_of_a_directory(tmp_path, write_system, run_cli, assert_bad_input):
+def test_import_of_a_directory(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
     (tmp_path / "lib").mkdir()
-    path = write_system(tmp_path, BASE, POLICY + 'import "lib";\n')
+    path = write_system(tmp_path, BASE, base_policy + 'import "lib";\n')
     assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 4, 8, "is a directory")
 
 
@@ -258,25 +253,25 @@ def test_empty_policy_declares_nothing(tmp_path, write_system, run_cli, assert_b
 
 # -- deep nesting in the policy language (found RecursionError tracebacks) -------------------
 
-def test_10000_nested_complements_in_policy(tmp_path, write_system, run_cli):
+def test_10000_nested_complements_in_policy(tmp_path, write_system, run_cli, base_policy):
     """`~` nests without bound in the grammar; resolving it must not recurse per level."""
     rules = "allow alice_t " + "~" * 10_000 + "alice_t : file read;\nallow bob_t " + "~" * 10_001 + "bob_t : file read;\n"
-    path = write_system(tmp_path, BASE, POLICY + rules)
+    path = write_system(tmp_path, BASE, base_policy + rules)
     result = run_cli("check", path, "--format", "json")
     assert result.exit_code in (0, 1), result.output
 
 
-def test_deep_attribute_chain_is_an_error(tmp_path, write_system, run_cli, assert_bad_input):
+def test_deep_attribute_chain_is_an_error(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
     chain = " ".join(f"attribute a{i + 1} = a{i};" for i in reversed(range(3000))) + " attribute a0 = alice_t;\n"
-    path = write_system(tmp_path, BASE, POLICY + chain)
+    path = write_system(tmp_path, BASE, base_policy + chain)
     assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 4, None, "attributes nested more than")
 
 
-def test_moderate_attribute_chain_resolves(tmp_path, write_system):
+def test_moderate_attribute_chain_resolves(tmp_path, write_system, base_policy):
     from smosverify.load.system import load_system
 
     chain = " ".join(f"attribute a{i + 1} = a{i};" for i in reversed(range(40))) + " attribute a0 = { alice_t bob_t };\n"
-    path = write_system(tmp_path, BASE, POLICY + chain)
+    path = write_system(tmp_path, BASE, base_policy + chain)
     assert load_system(path).policy.attributes["a40"].members == {"alice_t", "bob_t"}
 
 
@@ -295,9 +290,9 @@ def test_entry_point_refuses_hostile_yaml(tmp_path, run_cli_process, text):
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(f"error: {path}:1:")
 
 
-def test_entry_point_refuses_hostile_policy(tmp_path, write_system, run_cli_process):
+def test_entry_point_refuses_hostile_policy(tmp_path, write_system, run_cli_process, base_policy):
     chain = " ".join(f"attribute a{i + 1} = a{i};" for i in reversed(range(5000))) + " attribute a0 = alice_t;\n"
-    path = write_system(tmp_path, BASE, POLICY + chain)
+    path = write_system(tmp_path, BASE, base_policy + chain)
     result = run_cli_process("check", path, timeout=30)
     assert "Traceback" not in result.output
     assert result.exit_code == 2
