@@ -213,6 +213,223 @@ def test_example_claims_every_property():
     assert set(re.findall(r"^theorem (p\d_\w+)", code, flags=re.M)) == set(PROPERTY_THEOREMS)
 
 
+# --- the checkers, evaluated in Python on the instance data -------------------------------------
+#
+# Without a toolchain, `by decide +kernel` cannot run here. This mirror of SMOS/Checkers evaluates
+# the same conditions on the data of each instance module, so data that Lean would reject fails
+# here first. It reads only the small term language instance modules use.
+
+TOKEN = re.compile(r"\s*(?:(\d+)|(\.?[A-Za-z_][\w']*)|(:=|[⟨⟩\[\](),]))")
+
+
+def parse_term(text: str, env: dict):
+    tokens = [next(g for g in m.groups() if g is not None) for m in TOKEN.finditer(text)]
+    assert "".join(tokens) == re.sub(r"\s+", "", text), f"cannot read: {text!r}"
+    pos = 0
+
+    def atom():
+        nonlocal pos
+        tok = tokens[pos]
+        pos += 1
+        if tok in ("⟨", "[", "("):
+            close = {"⟨": "⟩", "[": "]", "(": ")"}[tok]
+            items = []
+            while tokens[pos] != close:
+                items.append(term())
+                if tokens[pos] == ",":
+                    pos += 1
+            pos += 1
+            return list(items) if tok == "[" else tuple(items)
+        if tok.isdigit():
+            return int(tok)
+        if tok in ("true", "false"):
+            return tok == "true"
+        if tok.startswith("."):
+            return tok[1:]
+        return env[tok]
+
+    def term():
+        nonlocal pos
+        head = atom()
+        args = []
+        while pos < len(tokens) and tokens[pos] not in (",", "⟩", "]", ")"):
+            args.append(atom())
+        if not args:
+            return head
+        return head(*args) if callable(head) else (head, *args)
+
+    value = term()
+    assert pos == len(tokens), f"trailing tokens in {text!r}"
+    return value
+
+
+def read_instance(path: Path) -> dict:
+    """The `def`s of an instance module as Python values (structures become dicts of fields)."""
+    code = strip_comments_and_strings(path.read_text(encoding="utf-8"))
+    env: dict = {"summary": lambda sid, role: (0, sid, role, True)}
+    blocks = re.findall(r"^def (\w+) : [^\n]*?(:=|where)\n?(.*?)(?=^(?:def|theorem|end) )", code, flags=re.M | re.S)
+    for name, kind, body in blocks:
+        if kind == ":=":
+            env[name] = parse_term(body, env)
+        else:
+            fields = re.split(r"^\s+(\w+) :=", body, flags=re.M)[1:]
+            env[name] = {fields[i]: parse_term(fields[i + 1], env) for i in range(0, len(fields), 2)}
+    return env
+
+
+def c_abs(c):
+    return (0 if c[3] else c[0], *c[1:])
+
+
+def t_abs(t):
+    return ("own", c_abs(t[1]), t[2]) if t[0] == "own" else t
+
+
+def t_sid(t):
+    return t[1][1] if t[0] == "own" else t[3]
+
+
+def t_kind(t):
+    return t[2] if t[0] == "own" else t[1]
+
+
+def e_abs(e):
+    return (c_abs(e[0]), t_abs(e[1]), e[2])
+
+
+PRIVATE = ("tcb", "cnode", "vspace", "frames")
+FLOW_PAIRS = {("send", "receive"), ("receive", "send"), ("write", "read"), ("signal", "wait")}
+
+
+def kernel_closed(sys: dict, cert: dict) -> list[str]:
+    A, comps, handles = set(cert["caps"]), set(cert["comps"]), set(cert["handles"])
+    bad = [f"init {c}" for c in sys["comps"] if c_abs(c) not in comps]
+    bad += [f"init {e}" for e in sys["caps"] if e_abs(e) not in A]
+    bad += [f"init {h}" for h in sys["handles"] if (c_abs(h[0]), *h[1:]) not in handles]
+    for g in A:
+        rcvs = [r for r in A if r[2] == "receive" and r[1] == g[1]]
+        if g[2] in ("grant", "grantReply") and (g[0], g[1], "send") in A:
+            for r in rcvs:
+                giver, taker = (g[0], r[0]) if g[2] == "grant" else (r[0], g[0])
+                bad += [f"{g[2]} {c}" for c in A if c[0] == giver and (taker, c[1], c[2]) not in A]
+        if g[1][0] == "own" and g[2] == "control" and g[1][2] == "cnode":
+            b = g[1][1]
+            bad += [f"copyOut {c}" for c in A if c[0] == b and (g[0], c[1], c[2]) not in A]
+            bad += [f"copyIn {c}" for c in A if c[0] == g[0] and (b, c[1], c[2]) not in A]
+        if g[1][0] == "own" and g[2] == "control" and g[1][2] == "tcb":
+            b = g[1][1]
+            bad += [f"tcb {g}" for k in ("cnode", "vspace") if (g[0], ("own", b, k), "control") not in A]
+    return bad
+
+
+def dynamic_closed(sys: dict, cert: dict) -> list[str]:
+    pol, A, comps, handles = sys["policy"], set(cert["caps"]), set(cert["comps"]), set(cert["handles"])
+    bad = []
+    for p in comps:
+        for parent, child, role in pol["spawn"]:
+            kid = (0, child, role, True)
+            if parent == p[1]:
+                bad += [f"spawn {kid}"] if kid not in comps else []
+                bad += [f"spawn {k}" for k in ("tcb", "cnode", "vspace") if (p, ("own", kid, k), "control") not in A]
+    for client, server in pol["connect"]:
+        for c in comps:
+            for v in comps:
+                if (c[1], v[1]) == (client, server) and (c, ("own", v, "endpoint"), "send") not in A:
+                    bad.append(f"connect {c} {v}")
+    for o in sys["objects"]:
+        for e in A:
+            if e[1] == ("own", c_abs(o[3]), "endpoint") and e[2] == "send":
+                for subject, obj, cls, op in pol["allow"]:
+                    if (subject, obj, cls) == (e[0][1], o[2], o[1]) and (e[0], o, op) not in handles:
+                        bad.append(f"open {e} {o} {op}")
+    for h in handles:
+        for r in comps:
+            for sender, receiver, cls in pol["pass"]:
+                if (sender, receiver, cls) == (h[0][1], r[1], h[1][1]) and (r, h[1], h[2]) not in handles:
+                    bad.append(f"pass {h} {r}")
+    return bad
+
+
+def private_to(cert: dict, c) -> list[str]:
+    bad = [f"{c} is spawned"] if c[3] else []
+    return bad + [f"{e} reaches {c}" for e in cert["caps"] if e[1][0] == "own" and e[1][1] == c and e[1][2] in PRIVATE and e[0] != c]
+
+
+def conforms(sys: dict, cert: dict) -> list[str]:
+    pol = sys["policy"]
+    bad = [f"kernel {e}" for e in cert["caps"] if (e[0][1], t_sid(e[1]), t_kind(e[1]), e[2]) not in pol["kernelAllow"]]
+    return bad + [f"handle {h}" for h in cert["handles"] if (h[0][1], h[1][2], h[1][1], h[2]) not in pol["allow"]]
+
+
+def flow_closed(sys: dict, cert: dict) -> list[str]:
+    pol, A, F = sys["policy"], cert["caps"], set(cert["flows"])
+    need = {(e1[0], e2[0]) for e1 in A for e2 in A if e1[1] == e2[1] and (e1[2], e2[2]) in FLOW_PAIRS}
+    for e in A:
+        if e[1][0] == "own":
+            need |= {(e[0], e[1][1])} if e[2] in ("write", "send", "control") else set()
+            need |= {(e[1][1], e[0])} if e[2] in ("read", "send", "control") else set()
+    for h in cert["handles"]:
+        need |= {(h[0], c_abs(h[1][3])), (c_abs(h[1][3]), h[0])}
+    bad = [f"missing flow {p}" for p in need - F]
+    bad += [f"not transitive {p} {q}" for p in F for q in F if p[1] == q[0] and (p[0], q[1]) not in F]
+    labels = pol["labelOf"]
+    for a, b in F:
+        for sa, la in labels:
+            for sb, lb in labels:
+                if (sa, sb) == (a[1], b[1]) and (la, lb) not in pol["flows"]:
+                    bad.append(f"flow {a} -> {b} not allowed")
+    return bad
+
+
+def leakage(sys: dict, net: dict, cuts: list) -> list[str]:
+    bad = []
+    for budget in sys["policy"]["budgets"]:
+        source, sink, bits = budget
+        ok = False
+        for b, cut in cuts:
+            side = {v for v, lab in net["labels"] if lab == source} | set(cut)
+            sinks = {v for v, lab in net["labels"] if lab == sink}
+            capacity = sum(cap for src, dst, cap in net["arcs"] if src in side and dst not in side)
+            ok |= b == budget and not (set(cut) & sinks) and capacity <= bits
+        bad += [] if ok else [f"budget {budget}"]
+    return bad
+
+
+@pytest.mark.parametrize("path", instance_modules(), ids=lambda p: p.stem)
+def test_instance_data_passes_the_checkers(path):
+    env = read_instance(path)
+    sys, cert = env["system"], env["certificate"]
+    pol = sys["policy"]
+    claims = set(re.findall(r"^theorem (p\d)_", strip_comments_and_strings(path.read_text(encoding="utf-8")), flags=re.M))
+    kernel = kernel_closed(sys, cert)
+    servers = [f for o in sys["objects"] for f in private_to(cert, o[3])]
+    connected = [f"{o} not connected" for o in sys["objects"] if (o[3], ("own", sys["policyServer"], "endpoint"), "send") not in sys["caps"]]
+    failures = {
+        "p1": kernel + connected + servers if "p1" in claims else [],
+        "p2": kernel + private_to(cert, sys["policyServer"]) if "p2" in claims else [],
+        "p3": kernel + conforms(sys, cert) if "p3" in claims else [],
+        "p4": [t for t in pol["allow"] if t in pol["neverallow"]]
+        + [t for t in pol["kernelAllow"] if t in pol["kernelNeverallow"]]
+        if "p4" in claims
+        else [],
+        "p5": kernel + flow_closed(sys, cert) if "p5" in claims else [],
+        "p6": leakage(sys, env["network"], env["cuts"]) if "p6" in claims else [],
+        "p7": kernel + dynamic_closed(sys, cert) + servers + private_to(cert, sys["policyServer"])
+        + conforms(sys, cert) + flow_closed(sys, cert)
+        if "p7" in claims
+        else [],
+    }
+    assert {k: v for k, v in failures.items() if v} == {}
+
+
+def test_mirror_rejects_an_unclosed_certificate():
+    env = read_instance(LEAN / "Instances" / "Example.lean")
+    cert = dict(env["certificate"], caps=[e for e in env["certificate"]["caps"] if e[2] != "receive" or e[0][0] != 1])
+    assert kernel_closed(env["system"], cert)
+    spawned_edge = next(e for e in cert["caps"] if e[0][3])
+    assert dynamic_closed(env["system"], dict(cert, caps=[e for e in cert["caps"] if e != spawned_edge]))
+
+
 # --- the real build -------------------------------------------------------------------------------
 
 
