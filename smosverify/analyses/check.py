@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from smosverify.analyses.authority import authority_closure
 from smosverify.analyses.conformance import check_authority_conformance
+from smosverify.analyses.flow import check_information_flow
+from smosverify.analyses.leakage import check_leakage
 from smosverify.analyses.mediation import check_complete_mediation
 from smosverify.analyses.policy_sanity import check_policy_sanity
 from smosverify.analyses.result import Report
@@ -18,6 +20,8 @@ def check_system(system: System) -> Report:
         check_tamper_proofness(system, closure),
         check_authority_conformance(system, closure),
         check_policy_sanity(system),
+        check_information_flow(system, closure),
+        check_leakage(system, closure),
     )
     files = (system.file,) + system.policy.files
     return Report(system.name, files, results)

@@ -1,0 +1,286 @@
+"""The flow graph of a system: where information can move, derived from its closed authority.
+
+Nodes are components, server objects, shared regions and notifications; each edge is one channel
+in one direction with its kind, capacity (bits per epoch) and cause. The rules
+(docs/flow-and-leakage.md has a table):
+- endpoint: every holder of send on an endpoint flows to every holder of receive on it (the
+  request); back again as the reply when the sender can be replied to (send with grant or
+  grant_reply), otherwise as 1 bit of synchronisation (a blocking send tells the sender when the
+  receiver took the message). A reply from a policy server over its own endpoint is a decision.
+  A connection's declared capacity bounds the way back (reply, decision or synchronisation):
+  what a server answers is its protocol's to bound, while a request is always a full message;
+- memory: writers of a region flow into it, it flows to readers (execute counts as reading);
+  read/write/control over another component's frames, TCB, CNode or VSpace is a memory channel;
+- notification: signallers flow into it, it flows to waiters;
+- object: a server and its objects flow both ways; a component that can call a server flows into
+  each of its objects by the operations the policy allows it that write, and out by those that read.
+Edges are listed object, memory, notification, endpoint, so that among equally short paths the
+one through mediated object operations is found first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from smosverify.analyses.authority import AuthorityClosure
+from smosverify.errors import InputError, Span
+from smosverify.model.authority import Cap
+from smosverify.model.kernel import KERNEL_CLASSES, ObjectKind, Right
+from smosverify.model.policy import Policy, RuleKind
+from smosverify.model.system import Role, ServerObject, System, Target
+
+# Built-in capacities in bits per epoch (an epoch: one use of each channel).
+ENDPOINT_BITS = 120 * 64  # one IPC message: 120 message registers of 64 bits
+NOTIFICATION_BITS = 64  # one notification word
+DECISION_BITS = 1  # permit or deny
+SYNC_BITS = 1  # when a blocking send was taken
+PAGE_BITS = 4096 * 8  # private memory reached through another component's frames or control
+
+
+class NodeKind(str, Enum):
+    COMPONENT = "component"
+    OBJECT = "object"
+    REGION = "region"
+    NOTIFICATION = "notification"
+
+
+@dataclass(frozen=True)
+class FlowNode:
+    kind: NodeKind
+    name: str  # components, regions, notifications by name; objects as `server.object`
+    sid: str
+    label: str | None
+    span: Span
+    capacity: int | None = None  # a channel node carries at most this much; components: unbounded
+
+
+@dataclass(frozen=True)
+class FlowEdge:
+    """One channel in one direction. `authority` is the cap it comes from, if one does."""
+
+    source: int
+    sink: int
+    channel: str  # a policy channel kind: endpoint, memory, notification, object, decision
+    capacity: int
+    cause: str
+    span: Span
+    authority: tuple[str, Target, Right] | None = None
+    initial: bool = True  # the cap is held from the start (else obtained by transfers)
+
+
+@dataclass(frozen=True)
+class FlowGraph:
+    nodes: tuple[FlowNode, ...]
+    edges: tuple[FlowEdge, ...]
+    index: dict[str, int]
+
+    def successors(self) -> list[list[int]]:
+        succ: list[list[int]] = [[] for _ in self.nodes]
+        for e in self.edges:
+            succ[e.source].append(e.sink)
+        return succ
+
+    def out_edges(self) -> list[list[int]]:
+        """Edge numbers leaving each node, in edge order."""
+        out: list[list[int]] = [[] for _ in self.nodes]
+        for i, e in enumerate(self.edges):
+            out[e.source].append(i)
+        return out
+
+
+def operation_directions(policy: Policy, cls: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(reads, writes) of a class: as declared by `reads`/`writes` statements, or, for a class
+    with none, every operation both ways (an operation of unknown direction may move data)."""
+    declared = [f for f in policy.operation_flows if f.cls == cls]
+    if not declared:
+        ops = frozenset(policy.classes[cls].operations)
+        return ops, ops
+    reads = frozenset(op for f in declared if f.direction == "reads" for op in f.operations)
+    writes = frozenset(op for f in declared if f.direction == "writes" for op in f.operations)
+    return reads, writes
+
+
+def channel_capacity(policy: Policy, kind: str, declared: int | None, builtin: int) -> int:
+    """Declared on the channel, else the policy's `capacity KIND` default, else built in."""
+    if declared is not None:
+        return declared
+    default = policy.capacities.get(kind)
+    return default.bits if default else builtin
+
+
+def flow_graph(system: System, closure: AuthorityClosure) -> FlowGraph:
+    """Derive the flow graph; O(caps + senders × receivers per endpoint + callers × objects)."""
+    return _Builder(system, closure).build()
+
+
+class _Builder:
+    def __init__(self, system: System, closure: AuthorityClosure):
+        self.system = system
+        self.policy = system.policy
+        self.closure = closure
+        self.nodes: list[FlowNode] = []
+        self.index: dict[str, int] = {}
+        self.edges: list[FlowEdge] = []
+        self.origin: dict[tuple[str, Target], Cap] = {}
+        for cap in closure.initial_caps:
+            self.origin.setdefault((cap.holder, cap.target), cap)
+        for cls in {f.cls for f in self.policy.operation_flows} & set(KERNEL_CLASSES):
+            first = next(f for f in self.policy.operation_flows if f.cls == cls)
+            raise InputError(
+                f"`{first.direction} {cls}`: kernel classes have fixed flow rules (docs/flow-and-leakage.md); "
+                "reads/writes statements apply to object classes", first.span)
+
+    def node(self, kind: NodeKind, name: str, sid: str, span: Span, capacity: int | None = None) -> None:
+        label = self.policy.label_of.get(sid)
+        self.index[name] = len(self.nodes)
+        self.nodes.append(FlowNode(kind, name, sid, label.label if label else None, span, capacity))
+
+    def edge(self, a: str, b: str, channel: str, capacity: int, cause: str, span: Span,
+             authority: tuple[str, Target, Right] | None = None) -> None:
+        initial = authority is None or authority[2] in self.closure.initial[authority[0]].get(authority[1], ())
+        self.edges.append(FlowEdge(self.index[a], self.index[b], channel, capacity, cause, span, authority, initial))
+
+    def cap_span(self, holder: str, target: Target) -> Span:
+        cap = self.origin.get((holder, target))
+        return cap.span if cap else self.closure.objects[target].span
+
+    def build(self) -> FlowGraph:
+        system, policy = self.system, self.policy
+        object_bits = channel_capacity(policy, "object", None, ENDPOINT_BITS)
+        for comp in system.components.values():
+            self.node(NodeKind.COMPONENT, comp.name, comp.sid, comp.span)
+        for obj in system.objects():
+            self.node(NodeKind.OBJECT, _object_name(obj), obj.sid, obj.span, object_bits)
+        for region in system.regions.values():
+            bits = channel_capacity(policy, "memory", region.capacity, region.size * 8)
+            self.node(NodeKind.REGION, region.name, region.sid, region.span, bits)
+        for note in system.notifications.values():
+            bits = channel_capacity(policy, "notification", note.capacity, NOTIFICATION_BITS)
+            self.node(NodeKind.NOTIFICATION, note.name, note.sid, note.span, bits)
+        holders = _holders_by_target(self.closure)
+        self._objects(holders, object_bits)
+        self._regions_and_notifications(holders)
+        self._endpoints(holders)
+        self._control(holders)
+        return FlowGraph(tuple(self.nodes), tuple(self.edges), self.index)
+
+    def _objects(self, holders, object_bits: int) -> None:
+        decided: dict[tuple[str, str, str, str], bool] = {}
+        directions = {cls: operation_directions(self.policy, cls) for cls in {o.cls for o in self.system.objects()}}
+        for server in self.system.components.values():
+            if not server.objects:
+                continue
+            for obj in server.objects:
+                name = _object_name(obj)
+                self.edge(server.name, name, "object", object_bits, f"{server.name} implements {name}", obj.span)
+                self.edge(name, server.name, "object", object_bits, f"{server.name} implements {name}", obj.span)
+            endpoint = Target(ObjectKind.ENDPOINT, server.name)
+            for caller, rights in holders.get(endpoint, ()):
+                if Right.SEND not in rights or caller == server.name:
+                    continue
+                subject = self.system.components[caller].sid
+                for obj in server.objects:
+                    ops = self.policy.classes[obj.cls].operations
+                    allowed = [op for op in ops if _decide(self.policy, decided, (subject, obj.sid, obj.cls, op))]
+                    reads, writes = directions[obj.cls]
+                    self._object_edge(caller, subject, obj, [op for op in allowed if op in writes], True, object_bits)
+                    self._object_edge(caller, subject, obj, [op for op in allowed if op in reads], False, object_bits)
+
+    def _object_edge(self, caller: str, subject: str, obj: ServerObject, ops: list[str], writes: bool, bits: int) -> None:
+        if not ops:
+            return
+        rule = self.policy.matching(RuleKind.ALLOW, subject, obj.sid, obj.cls, ops[0])
+        name = _object_name(obj)
+        verb = "writes" if writes else "reads"
+        cause = f"{caller} {verb} {name} by {obj.cls} {{ {' '.join(ops)} }} (`{rule.text}`)"
+        a, b = (caller, name) if writes else (name, caller)
+        self.edge(a, b, "object", bits, cause, rule.span)
+
+    def _regions_and_notifications(self, holders) -> None:
+        for region in self.system.regions.values():
+            target = Target(ObjectKind.REGION, region.name)
+            bits = self.nodes[self.index[region.name]].capacity
+            for holder, rights in holders.get(target, ()):
+                span = self.cap_span(holder, target)
+                if Right.WRITE in rights:
+                    self.edge(holder, region.name, "memory", bits, f"{holder} writes region {region.name}", span, (holder, target, Right.WRITE))
+                read = Right.READ if Right.READ in rights else Right.EXECUTE if Right.EXECUTE in rights else None
+                if read:
+                    self.edge(region.name, holder, "memory", bits, f"{holder} reads region {region.name} ({read.value})", span, (holder, target, read))
+        for note in self.system.notifications.values():
+            target = Target(ObjectKind.NOTIFICATION, note.name)
+            bits = self.nodes[self.index[note.name]].capacity
+            for holder, rights in holders.get(target, ()):
+                span = self.cap_span(holder, target)
+                if Right.SIGNAL in rights:
+                    self.edge(holder, note.name, "notification", bits, f"{holder} signals {note.name}", span, (holder, target, Right.SIGNAL))
+                if Right.WAIT in rights:
+                    self.edge(note.name, holder, "notification", bits, f"{holder} waits on {note.name}", span, (holder, target, Right.WAIT))
+
+    def _endpoints(self, holders) -> None:
+        declared = {(c.client, c.server): c.capacity for c in self.system.connections}
+        endpoint_bits = channel_capacity(self.policy, "endpoint", None, ENDPOINT_BITS)
+        decision_bits = channel_capacity(self.policy, "decision", None, DECISION_BITS)
+        for target, held in holders.items():
+            if target.kind is not ObjectKind.ENDPOINT:
+                continue
+            receivers = [h for h, rights in held if Right.RECEIVE in rights]
+            monitor = self.system.components[target.name].role is Role.POLICY
+            for sender, rights in held:
+                if Right.SEND not in rights:
+                    continue
+                replied = Right.GRANT in rights or Right.GRANT_REPLY in rights
+                own = declared.get((sender, target.name))
+                span = self.cap_span(sender, target)
+                send = (sender, target, Right.SEND)
+                for receiver in receivers:
+                    if receiver == sender:
+                        continue
+                    self.edge(sender, receiver, "endpoint", endpoint_bits, f"{sender} calls {receiver} over {target}", span, send)
+                    if not replied:
+                        kind, bits = "endpoint", SYNC_BITS
+                        cause = f"{sender}'s blocking send over {target} tells it when {receiver} took the message"
+                    elif monitor and receiver == target.name:
+                        kind, bits = "decision", decision_bits
+                        cause = f"{receiver} answers {sender}'s request over {target} with a decision"
+                    else:
+                        kind, bits = "endpoint", endpoint_bits
+                        cause = f"{receiver} replies to {sender} over {target}"
+                    self.edge(receiver, sender, kind, own if own is not None else bits, cause, span, send)
+
+    def _control(self, holders) -> None:
+        bits = channel_capacity(self.policy, "memory", None, PAGE_BITS)
+        for target, held in holders.items():
+            if target.kind not in (ObjectKind.TCB, ObjectKind.CNODE, ObjectKind.VSPACE, ObjectKind.FRAMES):
+                continue
+            owner = target.name
+            for holder, rights in held:
+                if holder == owner:
+                    continue
+                span = self.cap_span(holder, target)
+                shown = " ".join(sorted(r.value for r in rights))
+                into = next((r for r in (Right.CONTROL, Right.WRITE) if r in rights), None)
+                out_of = next((r for r in (Right.CONTROL, Right.READ, Right.EXECUTE) if r in rights), None)
+                if into:
+                    self.edge(holder, owner, "memory", bits, f"{holder} holds {shown} on {target}", span, (holder, target, into))
+                if out_of:
+                    self.edge(owner, holder, "memory", bits, f"{holder} holds {shown} on {target}", span, (holder, target, out_of))
+
+
+def _object_name(obj: ServerObject) -> str:
+    return f"{obj.server}.{obj.name}"
+
+
+def _decide(policy: Policy, cache: dict, request: tuple[str, str, str, str]) -> bool:
+    if request not in cache:
+        cache[request] = policy.allows(*request)
+    return cache[request]
+
+
+def _holders_by_target(closure: AuthorityClosure) -> dict[Target, list[tuple[str, frozenset[Right]]]]:
+    """Who holds which rights on each target, in component then target order."""
+    out: dict[Target, list[tuple[str, frozenset[Right]]]] = {}
+    for holder, target, rights in closure.edges():
+        out.setdefault(target, []).append((holder, rights))
+    return out

@@ -1,0 +1,67 @@
+"""A leakage bound as an SMT query: is there a flow of more than k bits through the network?
+
+Linear integer arithmetic over one variable per edge (capacity and conservation constraints);
+unsat confirms the bound, sat gives a witness flow. The same text is solved here and written by
+`smosverify emit smt`, so what is exported is exactly what was checked.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+import jinja2
+import z3
+
+if TYPE_CHECKING:
+    from smosverify.analyses.leakage import LeakNetwork
+
+
+@cache
+def _template(name: str) -> jinja2.Template:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("smosverify.smt", "templates"), keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined, autoescape=False)
+    return env.get_template(name)
+
+
+def _sum(terms: list[str]) -> str:
+    if not terms:
+        return "0"
+    return terms[0] if len(terms) == 1 else f"(+ {' '.join(terms)})"
+
+
+def budget_query(network: LeakNetwork, bits: int, title: str, system: str, source: str, sink: str, expected: str) -> str:
+    """SMT-LIB 2 text asking for a flow above `bits` from the network's source to its sink."""
+    into: list[list[str]] = [[] for _ in range(network.nodes)]
+    out_of: list[list[str]] = [[] for _ in range(network.nodes)]
+    edges = []
+    for i, (a, b, cap) in enumerate(zip(network.tails, network.heads, network.caps)):
+        name = f"f{i}"
+        out_of[a].append(name)
+        into[b].append(name)
+        bound = f"(<= 0 {name})" if network.origin[i] is None else f"(<= 0 {name} {cap})"
+        edges.append({"i": i, "what": _one_line(network.describe(i)), "bound": bound})
+    conservation = [
+        {"node": _one_line(network.node_name(v)), "into": _sum(into[v]), "out_of": _sum(out_of[v])}
+        for v in range(network.nodes)
+        if v not in (network.source, network.sink) and (into[v] or out_of[v])
+    ]
+    return _template("budget.smt2.j2").render(
+        system=system, title=title, source=source, sink=sink, bits=bits, expected=expected,
+        edges=edges, conservation=conservation, value=_sum(out_of[network.source]),
+    )
+
+
+def solve(text: str) -> tuple[str, dict[str, int]]:
+    """Z3's answer to an SMT-LIB query ("sat", "unsat" or "unknown") and, when sat, the model."""
+    solver = z3.Solver()
+    solver.from_string(text)
+    answer = solver.check()
+    if answer != z3.sat:
+        return str(answer), {}
+    model = solver.model()
+    return "sat", {d.name(): model[d].as_long() for d in model.decls()}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
