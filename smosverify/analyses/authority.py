@@ -8,15 +8,17 @@ Rules (docs/authority-rules.md has an example of each):
 - tcb: H holding control of X's TCB controls X's CNode and VSpace;
 - vspace: H holding control of X's VSpace can map X's frames (read, write, execute).
 
-Caps are bitsets over (target, right) pairs; caps flow along "transfer" edges between
-components, and the edges themselves appear as caps arrive, so the closure alternates between
-adding edges and propagating over the SCC condensation until nothing changes.
+Caps are bitsets over (target, right) pairs. Caps flow along transfer edges; each endpoint has two
+mailbox nodes (one for grants, one for replies) so that n senders and m receivers cost n + m edges,
+not n * m. Edges appear as caps arrive, so the closure alternates between adding edges and
+propagating over the SCC condensation until nothing changes.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from functools import cached_property
 
 from smosverify.graph import propagate_union, set_bits
 from smosverify.model.authority import Cap, KernelObject, initial_caps, kernel_objects
@@ -26,23 +28,26 @@ from smosverify.model.system import System, Target
 RIGHTS = tuple(Right)
 NR = len(RIGHTS)
 RIGHT_INDEX = {r: i for i, r in enumerate(RIGHTS)}
+STEP = {
+    "grant-in": "{a} sends caps into {via} (it holds send+grant on it)",
+    "grant-out": "{b} receives caps sent into {via} (it holds receive on it)",
+    "reply-in": "{a} replies with caps on {via} (it holds receive+grant on it)",
+    "reply-out": "{b} gets caps in replies on {via} (it calls with send and grant or grant_reply)",
+    "cnode": "caps move between {a} and {b} through {via} (CNode control)",
+}
 
 
 @dataclass(frozen=True)
 class Transfer:
-    """Why the caps of `source` can reach `sink`: the rule and the cap that enables it."""
+    """An edge caps travel along: from node `source` to node `sink`, by `rule`, over `via`."""
 
     source: str
     sink: str
-    rule: str  # "grant", "reply", "cnode"
+    rule: str
     via: Target
 
     def describe(self) -> str:
-        if self.rule == "grant":
-            return f"{self.source} sends caps over {self.via} (send+grant) to {self.sink}, which receives on it"
-        if self.rule == "reply":
-            return f"{self.source} replies with caps over {self.via} (receive+grant) to its caller {self.sink}"
-        return f"caps move between {self.source} and {self.sink} through {self.via} (CNode control)"
+        return STEP[self.rule].format(a=self.source, b=self.sink, via=self.via)
 
 
 @dataclass(frozen=True)
@@ -59,16 +64,48 @@ class Derivation:
 class AuthorityClosure:
     """The closed authority of a system: the certificate for P2 and P3.
 
-    `final` maps each component to {target: rights}; `initial` is what it started with.
+    Nodes are the components (first) and the endpoint mailboxes; `bits[i]` is node i's final set
+    of (target, right) pairs, `initial_bits[i]` what it started with.
     """
 
     components: tuple[str, ...]
+    nodes: tuple[str, ...]
+    targets: tuple[Target, ...]
     objects: dict[Target, KernelObject]
     initial_caps: tuple[Cap, ...]
-    initial: dict[str, dict[Target, frozenset[Right]]]
-    final: dict[str, dict[Target, frozenset[Right]]]
+    initial_bits: tuple[int, ...]
+    bits: tuple[int, ...]
     transfers: tuple[Transfer, ...]
     derivations: tuple[Derivation, ...]
+    stages: tuple[tuple[int, ...], ...]  # node bits after each phase: processing 0, propagation 0, ...
+    transfer_stage: dict[tuple[str, str], int]  # the stage after which each transfer exists
+
+    @cached_property
+    def _target_index(self) -> dict[Target, int]:
+        return {t: i for i, t in enumerate(self.targets)}
+
+    @cached_property
+    def _node_index(self) -> dict[str, int]:
+        return {n: i for i, n in enumerate(self.nodes)}
+
+    def _decode(self, b: int) -> dict[Target, frozenset[Right]]:
+        out: dict[Target, set[Right]] = {}
+        for i in set_bits(b):
+            out.setdefault(self.targets[i // NR], set()).add(RIGHTS[i % NR])
+        return {t: frozenset(r) for t, r in out.items()}
+
+    @cached_property
+    def final(self) -> dict[str, dict[Target, frozenset[Right]]]:
+        """Each component's caps in the closure: {target: rights}."""
+        return {c: self._decode(self.bits[i]) for i, c in enumerate(self.components)}
+
+    @cached_property
+    def initial(self) -> dict[str, dict[Target, frozenset[Right]]]:
+        return {c: self._decode(self.initial_bits[i]) for i, c in enumerate(self.components)}
+
+    def holds(self, node: str, target: Target, right: Right, at_start: bool = False) -> bool:
+        bits = self.initial_bits if at_start else self.bits
+        return bool(bits[self._node_index[node]] >> (self._target_index[target] * NR + RIGHT_INDEX[right]) & 1)
 
     def edges(self):
         """(holder, target, rights) for every cap in the closure, in a stable order."""
@@ -76,44 +113,61 @@ class AuthorityClosure:
             for target, rights in self.final[holder].items():
                 yield holder, target, rights
 
+    @cached_property
+    def _into(self) -> dict[str, list[Transfer]]:
+        into: dict[str, list[Transfer]] = {}
+        for tr in self.transfers:
+            into.setdefault(tr.sink, []).append(tr)
+        return into
+
+    def stage(self, node: str, target: Target, right: Right) -> int:
+        """When the fact first holds: -1 from the start, else the first phase that produced it."""
+        bit = 1 << (self._target_index[target] * NR + RIGHT_INDEX[right])
+        i = self._node_index[node]
+        if self.initial_bits[i] & bit:
+            return -1
+        return next(k for k, snapshot in enumerate(self.stages) if snapshot[i] & bit)
+
     def explain(self, holder: str, target: Target, right: Right) -> list[str]:
-        """The shortest chain of steps by which `holder` comes to hold `right` on `target`."""
-        return _explain(self, holder, target, right)
+        """A chain of steps, in the order they can happen, by which `holder` comes to hold
+        `right` on `target`, each step's own enabling caps explained before it."""
+        return list(dict.fromkeys(_explain(self, holder, target, right)))
 
 
 def authority_closure(system: System) -> AuthorityClosure:
-    """Close the initial caps under the transfer rules. O(rounds × (components + transfers))
-    bitset unions; rounds are bounded by the length of the longest chain of enabling caps."""
+    """Close the initial caps under the transfer rules.
+
+    Each round costs O(nodes + edges) bitset unions; rounds are bounded by the length of the
+    longest chain of caps that enable further transfers (small in practice).
+    """
     objects = kernel_objects(system)
-    targets = list(objects)
+    targets = tuple(objects)
     target_index = {t: i for i, t in enumerate(targets)}
-    names = list(system.components)
+    names = tuple(system.components)
     index = {n: i for i, n in enumerate(names)}
-    n = len(names)
+    endpoints = [t for t in targets if t.kind is ObjectKind.ENDPOINT]
+    nodes = names + tuple(f"{t} ({box})" for t in endpoints for box in ("grants", "replies"))
+    grant_box = {target_index[t]: len(names) + 2 * k for k, t in enumerate(endpoints)}
     caps = initial_caps(system)
 
-    bits = [0] * n
+    bits = [0] * len(nodes)
     for cap in caps:
         base = target_index[cap.target] * NR
         for r in cap.rights:
             bits[index[cap.holder]] |= 1 << (base + RIGHT_INDEX[r])
-    initial_bits = list(bits)
+    initial_bits = tuple(bits)
+
+    succ: list[set[int]] = [set() for _ in nodes]
+    transfers: dict[tuple[int, int], Transfer] = {}
+    derivations: list[Derivation] = []
 
     def has(h: int, t: int, r: Right) -> bool:
         return bool(bits[h] >> (t * NR + RIGHT_INDEX[r]) & 1)
 
-    succ: list[set[int]] = [set() for _ in range(n)]
-    transfers: dict[tuple[int, int], Transfer] = {}
-    derivations: list[Derivation] = []
-    receivers: dict[int, set[int]] = {}  # endpoint target → holders with receive
-    granters: dict[int, set[int]] = {}  # → holders with send+grant
-    callers: dict[int, set[int]] = {}  # → holders with send and grant or grant_reply
-    repliers: dict[int, set[int]] = {}  # → holders with receive+grant
-
     def add_edge(a: int, b: int, rule: str, via: Target) -> None:
         if a != b and b not in succ[a]:
             succ[a].add(b)
-            transfers[a, b] = Transfer(names[a], names[b], rule, via)
+            transfers[a, b] = Transfer(nodes[a], nodes[b], rule, via)
 
     def gain(h: int, gained: Target, rights: tuple[Right, ...], rule: str, via: Target) -> None:
         base = target_index[gained] * NR
@@ -123,11 +177,21 @@ def authority_closure(system: System) -> AuthorityClosure:
         if bits[h] != before:
             derivations.append(Derivation(names[h], gained, rule, via))
 
-    def _apply_rules(h: int, t: int) -> None:
+    def apply_rules(h: int, t: int) -> None:
         target = targets[t]
         kind = target.kind
         if kind is ObjectKind.ENDPOINT:
-            _endpoint_roles(h, t, has, receivers, granters, callers, repliers, add_edge, target)
+            grants, replies = grant_box[t], grant_box[t] + 1
+            send, grant = has(h, t, Right.SEND), has(h, t, Right.GRANT)
+            receive = has(h, t, Right.RECEIVE)
+            if send and grant:
+                add_edge(h, grants, "grant-in", target)
+            if receive:
+                add_edge(grants, h, "grant-out", target)
+            if receive and grant:
+                add_edge(h, replies, "reply-in", target)
+            if send and (grant or has(h, t, Right.GRANT_REPLY)):
+                add_edge(replies, h, "reply-out", target)
         elif not has(h, t, Right.CONTROL):
             return
         elif kind is ObjectKind.CNODE:
@@ -140,93 +204,94 @@ def authority_closure(system: System) -> AuthorityClosure:
             frames = Target(ObjectKind.FRAMES, target.name)
             gain(h, frames, (Right.READ, Right.WRITE, Right.EXECUTE), "vspace", target)
 
-    seen = [0] * n
+    seen = [0] * len(names)
+    stages: list[tuple[int, ...]] = []
+    transfer_stage: dict[tuple[str, str], int] = {}
     while True:
-        for h in range(n):
+        for h in range(len(names)):
             while bits[h] != seen[h]:
                 fresh = bits[h] & ~seen[h]
                 seen[h] = bits[h]
                 for t in sorted({b // NR for b in set_bits(fresh)}):
-                    _apply_rules(h, t)
-        if not any(succ):
+                    apply_rules(h, t)
+        stages.append(tuple(bits))
+        for a, b in transfers:
+            transfer_stage.setdefault((nodes[a], nodes[b]), len(stages) - 1)
+        if not transfers:
             break
-        propagated = propagate_union(n, [list(s) for s in succ], bits)
+        propagated = propagate_union(len(nodes), [list(s) for s in succ], bits)
+        stages.append(tuple(propagated))
         if propagated == bits:
             break
         bits = propagated
 
-    def decode(b: int) -> dict[Target, frozenset[Right]]:
-        out: dict[Target, set[Right]] = {}
-        for i in set_bits(b):
-            out.setdefault(targets[i // NR], set()).add(RIGHTS[i % NR])
-        return {t: frozenset(r) for t, r in out.items()}
-
     return AuthorityClosure(
-        components=tuple(names),
+        components=names,
+        nodes=nodes,
+        targets=targets,
         objects=objects,
         initial_caps=caps,
-        initial={names[h]: decode(initial_bits[h]) for h in range(n)},
-        final={names[h]: decode(bits[h]) for h in range(n)},
+        initial_bits=initial_bits,
+        bits=tuple(bits),
         transfers=tuple(transfers[k] for k in sorted(transfers)),
         derivations=tuple(derivations),
+        stages=tuple(stages),
+        transfer_stage=transfer_stage,
     )
 
 
-def _endpoint_roles(h, t, has, receivers, granters, callers, repliers, add_edge, target) -> None:
-    """Record the roles h now plays on endpoint t and add the transfer edges they enable."""
-    send, grant = has(h, t, Right.SEND), has(h, t, Right.GRANT)
-    if has(h, t, Right.RECEIVE) and h not in receivers.setdefault(t, set()):
-        receivers[t].add(h)
-        for s in granters.get(t, ()):
-            add_edge(s, h, "grant", target)
-    if has(h, t, Right.RECEIVE) and grant and h not in repliers.setdefault(t, set()):
-        repliers[t].add(h)
-        for c in callers.get(t, ()):
-            add_edge(h, c, "reply", target)
-    if send and grant and h not in granters.setdefault(t, set()):
-        granters[t].add(h)
-        for r in receivers.get(t, ()):
-            add_edge(h, r, "grant", target)
-    if send and (grant or has(h, t, Right.GRANT_REPLY)) and h not in callers.setdefault(t, set()):
-        callers[t].add(h)
-        for r in repliers.get(t, ()):
-            add_edge(r, h, "reply", target)
+def _enabler(tr: Transfer) -> tuple[str, Right] | None:
+    """The component whose cap makes a transfer possible, and the right that matters."""
+    if tr.rule in ("grant-in", "reply-in"):
+        return tr.source, Right.GRANT
+    if tr.rule == "grant-out":
+        return tr.sink, Right.RECEIVE
+    if tr.rule == "reply-out":
+        return tr.sink, Right.SEND
+    return (tr.sink if tr.via.name == tr.source else tr.source), Right.CONTROL
 
 
 def _explain(closure: AuthorityClosure, holder: str, target: Target, right: Right) -> list[str]:
-    """Breadth-first search backwards over transfers, through holders that end up with the cap,
-    to the nearest one that holds it from the start or derives it from another of its caps."""
-    into: dict[str, list[Transfer]] = {}
-    for tr in closure.transfers:
-        into.setdefault(tr.sink, []).append(tr)
+    """Explain a fact from facts of earlier stages only, so the chain is well founded.
+
+    A fact first produced by a propagation phase k arrived along transfers that existed before
+    it, from a node that had it when the phase began: search backwards over those transfers,
+    through nodes that have it after phase k, for the nearest such node.
+    """
+    stage = closure.stage(holder, target, right)
+    if stage == -1:
+        cause = next(
+            cap for cap in closure.initial_caps if cap.holder == holder and cap.target == target and right in cap.rights
+        )
+        return [f"{holder} holds {right.value} on {target} from the start ({cause.cause}, {cause.span})"]
+    if stage % 2 == 0:  # a processing phase: derived from another cap the holder has
+        d = next(d for d in closure.derivations if d.holder == holder and d.gained == target)
+        return _explain(closure, holder, d.via, Right.CONTROL) + [
+            f"{holder}, controlling {d.via}, gains {right.value} on {target} ({d.rule} rule)"
+        ]
+    bit = 1 << (closure._target_index[target] * NR + RIGHT_INDEX[right])
+    before, after = closure.stages[stage - 1], closure.stages[stage]
+    node_index = closure._node_index
     parent: dict[str, Transfer | None] = {holder: None}
     queue = deque([holder])
     while queue:
         c = queue.popleft()
-        steps = _local_origin(closure, c, target, right)
-        if steps is not None:
+        if before[node_index[c]] & bit:
+            steps = _explain(closure, c, target, right)
             while parent[c] is not None:
                 tr = parent[c]
+                who, needed = _enabler(tr)
+                if not closure.holds(who, tr.via, needed, at_start=True):
+                    steps += _explain(closure, who, tr.via, needed)
                 steps.append(tr.describe())
                 c = tr.sink
             return steps
-        for tr in into.get(c, ()):
-            if tr.source not in parent and right in closure.final[tr.source].get(target, frozenset()):
+        for tr in closure._into.get(c, ()):
+            if (
+                tr.source not in parent
+                and closure.transfer_stage[tr.source, tr.sink] < stage
+                and after[node_index[tr.source]] & bit
+            ):
                 parent[tr.source] = tr
                 queue.append(tr.source)
     raise AssertionError(f"no origin for {right.value} on {target} at {holder}")
-
-
-def _local_origin(closure: AuthorityClosure, c: str, target: Target, right: Right) -> list[str] | None:
-    if right in closure.initial[c].get(target, frozenset()):
-        cause = next(
-            (cap for cap in closure.initial_caps if cap.holder == c and cap.target == target and right in cap.rights),
-            None,
-        )
-        return [f"{c} holds {right.value} on {target} from the start ({cause.cause}, {cause.span})"]
-    for d in closure.derivations:
-        if d.holder == c and d.gained == target:
-            return _explain(closure, c, d.via, Right.CONTROL) + [
-                f"{c}, controlling {d.via}, gains {right.value} on {target} ({d.rule} rule)"
-            ]
-    return None

@@ -66,7 +66,8 @@ class _Builder:
         regions = {n: self._region(n, r) for n, r in self.data.get("regions", {}).items()}
         notifications = {n: self._notification(n, v) for n, v in self.data.get("notifications", {}).items()}
         connections = self._connections(self.data.get("connections", []))
-        components = {n: self._component(n, c, regions, notifications, connections) for n, c in components_data.items()}
+        served = {c.server for c in connections}
+        components = {n: self._component(n, c, regions, notifications, served) for n, c in components_data.items()}
         return System(
             name=name,
             file=self.located.file,
@@ -90,7 +91,7 @@ class _Builder:
             raise InputError(f"unknown component '{name}'", self.span(*path))
         return name
 
-    def _component(self, name, data, regions, notifications, connections) -> Component:
+    def _component(self, name, data, regions, notifications, served) -> Component:
         base = ("components", name)
         role = Role(data["role"])
         self._sid(data["sid"], *base, "sid")
@@ -103,7 +104,6 @@ class _Builder:
             if cls not in self.policy.classes or self.policy.classes[cls].builtin:
                 raise InputError(f"unknown object class '{cls}' (declare it in the policy)", self.span(*where, "class"))
             objects.append(ServerObject(obj_name, cls, self._sid(obj["sid"], *where, "sid"), name, self.span(*where, KEY)))
-        served = {c.server for c in connections}
         caps = []
         for i, cap in enumerate(data.get("caps", [])):
             where = base + ("caps", i)

@@ -14,6 +14,8 @@ import yaml
 from smosverify.errors import InputError, Span
 
 MAX_DEPTH = 64
+# libyaml when PyYAML was built with it (the wheels are), else the pure-Python loader.
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 KEY = "<key>"  # path suffix under which a mapping key's own span is stored
 
 
@@ -40,7 +42,7 @@ def _mark_span(file: str, mark, end=None) -> Span:
 
 def load_yaml(text: str, file: str) -> LocatedData:
     _check_events(text, file)
-    loader = yaml.SafeLoader(text)
+    loader = Loader(text)
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as err:
@@ -58,7 +60,7 @@ def _check_events(text: str, file: str) -> None:
     """Refuse aliases and deep nesting before anything is built (the parser itself is iterative)."""
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=Loader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise InputError("YAML anchors and aliases are not supported; write the value out", _mark_span(file, event.start_mark))
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
@@ -95,6 +97,8 @@ def _convert(node, path: tuple, spans: dict, file: str, constructor) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, path + (i,), spans, file, constructor) for i, item in enumerate(node.value)]
+    if node.tag == "tag:yaml.org,2002:str":
+        return node.value
     try:
         return constructor.construct_object(node)
     except yaml.YAMLError as err:

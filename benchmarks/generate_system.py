@@ -1,0 +1,90 @@
+"""Generate a synthetic SMOS system of N components for benchmarks.
+
+About 5% servers (each implementing objects and consulting the policy server), the rest
+clients with ~10 connections each (so N=10k gives ~100k caps), shared regions between
+client/server pairs, notifications, and grant edges: 1 in 10 servers holds grant on its own
+endpoint, so its replies carry caps to its callers, and 1 in 50 connections to the other
+servers carries grant, so those servers receive their callers' caps.
+
+    python benchmarks/generate_system.py N OUT_DIR [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from pathlib import Path
+
+CLIENT_SIDS = 50
+SERVER_SIDS = 10
+
+
+def generate(n: int, out: Path, seed: int = 1) -> Path:
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    n_servers = max(1, n // 20)
+    n_clients = n - n_servers - 1
+    policy = ["class file { open read write close }", "sid policy_t;"]
+    policy.append("sid " + ", ".join(f"client{i}_t" for i in range(CLIENT_SIDS)) + ";")
+    policy.append("sid " + ", ".join(f"server{i}_t" for i in range(SERVER_SIDS)) + ";")
+    policy.append("sid " + ", ".join(f"file{i}_t" for i in range(SERVER_SIDS)) + ", shared_t, note_t;")
+    policy.append("attribute clients = { " + " ".join(f"client{i}_t" for i in range(CLIENT_SIDS)) + " };")
+    policy.append("attribute servers = { " + " ".join(f"server{i}_t" for i in range(SERVER_SIDS)) + " };")
+    policy += [
+        "allow clients servers : endpoint *;",
+        "allow servers clients : endpoint *;",
+        "allow servers servers : endpoint *;",
+        "allow clients clients : endpoint *;",
+        "allow { clients servers } policy_t : endpoint { send grant_reply };",
+        "allow { clients servers } shared_t : memory { read write };",
+        "allow { clients servers } note_t : notification *;",
+        "allow clients { " + " ".join(f"file{i}_t" for i in range(SERVER_SIDS)) + " } : file { open read close };",
+        "neverallow clients policy_t : cnode *;",
+    ]
+    (out / "policy.pol").write_text("\n".join(policy) + "\n")
+
+    lines = [f"system: generated-{n}", "policy: policy.pol", "components:", "  auth: {sid: policy_t, role: policy}"]
+    servers = [f"s{i}" for i in range(n_servers)]
+    clients = [f"c{i}" for i in range(n_clients)]
+    for i, s in enumerate(servers):
+        lines.append(f"  {s}:")
+        lines.append(f"    sid: server{i % SERVER_SIDS}_t")
+        lines.append("    role: server")
+        lines.append(f"    objects: {{f{i}: {{class: file, sid: file{i % SERVER_SIDS}_t}}}}")
+        if i % 10 == 0:
+            lines.append(f"    caps: [{{to: {s}.endpoint, rights: [receive, grant]}}]")
+    for i, c in enumerate(clients):
+        lines.append(f"  {c}: {{sid: client{i % CLIENT_SIDS}_t, role: client}}")
+    lines.append("connections:")
+    for s in servers:
+        lines.append(f"  - {{from: {s}, to: auth, rights: [send, grant_reply]}}")
+    for c in clients:
+        for s in rng.sample(servers, min(10, len(servers))):
+            replies_with_caps = int(s[1:]) % 10 == 0
+            grant = not replies_with_caps and rng.random() < 0.02
+            rights = "[send, grant]" if grant else "[send, grant_reply]"
+            lines.append(f"  - {{from: {c}, to: {s}, rights: {rights}}}")
+    lines.append("regions:")
+    for i in range(n_clients // 10):
+        c, s = rng.choice(clients), rng.choice(servers)
+        lines.append(f"  r{i}: {{sid: shared_t, map: {{{c}: [read, write], {s}: [read]}}}}")
+    lines.append("notifications:")
+    for i in range(n_clients // 20):
+        s, c = rng.choice(servers), rng.choice(clients)
+        lines.append(f"  n{i}: {{sid: note_t, signal: [{s}], wait: [{c}]}}")
+    path = out / "system.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", type=int)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    print(generate(args.n, args.out, args.seed))
+
+
+if __name__ == "__main__":
+    main()
