@@ -1,0 +1,394 @@
+"""The authority of every thread of a capDL spec, closed under seL4's transfer rules.
+
+A thread holds every cap in its CSpace: the CNode in its `cspace` slot and every CNode reachable
+from it through CNode caps. It also uses what its TCB slots and VSpace give it: the frames mapped
+in its page tables and its IPC buffer (read/write/execute as mapped), send on its fault
+endpoints, wait on its bound notification, send to the caller its reply cap names, control of
+its bound VCPU. What a cap confers (docs/capdl.md has the table): on an endpoint R receive,
+W send, G grant, P grant-reply; on a notification R wait, W signal; on a frame R read, W write,
+X execute; a reply cap send to its thread; every other cap control of its object.
+
+Caps move between CNodes by the rules of the verified model (smosverify/analyses/authority.py),
+read at the level of CNodes:
+- grant: a CNode holding send+grant on an endpoint passes its caps to every CNode holding receive;
+- reply: a CNode holding receive+grant passes its caps to every caller holding send and grant or
+  grant-reply (the reply cap carries the receiver's grant right);
+- cnode: a CNode holding a cap to another CNode shares all caps with it, both ways;
+- tcb: a cap to a TCB gives control of the thread's CSpace root and VSpace root, and everything
+  the thread uses;
+- vspace: a cap to a page table gives the frames mapped under it, with their mapping rights.
+Caps are sets of (object, right) numbers per CNode; rounds alternate between applying the rules
+to new caps and pushing caps along the transfer edges over their strongly connected components
+(smosverify.graph), until nothing changes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from smosverify.graph import strongly_connected_components
+from smosverify.model.capdl import PAGE_TABLES, TCB_SLOTS, Cap, CapDLSpec, CapType, ObjectType
+from smosverify.model.kernel import Right
+
+RIGHTS = tuple(Right)
+NR = len(RIGHTS)
+_I = {r: i for i, r in enumerate(RIGHTS)}
+_LETTERS = {
+    CapType.ENDPOINT: {"R": Right.RECEIVE, "W": Right.SEND, "G": Right.GRANT, "P": Right.GRANT_REPLY},
+    CapType.NOTIFICATION: {"R": Right.WAIT, "W": Right.SIGNAL},
+    CapType.FRAME: {"R": Right.READ, "W": Right.WRITE, "G": Right.EXECUTE},
+}
+_SENDING = (CapType.REPLY, CapType.MASTER_REPLY)
+# TCB slots that give the thread no authority of their own: its CSpace and VSpace roots (what
+# they hold is counted instead) and its scheduling context.
+_NOT_USED_SLOTS = (TCB_SLOTS["cspace"], TCB_SLOTS["vspace"], TCB_SLOTS["sc_slot"])
+
+
+def cap_rights(cap: Cap) -> frozenset[Right]:
+    """The authority a cap confers on its object."""
+    letters = _LETTERS.get(cap.type)
+    if letters is not None:
+        return frozenset(letters[r] for r in cap.rights if r in letters)
+    return frozenset({Right.SEND if cap.type in _SENDING else Right.CONTROL})
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Where a thread's initial authority over an object comes from: a slot and its cap."""
+
+    container: str
+    slot: int | str  # a number, or a TCB slot name, or "mapped" for a frame in the thread's VSpace
+    cap: Cap
+
+    def describe(self) -> str:
+        rights = f" ({self.cap.rights_text()})" if self.cap.rights else ""
+        badge = f" badge {self.cap.badge}" if self.cap.badge else ""
+        where = f"slot {self.slot:#x}" if isinstance(self.slot, int) else self.slot
+        return f"{self.container} {where}: {self.cap.type.value} to {self.cap.target}{rights}{badge}"
+
+
+@dataclass(frozen=True)
+class SpecTransfer:
+    source: str  # CNode whose caps move
+    sink: str
+    rule: str  # grant, reply, cnode
+    via: str  # the object whose cap enables it
+
+
+@dataclass(frozen=True)
+class SpecAuthority:
+    """Every thread's authority, before (`initial`) and after (`final`) the transfer rules.
+
+    `initial`/`final` map a thread (TCB name) to {object: rights}; objects are capDL names,
+    or the reserved names of caps to no object (irq_control, asid_control, ...).
+    """
+
+    spec: CapDLSpec
+    threads: tuple[str, ...]
+    roots: dict[str, str | None]  # thread -> CSpace root CNode
+    cspaces: dict[str, tuple[str, ...]]  # thread -> the CNodes its CSpace reaches at the start
+    initial: dict[str, dict[str, frozenset[Right]]]
+    final: dict[str, dict[str, frozenset[Right]]]
+    transfers: tuple[SpecTransfer, ...]
+    gains: dict[str, tuple[tuple[str, str], ...]]  # CNode -> (rule, object) it derived authority from
+
+    def edges(self):
+        """(thread, object, rights) for every closed authority edge, threads in spec order."""
+        for thread in self.threads:
+            for obj, rights in self.final[thread].items():
+                yield thread, obj, rights
+
+    def holdings(self, thread: str, obj: str) -> list[Holding]:
+        """The slots that give `thread` authority over `obj` at the start."""
+        out = []
+        for cnode in self.cspaces[thread]:
+            out += [Holding(cnode, slot, cap) for slot, cap in self.spec.objects[cnode].slots.items() if cap.target == obj]
+        tcb = self.spec.objects[thread]
+        out += [Holding(thread, _slot_name(slot), cap) for slot, cap in tcb.slots.items()
+                if cap.target == obj and slot not in (0, 1)]
+        out += [Holding(table, slot, cap) for table, slot, cap in _mapped(self.spec, _vspace(self.spec, thread))
+                if cap.target == obj]
+        return out
+
+    def explain(self, thread: str, obj: str, right: Right) -> list[str]:
+        """How `thread` comes to hold `right` on `obj`: where it starts and each step after."""
+        if right in self.initial[thread].get(obj, ()):
+            return [f"{thread} holds {right.value} on {obj} from the start: "
+                    + "; ".join(h.describe() for h in self.holdings(thread, obj))]
+        return _explain(self, thread, obj, right)
+
+
+def spec_authority(spec: CapDLSpec) -> SpecAuthority:
+    """Close the spec's authority. O(rounds x (caps + transfer edges)) set unions."""
+    return _Closure(spec).run()
+
+
+def _slot_name(slot: int) -> str:
+    return next((name for name, number in TCB_SLOTS.items() if number == slot), str(slot))
+
+
+def _vspace(spec: CapDLSpec, thread: str) -> str | None:
+    cap = spec.objects[thread].slots.get(1)
+    return cap.target if cap is not None else None
+
+
+def _mapped(spec: CapDLSpec, table: str | None):
+    """(page table, slot, frame cap) for every frame mapped under a page table, each table once."""
+    if table is None or table not in spec.objects:
+        return
+    seen, todo = {table}, [table]
+    while todo:
+        current = spec.objects[todo.pop()]
+        for slot, cap in current.slots.items():
+            if cap.type is CapType.FRAME:
+                yield current.name, slot, cap
+            elif cap.target in spec.objects and spec.objects[cap.target].type in PAGE_TABLES and cap.target not in seen:
+                seen.add(cap.target)
+                todo.append(cap.target)
+
+
+class _Closure:
+    def __init__(self, spec: CapDLSpec):
+        self.spec = spec
+        self.names: list[str] = list(spec.objects)
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.types: list[ObjectType | None] = [o.type for o in spec.objects.values()]
+        self.cnodes = [o.name for o in spec.objects.values() if o.type is ObjectType.CNODE]
+        self.node = {name: k for k, name in enumerate(self.cnodes)}
+        self.threads = tuple(o.name for o in spec.objects.values() if o.type is ObjectType.TCB)
+        self.bits_of: dict[tuple, tuple[int, ...]] = {}
+
+    def obj(self, name: str) -> int:
+        """The number of an object, adding the reserved names of caps to no object on first use."""
+        i = self.index.get(name)
+        if i is None:
+            i = self.index[name] = len(self.names)
+            self.names.append(name)
+            self.types.append(None)
+        return i
+
+    def cap_bits(self, cap: Cap) -> tuple[int, ...]:
+        key = (cap.target, cap.type, cap.rights)
+        bits = self.bits_of.get(key)
+        if bits is None:
+            base = self.obj(cap.target) * NR
+            bits = self.bits_of[key] = tuple(base + _I[r] for r in cap_rights(cap))
+        return bits
+
+    def thread_bits(self, thread: str) -> set[int]:
+        """What a thread uses through its TCB slots and VSpace (not transferable by itself)."""
+        out: set[int] = set()
+        for slot, cap in self.spec.objects[thread].slots.items():
+            if slot in _NOT_USED_SLOTS:
+                continue
+            if cap.type is CapType.ENDPOINT:  # a fault endpoint: the kernel sends the thread's faults on it
+                out.add(self.obj(cap.target) * NR + _I[Right.SEND])
+            elif cap.type is CapType.NOTIFICATION:  # the bound notification: the thread waits on it
+                out.add(self.obj(cap.target) * NR + _I[Right.WAIT])
+            else:  # IPC buffer, reply caps, bound VCPU
+                out.update(self.cap_bits(cap))
+        for _, _, cap in _mapped(self.spec, _vspace(self.spec, thread)):
+            out.update(self.cap_bits(cap))
+        return out
+
+    def run(self) -> SpecAuthority:
+        spec, node = self.spec, self.node
+        n = len(self.cnodes)
+        sets = [set() for _ in range(n)]
+        for k, name in enumerate(self.cnodes):
+            s = sets[k]
+            for cap in spec.objects[name].slots.values():
+                s.update(self.cap_bits(cap))
+        initial_sets = [frozenset(s) for s in sets]
+        roots: dict[str, str | None] = {}
+        local: dict[str, set[int]] = {}
+        for t in self.threads:
+            cap = spec.objects[t].slots.get(0)
+            roots[t] = cap.target if cap is not None and cap.target in node else None
+            local[t] = self.thread_bits(t)
+        tcb_gain: dict[int, frozenset[int]] = {}
+        for t in self.threads:
+            gained = set(local[t])
+            for slot in (0, 1):
+                cap = spec.objects[t].slots.get(slot)
+                if cap is not None:
+                    gained.add(self.obj(cap.target) * NR + _I[Right.CONTROL])
+            tcb_gain[self.index[t]] = frozenset(gained)
+        table_gain: dict[int, frozenset[int]] = {}
+
+        succ: list[set[int]] = [set() for _ in range(n)]
+        transfers: dict[tuple[int, int], SpecTransfer] = {}
+        gains: dict[str, list[tuple[str, str]]] = {}
+        roles: dict[int, tuple[set, set, set, set]] = {}  # endpoint -> receivers, granters, callers, repliers
+
+        def edge(a: int, b: int, rule: str, via: int) -> None:
+            if a != b and b not in succ[a]:
+                succ[a].add(b)
+                transfers[a, b] = SpecTransfer(self.cnodes[a], self.cnodes[b], rule, self.names[via])
+
+        def endpoint(v: int, o: int) -> None:
+            receivers, granters, callers, repliers = roles.setdefault(o, (set(), set(), set(), set()))
+            s, base = sets[v], o * NR
+            receive, grant = base + _I[Right.RECEIVE] in s, base + _I[Right.GRANT] in s
+            send, grant_reply = base + _I[Right.SEND] in s, base + _I[Right.GRANT_REPLY] in s
+            if receive and v not in receivers:
+                receivers.add(v)
+                for g in granters:
+                    edge(g, v, "grant", o)
+            if receive and grant and v not in repliers:
+                repliers.add(v)
+                for c in callers:
+                    edge(v, c, "reply", o)
+            if send and grant and v not in granters:
+                granters.add(v)
+                for r in receivers:
+                    edge(v, r, "grant", o)
+            if send and (grant or grant_reply) and v not in callers:
+                callers.add(v)
+                for r in repliers:
+                    edge(r, v, "reply", o)
+
+        def apply(v: int, b: int) -> None:
+            o, r = divmod(b, NR)
+            kind = self.types[o]
+            if kind is ObjectType.EP:
+                endpoint(v, o)
+            elif r != _I[Right.CONTROL] or kind is None:
+                return
+            elif kind is ObjectType.CNODE:
+                edge(v, node[self.names[o]], "cnode", o)
+                edge(node[self.names[o]], v, "cnode", o)
+            elif kind is ObjectType.TCB:
+                sets[v] |= tcb_gain[o]
+                gains.setdefault(self.cnodes[v], []).append(("tcb", self.names[o]))
+            elif kind in PAGE_TABLES:
+                if o not in table_gain:
+                    table_gain[o] = frozenset(b for _, _, cap in _mapped(spec, self.names[o]) for b in self.cap_bits(cap))
+                sets[v] |= table_gain[o]
+                gains.setdefault(self.cnodes[v], []).append(("vspace", self.names[o]))
+
+        seen = [set() for _ in range(n)]
+        while True:
+            for v in range(n):
+                while True:
+                    fresh = sets[v] - seen[v]
+                    if not fresh:
+                        break
+                    seen[v] |= fresh
+                    for b in fresh:
+                        apply(v, b)
+            if not transfers or not _propagate(n, succ, sets):
+                break
+
+        def decode(bits) -> dict[str, frozenset[Right]]:
+            out: dict[int, set[Right]] = {}
+            for b in sorted(bits):
+                o, r = divmod(b, NR)
+                out.setdefault(o, set()).add(RIGHTS[r])
+            return {self.names[o]: frozenset(rs) for o, rs in out.items()}
+
+        cspaces = {t: _reach(spec, roots[t]) for t in self.threads}
+        initial, final = {}, {}
+        for t in self.threads:
+            start = set(local[t])
+            for c in cspaces[t]:
+                start |= initial_sets[node[c]]
+            initial[t] = decode(start)
+            final[t] = decode(sets[node[roots[t]]] | local[t]) if roots[t] is not None else decode(local[t])
+        return SpecAuthority(spec, self.threads, roots, cspaces, initial, final,
+                             tuple(transfers[k] for k in sorted(transfers)),
+                             {c: tuple(dict.fromkeys(g)) for c, g in gains.items()})
+
+
+def _propagate(n: int, succ: list[set[int]], sets: list[set[int]]) -> bool:
+    """Union each CNode's caps into every CNode its caps flow to, over the SCC condensation;
+    the members of one component end up sharing one set. True when anything grew."""
+    components = strongly_connected_components(n, [list(s) for s in succ])
+    component_of = [0] * n
+    for c, members in enumerate(components):
+        for v in members:
+            component_of[v] = c
+    value = []
+    for members in components:
+        acc = set(sets[members[0]])
+        for v in members[1:]:
+            acc |= sets[v]
+        value.append(acc)
+    for c, members in enumerate(components):
+        acc = value[c]
+        for v in members:
+            for w in succ[v]:
+                d = component_of[w]
+                if d != c:
+                    value[d] |= acc
+    grew = False
+    for v in range(n):
+        merged = value[component_of[v]]
+        if len(merged) != len(sets[v]):
+            grew = True
+        sets[v] = merged
+    return grew
+
+
+def _reach(spec: CapDLSpec, root: str | None) -> tuple[str, ...]:
+    """The CNodes a CSpace reaches from its root through CNode caps, root first."""
+    if root is None:
+        return ()
+    seen, queue = {root: None}, deque([root])
+    while queue:
+        for cap in spec.objects[queue.popleft()].slots.values():
+            if cap.type is CapType.CNODE and cap.target not in seen:
+                seen[cap.target] = None
+                queue.append(cap.target)
+    return tuple(seen)
+
+
+def _explain(auth: SpecAuthority, thread: str, obj: str, right: Right) -> list[str]:
+    """Breadth-first back along transfers from the thread's CSpace root to a CNode that holds
+    the cap at the start or derives it (tcb, vspace rules); the steps in forward order."""
+    spec, root = auth.spec, auth.roots[thread]
+    if root is None:
+        return [f"{thread} has no CSpace; {right.value} on {obj} comes with a thread it controls"]
+    into: dict[str, list[SpecTransfer]] = {}
+    for tr in auth.transfers:
+        into.setdefault(tr.sink, []).append(tr)
+    starts = {c: t for t in auth.threads for c in auth.cspaces[t]}
+    parent: dict[str, SpecTransfer | None] = {root: None}
+    queue = deque([root])
+    while queue:
+        c = queue.popleft()
+        origin = _origin(auth, spec, c, obj, right, starts)
+        if origin:
+            steps = [origin]
+            while parent[c] is not None:
+                tr = parent[c]
+                steps.append(_describe(tr))
+                c = tr.sink
+            return steps
+        for tr in into.get(c, ()):
+            if tr.source not in parent:
+                parent[tr.source] = tr
+                queue.append(tr.source)
+    return [f"{thread} can obtain {right.value} on {obj}"]
+
+
+def _origin(auth: SpecAuthority, spec: CapDLSpec, cnode: str, obj: str, right: Right, starts: dict) -> str | None:
+    for slot, cap in spec.objects[cnode].slots.items():
+        if cap.target == obj and right in cap_rights(cap):
+            return f"{Holding(cnode, slot, cap).describe()} gives {right.value} on {obj}"
+    for rule, via in auth.gains.get(cnode, ()):
+        owner = starts.get(cnode, cnode)
+        if rule == "tcb" and (obj in auth.initial[via] or obj in (auth.roots[via], _vspace(spec, via))):
+            return f"{owner} controls thread {via} and so gains {right.value} on {obj} (tcb rule)"
+        if rule == "vspace" and any(cap.target == obj for _, _, cap in _mapped(spec, via)):
+            return f"{owner} controls page table {via} and so gains {right.value} on {obj} (vspace rule)"
+    return None
+
+
+def _describe(tr: SpecTransfer) -> str:
+    if tr.rule == "grant":
+        return f"caps in {tr.source} are granted over {tr.via} (send+grant) into {tr.sink}, which receives on it"
+    if tr.rule == "reply":
+        return f"caps in {tr.source} travel back over {tr.via} (reply with grant) into caller {tr.sink}"
+    return f"caps move from {tr.source} into {tr.sink} through CNode cap {tr.via}"

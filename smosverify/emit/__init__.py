@@ -1,0 +1,1 @@
+"""Emitters: one writer per output format (capDL, SMT-LIB, Lean, SDF, DOT)."""

@@ -1,0 +1,177 @@
+"""A system as a capDL spec in capDL-tool's syntax, derived from the model's kernel picture.
+
+Every object comes from `kernel_objects(system)` and every cap a component holds from
+`initial_caps(system)`, so the spec and the verified model describe the same authority:
+
+- per component C: `tcb_C`, its CSpace `cnode_C`, its VSpace `vspace_C` with the page tables the
+  architecture needs below it (`pt1_C`, `pt2_C`, ... one level per name, the last an array), and
+  its private memory, the IPC buffer frame `ipc_C`;
+- `ep_S` per server S with connections, `ntfn_N` per notification, `region_R[i]` (4 KiB frames)
+  per region;
+- CNode slots 1, 2, ... hold the component's caps in the model's order: endpoint caps with the
+  connection's rights (W send, R receive, G grant, P grant-reply) and badge, notification caps
+  (W signal, R wait), caps listed by hand; region caps become mappings in the VSpace (R W X).
+docs/capdl.md has the full mapping. Output is deterministic: the same system gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from smosverify.errors import InputError
+from smosverify.model.authority import Cap, initial_caps, kernel_objects
+from smosverify.model.capdl import ARCH_OF_SYSTEM, VSPACE_LEVELS
+from smosverify.model.kernel import ObjectKind, Right
+from smosverify.model.system import System, Target
+
+PAGE_BITS = 12
+ENTRIES = 512  # slots per page table on every 64-bit architecture
+IPC_PAGE = 0x10  # the IPC buffer is mapped at 0x10000, regions on the pages after it
+WORD_BITS = 64
+PRIORITY = 100
+MIN_CNODE_BITS = 4
+
+# Name prefixes of emitted objects and the model element they stand for (conform reads them back).
+PREFIX_KIND: dict[str, ObjectKind] = {
+    "tcb": ObjectKind.TCB, "cnode": ObjectKind.CNODE, "vspace": ObjectKind.VSPACE, "pt1": ObjectKind.VSPACE,
+    "pt2": ObjectKind.VSPACE, "pt3": ObjectKind.VSPACE, "ipc": ObjectKind.FRAMES, "ep": ObjectKind.ENDPOINT,
+    "ntfn": ObjectKind.NOTIFICATION, "region": ObjectKind.REGION,
+}
+_NAME_OF_KIND = {ObjectKind.TCB: "tcb", ObjectKind.CNODE: "cnode", ObjectKind.VSPACE: "vspace",
+                 ObjectKind.FRAMES: "ipc", ObjectKind.ENDPOINT: "ep", ObjectKind.NOTIFICATION: "ntfn",
+                 ObjectKind.REGION: "region"}
+_LETTER = {Right.SEND: "W", Right.RECEIVE: "R", Right.GRANT: "G", Right.GRANT_REPLY: "P", Right.SIGNAL: "W",
+           Right.WAIT: "R", Right.READ: "R", Right.WRITE: "W", Right.EXECUTE: "X"}
+_ORDER = "RWXGP"
+
+
+def object_name(target: Target) -> str:
+    """The capDL name smosverify gives a model element (a region's frames form an array)."""
+    return f"{_NAME_OF_KIND[target.kind]}_{target.name}"
+
+
+def emit_capdl(system: System) -> str:
+    """The capDL text of a system."""
+    plan = _Plan(system)
+    return _template().render(system=system.name, source=Path(system.file).name, arch=plan.arch,
+                              groups=plan.groups, containers=plan.containers)
+
+
+def write_capdl(system: System, out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{system.name}.cdl"
+    path.write_text(emit_capdl(system), encoding="utf-8")
+    return path
+
+
+@cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("smosverify.emit", "templates"), trim_blocks=True,
+                             lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+                             autoescape=False)
+    return env.get_template("capdl.cdl.j2")
+
+
+@dataclass
+class _Group:
+    title: str
+    objects: list[dict] = field(default_factory=list)
+
+
+class _Plan:
+    """The objects and cap slots of the spec, in output order."""
+
+    def __init__(self, system: System):
+        self.system = system
+        self.arch = ARCH_OF_SYSTEM[system.arch]
+        self.levels = VSPACE_LEVELS[self.arch]
+        caps = initial_caps(system)
+        self.badges = {(c.client, c.server, c.rights): c.badge for c in system.connections}
+        self.cnode_bits = {name: max(MIN_CNODE_BITS, sum(1 for cap in caps if cap.holder == name
+                                                          and cap.target.kind is not ObjectKind.REGION).bit_length())
+                           for name in system.components}
+        self.groups: list[_Group] = []
+        self.containers: list[dict] = []
+        for comp in system.components.values():
+            self.component(comp.name, f"component {comp.name} ({comp.role.value}, {comp.sid})",
+                           [cap for cap in caps if cap.holder == comp.name])
+        shared = [(t, o) for t, o in kernel_objects(system).items() if t.kind is ObjectKind.ENDPOINT]
+        self.groups.append(_Group("endpoints, one per server with connections",
+                                  [{"name": object_name(t), "decl": "ep"} for t, _ in shared]))
+        self.groups.append(_Group("notifications", [{"name": object_name(Target(ObjectKind.NOTIFICATION, n)),
+                                                     "decl": "notification"} for n in system.notifications]))
+        self.groups.append(_Group("regions: shared memory, 4 KiB frames", [
+            {"name": f"{object_name(Target(ObjectKind.REGION, r.name))}[{_pages(r.size)}]", "decl": "frame (4k)"}
+            for r in system.regions.values()]))
+
+    def component(self, name: str, title: str, caps: list[Cap]) -> None:
+        bits = self.cnode_bits[name]
+        tcb, cnode, vspace, ipc = (object_name(Target(k, name)) for k in
+                                   (ObjectKind.TCB, ObjectKind.CNODE, ObjectKind.VSPACE, ObjectKind.FRAMES))
+        pages = [(IPC_PAGE, ipc, "RW", "IPC buffer")]
+        for cap in caps:
+            if cap.target.kind is ObjectKind.REGION:
+                region = self.system.regions[cap.target.name]
+                first = pages[-1][0] + 1
+                frames = object_name(cap.target)
+                pages += [(first + i, f"{frames}[{i}]", _letters(cap.rights), f"{cap.cause}" if i == 0 else "")
+                          for i in range(_pages(region.size))]
+        leaves = pages[-1][0] // ENTRIES + 1
+        if leaves > ENTRIES:
+            raise InputError(f"the regions {name} maps need more than 1 GiB of address space; capDL emission "
+                             "maps them below 1 GiB", self.system.components[name].span)
+        tables = [vspace] + [f"pt{i}_{name}" for i in range(1, len(self.levels))]
+        leaf = tables[-1]
+        addr = IPC_PAGE << PAGE_BITS
+        group = _Group(title, [
+            {"name": tcb, "decl": f"tcb (addr: {addr:#x}, ip: 0x0, sp: 0x0, prio: {PRIORITY}, max_prio: {PRIORITY}, "
+                                  "affinity: 0, resume: False)"},
+            {"name": cnode, "decl": f"cnode ({bits} bits)"},
+            *({"name": t, "decl": kind.value} for t, kind in zip(tables[:-1], self.levels)),
+            {"name": f"{leaf}[{leaves}]", "decl": self.levels[-1].value},
+            {"name": ipc, "decl": "frame (4k)"},
+        ])
+        self.groups.append(group)
+        self.containers.append({"name": tcb, "note": "", "slots": [
+            {"slot": "cspace", "cap": f"{cnode} (guard: 0, guard_size: {WORD_BITS - bits})", "note": ""},
+            {"slot": "vspace", "cap": vspace, "note": ""},
+            {"slot": "ipc_buffer_slot", "cap": f"{ipc} (RW)", "note": ""},
+        ]})
+        held = [cap for cap in caps if cap.target.kind is not ObjectKind.REGION]
+        self.containers.append({"name": cnode, "note": f"{name}'s CSpace", "slots": [
+            {"slot": f"{i:#x}", "cap": self.cap_text(cap), "note": cap.cause} for i, cap in enumerate(held, start=1)]})
+        for upper, lower in zip(tables[:-2], tables[1:-1]):
+            self.containers.append({"name": upper, "note": "", "slots": [{"slot": "0x0", "cap": lower, "note": ""}]})
+        self.containers.append({"name": tables[-2], "note": "", "slots": [
+            {"slot": f"{k:#x}", "cap": f"{leaf}[{k}]", "note": ""} for k in range(leaves)]})
+        for k in range(leaves):
+            self.containers.append({"name": f"{leaf}[{k}]", "note": "", "slots": [
+                {"slot": f"{page % ENTRIES:#x}", "cap": f"{frame} ({rights})", "note": note}
+                for page, frame, rights, note in pages if page // ENTRIES == k]})
+
+    def cap_text(self, cap: Cap) -> str:
+        kind, name = cap.target.kind, cap.target.name
+        params = []
+        if kind in (ObjectKind.ENDPOINT, ObjectKind.NOTIFICATION, ObjectKind.FRAMES) and cap.rights:
+            params.append(_letters(cap.rights))
+        if kind is ObjectKind.ENDPOINT:
+            badge = self.badges.pop((cap.holder, name, cap.rights), 0)
+            if badge:
+                params.append(f"badge: {badge}")
+        if kind is ObjectKind.CNODE:
+            params.append(f"guard: 0, guard_size: {WORD_BITS - self.cnode_bits[name]}")
+        return object_name(cap.target) + (f" ({', '.join(params)})" if params else "")
+
+
+def _letters(rights) -> str:
+    letters = {_LETTER[r] for r in rights if r in _LETTER}
+    return "".join(x for x in _ORDER if x in letters)
+
+
+def _pages(size: int) -> int:
+    return max(1, -(-size // (1 << PAGE_BITS)))
