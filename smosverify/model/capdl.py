@@ -18,6 +18,7 @@ from enum import Enum
 from typing import NamedTuple
 
 from smosverify.errors import Span
+from smosverify.model.system import Target
 
 ARCHES = ("x86_64", "aarch64", "riscv", "ia32", "arm11")  # the words of capDL's `arch` line
 ARCH_OF_SYSTEM = {"x86_64": "x86_64", "aarch64": "aarch64", "riscv64": "riscv"}  # System.arch -> capDL
@@ -227,3 +228,22 @@ class CapDLSpec:
         for obj in self.objects.values():
             for slot, cap in obj.slots.items():
                 yield obj.name, slot, cap
+
+
+@dataclass(frozen=True)
+class MapRule:
+    """One line of a mapping file: capDL objects matching `pattern` stand for a model element."""
+
+    pattern: str  # an object name, an array's name (all its elements), or a glob with * and ?
+    target: Target | None  # COMPONENT.kind, a region or a notification
+    component: str | None  # a component: each object's type says which of its elements
+    span: Span
+
+
+@dataclass(frozen=True)
+class CapDLMap:
+    """How the objects of a capDL spec written by another tool stand for a system's elements."""
+
+    file: str
+    rules: tuple[MapRule, ...]
+    ignore: tuple[MapRule, ...]  # objects and threads outside the model (neither target nor component)
