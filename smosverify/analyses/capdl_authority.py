@@ -10,9 +10,10 @@ X execute; a reply cap send to its thread; every other cap control of its object
 
 Caps move between CNodes by the rules of the verified model (smosverify/analyses/authority.py),
 read at the level of CNodes:
-- grant: a CNode holding send+grant on an endpoint passes its caps to every CNode holding receive;
+- grant: a CNode holding send+grant on an endpoint passes its caps to every CNode holding receive
+  (through a mailbox node per endpoint, so n senders and m receivers cost n + m edges);
 - reply: a CNode holding receive+grant passes its caps to every caller holding send and grant or
-  grant-reply (the reply cap carries the receiver's grant right);
+  grant-reply (the reply cap carries the receiver's grant right), through a second mailbox;
 - cnode: a CNode holding a cap to another CNode shares all caps with it, both ways;
 - tcb: a cap to a TCB gives control of the thread's CSpace root and VSpace root, and everything
   the thread uses;
@@ -25,7 +26,8 @@ to new caps and pushing caps along the transfer edges over their strongly connec
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from smosverify.graph import strongly_connected_components
 from smosverify.model.capdl import PAGE_TABLES, TCB_SLOTS, Cap, CapDLSpec, CapType, ObjectType
@@ -70,9 +72,9 @@ class Holding:
 
 @dataclass(frozen=True)
 class SpecTransfer:
-    source: str  # CNode whose caps move
+    source: str  # CNode (or endpoint mailbox) whose caps move
     sink: str
-    rule: str  # grant, reply, cnode
+    rule: str  # grant-in, grant-out, reply-in, reply-out, cnode
     via: str  # the object whose cap enables it
 
 
@@ -92,6 +94,18 @@ class SpecAuthority:
     final: dict[str, dict[str, frozenset[Right]]]
     transfers: tuple[SpecTransfer, ...]
     gains: dict[str, tuple[tuple[str, str], ...]]  # CNode -> (rule, object) it derived authority from
+    nodes: tuple[str, ...]  # CNodes, then endpoint mailboxes
+    node_bits: tuple[set[int], ...] = field(repr=False)  # closed caps per node, (object number, right) packed
+    object_names: tuple[str, ...] = field(repr=False)  # object number -> name
+
+    @cached_property
+    def _numbers(self) -> tuple[dict[str, int], dict[str, int]]:
+        return {n: i for i, n in enumerate(self.nodes)}, {n: i for i, n in enumerate(self.object_names)}
+
+    def node_has(self, node: str, obj: str, right: Right) -> bool:
+        """Does a CNode (or mailbox) hold `right` on `obj` once the rules are closed?"""
+        nodes, objects = self._numbers
+        return obj in objects and objects[obj] * NR + _I[right] in self.node_bits[nodes[node]]
 
     def edges(self):
         """(thread, object, rights) for every closed authority edge, threads in spec order."""
@@ -107,7 +121,7 @@ class SpecAuthority:
         tcb = self.spec.objects[thread]
         out += [Holding(thread, _slot_name(slot), cap) for slot, cap in tcb.slots.items()
                 if cap.target == obj and slot not in (0, 1)]
-        out += [Holding(table, slot, cap) for table, slot, cap in _mapped(self.spec, _vspace(self.spec, thread))
+        out += [Holding(table, slot, cap) for table, slot, cap in mapped_frames(self.spec, vspace_of(self.spec, thread))
                 if cap.target == obj]
         return out
 
@@ -116,7 +130,9 @@ class SpecAuthority:
         if right in self.initial[thread].get(obj, ()):
             return [f"{thread} holds {right.value} on {obj} from the start: "
                     + "; ".join(h.describe() for h in self.holdings(thread, obj))]
-        return _explain(self, thread, obj, right)
+        from smosverify.analyses.capdl_explain import explain_obtained
+
+        return explain_obtained(self, thread, obj, right)
 
 
 def spec_authority(spec: CapDLSpec) -> SpecAuthority:
@@ -128,12 +144,12 @@ def _slot_name(slot: int) -> str:
     return next((name for name, number in TCB_SLOTS.items() if number == slot), str(slot))
 
 
-def _vspace(spec: CapDLSpec, thread: str) -> str | None:
+def vspace_of(spec: CapDLSpec, thread: str) -> str | None:
     cap = spec.objects[thread].slots.get(1)
     return cap.target if cap is not None else None
 
 
-def _mapped(spec: CapDLSpec, table: str | None):
+def mapped_frames(spec: CapDLSpec, table: str | None):
     """(page table, slot, frame cap) for every frame mapped under a page table, each table once."""
     if table is None or table not in spec.objects:
         return
@@ -188,14 +204,15 @@ class _Closure:
                 out.add(self.obj(cap.target) * NR + _I[Right.WAIT])
             else:  # IPC buffer, reply caps, bound VCPU
                 out.update(self.cap_bits(cap))
-        for _, _, cap in _mapped(self.spec, _vspace(self.spec, thread)):
+        for _, _, cap in mapped_frames(self.spec, vspace_of(self.spec, thread)):
             out.update(self.cap_bits(cap))
         return out
 
     def run(self) -> SpecAuthority:
         spec, node = self.spec, self.node
         n = len(self.cnodes)
-        sets = [set() for _ in range(n)]
+        sets: list[set[int]] = [set() for _ in range(n)]
+        seen: list[set[int] | None] = [set() for _ in range(n)]
         for k, name in enumerate(self.cnodes):
             s = sets[k]
             for cap in spec.objects[name].slots.values():
@@ -218,36 +235,38 @@ class _Closure:
         table_gain: dict[int, frozenset[int]] = {}
 
         succ: list[set[int]] = [set() for _ in range(n)]
+        labels = list(self.cnodes)  # node names: CNodes, then two mailboxes per endpoint in use
         transfers: dict[tuple[int, int], SpecTransfer] = {}
         gains: dict[str, list[tuple[str, str]]] = {}
-        roles: dict[int, tuple[set, set, set, set]] = {}  # endpoint -> receivers, granters, callers, repliers
+        mailbox: dict[int, int] = {}  # endpoint -> its grant mailbox node; the reply mailbox is next
 
         def edge(a: int, b: int, rule: str, via: int) -> None:
             if a != b and b not in succ[a]:
                 succ[a].add(b)
-                transfers[a, b] = SpecTransfer(self.cnodes[a], self.cnodes[b], rule, self.names[via])
+                transfers[a, b] = SpecTransfer(labels[a], labels[b], rule, self.names[via])
 
         def endpoint(v: int, o: int) -> None:
-            receivers, granters, callers, repliers = roles.setdefault(o, (set(), set(), set(), set()))
+            """Senders with grant put caps into the endpoint's grant mailbox, every receiver takes
+            them out; receivers with grant reply into the reply mailbox, every caller with grant or
+            grant-reply takes those out: n senders and m receivers cost n + m edges."""
+            grants = mailbox.get(o)
+            if grants is None:
+                grants = mailbox[o] = len(labels)
+                labels.extend((f"{self.names[o]} (grants)", f"{self.names[o]} (replies)"))
+                succ.extend((set(), set()))
+                sets.extend((set(), set()))
+                seen.extend((None, None))
             s, base = sets[v], o * NR
             receive, grant = base + _I[Right.RECEIVE] in s, base + _I[Right.GRANT] in s
             send, grant_reply = base + _I[Right.SEND] in s, base + _I[Right.GRANT_REPLY] in s
-            if receive and v not in receivers:
-                receivers.add(v)
-                for g in granters:
-                    edge(g, v, "grant", o)
-            if receive and grant and v not in repliers:
-                repliers.add(v)
-                for c in callers:
-                    edge(v, c, "reply", o)
-            if send and grant and v not in granters:
-                granters.add(v)
-                for r in receivers:
-                    edge(v, r, "grant", o)
-            if send and (grant or grant_reply) and v not in callers:
-                callers.add(v)
-                for r in repliers:
-                    edge(r, v, "reply", o)
+            if send and grant:
+                edge(v, grants, "grant-in", o)
+            if receive:
+                edge(grants, v, "grant-out", o)
+            if receive and grant:
+                edge(v, grants + 1, "reply-in", o)
+            if send and (grant or grant_reply):
+                edge(grants + 1, v, "reply-out", o)
 
         def apply(v: int, b: int) -> None:
             o, r = divmod(b, NR)
@@ -264,13 +283,12 @@ class _Closure:
                 gains.setdefault(self.cnodes[v], []).append(("tcb", self.names[o]))
             elif kind in PAGE_TABLES:
                 if o not in table_gain:
-                    table_gain[o] = frozenset(b for _, _, cap in _mapped(spec, self.names[o]) for b in self.cap_bits(cap))
+                    table_gain[o] = frozenset(b for _, _, cap in mapped_frames(spec, self.names[o]) for b in self.cap_bits(cap))
                 sets[v] |= table_gain[o]
                 gains.setdefault(self.cnodes[v], []).append(("vspace", self.names[o]))
 
-        seen = [set() for _ in range(n)]
         while True:
-            for v in range(n):
+            for v in range(n):  # the rules apply to CNodes; mailboxes only pass caps on
                 while True:
                     fresh = sets[v] - seen[v]
                     if not fresh:
@@ -278,7 +296,7 @@ class _Closure:
                     seen[v] |= fresh
                     for b in fresh:
                         apply(v, b)
-            if not transfers or not _propagate(n, succ, sets):
+            if not transfers or not _propagate(len(labels), succ, sets):
                 break
 
         def decode(bits) -> dict[str, frozenset[Right]]:
@@ -298,7 +316,8 @@ class _Closure:
             final[t] = decode(sets[node[roots[t]]] | local[t]) if roots[t] is not None else decode(local[t])
         return SpecAuthority(spec, self.threads, roots, cspaces, initial, final,
                              tuple(transfers[k] for k in sorted(transfers)),
-                             {c: tuple(dict.fromkeys(g)) for c, g in gains.items()})
+                             {c: tuple(dict.fromkeys(g)) for c, g in gains.items()},
+                             tuple(labels), tuple(sets), tuple(self.names))
 
 
 def _propagate(n: int, succ: list[set[int]], sets: list[set[int]]) -> bool:
@@ -342,53 +361,3 @@ def _reach(spec: CapDLSpec, root: str | None) -> tuple[str, ...]:
                 seen[cap.target] = None
                 queue.append(cap.target)
     return tuple(seen)
-
-
-def _explain(auth: SpecAuthority, thread: str, obj: str, right: Right) -> list[str]:
-    """Breadth-first back along transfers from the thread's CSpace root to a CNode that holds
-    the cap at the start or derives it (tcb, vspace rules); the steps in forward order."""
-    spec, root = auth.spec, auth.roots[thread]
-    if root is None:
-        return [f"{thread} has no CSpace; {right.value} on {obj} comes with a thread it controls"]
-    into: dict[str, list[SpecTransfer]] = {}
-    for tr in auth.transfers:
-        into.setdefault(tr.sink, []).append(tr)
-    starts = {c: t for t in auth.threads for c in auth.cspaces[t]}
-    parent: dict[str, SpecTransfer | None] = {root: None}
-    queue = deque([root])
-    while queue:
-        c = queue.popleft()
-        origin = _origin(auth, spec, c, obj, right, starts)
-        if origin:
-            steps = [origin]
-            while parent[c] is not None:
-                tr = parent[c]
-                steps.append(_describe(tr))
-                c = tr.sink
-            return steps
-        for tr in into.get(c, ()):
-            if tr.source not in parent:
-                parent[tr.source] = tr
-                queue.append(tr.source)
-    return [f"{thread} can obtain {right.value} on {obj}"]
-
-
-def _origin(auth: SpecAuthority, spec: CapDLSpec, cnode: str, obj: str, right: Right, starts: dict) -> str | None:
-    for slot, cap in spec.objects[cnode].slots.items():
-        if cap.target == obj and right in cap_rights(cap):
-            return f"{Holding(cnode, slot, cap).describe()} gives {right.value} on {obj}"
-    for rule, via in auth.gains.get(cnode, ()):
-        owner = starts.get(cnode, cnode)
-        if rule == "tcb" and (obj in auth.initial[via] or obj in (auth.roots[via], _vspace(spec, via))):
-            return f"{owner} controls thread {via} and so gains {right.value} on {obj} (tcb rule)"
-        if rule == "vspace" and any(cap.target == obj for _, _, cap in _mapped(spec, via)):
-            return f"{owner} controls page table {via} and so gains {right.value} on {obj} (vspace rule)"
-    return None
-
-
-def _describe(tr: SpecTransfer) -> str:
-    if tr.rule == "grant":
-        return f"caps in {tr.source} are granted over {tr.via} (send+grant) into {tr.sink}, which receives on it"
-    if tr.rule == "reply":
-        return f"caps in {tr.source} travel back over {tr.via} (reply with grant) into caller {tr.sink}"
-    return f"caps move from {tr.source} into {tr.sink} through CNode cap {tr.via}"
