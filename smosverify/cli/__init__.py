@@ -23,6 +23,11 @@ def _register() -> None:
     from smosverify.cli import image
 
     main.add_command(image.image)
+    from smosverify.cli import capdl
+
+    main.add_command(capdl.capdl)
+    main.add_command(capdl.conform)
+    emit.emit.add_command(capdl.emit_capdl_command)
 
 
 _register()
