@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from smosverify.analyses.authority import authority_closure
 from smosverify.analyses.conformance import check_authority_conformance
+from smosverify.analyses.dynamic import check_dynamic_safety
 from smosverify.analyses.flow import check_information_flow
 from smosverify.analyses.leakage import check_leakage
 from smosverify.analyses.mediation import check_complete_mediation
@@ -22,6 +23,7 @@ def check_system(system: System) -> Report:
         check_policy_sanity(system),
         check_information_flow(system, closure),
         check_leakage(system, closure),
+        check_dynamic_safety(system),
     )
     files = (system.file,) + system.policy.files
     return Report(system.name, files, results)

@@ -1,0 +1,184 @@
+"""P7 dynamic safety: every state the dynamic rules allow satisfies the properties P1-P6.
+
+The finder explores the abstract states of `dynamic_state` breadth first: level k holds every
+step enabled after level k-1. Summary components make the state space finite, so the levels
+reach a fixpoint: the closed state. It contains the initial state, it is closed under every
+step (spawn, connect, open, pass, and seL4's transfer rules through its authority closure), and
+P1-P6 are checked on it, together with two checks only dynamic states need (handle authority,
+and authority across the instances a summary stands for). That closed state is the certificate.
+
+A violation comes with a trace (`dynamic_trace`): the steps of the first BFS level at which it
+appears, reduced until no single step can be dropped, replayed from the initial state.
+"""
+
+from __future__ import annotations
+
+import json
+
+from smosverify.analyses.conformance import check_authority_conformance
+from smosverify.analyses.dynamic_flow import flow_findings, leakage_findings
+from smosverify.analyses.dynamic_state import DynamicState, build_state, enabled_steps
+from smosverify.analyses.dynamic_trace import handle_path, traced
+from smosverify.analyses.mediation import check_complete_mediation
+from smosverify.analyses.policy_sanity import check_policy_sanity
+from smosverify.analyses.result import Evidence, PropertyResult, Status
+from smosverify.analyses.tamper import check_tamper_proofness
+from smosverify.model.kernel import ObjectKind, Right
+from smosverify.model.system import System
+
+ID, NAME = "P7", "dynamic safety"
+MAX_TRACES = 10
+# Evidence data that depends on how a state was reached rather than on what is wrong in it.
+VOLATILE = ("chain", "path", "initial", "sinks", "source", "sink", "max_flow", "flow", "cut", "z3", "steps")
+
+Key = tuple[str, str, str]
+
+
+def check_dynamic_safety(system: System) -> PropertyResult:
+    """Findings P1-P6 already report on the initial state are summarised, not repeated."""
+    levels = explore(system)
+    final = levels[-1]
+    reported = set(findings(levels[0], extended=False))
+    found = findings(final)
+    fresh = [k for k in found if k not in reported]
+    evidence = []
+    if reported:
+        ids = sorted({k[0] for k in reported})
+        evidence.append(Evidence(
+            "initial-state-violated",
+            f"the initial state already violates {', '.join(ids)} (reported under those properties)",
+            (system.span,), {"properties": ids},
+        ))
+    for i, key in enumerate(fresh):
+        pid, ev = found[key]
+        if i < MAX_TRACES:
+            evidence.append(traced(levels, key, pid, lambda s, pid=pid: findings(s, pid)))
+        else:
+            evidence.append(Evidence(ev.kind, f"{pid} fails in a reachable state: {ev.message} (trace not computed: "
+                                     f"only the first {MAX_TRACES} findings get one)", ev.spans, {**ev.data, "property": pid}))
+    counts = summary(final)
+    if evidence:
+        before = f"the initial state violates {', '.join(sorted({k[0] for k in reported}))}; " if reported else ""
+        return PropertyResult(
+            ID, NAME, Status.VIOLATED,
+            f"{before}{len(fresh)} further violation(s) reachable by dynamic steps; explored {counts}",
+            tuple(evidence), final,
+        )
+    rules = len(system.policy.spawn_rules) + len(system.policy.connect_rules) + len(system.policy.pass_rules)
+    if not rules:
+        return PropertyResult(ID, NAME, Status.HOLDS, f"no dynamic rules: the closed state adds only opens; {counts}", (), final)
+    return PropertyResult(ID, NAME, Status.HOLDS, f"P1-P6 hold in every state reachable under {rules} dynamic rule(s); closed state: {counts}", (), final)
+
+
+def explore(system: System) -> list[DynamicState]:
+    """The BFS levels: the initial state, then each state after taking every newly enabled step.
+    Terminates because summaries bound the components, hence the possible steps."""
+    state = build_state(system, ())
+    levels = [state]
+    while True:
+        new = enabled_steps(state)
+        if not new:
+            return levels
+        state = build_state(system, state.steps + tuple(new), state)
+        levels.append(state)
+
+
+def findings(state: DynamicState, only: str | None = None, extended: bool = True) -> dict[Key, tuple[str, Evidence]]:
+    """Every violation in `state`, keyed by what it is about (not how it was reached). `extended`
+    adds what dynamic states need: handle authority (P3, and its flows in P5 and P6) and
+    authority across a summary's instances (P3)."""
+    system, closure = state.system, state.closure
+    checks = {
+        "P1": lambda: check_complete_mediation(system, closure).evidence,
+        "P2": lambda: _violations(check_tamper_proofness(system, closure)),
+        "P3": lambda: _violations(check_authority_conformance(system, closure))
+        + ((_handle_findings(state) + _instance_findings(state)) if extended else []),
+        "P4": lambda: _violations(check_policy_sanity(system)),
+        "P5": lambda: flow_findings(state, extended),
+        "P6": lambda: leakage_findings(state, extended),
+    }
+    out = {}
+    for pid, run in checks.items():
+        if only in (None, pid):
+            out.update({key(pid, ev): (pid, ev) for ev in run()})
+    return out
+
+
+def _violations(result: PropertyResult) -> list[Evidence]:
+    return list(result.evidence) if result.status is Status.VIOLATED else []
+
+
+def key(pid: str, ev: Evidence) -> Key:
+    data = {k: v for k, v in ev.data.items() if k not in VOLATILE}
+    return pid, ev.kind, json.dumps(data, sort_keys=True, default=str) if data else ev.message
+
+
+def _handle_findings(state: DynamicState) -> list[Evidence]:
+    """P3 for handle authority: every operation a component can perform through a handle (its
+    own opens, caps it received, handles passed to it) must be allowed for its sid."""
+    policy = state.base.policy
+    out = []
+    for holder, by in state.handles.items():
+        comp = state.system.components[holder]
+        for obj_key, ops in by.items():
+            obj = state.objects[obj_key]
+            bad = [op for op in policy.classes[obj.cls].operations if op in ops and not policy.allows(comp.sid, obj.sid, obj.cls, op)]
+            if not bad:
+                continue
+            out.append(Evidence(
+                "handle-not-allowed",
+                f"{holder} ({comp.sid}) can {', '.join(bad)} {obj_key} ({obj.sid}) through a handle, "
+                f"but the policy has no `allow {comp.sid} {obj.sid} : {obj.cls} {{ {' '.join(bad)} }};`",
+                (comp.span, obj.span),
+                {"holder": holder, "object": obj_key, "request": [comp.sid, obj.sid, obj.cls, bad],
+                 "chain": handle_path(state, holder, obj_key, bad[0])},
+            ))
+    return out
+
+
+def _instance_findings(state: DynamicState) -> list[Evidence]:
+    """A summary's caps to its own kernel objects may name ANOTHER instance's objects (a
+    component's authority over its own objects is never listed, so any such cap was received):
+    they must be allowed from the sid to itself. Receive on its own endpoint is every
+    instance's own."""
+    policy = state.base.policy
+    out = []
+    for name in state.summaries():
+        comp = state.system.components[name]
+        for target, rights in state.closure.final[name].items():
+            if target.name != name:
+                continue
+            cls = state.closure.objects[target].cls
+            for right in sorted(rights, key=lambda r: r.value):
+                if target.kind is ObjectKind.ENDPOINT and right is Right.RECEIVE:
+                    continue
+                if policy.allows(comp.sid, comp.sid, cls, right.value):
+                    continue
+                out.append(Evidence(
+                    "instance-authority-not-allowed",
+                    f"one instance of {name} can obtain {right.value} on another instance's {target.kind.value}, "
+                    f"but the policy has no `allow {comp.sid} {comp.sid} : {cls} {right.value};`",
+                    (comp.span,),
+                    {"holder": name, "target": str(target), "request": [comp.sid, comp.sid, cls, right.value],
+                     "chain": state.closure.explain(name, target, right)},
+                ))
+    return out
+
+
+def summary(state: DynamicState) -> str:
+    handles = sum(len(by) for by in state.handles.values())
+    caps = sum(len(t) for t in state.closure.final.values())
+    return (f"{len(state.steps)} step(s), {len(state.summaries())} summary component(s), "
+            f"{len(state.system.connections)} connection(s), {caps} cap(s), {handles} handle(s)")
+
+
+def certificate_json(state: DynamicState) -> dict:
+    """The closed state as data: what a checker re-checks (docs/dynamic-safety.md)."""
+    return {
+        "components": [{"name": c.name, "sid": c.sid, "role": c.role.value} for c in state.system.components.values()],
+        "connections": [{"client": c.client, "server": c.server, "rights": sorted(r.value for r in c.rights), "badge": c.badge}
+                        for c in state.system.connections],
+        "caps": [{"holder": h, "target": str(t), "rights": sorted(r.value for r in rights)} for h, t, rights in state.closure.edges()],
+        "handles": [{"holder": h, "object": k, "operations": sorted(ops)} for h, by in state.handles.items() for k, ops in by.items()],
+        "steps": [s.to_json() for s in state.steps],
+    }

@@ -1,0 +1,118 @@
+"""Traces for P7 violations: the dynamic steps that reach a violation, as few as we can find.
+
+The BFS levels of `dynamic.explore` give the first level at which a violation appears, so its
+steps reach it in as few rounds as possible. Delta debugging then drops steps while the replayed
+state still shows it; the result is 1-minimal (no single step can be dropped) — not necessarily
+the globally shortest trace, which would need a search over subsets. Every trace is confirmed
+by replaying it from the initial state.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from smosverify.analyses.dynamic_state import DynamicState, Step, allowed_ops, build_state, is_enabled
+from smosverify.analyses.result import Evidence
+from smosverify.model.kernel import ObjectKind, Right
+from smosverify.model.policy import RuleKind
+from smosverify.model.system import System, Target
+
+Findings = Callable[[DynamicState], dict]
+
+
+def traced(levels: list[DynamicState], key, pid: str, findings_of: Findings) -> Evidence:
+    """The violation `key`, with a minimal trace from the first level at which it appears."""
+    level = next(i for i, s in enumerate(levels) if key in findings_of(s))
+    steps, state = minimal_trace(levels[0].base, levels[level].steps, lambda s: key in findings_of(s))
+    ev = findings_of(state)[key][1]
+    where = f"after {len(steps)} dynamic step(s)" if steps else "in the initial state (through opens and cap transfers)"
+    return Evidence(
+        ev.kind, f"{pid} fails {where}: {ev.message}",
+        ev.spans + tuple(dict.fromkeys(s.span for s in steps)),
+        {**ev.data, "property": pid, "steps": [s.to_json() for s in steps],
+         "chain": _story(steps, list(ev.data.get("chain", ())))},
+    )
+
+
+def _story(steps: tuple[Step, ...], chain: list[str]) -> list[str]:
+    """The trace as one numbered story: steps the finding's own chain does not already tell
+    (spawns, connects), then that chain, which puts opens, passes and transfers in causal order."""
+    told = set(chain)
+    return [d for d in (s.describe() for s in steps) if d not in told] + chain
+
+
+def replay(base: System, candidate: tuple[Step, ...]) -> DynamicState:
+    """The state reached by taking, in rounds, every candidate step that is enabled: steps whose
+    premises are missing (a parent never spawned, a handle never held) are dropped."""
+    state = build_state(base, ())
+    remaining = list(candidate)
+    while True:
+        ready = {s for s in remaining if is_enabled(state, s)}
+        if not ready:
+            return state
+        remaining = [s for s in remaining if s not in ready]
+        chosen = set(state.steps) | ready
+        state = build_state(base, tuple(s for s in candidate if s in chosen), state)
+
+
+def minimal_trace(base: System, steps: tuple[Step, ...],
+                  holds: Callable[[DynamicState], bool]) -> tuple[tuple[Step, ...], DynamicState]:
+    """Delta debugging: drop chunks of steps (halves, then quarters, ... single steps) while the
+    replayed state still shows the violation."""
+    state = replay(base, steps)
+    if not holds(state):
+        raise AssertionError("a violation found at a BFS level must be reached by that level's steps")
+    current = state.steps
+    parts = 2
+    while current:
+        size = -(-len(current) // parts)
+        for start in range(0, len(current), size):
+            trial = replay(base, current[:start] + current[start + size:])
+            if holds(trial):
+                current, state = trial.steps, trial
+                parts = max(parts - 1, 2)
+                break
+        else:
+            if size == 1:
+                break
+            parts = min(len(current), parts * 2)
+    return current, state
+
+
+def handle_path(state: DynamicState, holder: str, obj_key: str, op: str) -> list[str]:
+    """The shortest way `holder` comes to perform `op` on object `obj_key`: an open by someone
+    who can call the server and whose sid the policy permits, then cap transfers and passes
+    (breadth first from every such opener)."""
+    obj = state.objects[obj_key]
+    policy = state.base.policy
+    endpoint = Target(ObjectKind.ENDPOINT, obj.server)
+    parent: dict[str, object] = {}
+    queue: deque[str] = deque()
+    for name, caps in state.closure.final.items():
+        sid = state.system.components[name].sid
+        if Right.SEND in caps.get(endpoint, ()) and op in allowed_ops(policy, sid, obj):
+            parent[name] = None
+            queue.append(name)
+    edges: dict[str, list[tuple[str, object]]] = {}
+    for tr in state.closure.transfers:
+        edges.setdefault(tr.source, []).append((tr.sink, tr))
+    for step in state.steps:
+        if step.kind == "pass" and step.obj == obj_key:
+            edges.setdefault(step.actor, []).append((step.other, step))
+    while queue and holder not in parent:
+        here = queue.popleft()
+        for sink, how in edges.get(here, ()):
+            if sink not in parent:
+                parent[sink] = how
+                queue.append(sink)
+    hops = []
+    at = holder
+    while parent[at] is not None:
+        how = parent[at]
+        hops.append(how.describe())
+        at = how.actor if isinstance(how, Step) else how.source
+    sid = state.system.components[at].sid
+    rule = policy.matching(RuleKind.ALLOW, sid, obj.sid, obj.cls, op)
+    hops.append(f"{at} can call {obj.server} and opens {obj_key}: smos_auth permits {op} for {sid} by `{rule.text}` ({rule.span})")
+    return hops[::-1]
