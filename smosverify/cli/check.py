@@ -9,7 +9,7 @@ import click
 from smosverify.analyses.check import check_system
 from smosverify.cli.common import FORMATS, exits_cleanly
 from smosverify.errors import InputError
-from smosverify.load.system import load_system
+from smosverify.load.microkit import load_any
 from smosverify.report import render
 
 
@@ -17,10 +17,15 @@ from smosverify.report import render
 @click.argument("system", type=click.Path(dir_okay=True))
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here instead of stdout.")
+@click.option("--policy", type=click.Path(dir_okay=False), help="The policy of a Microkit SDF (SYSTEM.system).")
+@click.option("--labels", type=click.Path(dir_okay=False), help="Labels binding an SDF's elements to sids (docs/microkit.md).")
+@click.option("--default-sid", help="The sid of an SDF's elements the labels do not bind.")
 @exits_cleanly
-def check(system: str, fmt: str, output: str | None) -> None:
-    """Decide whether SYSTEM enforces its policy (exit 0 holds, 1 violated, 2 bad input, 3 environment)."""
-    report = check_system(load_system(system))
+def check(system: str, fmt: str, output: str | None, policy: str | None, labels: str | None, default_sid: str | None) -> None:
+    """Decide whether SYSTEM enforces its policy (exit 0 holds, 1 violated, 2 bad input, 3 environment).
+
+    SYSTEM is a YAML system description or a Microkit SDF (.system, .xml) with --policy."""
+    report = check_system(load_any(system, policy, labels, default_sid))
     text = render(report, fmt)
     if output:
         try:

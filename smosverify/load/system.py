@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from smosverify.errors import InputError, Span
+from smosverify.load.microkit import system_from_yaml
 from smosverify.load.policy import load_policy
 from smosverify.load.schema import validate
 from smosverify.load.source import read_text
@@ -40,6 +41,8 @@ def load_system(path: str | Path) -> System:
     policy_paths = [("policy",) if isinstance(data["policy"], str) else ("policy", i) for i in range(len(policy_names))]
     policy_spans = tuple(located.span(p) for p in policy_paths)
     policy = load_policy([(Path(os.path.normpath(path.parent / name)), span) for name, span in zip(policy_names, policy_spans)])
+    if "sdf" in data or "labels" in data:  # the architecture is a Microkit SDF (docs/microkit.md)
+        return system_from_yaml(located, policy, policy_spans)
     return _Builder(located, policy).system(data["system"], data.get("arch", "x86_64"), policy_spans)
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from smosverify.errors import Span
 from smosverify.model.kernel import ObjectKind, Right
 from smosverify.model.policy import Policy
+
+if TYPE_CHECKING:
+    from smosverify.model.microkit import MicrokitSystem
 
 
 class Role(str, Enum):
@@ -124,6 +128,7 @@ class System:
     notifications: dict[str, Notification]
     span: Span
     policy_spans: tuple[Span, ...] = ()
+    microkit: MicrokitSystem | None = None  # the SDF layout, when read from a Microkit SDF
 
     def objects(self) -> tuple[ServerObject, ...]:
         return tuple(o for c in self.components.values() for o in c.objects)

@@ -1,0 +1,120 @@
+"""Positioned, safe XML for Microkit SDFs: every element with its span, none of XML's traps.
+
+expat (C, streaming) with the DTD refused outright, so no entity can be declared and no
+billion-laughs expansion or external entity can happen; UTF-8 only; stray text and processing
+instructions are errors (an SDF carries its data in attributes); nesting is bounded.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import xml.parsers.expat as expat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from smosverify.errors import InputError, Span
+from smosverify.load.source import read_text
+
+MAX_DEPTH = 64
+
+
+class XmlSource:
+    """The bytes of one file and where its lines start, to turn byte offsets into spans."""
+
+    def __init__(self, data: bytes, file: str):
+        self.data = data
+        self.file = file
+        self._starts: list[int] | None = None
+
+    def span_at(self, offset: int) -> Span:
+        if self._starts is None:
+            self._starts = [0] + [m.end() for m in re.finditer(rb"\n", self.data)]
+        line = bisect.bisect_right(self._starts, offset) - 1
+        col = len(self.data[self._starts[line]:offset].decode("utf-8", errors="replace")) + 1
+        return Span(self.file, line + 1, col)
+
+    def attribute_span(self, tag_offset: int, name: str) -> Span | None:
+        """Where attribute `name` is written in the start tag beginning at `tag_offset`."""
+        end = self.data.find(b">", tag_offset)
+        tag = self.data[tag_offset:end if end != -1 else len(self.data)]
+        match = re.search(rb"\s" + re.escape(name.encode()) + rb"\s*=", tag)
+        return self.span_at(tag_offset + match.start() + 1) if match else None
+
+
+@dataclass(frozen=True)
+class XmlElement:
+    tag: str
+    attrs: dict[str, str]
+    children: tuple[XmlElement, ...]
+    span: Span
+    offset: int  # byte offset of the start tag's '<'
+    source: XmlSource = field(compare=False, repr=False)
+
+    def attr_span(self, name: str) -> Span:
+        return self.source.attribute_span(self.offset, name) or self.span
+
+
+def parse_xml(path: str | Path, referenced_at: Span | None = None) -> XmlElement:
+    """The document element of a UTF-8 XML file, or an InputError at the offending place."""
+    file = str(path)
+    data = read_text(path, referenced_at).encode("utf-8")
+    return _Builder(XmlSource(data, file)).parse()
+
+
+class _Builder:
+    def __init__(self, source: XmlSource):
+        self.source = source
+        self.parser = expat.ParserCreate()
+        self.parser.buffer_text = True
+        self.parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        self.stack: list[tuple[str, dict[str, str], list[XmlElement], Span, int]] = []
+        self.root: XmlElement | None = None
+        p = self.parser
+        p.StartElementHandler = self._start
+        p.EndElementHandler = self._end
+        p.CharacterDataHandler = self._text
+        p.XmlDeclHandler = self._declaration
+        p.StartDoctypeDeclHandler = self._doctype
+        p.EntityDeclHandler = self._doctype
+        p.ProcessingInstructionHandler = self._instruction
+
+    def here(self) -> Span:
+        return Span(self.source.file, self.parser.CurrentLineNumber, self.parser.CurrentColumnNumber + 1)
+
+    def parse(self) -> XmlElement:
+        try:
+            self.parser.Parse(self.source.data, True)
+        except expat.ExpatError as err:
+            message = expat.ErrorString(err.code)
+            raise InputError(f"malformed XML: {message}", Span(self.source.file, err.lineno, err.offset + 1)) from None
+        assert self.root is not None
+        return self.root
+
+    def _start(self, tag: str, attrs: dict[str, str]) -> None:
+        if len(self.stack) >= MAX_DEPTH:
+            raise InputError(f"elements nested deeper than {MAX_DEPTH} levels", self.here())
+        self.stack.append((tag, attrs, [], self.here(), self.parser.CurrentByteIndex))
+
+    def _end(self, tag: str) -> None:
+        tag, attrs, children, span, offset = self.stack.pop()
+        element = XmlElement(tag, attrs, tuple(children), span, offset, self.source)
+        if self.stack:
+            self.stack[-1][2].append(element)
+        else:
+            self.root = element
+
+    def _text(self, text: str) -> None:
+        if text.strip():
+            shown = text.strip()[:40]
+            raise InputError(f"unexpected text '{shown}': SDF elements carry their data in attributes", self.here())
+
+    def _declaration(self, version, encoding, standalone) -> None:
+        if encoding is not None and encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            raise InputError(f"the XML declaration names encoding '{encoding}'; SDF files must be UTF-8", self.here())
+
+    def _doctype(self, *args) -> None:
+        raise InputError("DTDs and entity declarations are not allowed in an SDF (they can expand without bound)", self.here())
+
+    def _instruction(self, target: str, data: str) -> None:
+        raise InputError(f"unexpected processing instruction <?{target} ...?>: an SDF has only elements and comments", self.here())
