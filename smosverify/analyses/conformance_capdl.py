@@ -22,7 +22,7 @@ from functools import lru_cache
 from smosverify.analyses.authority import authority_closure
 from smosverify.analyses.capdl_authority import SpecAuthority, spec_authority
 from smosverify.analyses.result import Evidence, PropertyResult, Report, Status
-from smosverify.emit.capdl import PREFIX_KIND
+from smosverify.emit.capdl import emitted_names
 from smosverify.errors import InputError
 from smosverify.model.authority import initial_caps, kernel_objects
 from smosverify.model.capdl import PAGE_TABLES, CapDLMap, CapDLSpec, CapType, MapRule, ObjectType
@@ -57,6 +57,7 @@ class _Conformance:
     def __init__(self, system: System, spec: CapDLSpec, auth: SpecAuthority, mapping: CapDLMap | None):
         self.system, self.spec, self.auth, self.mapping = system, spec, auth, mapping
         self.objects = kernel_objects(system)
+        self.emitted = emitted_names(system)
         self.closure = authority_closure(system)
         self.resolved: dict[str, Target | str | None] = {}
         self.used_rules: set[int] = set()
@@ -88,10 +89,7 @@ class _Conformance:
                 found = self.by_rule(rule, name) if rule.target or rule.component else IGNORED
                 break
         else:
-            prefix, _, rest = name.partition("[")[0].partition("_")
-            kind = PREFIX_KIND.get(prefix)
-            if kind is not None and Target(kind, rest) in self.objects:
-                found = Target(kind, rest)
+            found = self.emitted.get(name.partition("[")[0])
         self.resolved[name] = found
         return found
 
@@ -99,14 +97,9 @@ class _Conformance:
         if rule.target is not None:
             return rule.target
         obj = self.spec.objects.get(name)
-        kind = _KIND_OF_TYPE.get(obj.type, ObjectKind.FRAMES) if obj else ObjectKind.FRAMES
-        if obj is not None and obj.type is ObjectType.NOTIFICATION:
-            raise InputError(f"'{name}' is a notification: map it to the notification's name, not to a component",
-                             rule.span)
-        target = Target(kind, rule.component)
-        if target not in self.objects:
-            raise InputError(f"'{name}' is an endpoint, but {rule.component} has none in the model "
-                             "(no connection goes to it)", rule.span)
+        target = Target(_KIND_OF_TYPE.get(obj.type, ObjectKind.FRAMES) if obj else ObjectKind.FRAMES, rule.component)
+        if target not in self.objects:  # an endpoint of a component that serves none: private to it
+            target = Target(ObjectKind.FRAMES, rule.component)
         return target
 
     def where(self, name: str):
@@ -170,7 +163,8 @@ class _Conformance:
                 if extra:
                     finding = self.extra(t, comp, obj, target, extra)
                     (first if finding.data["initial"] else later).append(finding)
-        found = first + later
+        root_first = sorted(first, key=lambda f: not f.data["in_root"])  # the cap at fault before what it brings
+        found = root_first + later
         name = "capDL authority within the model's"
         if found:
             return PropertyResult("CONFORM-AUTHORITY", name, Status.VIOLATED,
@@ -202,6 +196,7 @@ class _Conformance:
         return Evidence("extra-authority", message, spans, {
             "thread": thread, "component": comp, "object": obj, "target": str(target),
             "rights": sorted(r.value for r in extra), "held": sorted(r.value for r in held), "initial": bool(held),
+            "in_root": any(h.container == self.auth.roots[thread] for h in holdings),
             "slots": [h.describe() for h in holdings], "chain": chain})
 
     # -- CONFORM-CONNECTIONS ------------------------------------------------------------------

@@ -16,6 +16,7 @@ docs/capdl.md has the full mapping. Output is deterministic: the same system giv
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -35,23 +36,33 @@ WORD_BITS = 64
 PRIORITY = 100
 MIN_CNODE_BITS = 4
 
-# Name prefixes of emitted objects and the model element they stand for (conform reads them back).
-PREFIX_KIND: dict[str, ObjectKind] = {
-    "tcb": ObjectKind.TCB, "cnode": ObjectKind.CNODE, "vspace": ObjectKind.VSPACE, "pt1": ObjectKind.VSPACE,
-    "pt2": ObjectKind.VSPACE, "pt3": ObjectKind.VSPACE, "ipc": ObjectKind.FRAMES, "ep": ObjectKind.ENDPOINT,
-    "ntfn": ObjectKind.NOTIFICATION, "region": ObjectKind.REGION,
-}
 _NAME_OF_KIND = {ObjectKind.TCB: "tcb", ObjectKind.CNODE: "cnode", ObjectKind.VSPACE: "vspace",
                  ObjectKind.FRAMES: "ipc", ObjectKind.ENDPOINT: "ep", ObjectKind.NOTIFICATION: "ntfn",
                  ObjectKind.REGION: "region"}
 _LETTER = {Right.SEND: "W", Right.RECEIVE: "R", Right.GRANT: "G", Right.GRANT_REPLY: "P", Right.SIGNAL: "W",
            Right.WAIT: "R", Right.READ: "R", Right.WRITE: "W", Right.EXECUTE: "X"}
 _ORDER = "RWXGP"
+_NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_@.\-]+")
+TABLE_LEVELS = ("pt1", "pt2", "pt3")  # names of the page tables below a VSpace root, by level
 
 
 def object_name(target: Target) -> str:
-    """The capDL name smosverify gives a model element (a region's frames form an array)."""
-    return f"{_NAME_OF_KIND[target.kind]}_{target.name}"
+    """The capDL name smosverify gives a model element (a region's frames form an array of it).
+    Characters capDL names cannot hold (an SDF's region names have `/`) become `.`."""
+    return f"{_NAME_OF_KIND[target.kind]}_{_NOT_IN_NAMES.sub('.', target.name)}"
+
+
+def emitted_names(system: System) -> dict[str, Target]:
+    """Every capDL name (arrays by their name) `emit_capdl` gives, and the element it stands for."""
+    names: dict[str, Target] = {}
+    for target, obj in kernel_objects(system).items():
+        candidates = [object_name(target)]
+        if target.kind is ObjectKind.VSPACE:
+            candidates += [f"{level}_{object_name(target)[len('vspace_'):]}" for level in TABLE_LEVELS]
+        for name in candidates:
+            if names.setdefault(name, target) != target:
+                raise InputError(f"{names[name]} and {target} would both be called {name} in capDL", obj.span)
+    return names
 
 
 def emit_capdl(system: System) -> str:
@@ -90,6 +101,7 @@ class _Plan:
         self.system = system
         self.arch = ARCH_OF_SYSTEM[system.arch]
         self.levels = VSPACE_LEVELS[self.arch]
+        emitted_names(system)  # distinct names, or an InputError
         caps = initial_caps(system)
         self.badges = {(c.client, c.server, c.rights): c.badge for c in system.connections}
         self.cnode_bits = {name: max(MIN_CNODE_BITS, sum(1 for cap in caps if cap.holder == name
@@ -125,7 +137,7 @@ class _Plan:
         if leaves > ENTRIES:
             raise InputError(f"the regions {name} maps need more than 1 GiB of address space; capDL emission "
                              "maps them below 1 GiB", self.system.components[name].span)
-        tables = [vspace] + [f"pt{i}_{name}" for i in range(1, len(self.levels))]
+        tables = [vspace] + [f"{level}_{vspace[len('vspace_'):]}" for level in TABLE_LEVELS[:len(self.levels) - 1]]
         leaf = tables[-1]
         addr = IPC_PAGE << PAGE_BITS
         group = _Group(title, [

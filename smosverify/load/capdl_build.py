@@ -36,7 +36,6 @@ class _Builder:
         self.objects: dict[str, CapObject] = {}
         self.arrays: dict[str, int] = {}  # array name -> number of elements
         self.covers: dict[str, list[str]] = {}
-        self.cover_refs: list[tuple[str, NameRef]] = []
         self.cap_names: dict[str, tuple[str, int]] = {}
         self.cap_arrays: dict[str, int] = {}
         self.cap_name_spans: dict[str, Span] = {}
@@ -52,8 +51,11 @@ class _Builder:
         for decl in self.module.objects:
             self.declare(decl, None, declared)
         for decl, outer, ids in declared:
-            self.untyped_path(decl, outer, ids)
-        covers = self.resolve_covers()
+            self.untyped_path(decl, outer)
+        ids_of = {id(decl): ids for decl, _, ids in declared}
+        for decl in self.module.objects:
+            self.cover(decl, None, ids_of)
+        covers = self.check_covers()
         for decl in self.module.caps:
             if isinstance(decl, CapDecl):
                 self.place_caps(decl)
@@ -162,26 +164,39 @@ class _Builder:
         for item in decl.body or ():
             if isinstance(item, ObjDecl):
                 self.declare(item, NameRef(ids[0], None, base.at), declared)
-            else:
-                self.cover_refs.append((ids[0], item))
 
-    def untyped_path(self, decl: ObjDecl, outer: NameRef | None, ids: list[str]) -> None:
-        """`a/b/c = type` (or c inside untyped a's braces): a covers b covers c, each untyped."""
-        holders = []
-        for ref in ([outer] if outer else []) + list(decl.path[:-1]):
+    def untyped_path(self, decl: ObjDecl, outer: NameRef | None) -> None:
+        """The untypeds named on the way to an object (`a/b/c`, or the untyped whose braces hold
+        it) exist: declared ones must be untypeds, the others are made."""
+        for ref in self.chain(decl, outer):
             if ref.ranges is None and not self.is_declared(ref.name):
                 self.objects[ref.name] = CapObject(ref.name, ObjectType.UT, self.offset[ref.at], (), {})
             name = self.single(ref, "untyped")
             if self.objects[name].type is not ObjectType.UT:
                 raise InputError(f"'{name}' covers objects but is a {self.objects[name].type.value}, not an untyped",
                                  self.span(ref.at))
-            holders.append(name)
+
+    @staticmethod
+    def chain(decl: ObjDecl, outer: NameRef | None) -> list[NameRef]:
+        return ([outer] if outer else []) + list(decl.path[:-1])
+
+    def cover(self, decl: ObjDecl, outer: NameRef | None, ids_of: dict[int, list[str]]) -> None:
+        """What untypeds cover, in capDL-tool's order: each declaration's chain (a covers b
+        covers c), then the names in its braces, then the declarations in its braces."""
+        ids = ids_of[id(decl)]
+        holders = [self.single(ref) for ref in self.chain(decl, outer)]
         for parent, child in zip(holders, holders[1:] + [None]):
             self.covers.setdefault(parent, []).extend([child] if child else ids)
+        items = decl.body or ()
+        for item in items:
+            if isinstance(item, NameRef):
+                self.covers.setdefault(ids[0], []).extend(self.ids(item))
+        for item in items:
+            if isinstance(item, ObjDecl):
+                self.cover(item, NameRef(ids[0], None, decl.path[-1].at), ids_of)
 
-    def resolve_covers(self) -> dict[str, tuple[str, ...]]:
-        for ut, ref in self.cover_refs:
-            self.covers.setdefault(ut, []).extend(self.ids(ref))
+    def check_covers(self) -> dict[str, tuple[str, ...]]:
+        """Each untyped's cover without repeats; no object covered by two untypeds."""
         covers = {ut: tuple(dict.fromkeys(children)) for ut, children in self.covers.items()}
         owner: dict[str, str] = {}
         for ut, children in covers.items():
@@ -328,7 +343,7 @@ class _Builder:
 
         def link(child: SlotRef, parent: tuple[str, int]) -> None:
             location = self.slot_of(child)
-            if location in tree and tree[location] != parent:
+            if location in tree:
                 raise InputError(f"slot {location[1]} of '{location[0]}' is given two parents in the cap derivation tree",
                                  self.span(child.at))
             tree[location] = parent
@@ -346,7 +361,7 @@ class _Builder:
             walk(decl)
         for (container, slot), (parent, at) in self.parents.items():
             location = self.slot_of(parent)
-            if (container, slot) in tree and tree[container, slot] != location:
+            if (container, slot) in tree:
                 raise InputError(f"slot {slot} of '{container}' is given two parents in the cap derivation tree",
                                  self.span(at))
             tree[container, slot] = location
