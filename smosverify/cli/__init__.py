@@ -28,6 +28,10 @@ def _register() -> None:
     main.add_command(capdl.capdl)
     main.add_command(capdl.conform)
     emit.emit.add_command(capdl.emit_capdl_command)
+    from smosverify.cli import emit_lean, prove
+
+    emit.emit.add_command(emit_lean.emit_lean)
+    main.add_command(prove.prove_command)
     from smosverify.cli import emit_microkit
 
     emit.emit.add_command(emit_microkit.microkit)

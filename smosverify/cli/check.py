@@ -9,6 +9,7 @@ import click
 from smosverify.analyses.check import check_system
 from smosverify.cli.common import FORMATS, exits_cleanly
 from smosverify.errors import InputError
+from smosverify.lean_runner import with_lean_step
 from smosverify.load.microkit import load_any
 from smosverify.report import render
 
@@ -20,12 +21,15 @@ from smosverify.report import render
 @click.option("--policy", type=click.Path(dir_okay=False), help="The policy of a Microkit SDF (SYSTEM.system).")
 @click.option("--labels", type=click.Path(dir_okay=False), help="Labels binding an SDF's elements to sids (docs/microkit.md).")
 @click.option("--default-sid", help="The sid of an SDF's elements the labels do not bind.")
+@click.option("--lean", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              help="Check the emitted Lean theorems with `lake build`: auto runs it when lake is on PATH; on requires it (exit 3 without).")
 @exits_cleanly
-def check(system: str, fmt: str, output: str | None, policy: str | None, labels: str | None, default_sid: str | None) -> None:
+def check(system: str, fmt: str, output: str | None, policy: str | None, labels: str | None, default_sid: str | None, lean: str) -> None:
     """Decide whether SYSTEM enforces its policy (exit 0 holds, 1 violated, 2 bad input, 3 environment).
 
     SYSTEM is a YAML system description or a Microkit SDF (.system, .xml) with --policy."""
-    report = check_system(load_any(system, policy, labels, default_sid))
+    model = load_any(system, policy, labels, default_sid)
+    report = with_lean_step(model, check_system(model), lean)
     text = render(report, fmt)
     if output:
         try:

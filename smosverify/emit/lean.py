@@ -1,0 +1,166 @@
+"""`smosverify emit lean`: a system, its policy and the analyses' certificates as a Lean module.
+
+The module follows the contract of docs/lean.md: numbered data (`comp<i>`, `obj<i>`, `policy`,
+`system`, `certificate`, `network`, `cuts`) and one theorem per property, each the library's
+soundness theorem applied to its checker run by `decide +kernel`. A theorem is written only when
+the Python analysis found the property to hold and the data passes the checker's condition as
+`lean_check` evaluates it; otherwise a comment says why it is not claimed. Output is
+deterministic: the same system gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from smosverify import __version__
+from smosverify.analyses.check import check_system
+from smosverify.analyses.result import Report, Status
+from smosverify.emit import lean_check
+from smosverify.emit.lean_data import (
+    Terms,
+    kperm_order,
+    closure_edges,
+    comp_order,
+    initial_edges,
+    lean_policy,
+    numbering,
+    state_handles,
+)
+from smosverify.emit.lean_flow import lean_cuts, lean_flows, lean_network
+from smosverify.emit.lean_text import LeanText
+from smosverify.model.system import Role, System
+
+# (id, theorem, statement, soundness theorem and its arguments)
+THEOREMS = (
+    ("P1", "p1_complete_mediation", "CompleteMediation system", "complete_mediation_of_check system certificate"),
+    ("P2", "p2_tamper_proof", "TamperProof system", "tamper_proof_of_check system certificate"),
+    ("P3", "p3_authority_conformance", "AuthorityConformance system", "authority_conformance_of_check system certificate"),
+    ("P4", "p4_policy_correct", "PolicyCorrect system.policy", "policy_correct_of_check system.policy"),
+    ("P5", "p5_flow_security", "FlowSecurity system", "flow_security_of_check system certificate"),
+    ("P6", "p6_leakage_bounded", "LeakageBounded system.policy network", "leakage_bounded_of_check system.policy network cuts"),
+    ("P7", "p7_dynamic_safety", "DynamicSafety system", "dynamic_safety_of_check system certificate"),
+)
+RESERVED = {"Type", "Prop", "Sort", "Example"}  # Lean's sorts, and the hand-written example instance
+
+
+@dataclass(frozen=True)
+class Claim:
+    property: str
+    theorem: str
+    claimed: bool
+    reason: str  # why not claimed (empty when claimed)
+
+
+@dataclass(frozen=True)
+class LeanModule:
+    name: str  # the module, `Instances.<name>`
+    path: str  # relative to the Lake project: `Instances/<name>.lean`
+    text: str
+    claims: tuple[Claim, ...]
+    data: dict  # the Lean-shaped values the text was rendered from (tests read them)
+
+
+def module_name(system_name: str) -> str:
+    """UpperCamelCase from the name's ASCII letters and digits (`pink-file` → `PinkFile`)."""
+    words = re.findall(r"[A-Za-z0-9]+", system_name)
+    name = "".join(w[:1].upper() + w[1:] for w in words)
+    if not name or name[0].isdigit():
+        name = "System" + name
+    return name + "System" if name in RESERVED else name
+
+
+def lean_module(system: System, report: Report | None = None) -> LeanModule:
+    """The instance module of `system`; `report` is `check_system(system)` when already known."""
+    report = report or check_system(system)
+    results = {r.id: r for r in report.results}
+    final = results["P7"].certificate
+    terms = Terms(final.system, numbering(system, final.summaries()))
+    comps = [terms.comp(c) for c in system.components]
+    summaries = [terms.comp(s) for s in final.summaries()]
+    monitor = next((terms.comp(c.name) for c in system.components.values() if c.role is Role.POLICY), None)
+    sys = {
+        "policy": lean_policy(system, terms),
+        "policyServer": monitor or (len(comps), 0, Role.POLICY.value, False),
+        "objects": [terms.obj(f"{o.server}.{o.name}") for o in system.objects()],
+        "comps": comps,
+        "caps": initial_edges(system, terms),
+        "handles": [],
+    }
+    dynamic = _certificate(comps + summaries, closure_edges(final.system, final.closure, terms), state_handles(final, terms))
+    kernel = _certificate(comps, closure_edges(system, results["P3"].certificate, terms), [])
+    intrinsic = _intrinsic(sys["policy"]["kernelAllow"], dynamic, kernel)
+    sys["policy"]["kernelAllow"] = sys["policy"]["kernelAllow"] + intrinsic
+    net, cuts = _leakage(results["P6"], terms)
+    claims = {"P7": _claim("P7", results, sys, dynamic, net, cuts)}
+    cert = dynamic if claims["P7"].claimed else kernel
+    for pid, theorem, _, _ in THEOREMS[:6]:
+        claims[pid] = _claim(pid, results, sys, cert, net, cuts)
+    data = {"system": sys, "certificate": cert, "network": net, "cuts": cuts, "intrinsic": len(intrinsic),
+            "dynamicCertificate": None if claims["P7"].claimed else dynamic}
+    name = module_name(system.name)
+    text = _render(name, system, terms, data, monitor is None, [claims[p] for p, *_ in THEOREMS])
+    return LeanModule(name, f"Instances/{name}.lean", text, tuple(claims[p] for p, *_ in THEOREMS), data)
+
+
+def write_lean_module(module: LeanModule, out_dir: str | Path) -> Path:
+    path = Path(out_dir) / module.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(module.text.encode("utf-8"))
+    return path
+
+
+def _certificate(comps: list[tuple], caps: list[tuple], handles: list[tuple]) -> dict:
+    return {"comps": sorted(comps, key=comp_order), "caps": caps, "handles": handles, "flows": lean_flows(caps, handles)}
+
+
+def _intrinsic(kernel_allow: list[tuple], *certs: dict) -> list[tuple]:
+    """`kernelAllow` entries for a component's authority over its own objects, which the policy
+    language leaves implicit (P3 does not check it) but `CertConforms` checks like any cap."""
+    own = {(e[0][1], e[0][1], e[1][2], e[2]) for cert in certs for e in cert["caps"]
+           if e[1][0] == "own" and e[1][1] == e[0] and not e[0][3]}
+    return sorted(own - set(kernel_allow), key=kperm_order)
+
+
+def _leakage(p6, terms: Terms) -> tuple[dict, list]:
+    if p6.status not in (Status.HOLDS, Status.VIOLATED):
+        return {"arcs": [], "labels": [], "names": []}, []
+    network = lean_network(p6.certificate[0].network.graph, terms)
+    return network, lean_cuts(tuple(r for r in p6.certificate if r.holds), network, terms)
+
+
+def _claim(pid: str, results: dict, sys: dict, cert: dict, net: dict, cuts: list) -> Claim:
+    theorem = next(t for p, t, _, _ in THEOREMS if p == pid)
+    result = results[pid]
+    if result.status is not Status.HOLDS:
+        return Claim(pid, theorem, False, f"the analysis found it {result.status.value}: {_one_line(result.message)}")
+    found = lean_check.problems(pid, sys, cert, net, cuts)
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        return Claim(pid, theorem, False, "holds in the Python analysis, but the emitted data fails the Lean "
+                     f"checker's condition (the Lean model differs, docs/lean.md): {_one_line(found[0])}{more}")
+    return Claim(pid, theorem, True, "")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+@cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("smosverify.emit", "templates"), keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined, autoescape=False)
+    return env.get_template("instance.lean.j2")
+
+
+def _render(name: str, system: System, terms: Terms, data: dict, no_monitor: bool, claims: list[Claim]) -> str:
+    printer = LeanText(terms)
+    return _template().render(
+        name=name, version=__version__, system_name=printer.comment(system.name), source=printer.comment(Path(system.file).name),
+        names=printer.name_lines(), lean=printer, data=data, no_monitor=no_monitor,
+        theorems=[(c, stmt, proof) for c, (_, _, stmt, proof) in zip(claims, THEOREMS)],
+    )

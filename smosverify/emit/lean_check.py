@@ -1,0 +1,185 @@
+"""The Lean checkers' conditions, evaluated in Python on the data of an instance module.
+
+`smosverify emit lean` claims a property only when the Python analysis found it to hold AND the
+emitted data passes the condition the Lean checker decides (lean/SMOS/Checkers), so `lake build`
+fails only if the library disagrees with this reading of it. Where the two models differ (the
+Lean rules are in docs/lean.md) a property can hold in Python yet not be claimable; the reason is
+written into the module. Each function returns problems (empty: the condition holds).
+"""
+
+from __future__ import annotations
+
+from smosverify.emit.lean_flow import one_step_flows
+
+PRIVATE = ("tcb", "cnode", "vspace", "frames")
+SHOWN = 3
+
+
+def show(x) -> str:
+    """A component, target, edge or handle in the instance module's own notation."""
+    if isinstance(x, tuple) and len(x) == 4 and isinstance(x[3], bool):
+        return f"summary {x[1]} .{x[2]}" if x[3] else f"comp{x[0]}"
+    if isinstance(x, tuple) and x and x[0] == "own":
+        return f".own ({show(x[1])}) .{x[2]}"
+    if isinstance(x, tuple) and x and x[0] == "chan":
+        return f".chan .{x[1]} {x[2]} {x[3]}"
+    if isinstance(x, tuple) and len(x) == 3 and isinstance(x[1], tuple) and x[1] and x[1][0] in ("own", "chan"):
+        return f"⟨{show(x[0])}, {show(x[1])}, .{x[2]}⟩"
+    if isinstance(x, tuple) and len(x) == 3 and isinstance(x[1], tuple):
+        return f"⟨{show(x[0])}, obj{x[1][0]}, {x[2]}⟩"
+    if isinstance(x, tuple):
+        return "(" + ", ".join(show(v) for v in x) + ")"
+    return str(x)
+
+
+def c_abs(c: tuple) -> tuple:
+    return (0 if c[3] else c[0], *c[1:])
+
+
+def e_abs(e: tuple) -> tuple:
+    target = ("own", c_abs(e[1][1]), e[1][2]) if e[1][0] == "own" else e[1]
+    return (c_abs(e[0]), target, e[2])
+
+
+def _held(caps) -> dict[tuple, set[tuple]]:
+    out: dict[tuple, set[tuple]] = {}
+    for holder, target, right in caps:
+        out.setdefault(holder, set()).add((target, right))
+    return out
+
+
+def kernel_closed(sys: dict, cert: dict) -> list[str]:
+    """`checkKernelClosed`: the certificate covers the initial state and is closed under KStep."""
+    A, comps = set(cert["caps"]), set(cert["comps"])
+    bad = [f"initial component {show(c)} missing" for c in sys["comps"] if c_abs(c) not in comps]
+    bad += [f"initial cap {show(e)} missing" for e in sys["caps"] if e_abs(e) not in A]
+    held = _held(A)
+    by_target: dict[tuple, dict[str, set[tuple]]] = {}
+    for holder, target, right in A:
+        by_target.setdefault(target, {}).setdefault(right, set()).add(holder)
+
+    def subset(giver: tuple, taker: tuple, rule: str) -> None:
+        missing = held.get(giver, set()) - held.get(taker, set())
+        bad.extend(f"{rule}: {show(taker)} lacks {show(m[0])} .{m[1]}, which {show(giver)} holds" for m in sorted(missing, key=repr)[:1])
+
+    for target, rights in by_target.items():
+        senders = rights.get("send", set())
+        for rcv in rights.get("receive", ()):
+            for snd in rights.get("grant", set()) & senders:
+                subset(snd, rcv, "grant")
+            for clt in rights.get("grantReply", set()) & senders:
+                subset(rcv, clt, "reply")
+    for a, target, right in A:
+        if target[0] == "own" and right == "control" and target[2] == "cnode":
+            subset(target[1], a, "copyOut")
+            subset(a, target[1], "copyIn")
+        if target[0] == "own" and right == "control" and target[2] == "tcb":
+            bad += [f"tcb: {show(a)} controls {show(target[1])}'s tcb but not its {k}"
+                    for k in ("cnode", "vspace") if (a, ("own", target[1], k), "control") not in A]
+    return bad
+
+
+def dynamic_closed(sys: dict, cert: dict) -> list[str]:
+    """`checkSpawn`, `checkConnect`, `checkOpen`, `checkPass`."""
+    pol, A, comps, handles = sys["policy"], set(cert["caps"]), cert["comps"], set(cert["handles"])
+    bad = []
+    for p in comps:
+        for parent, child, role in pol["spawn"]:
+            if parent != p[1]:
+                continue
+            kid = (0, child, role, True)
+            bad += [f"spawn: {show(kid)} missing"] if kid not in comps else []
+            bad += [f"spawn: {show(p)} lacks control of {show(kid)}'s {k}" for k in ("tcb", "cnode", "vspace")
+                    if (p, ("own", kid, k), "control") not in A]
+    for client, server in pol["connect"]:
+        bad += [f"connect: {show(c)} lacks send on {show(v)}'s endpoint" for c in comps for v in comps
+                if (c[1], v[1]) == (client, server) and (c, ("own", v, "endpoint"), "send") not in A]
+    for o in sys["objects"]:
+        endpoint = ("own", c_abs(o[3]), "endpoint")
+        for holder in {h for h, t, r in A if t == endpoint and r == "send"}:
+            bad += [f"open: handle {show((holder, o, op))} missing" for s, ob, cls, op in pol["allow"]
+                    if (s, ob, cls) == (holder[1], o[2], o[1]) and (holder, o, op) not in handles]
+    for holder, obj, op in handles:
+        bad += [f"pass: handle {show((r, obj, op))} missing" for s, rcv, cls in pol["pass"] for r in comps
+                if (s, rcv, cls) == (holder[1], r[1], obj[1]) and (r, obj, op) not in handles]
+    return bad
+
+
+def private_to(cert: dict, c: tuple) -> list[str]:
+    """`checkPrivate`: `c` is an initial component and nobody else holds its private objects."""
+    bad = [f"{show(c)} is spawned"] if c[3] else []
+    return bad + [f"{show(e[0])} holds {e[2]} on {show(c)}'s {e[1][2]}" for e in cert["caps"]
+                  if e[1][0] == "own" and e[1][1] == c and e[1][2] in PRIVATE and e[0] != c]
+
+
+def conforms(sys: dict, cert: dict) -> list[str]:
+    """`checkConforms`: every cap and handle is permitted."""
+    pol = sys["policy"]
+    kernel, allow = set(pol["kernelAllow"]), set(pol["allow"])
+
+    def sid(t: tuple) -> int:
+        return t[1][1] if t[0] == "own" else t[3]
+
+    def kind(t: tuple) -> str:
+        return t[2] if t[0] == "own" else t[1]
+
+    bad = [f"cap {show(e)} is not in kernelAllow" for e in cert["caps"] if (e[0][1], sid(e[1]), kind(e[1]), e[2]) not in kernel]
+    return bad + [f"handle {show(h)} is not in allow" for h in cert["handles"] if (h[0][1], h[1][2], h[1][1], h[2]) not in allow]
+
+
+def flow_closed(sys: dict, cert: dict) -> list[str]:
+    """`checkFlowClosed`: every one-step flow is in `flows`, which is transitive and allowed."""
+    pol, F = sys["policy"], set(cert["flows"])
+    bad = [f"flow {show(p)} missing" for p in sorted(one_step_flows(cert["caps"], cert["handles"]) - F, key=repr)]
+    after: dict[tuple, set[tuple]] = {}
+    for a, b in F:
+        after.setdefault(a, set()).add(b)
+    bad += [f"flows not transitive at {show(a)} -> {show(b)}" for a, b in F for c in after.get(b, ()) if (a, c) not in F][:SHOWN]
+    flows, labels = set(pol["flows"]), pol["labelOf"]
+    for a, b in sorted(F):
+        bad += [f"flow {show(a)} -> {show(b)}: label {la} may not flow to label {lb}" for sa, la in labels for sb, lb in labels
+                if (sa, sb) == (a[1], b[1]) and (la, lb) not in flows]
+    return bad
+
+
+def servers_connected(sys: dict) -> list[str]:
+    endpoint = ("own", sys["policyServer"], "endpoint")
+    return [f"{show(o[3])} (server of obj{o[0]}) holds no send on the policy server's endpoint"
+            for o in sys["objects"] if (o[3], endpoint, "send") not in set(sys["caps"])]
+
+
+def policy_sane(pol: dict) -> list[str]:
+    both = sorted(set(pol["allow"]) & set(pol["neverallow"])) + sorted(set(pol["kernelAllow"]) & set(pol["kernelNeverallow"]))
+    return [f"{show(t)} is allowed and neverallowed" for t in both]
+
+
+def leakage(pol: dict, net: dict, cuts: list) -> list[str]:
+    """`checkLeakageBounded`: every budget has a cut avoiding the sinks, within the budget."""
+    bad = []
+    for budget in pol["budgets"]:
+        source, sink, bits = budget
+        ok = False
+        for b, cut in cuts:
+            side = {v for v, lab in net["labels"] if lab == source} | set(cut)
+            sinks = {v for v, lab in net["labels"] if lab == sink}
+            capacity = sum(c for a, d, c in net["arcs"] if a in side and d not in side)
+            ok = ok or (b == budget and not set(cut) & sinks and capacity <= bits)
+        bad += [] if ok else [f"no cut within budget {show(budget)}"]
+    return bad
+
+
+def problems(pid: str, sys: dict, cert: dict, net: dict, cuts: list) -> list[str]:
+    """What keeps the checker behind property `pid` from accepting the data (empty: accepted)."""
+    servers = lambda: [p for o in sys["objects"] for p in private_to(cert, o[3])]  # noqa: E731
+    monitor = lambda: private_to(cert, sys["policyServer"])  # noqa: E731
+    checks = {
+        "P1": lambda: kernel_closed(sys, cert) + servers_connected(sys) + servers(),
+        "P2": lambda: kernel_closed(sys, cert) + monitor(),
+        "P3": lambda: kernel_closed(sys, cert) + conforms(sys, cert),
+        "P4": lambda: policy_sane(sys["policy"]),
+        "P5": lambda: kernel_closed(sys, cert) + flow_closed(sys, cert),
+        "P6": lambda: leakage(sys["policy"], net, cuts),
+        "P7": lambda: kernel_closed(sys, cert) + dynamic_closed(sys, cert) + servers() + monitor()
+        + conforms(sys, cert) + flow_closed(sys, cert),
+    }
+    return checks[pid]()

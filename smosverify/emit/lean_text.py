@@ -1,0 +1,96 @@
+"""Printing Lean-shaped tuples (`lean_data`) as Lean terms, and names as safe comment text.
+
+No name of the system ever becomes a Lean identifier: helpers are numbered (`comp3`,
+`summary0`, `obj2`) and names appear only in comments, where newlines, control characters and
+the comment delimiters `/-` and `-/` are neutralised.
+"""
+
+from __future__ import annotations
+
+from smosverify.emit.lean_data import Terms
+
+
+class LeanText:
+    def __init__(self, terms: Terms):
+        self.terms = terms
+        self.summary_index = {v: i for i, v in enumerate(terms.summary_values.values())}
+
+    @staticmethod
+    def comment(text: str) -> str:
+        """`text` on one line, safe inside `--` and `/- -/` comments."""
+        shown = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in str(text))
+        return shown.replace("/-", "/ -").replace("-/", "- /")
+
+    def name_lines(self) -> list[str]:
+        """The numbering, one line per kind, for the module docstring."""
+        num = self.terms.num
+        lines = []
+        for kind, title in (("sid", "sids"), ("class", "classes"), ("label", "labels"), ("comp", "components"),
+                            ("summary", "summaries (spawned sid:role)"), ("obj", "objects"),
+                            ("region", "regions"), ("notification", "notifications")):
+            names = num.names[kind]
+            if names:
+                lines.append(f"* {title}: " + ", ".join(f"{i} = `{self.comment(n)}`" for i, n in enumerate(names)))
+        for cls, ops in num.ops.items():
+            lines.append(f"* operations of `{self.comment(cls)}`: " + ", ".join(f"{i} = `{self.comment(o)}`" for i, o in enumerate(ops)))
+        return lines
+
+    def comp(self, c: tuple) -> str:
+        return f"summary{self.summary_index[c]}" if c[3] else f"comp{c[0]}"
+
+    def component_value(self, c: tuple) -> str:
+        return f"⟨{c[0]}, {c[1]}, .{c[2]}, false⟩"
+
+    def summary_value(self, c: tuple) -> str:
+        return f"summary {c[1]} .{c[2]}"
+
+    def target(self, t: tuple) -> str:
+        if t[0] == "own":
+            return f".own {self.comp(t[1])} .{t[2]}"
+        return f".chan .{t[1]} {t[2]} {t[3]}"
+
+    def edge(self, e: tuple) -> str:
+        return f"⟨{self.comp(e[0])}, {self.target(e[1])}, .{e[2]}⟩"
+
+    def obj_value(self, o: tuple) -> str:
+        return f"⟨{o[0]}, {o[1]}, {o[2]}, {self.comp(o[3])}⟩"
+
+    @staticmethod
+    def obj(o: tuple) -> str:
+        return f"obj{o[0]}"
+
+    def handle(self, h: tuple) -> str:
+        return f"⟨{self.comp(h[0])}, obj{h[1][0]}, {h[2]}⟩"
+
+    def flow(self, p: tuple) -> str:
+        return f"({self.comp(p[0])}, {self.comp(p[1])})"
+
+    @staticmethod
+    def anon(t: tuple) -> str:
+        """A structure of numbers and constructor names: `⟨1, 2, .endpoint, .send⟩`."""
+        return "⟨" + ", ".join(str(x) if isinstance(x, int) else f".{x}" for x in t) + "⟩"
+
+    @staticmethod
+    def pair(p: tuple) -> str:
+        return f"({p[0]}, {p[1]})"
+
+    def cut(self, c: tuple) -> str:
+        return f"({self.anon(c[0])}, [{', '.join(str(v) for v in c[1])}])"
+
+    def kernel_allow(self, perms: list, intrinsic: int) -> str:
+        """`kernelAllow`, its last `intrinsic` entries marked as a component's own authority."""
+        text = self.items(perms, self.anon)
+        if not intrinsic:
+            return text
+        lines = text.split("\n")
+        at = len(lines) - intrinsic
+        note = "    -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)"
+        return "\n".join(lines[:at] + [note] + lines[at:])
+
+    @staticmethod
+    def items(values: list, fmt, indent: int = 4) -> str:
+        """A Lean list, one element per line when it has any."""
+        if not values:
+            return "[]"
+        pad = " " * indent
+        return "[\n" + ",\n".join(pad + fmt(v) for v in values) + "]"
