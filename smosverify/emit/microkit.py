@@ -103,7 +103,11 @@ def _refuse_unwritable(layout: MicrokitSystem) -> None:
         found += [(v.span, "<setvar>") for v in pd.setvars] + [(c.span, "<cspace>") for c in pd.cap_maps]
         found += [(m.span, "setvar_prefill_size=") for m in pd.maps if m.setvar_prefill_size]
         found += [(p.span, "an <ioport> setvar") for p in pd.ioports if p.setvar_id or p.setvar_addr]
-        found += [(v.span, "a <vcpu> setvar_id=") for v in (pd.virtual_machine.vcpus if pd.virtual_machine else ()) if v.setvar_id]
+        vm = pd.virtual_machine
+        if vm is not None:
+            found += [(v.span, "a <vcpu> setvar_id=") for v in vm.vcpus if v.setvar_id]
+            if vm.budget is not None or vm.period is not None:
+                found.append((vm.span, "a virtual_machine's budget or period (sdfgen drops them)"))
         found += [(i.span, "an MSI pcidev= field above 9 (sdfgen writes decimal, Microkit reads hexadecimal)")
                   for i in pd.irqs if isinstance(i.source, IrqMsi) and max(i.source.bus, i.source.device, i.source.function) > 9]
     if found:

@@ -24,7 +24,7 @@ class _Unique:
 
     def add(self, key: object, span: Span, shown: str | None = None) -> None:
         if key in self.seen:
-            raise InputError(f"duplicate {self.what} {shown or key!r} (first at {self.seen[key]})", span)
+            raise InputError(f"duplicate {self.what} {shown if shown is not None else repr(key)} (first at {self.seen[key]})", span)
         self.seen[key] = span
 
 

@@ -66,7 +66,6 @@ class _Builder:
     def __init__(self, source: XmlSource):
         self.source = source
         self.parser = expat.ParserCreate()
-        self.parser.buffer_text = True
         self.parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         self.stack: list[tuple[str, dict[str, str], list[XmlElement], Span, int]] = []
         self.root: XmlElement | None = None
@@ -75,8 +74,8 @@ class _Builder:
         p.EndElementHandler = self._end
         p.CharacterDataHandler = self._text
         p.XmlDeclHandler = self._declaration
-        p.StartDoctypeDeclHandler = self._doctype
-        p.EntityDeclHandler = self._doctype
+        p.StartDoctypeDeclHandler = lambda *args: self._refuse_dtd(b"<!DOCTYPE")
+        p.EntityDeclHandler = lambda *args: self._refuse_dtd(b"<!ENTITY")
         p.ProcessingInstructionHandler = self._instruction
 
     def here(self) -> Span:
@@ -105,16 +104,20 @@ class _Builder:
             self.root = element
 
     def _text(self, text: str) -> None:
-        if text.strip():
-            shown = text.strip()[:40]
-            raise InputError(f"unexpected text '{shown}': SDF elements carry their data in attributes", self.here())
+        stripped = text.lstrip()
+        if stripped:
+            at = self.parser.CurrentByteIndex + len(text[:len(text) - len(stripped)].encode("utf-8"))
+            shown = stripped.rstrip()[:40]
+            raise InputError(f"unexpected text '{shown}': SDF elements carry their data in attributes", self.source.span_at(at))
 
     def _declaration(self, version, encoding, standalone) -> None:
         if encoding is not None and encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
             raise InputError(f"the XML declaration names encoding '{encoding}'; SDF files must be UTF-8", self.here())
 
-    def _doctype(self, *args) -> None:
-        raise InputError("DTDs and entity declarations are not allowed in an SDF (they can expand without bound)", self.here())
+    def _refuse_dtd(self, keyword: bytes) -> None:
+        start = self.source.data.rfind(keyword, 0, self.parser.CurrentByteIndex + 1)
+        raise InputError("DTDs and entity declarations are not allowed in an SDF (they can expand without bound)",
+                         self.source.span_at(start) if start != -1 else self.here())
 
     def _instruction(self, target: str, data: str) -> None:
         raise InputError(f"unexpected processing instruction <?{target} ...?>: an SDF has only elements and comments", self.here())
