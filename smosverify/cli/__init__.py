@@ -32,6 +32,10 @@ def _register() -> None:
 
     emit.emit.add_command(emit_lean.emit_lean)
     main.add_command(prove.prove_command)
+    from smosverify.cli import bundle
+
+    main.add_command(bundle.bundle)
+    main.add_command(bundle.verify_bundle_command)
     from smosverify.cli import emit_microkit
 
     emit.emit.add_command(emit_microkit.microkit)

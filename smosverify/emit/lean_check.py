@@ -53,23 +53,23 @@ def kernel_closed(sys: dict, cert: dict) -> list[str]:
     A, comps = set(cert["caps"]), set(cert["comps"])
     bad = [f"initial component {show(c)} missing" for c in sys["comps"] if c_abs(c) not in comps]
     bad += [f"initial cap {show(e)} missing" for e in sys["caps"] if e_abs(e) not in A]
-    held = _held(A)
-    by_target: dict[tuple, dict[str, set[tuple]]] = {}
-    for holder, target, right in A:
-        by_target.setdefault(target, {}).setdefault(right, set()).add(holder)
+    held = _held(cert["caps"])
+    by_target: dict[tuple, dict[str, list[tuple]]] = {}
+    for holder, target, right in cert["caps"]:  # lists, not sets: the first problem found is reproducible
+        by_target.setdefault(target, {}).setdefault(right, []).append(holder)
 
     def subset(giver: tuple, taker: tuple, rule: str) -> None:
         missing = held.get(giver, set()) - held.get(taker, set())
         bad.extend(f"{rule}: {show(taker)} lacks {show(m[0])} .{m[1]}, which {show(giver)} holds" for m in sorted(missing, key=repr)[:1])
 
     for target, rights in by_target.items():
-        senders = rights.get("send", set())
+        senders = set(rights.get("send", ()))
         for rcv in rights.get("receive", ()):
-            for snd in rights.get("grant", set()) & senders:
+            for snd in (h for h in rights.get("grant", ()) if h in senders):
                 subset(snd, rcv, "grant")
-            for clt in rights.get("grantReply", set()) & senders:
+            for clt in (h for h in rights.get("grantReply", ()) if h in senders):
                 subset(rcv, clt, "reply")
-    for a, target, right in A:
+    for a, target, right in cert["caps"]:
         if target[0] == "own" and right == "control" and target[2] == "cnode":
             subset(target[1], a, "copyOut")
             subset(a, target[1], "copyIn")
@@ -96,10 +96,10 @@ def dynamic_closed(sys: dict, cert: dict) -> list[str]:
                 if (c[1], v[1]) == (client, server) and (c, ("own", v, "endpoint"), "send") not in A]
     for o in sys["objects"]:
         endpoint = ("own", c_abs(o[3]), "endpoint")
-        for holder in {h for h, t, r in A if t == endpoint and r == "send"}:
+        for holder in [h for h, t, r in cert["caps"] if t == endpoint and r == "send"]:
             bad += [f"open: handle {show((holder, o, op))} missing" for s, ob, cls, op in pol["allow"]
                     if (s, ob, cls) == (holder[1], o[2], o[1]) and (holder, o, op) not in handles]
-    for holder, obj, op in handles:
+    for holder, obj, op in cert["handles"]:
         bad += [f"pass: handle {show((r, obj, op))} missing" for s, rcv, cls in pol["pass"] for r in comps
                 if (s, rcv, cls) == (holder[1], r[1], obj[1]) and (r, obj, op) not in handles]
     return bad
@@ -131,12 +131,12 @@ def flow_closed(sys: dict, cert: dict) -> list[str]:
     """`checkFlowClosed`: every one-step flow is in `flows`, which is transitive and allowed."""
     pol, F = sys["policy"], set(cert["flows"])
     bad = [f"flow {show(p)} missing" for p in sorted(one_step_flows(cert["caps"], cert["handles"]) - F, key=repr)]
-    after: dict[tuple, set[tuple]] = {}
-    for a, b in F:
-        after.setdefault(a, set()).add(b)
-    bad += [f"flows not transitive at {show(a)} -> {show(b)}" for a, b in F for c in after.get(b, ()) if (a, c) not in F][:SHOWN]
+    after: dict[tuple, list[tuple]] = {}
+    for a, b in cert["flows"]:
+        after.setdefault(a, []).append(b)
+    bad += [f"flows not transitive at {show(a)} -> {show(b)}" for a, b in cert["flows"] for c in after.get(b, ()) if (a, c) not in F][:SHOWN]
     flows, labels = set(pol["flows"]), pol["labelOf"]
-    for a, b in sorted(F):
+    for a, b in cert["flows"]:
         bad += [f"flow {show(a)} -> {show(b)}: label {la} may not flow to label {lb}" for sa, la in labels for sb, lb in labels
                 if (sa, sb) == (a[1], b[1]) and (la, lb) not in flows]
     return bad

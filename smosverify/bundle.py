@@ -1,0 +1,241 @@
+"""Proof-carrying release bundles: everything a release ships as evidence, and its re-check.
+
+A bundle directory holds
+    inputs/...                 the system description and every policy (and SDF) file it loads,
+                               at their paths relative to the files' common directory
+    report.json                the JSON report of `check` run on those inputs
+    lean/Instances/<Mod>.lean  the emitted Lean instance, with the Lean library beside it
+                               (lean/SMOS/..., lakefile.lean, lean-toolchain) so `lake build` runs there
+    smt/*.smt2                 the SMT-LIB queries Z3 answered (one per leakage budget)
+    capdl/<system>.cdl         the capDL spec
+    manifest.json              the tool version, what each part is, and the SHA-256 of every file
+Everything derived is computed from the bundle's own copy of the inputs, with paths relative to
+the bundle, so the same inputs give a byte-identical bundle wherever it is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from smosverify import __version__
+from smosverify.analyses.check import check_system
+from smosverify.emit.capdl import emit_capdl
+from smosverify.emit.lean import lean_module
+from smosverify.errors import InputError, Span
+from smosverify.lean_runner import ProveResult, default_project, find_lake, prove
+from smosverify.load.system import load_system
+from smosverify.report.json_report import render_json
+from smosverify.smt.flow_network import solve
+
+MANIFEST = "manifest.json"
+FORMAT = "smosverify-bundle/1"
+
+
+@dataclass(frozen=True)
+class Derived:
+    files: dict[str, bytes]
+    entry: dict  # manifest entries describing the derived parts
+
+
+def write_bundle(system_path: str | Path, out_dir: str | Path) -> dict:
+    """Write the bundle of a system into `out_dir` (new or empty); returns the manifest."""
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"bundle directory '{out}' exists and is not empty")
+    inputs, entry = _inputs(Path(system_path))
+    _write(out, inputs)
+    derived = derive(out, entry)
+    library = _lean_library()
+    _write(out, derived.files)
+    _write(out, library)
+    files = {**inputs, **derived.files, **library}
+    manifest = {
+        "format": FORMAT,
+        "tool": {"name": "smosverify", "version": __version__},
+        "entry": entry,
+        **derived.entry,
+        "files": [{"path": p, "sha256": _sha256(files[p]), "bytes": len(files[p])} for p in sorted(files)],
+    }
+    (out / MANIFEST).write_bytes(_json_bytes(manifest))
+    return manifest
+
+
+def derive(bundle: Path, entry: str) -> Derived:
+    """Everything computed from the inputs: report, Lean instance, SMT queries, capDL spec."""
+    with contextlib.chdir(bundle):  # spans and the report name files relative to the bundle
+        system = load_system(entry)
+        report = check_system(system)
+        module = lean_module(system, report)
+        capdl = emit_capdl(system)
+    p6 = next(r for r in report.results if r.id == "P6")
+    budgets = p6.certificate if p6.certificate else ()
+    smt = {f"smt/p6-budget-{i}-{r.budget.source}-to-{r.budget.sink}.smt2": r for i, r in enumerate(budgets)}
+    files = {
+        "report.json": render_json(report).encode("utf-8"),
+        f"lean/{module.path}": module.text.encode("utf-8"),
+        f"capdl/{system.name}.cdl": capdl.encode("utf-8"),
+        **{path: r.query.encode("utf-8") for path, r in smt.items()},
+    }
+    return Derived(files, {
+        "system": system.name,
+        "verdict": report.verdict.value,
+        "lean": {
+            "module": f"Instances.{module.name}", "path": f"lean/{module.path}", "checked_when_bundled": False,
+            "claimed": [c.property for c in module.claims if c.claimed],
+            "not_claimed": {c.property: c.reason for c in module.claims if not c.claimed},
+        },
+        "smt": [{"path": path, "expected": "unsat" if r.holds else "sat", "what": f"budget {r.budget.source} -> {r.budget.sink} <= {r.budget.bits} bits"}
+                for path, r in smt.items()],
+    })
+
+
+@dataclass(frozen=True)
+class Verification:
+    differences: tuple[str, ...]
+    notes: tuple[str, ...]
+    lean: ProveResult | None
+
+
+def verify_bundle(bundle: str | Path, lean: str = "auto") -> Verification:
+    """Re-check a bundle: hashes, a fresh run of the analyses and emitters on its inputs, the
+    Z3 answers, and (`lean` auto with a toolchain, or on) `lake build` of its Lean instance."""
+    bundle = Path(bundle)
+    manifest = _read_manifest(bundle)
+    differences, notes = [], []
+    if manifest["tool"].get("version") != __version__:
+        notes.append(f"made by smosverify {manifest['tool'].get('version')}, re-checked with {__version__}")
+    listed = {f["path"]: f for f in manifest["files"]}
+    for path, f in listed.items():
+        data = _read(bundle, path)
+        if data is None:
+            differences.append(f"missing file {path}")
+        elif _sha256(data) != f["sha256"]:
+            differences.append(f"{path}: SHA-256 differs from the manifest (the file was changed)")
+    for path in _present(bundle):
+        if path not in listed and path != MANIFEST:
+            differences.append(f"{path}: not listed in the manifest")
+    if differences:
+        return Verification(tuple(differences), tuple(notes), None)
+    derived = derive(bundle, manifest["entry"])
+    for path, data in sorted(derived.files.items()):
+        if path not in listed:
+            differences.append(f"{path}: a fresh run produces it, but the bundle does not have it")
+        elif _read(bundle, path) != data:
+            differences.append(f"{path}: differs from a fresh run on the bundle's inputs ({_first_difference(_read(bundle, path), data)})")
+    for path in listed:
+        if _is_derived(path) and path not in derived.files:
+            differences.append(f"{path}: in the bundle, but a fresh run does not produce it")
+    for key in ("system", "verdict", "lean", "smt"):
+        if manifest.get(key) != derived.entry[key]:
+            differences.append(f"manifest `{key}` differs from a fresh run")
+    for query in manifest["smt"]:
+        if query["path"] not in listed:
+            differences.append(f"{query['path']}: an SMT query the manifest names but does not list")
+            continue
+        answer, _ = solve(_read(bundle, query["path"]).decode("utf-8"))
+        if answer != query["expected"]:
+            differences.append(f"{query['path']}: Z3 answers {answer}, the bundle expects {query['expected']}")
+    return Verification(tuple(differences), tuple(notes), _run_lean(bundle, manifest, lean))
+
+
+def _run_lean(bundle: Path, manifest: dict, mode: str) -> ProveResult | None:
+    if mode == "off" or (mode == "auto" and find_lake() is None):
+        return None
+    with contextlib.chdir(bundle):
+        module = lean_module(load_system(manifest["entry"]))
+    with tempfile.TemporaryDirectory() as tmp:  # build outside the bundle, which stays as it is
+        project = Path(tmp) / "lean"
+        shutil.copytree(bundle / "lean", project)
+        return prove(module, project)
+
+
+def _inputs(system_path: Path) -> tuple[dict[str, bytes], str]:
+    """The input files by bundle path (under inputs/), and the system's own bundle path."""
+    system = load_system(system_path)
+    paths = [Path(system.file), *(Path(p) for p in system.policy.files)]
+    data = yaml.safe_load(Path(system.file).read_text(encoding="utf-8"))
+    paths += [Path(system.file).parent / data[k] for k in ("sdf", "labels") if isinstance(data.get(k), str)]
+    resolved = [p.resolve() for p in paths]
+    root = Path(os.path.commonpath([p.parent for p in resolved]))
+    files = {f"inputs/{p.relative_to(root).as_posix()}": p.read_bytes() for p in resolved}
+    return files, f"inputs/{resolved[0].relative_to(root).as_posix()}"
+
+
+def _lean_library() -> dict[str, bytes]:
+    """The Lean library the instance imports, so the bundle builds on its own."""
+    project = default_project()
+    if not (project / "lakefile.lean").exists():
+        return {}
+    paths = [project / "lakefile.lean", project / "lean-toolchain", project / "SMOS.lean", *sorted((project / "SMOS").rglob("*.lean"))]
+    return {f"lean/{p.relative_to(project).as_posix()}": p.read_bytes() for p in paths if p.exists()}
+
+
+def _is_derived(path: str) -> bool:
+    return path == "report.json" or path.startswith(("lean/Instances/", "smt/", "capdl/"))
+
+
+def _read_manifest(bundle: Path) -> dict:
+    path = bundle / MANIFEST
+    if not path.is_file():
+        raise InputError(f"'{bundle}' is not a bundle: it has no {MANIFEST}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        line = getattr(err, "lineno", 1)
+        raise InputError(f"{MANIFEST} is not valid JSON: {err}", Span(str(path), line, getattr(err, "colno", 1))) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InputError(f"{MANIFEST} is not a {FORMAT} manifest", Span(str(path), 1, 1))
+    for key in ("tool", "entry", "files", "smt", "lean"):
+        if key not in manifest:
+            raise InputError(f"{MANIFEST} has no `{key}`", Span(str(path), 1, 1))
+    entries = manifest["files"] if isinstance(manifest["files"], list) else [None]
+    smt = manifest["smt"] if isinstance(manifest["smt"], list) else [None]
+    if not all(isinstance(f, dict) and isinstance(f.get("path"), str) and isinstance(f.get("sha256"), str) for f in entries) \
+            or not all(isinstance(q, dict) and isinstance(q.get("path"), str) and isinstance(q.get("expected"), str) for q in smt) \
+            or not isinstance(manifest["entry"], str) or not isinstance(manifest["tool"], dict):
+        raise InputError(f"{MANIFEST}: `files` must list {{path, sha256}}, `smt` {{path, expected}}, `entry` be a path",
+                         Span(str(path), 1, 1))
+    return manifest
+
+
+def _present(bundle: Path) -> list[str]:
+    return sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file())
+
+
+def _read(bundle: Path, path: str) -> bytes | None:
+    target = (bundle / path).resolve()
+    if bundle.resolve() not in target.parents or not target.is_file():
+        return None
+    return target.read_bytes()
+
+
+def _write(out: Path, files: dict[str, bytes]) -> None:
+    for path, data in files.items():
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _json_bytes(value) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _first_difference(old: bytes, new: bytes) -> str:
+    a, b = old.decode("utf-8", "replace").splitlines(), new.decode("utf-8", "replace").splitlines()
+    for i, (x, y) in enumerate(zip(a, b), 1):
+        if x != y:
+            return f"first at line {i}: bundle has {x.strip()[:80]!r}, fresh run {y.strip()[:80]!r}"
+    return f"bundle has {len(a)} line(s), fresh run {len(b)}"
