@@ -34,7 +34,7 @@ from smosverify.errors import InputError, Span
 from smosverify.lean_runner import ProveResult, default_project, find_lake, prove
 from smosverify.load.system import load_system
 from smosverify.report.json_report import render_json
-from smosverify.smt.flow_network import solve
+from smosverify.smt.flow_network import answer
 
 MANIFEST = "manifest.json"
 FORMAT = "smosverify-bundle/1"
@@ -141,9 +141,9 @@ def verify_bundle(bundle: str | Path, lean: str = "auto") -> Verification:
         if query["path"] not in listed:
             differences.append(f"{query['path']}: an SMT query the manifest names but does not list")
             continue
-        answer, _ = solve(_read(bundle, query["path"]).decode("utf-8"))
-        if answer != query["expected"]:
-            differences.append(f"{query['path']}: Z3 answers {answer}, the bundle expects {query['expected']}")
+        said = answer(_read(bundle, query["path"]).decode("utf-8"))
+        if said != query["expected"]:
+            differences.append(f"{query['path']}: Z3 answers {said}, the bundle expects {query['expected']}")
     return Verification(tuple(differences), tuple(notes), _run_lean(bundle, manifest, lean))
 
 

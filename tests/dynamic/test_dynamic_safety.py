@@ -1,0 +1,170 @@
+"""P7 on small fixtures and on the examples: what holds, what is violated, and the traces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from smosverify.analyses.dynamic import check_dynamic_safety, explore, findings, key
+from smosverify.analyses.dynamic_trace import replay
+from smosverify.analyses.result import Status
+from smosverify.load.system import load_system
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+SPAWNER = """\
+system: spawner
+policy: policy.pol
+components:
+  fs:
+    sid: server_t
+    role: server
+    objects:
+      secret: {class: file, sid: secret_t}
+      readme: {class: file, sid: public_t}
+  auth: {sid: policy_t, role: policy}
+  alice: {sid: alice_t, role: client}
+  bob: {sid: bob_t, role: client}
+connections:
+  - {from: alice, to: fs, rights: [send, grant_reply], badge: 1}
+  - {from: fs, to: auth, rights: [send, grant_reply], badge: 1}
+"""
+
+RULES = """\
+allow { alice_t bob_t } server_t : endpoint { send grant_reply };
+allow server_t policy_t : endpoint { send grant_reply };
+allow { alice_t bob_t } public_t : file { open read close };
+allow alice_t secret_t : file *;
+"""
+
+CONTROL = """\
+allow {parent} {child} : {{ tcb cnode vspace }} control;
+allow {parent} {child} : memory {{ read write execute }};
+allow {child} self : {{ tcb cnode vspace }} control;
+allow {child} self : memory {{ read write execute }};
+"""
+
+
+def system_with(write_system, tmp_path, base_policy, extra: str, yaml: str = SPAWNER):
+    return load_system(write_system(tmp_path, yaml, base_policy + RULES + extra))
+
+
+def new_findings(result):
+    return [ev for ev in result.evidence if ev.kind != "initial-state-violated"]
+
+
+def traced(result):
+    return [ev for ev in new_findings(result) if "steps" in ev.data]
+
+
+def test_static_system_without_rules_holds(small_system):
+    result = check_dynamic_safety(load_system(small_system))
+    assert result.status is Status.HOLDS
+    assert "no dynamic rules" in result.message
+
+
+def test_initial_violations_are_summarised_not_repeated(write_system, tmp_path, base_policy):
+    system = system_with(write_system, tmp_path, base_policy, "", SPAWNER.replace("badge: 1}\n  - {from: fs", "badge: 1}\n  - {from: bob, to: auth, rights: [send]}\n  - {from: fs"))
+    result = check_dynamic_safety(system)
+    assert result.status is Status.VIOLATED
+    assert [ev.kind for ev in result.evidence] == ["initial-state-violated"]
+    assert "P3" in result.evidence[0].data["properties"]
+
+
+def test_spawn_with_its_authority_allowed_holds(write_system, tmp_path, base_policy):
+    # bob holds no caps, so a child of his gets nothing but what spawning gives
+    extra = "spawn bob_t -> alice_t;\n" + CONTROL.format(parent="bob_t", child="alice_t")
+    result = check_dynamic_safety(system_with(write_system, tmp_path, base_policy, extra))
+    assert result.status is Status.HOLDS, [e.message for e in result.evidence]
+    assert result.certificate.summaries() == ("spawned:alice_t:client",)
+
+
+def test_a_child_can_be_given_its_parents_caps(write_system, tmp_path, base_policy):
+    # alice controls her child's CNode, so she can hand it her connection: it acts as alice
+    extra = "spawn alice_t -> bob_t;\n" + CONTROL.format(parent="alice_t", child="bob_t")
+    result = check_dynamic_safety(system_with(write_system, tmp_path, base_policy, extra))
+    leak = next(ev for ev in traced(result) if ev.kind == "handle-not-allowed")
+    assert leak.data["holder"] == "spawned:bob_t:client" and leak.data["object"] == "fs.secret"
+    assert any("CNode control" in line for line in leak.data["chain"])
+
+
+def test_spawn_gives_the_parent_control_which_the_policy_must_allow(write_system, tmp_path, base_policy):
+    result = check_dynamic_safety(system_with(write_system, tmp_path, base_policy, "spawn alice_t -> bob_t;\n"))
+    assert result.status is Status.VIOLATED
+    found = new_findings(result)
+    assert any(ev.data["property"] == "P3" and ev.data.get("holder") == "alice" and "tcb" in ev.data.get("target", "") for ev in found)
+    for ev in traced(result):
+        assert [s["step"] for s in ev.data["steps"]][:1] == ["spawn"]
+
+
+def test_connect_to_the_policy_server_is_a_violation_with_a_one_step_trace(write_system, tmp_path, base_policy):
+    result = check_dynamic_safety(system_with(write_system, tmp_path, base_policy, "connect bob_t -> policy_t;\n"))
+    found = [ev for ev in new_findings(result) if ev.data.get("target") == "auth.endpoint"]
+    assert found and all(len(ev.data["steps"]) == 1 and ev.data["steps"][0]["step"] == "connect" for ev in found)
+    assert found[0].data["chain"][0].startswith("bob connects to auth")
+
+
+def test_spawn_chain_trace_has_both_spawns(write_system, tmp_path, base_policy):
+    extra = ("sid worker_t;\nspawn alice_t -> bob_t;\nspawn bob_t -> worker_t;\n"
+             + CONTROL.format(parent="alice_t", child="bob_t"))
+    result = check_dynamic_safety(system_with(write_system, tmp_path, base_policy, extra))
+    deep = [ev for ev in traced(result) if "spawned:worker_t:client" in ev.data.get("target", "")]
+    assert deep, [e.message for e in result.evidence]
+    assert [s["other"] for s in deep[0].data["steps"]] == ["spawned:bob_t:client", "spawned:worker_t:client"]
+
+
+def test_self_spawning_terminates_and_needs_authority_across_instances(write_system, tmp_path, base_policy):
+    extra = "spawn alice_t -> bob_t;\nspawn bob_t -> bob_t;\n" + "allow alice_t bob_t : { tcb cnode vspace } control;\nallow alice_t bob_t : memory { read write execute };\n"
+    system = system_with(write_system, tmp_path, base_policy, extra)
+    levels = explore(system)
+    assert len(levels) <= 4
+    result = check_dynamic_safety(system)
+    kinds = {ev.kind for ev in new_findings(result)}
+    assert "instance-authority-not-allowed" in kinds
+
+
+def test_handle_passed_to_a_spawned_client_is_reported_with_its_trace():
+    result = check_dynamic_safety(load_system(EXAMPLES / "dynamic-handle-leak" / "system.yaml"))
+    assert result.status is Status.VIOLATED
+    guest = next(ev for ev in result.evidence if ev.kind == "handle-not-allowed" and ev.data["holder"] == "spawned:guest_t:client")
+    assert [s["step"] for s in guest.data["steps"]] == ["spawn", "pass"]
+    assert guest.data["request"][:3] == ["guest_t", "secret_file_t", "file"]
+    assert "read" in guest.data["request"][3]
+    assert any("opens fs.pink_file" in line for line in guest.data["chain"])
+    flow = next(ev for ev in result.evidence if ev.kind == "forbidden-flow")
+    assert (flow.data["source_label"], flow.data["sink_label"]) == ("secret", "public")
+    assert flow.data["property"] == "P5"
+
+
+@pytest.mark.parametrize("name", ["dynamic-handle-leak"])
+def test_every_trace_reaches_its_violation_and_is_one_minimal(name):
+    system = load_system(EXAMPLES / name / "system.yaml")
+    levels = explore(system)
+    by_key = {key(pid, ev): pid for pid, ev in findings(levels[-1]).values()}
+    result = check_dynamic_safety(system)
+    for ev in new_findings(result):
+        pid = ev.data["property"]
+        steps = [s for s in levels[-1].steps if s.to_json() in ev.data["steps"]]
+        assert len(steps) == len(ev.data["steps"])
+        wanted = next(k for k in by_key if k[0] == pid and k[1] == ev.kind and all(str(v) in k[2] for v in (ev.data.get("holder"), ev.data.get("object")) if v))
+        assert wanted in findings(replay(system, tuple(steps)), pid)
+        for i in range(len(steps)):
+            shorter = tuple(steps[:i] + steps[i + 1:])
+            assert wanted not in findings(replay(system, shorter), pid), f"step {i} of {ev.message} is not needed"
+
+
+def test_dynamic_safe_example_holds_and_check_reports_p7(run_cli):
+    result = run_cli("check", EXAMPLES / "dynamic-safe" / "system.yaml", "--format", "json", "--lean", "off")
+    report = json.loads(result.stdout)
+    p7 = next(p for p in report["properties"] if p["id"] == "P7")
+    assert p7["status"] == "holds" and result.exit_code == 0
+    assert "every state reachable" in p7["message"]
+
+
+def test_leak_example_fails_check_naming_p7(run_cli):
+    result = run_cli("check", EXAMPLES / "dynamic-handle-leak" / "system.yaml", "--lean", "off")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0].endswith("VIOLATED (P7)")
+    assert "spawns a client of sid guest_t" in result.stdout
