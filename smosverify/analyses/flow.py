@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from smosverify.analyses.authority import AuthorityClosure
-from smosverify.analyses.flow_graph import FlowGraph, flow_graph
+from smosverify.analyses.flow_graph import FlowGraph
 from smosverify.analyses.flow_policy import FlowPolicy, flow_policy
 from smosverify.analyses.result import Evidence, PropertyResult, Status
 from smosverify.graph import propagate_union, set_bits
@@ -127,11 +127,11 @@ def _relied_on(facts: FlowFacts, numbering: _Facts, trusted: list[int]) -> tuple
     return tuple(used[k] for k in sorted(used))
 
 
-def check_information_flow(system: System, closure: AuthorityClosure) -> PropertyResult:
+def check_information_flow(system: System, closure: AuthorityClosure, graph: FlowGraph) -> PropertyResult:
+    """P5 over the flow graph of `closure` (the closure explains caps obtained by transfers)."""
     if not system.policy.labels:
         return PropertyResult(ID, NAME, Status.SKIPPED, "the policy declares no labels (no lattice, no flow policy to check)")
     policy = flow_policy(system)
-    graph = flow_graph(system, closure)
     facts = reachable_facts(graph, policy)
     groups = violations(facts)
     trust = tuple(_trust_evidence(system, component, rule) for component, rule in facts.relied_on)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from smosverify.analyses.authority import AuthorityClosure
 from smosverify.errors import InputError, Span
@@ -55,9 +56,9 @@ class FlowNode:
     capacity: int | None = None  # a channel node carries at most this much; components: unbounded
 
 
-@dataclass(frozen=True)
-class FlowEdge:
-    """One channel in one direction. `authority` is the cap it comes from, if one does."""
+class FlowEdge(NamedTuple):
+    """One channel in one direction. `authority` is the cap it comes from, if one does.
+    (A named tuple rather than a dataclass: large systems have hundreds of thousands.)"""
 
     source: int
     sink: int
@@ -123,8 +124,10 @@ class _Builder:
         self.index: dict[str, int] = {}
         self.edges: list[FlowEdge] = []
         self.origin: dict[tuple[str, Target], Cap] = {}
+        self.initial: dict[tuple[str, Target], set[Right]] = {}
         for cap in closure.initial_caps:
             self.origin.setdefault((cap.holder, cap.target), cap)
+            self.initial.setdefault((cap.holder, cap.target), set()).update(cap.rights)
         for cls in {f.cls for f in self.policy.operation_flows} & set(KERNEL_CLASSES):
             first = next(f for f in self.policy.operation_flows if f.cls == cls)
             raise InputError(
@@ -138,7 +141,7 @@ class _Builder:
 
     def edge(self, a: str, b: str, channel: str, capacity: int, cause: str, span: Span,
              authority: tuple[str, Target, Right] | None = None) -> None:
-        initial = authority is None or authority[2] in self.closure.initial[authority[0]].get(authority[1], ())
+        initial = authority is None or authority[2] in self.initial.get(authority[:2], ())
         self.edges.append(FlowEdge(self.index[a], self.index[b], channel, capacity, cause, span, authority, initial))
 
     def cap_span(self, holder: str, target: Target) -> Span:
@@ -166,8 +169,7 @@ class _Builder:
         return FlowGraph(tuple(self.nodes), tuple(self.edges), self.index)
 
     def _objects(self, holders, object_bits: int) -> None:
-        decided: dict[tuple[str, str, str, str], bool] = {}
-        directions = {cls: operation_directions(self.policy, cls) for cls in {o.cls for o in self.system.objects()}}
+        access: dict[tuple[str, str, str], tuple[tuple[str, Span] | None, tuple[str, Span] | None]] = {}
         for server in self.system.components.values():
             if not server.objects:
                 continue
@@ -181,21 +183,29 @@ class _Builder:
                     continue
                 subject = self.system.components[caller].sid
                 for obj in server.objects:
-                    ops = self.policy.classes[obj.cls].operations
-                    allowed = [op for op in ops if _decide(self.policy, decided, (subject, obj.sid, obj.cls, op))]
-                    reads, writes = directions[obj.cls]
-                    self._object_edge(caller, subject, obj, [op for op in allowed if op in writes], True, object_bits)
-                    self._object_edge(caller, subject, obj, [op for op in allowed if op in reads], False, object_bits)
+                    key = (subject, obj.sid, obj.cls)
+                    if key not in access:
+                        access[key] = self._access(*key)
+                    writes, reads = access[key]
+                    name = _object_name(obj)
+                    if writes:
+                        self.edge(caller, name, "object", object_bits, f"{caller} writes {name} {writes[0]}", writes[1])
+                    if reads:
+                        self.edge(name, caller, "object", object_bits, f"{caller} reads {name} {reads[0]}", reads[1])
 
-    def _object_edge(self, caller: str, subject: str, obj: ServerObject, ops: list[str], writes: bool, bits: int) -> None:
-        if not ops:
-            return
-        rule = self.policy.matching(RuleKind.ALLOW, subject, obj.sid, obj.cls, ops[0])
-        name = _object_name(obj)
-        verb = "writes" if writes else "reads"
-        cause = f"{caller} {verb} {name} by {obj.cls} {{ {' '.join(ops)} }} (`{rule.text}`)"
-        a, b = (caller, name) if writes else (name, caller)
-        self.edge(a, b, "object", bits, cause, rule.span)
+    def _access(self, subject: str, sid: str, cls: str) -> tuple[tuple[str, Span] | None, tuple[str, Span] | None]:
+        """For (writes, reads): the operations the policy allows, described with the rule that
+        allows the first of them and its span; None when it allows none."""
+        reads, writes = operation_directions(self.policy, cls)
+        allowed = [op for op in self.policy.classes[cls].operations if self.policy.allows(subject, sid, cls, op)]
+
+        def described(ops: list[str]) -> tuple[str, Span] | None:
+            if not ops:
+                return None
+            rule = self.policy.matching(RuleKind.ALLOW, subject, sid, cls, ops[0])
+            return f"by {cls} {{ {' '.join(ops)} }} (`{rule.text}`)", rule.span
+
+        return described([op for op in allowed if op in writes]), described([op for op in allowed if op in reads])
 
     def _regions_and_notifications(self, holders) -> None:
         for region in self.system.regions.values():
@@ -270,12 +280,6 @@ class _Builder:
 
 def _object_name(obj: ServerObject) -> str:
     return f"{obj.server}.{obj.name}"
-
-
-def _decide(policy: Policy, cache: dict, request: tuple[str, str, str, str]) -> bool:
-    if request not in cache:
-        cache[request] = policy.allows(*request)
-    return cache[request]
 
 
 def _holders_by_target(closure: AuthorityClosure) -> dict[Target, list[tuple[str, frozenset[Right]]]]:

@@ -7,35 +7,36 @@ node labelled B drains into a super-sink. The maximum flow equals the minimum cu
 min-cut): a budget `A -> B <= k bits` holds exactly when the minimum cut is at most k, and that
 cut is the certificate; otherwise the maximum flow, edge by edge, is the witness. Trust plays no
 part here: a budget bounds what trusted components release too. Each answer is cross-checked
-by asking Z3 for a flow above k on the same network (smosverify/smt/flow_network.py).
+on the same network in Z3 (smosverify/smt/flow_network.py): for a bound that holds Z3 finds no
+flow above k (unsat); for one that is exceeded Z3 checks the witness flow (sat) and finds no flow
+above the reported maximum (unsat).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smosverify.analyses.authority import AuthorityClosure
-from smosverify.analyses.flow_graph import FlowGraph, flow_graph
+from smosverify.analyses.flow_graph import FlowGraph
 from smosverify.analyses.maxflow import MaxFlow, max_flow
 from smosverify.analyses.result import Evidence, PropertyResult, Status
 from smosverify.errors import InputError
 from smosverify.model.policy import Budget
 from smosverify.model.system import System
-from smosverify.smt.flow_network import budget_query, solve
+from smosverify.smt.flow_network import answer, budget_query
 
 ID, NAME = "P6", "leakage bound"
 
 
 @dataclass(frozen=True)
 class LeakNetwork:
-    """A flow network over ints. `origin[i]` says what edge i is: a flow-graph edge (>= 0), the
-    capacity of channel node v (-1 - v), or a super-source/super-sink edge (None; unbounded)."""
+    """A flow network over ints. `origin[i]` says what edge i is: a flow-graph edge (>= 0) or the
+    capacity of channel node v (-1 - v)."""
 
     nodes: int
     tails: tuple[int, ...]
     heads: tuple[int, ...]
     caps: tuple[int, ...]
-    origin: tuple[int | None, ...]
+    origin: tuple[int, ...]
     source: int
     sink: int
     graph: FlowGraph
@@ -44,9 +45,9 @@ class LeakNetwork:
     def node_name(self, v: int) -> str:
         n = len(self.graph.nodes)
         if v == self.source:
-            return "the super-source"
+            return "the super-source (every node labelled as the budget's source)"
         if v == self.sink:
-            return "the super-sink"
+            return "the super-sink (every node labelled as the budget's sink)"
         if v >= n:
             return f"the exit of {self.graph.nodes[self.exits[v - n]].name}"
         node = self.graph.nodes[v]
@@ -54,8 +55,6 @@ class LeakNetwork:
 
     def describe(self, i: int) -> str:
         o = self.origin[i]
-        if o is None:
-            return "super-source or super-sink"
         if o < 0:
             node = self.graph.nodes[-1 - o]
             return f"through {node.kind.value} {node.name} (capacity of the channel itself)"
@@ -68,8 +67,8 @@ class BudgetResult:
     budget: Budget
     network: LeakNetwork
     flow: MaxFlow
-    query: str  # the SMT-LIB query Z3 answered: is there a flow above the budget?
-    z3: str  # its answer: "unsat" confirms the bound, "sat" a flow above it
+    query: str  # the SMT-LIB query: is there a flow above the budget?
+    z3: str  # "unsat" confirms the bound; "sat" the witness (and that none exceeds the maximum)
 
     @property
     def holds(self) -> bool:
@@ -81,30 +80,25 @@ class BudgetResult:
 
 
 def leakage_network(graph: FlowGraph, source_label: str, sink_label: str) -> LeakNetwork:
-    """The network for one pair of labels, pruned to edges on some source-to-sink route."""
+    """The network for one pair of labels. Nodes labelled A are merged into the super-source and
+    nodes labelled B into the super-sink (exact: they would be joined to them by unbounded edges,
+    so no flow needs to enter a source or leave a sink), then pruned to edges on some route."""
     n = len(graph.nodes)
-    exit_of: dict[int, int] = {}
-    for v, node in enumerate(graph.nodes):
-        if node.capacity is not None:
-            exit_of[v] = n + len(exit_of)
-    s, t = n + len(exit_of), n + len(exit_of) + 1
-    edges: list[tuple[int, int, int, int | None]] = []
-    for v, node in enumerate(graph.nodes):
-        if v in exit_of:
-            edges.append((v, exit_of[v], node.capacity, -1 - v))
+    exits = [v for v, node in enumerate(graph.nodes) if node.capacity is not None]
+    exit_of = {v: n + k for k, v in enumerate(exits)}
+    s, t = n + len(exits), n + len(exits) + 1
+    entry = [s if node.label == source_label else t if node.label == sink_label else v for v, node in enumerate(graph.nodes)]
+    edges: list[tuple[int, int, int, int]] = []
+    for v in exits:
+        edges.append((entry[v], exit_of[v], graph.nodes[v].capacity, -1 - v))
     for i, e in enumerate(graph.edges):
-        edges.append((exit_of.get(e.source, e.source), e.sink, e.capacity, i))
-    unbounded = sum(c for _, _, c, _ in edges) + 1
-    for v, node in enumerate(graph.nodes):
-        if node.label == source_label:
-            edges.append((s, v, unbounded, None))
-        elif node.label == sink_label:
-            edges.append((v, t, unbounded, None))
-    kept = _on_some_route(s + 2, edges, s, t)
+        edges.append((exit_of.get(e.source, entry[e.source]), entry[e.sink], e.capacity, i))
+    edges = [e for e in edges if e[0] != t and e[1] != s and e[0] != e[1]]
+    kept = _on_some_route(t + 1, edges, s, t)
     return LeakNetwork(
-        s + 2,
+        t + 1,
         tuple(edges[i][0] for i in kept), tuple(edges[i][1] for i in kept),
-        tuple(edges[i][2] for i in kept), tuple(edges[i][3] for i in kept), s, t, graph, tuple(exit_of),
+        tuple(edges[i][2] for i in kept), tuple(edges[i][3] for i in kept), s, t, graph, tuple(exits),
     )
 
 
@@ -131,25 +125,32 @@ def _reach(n: int, succ: list[list[int]], start: int) -> list[bool]:
     return seen
 
 
-def bound_budget(system: System, graph: FlowGraph, budget: Budget) -> BudgetResult:
+def bound_budget(graph: FlowGraph, budget: Budget, system: str) -> BudgetResult:
     """Max-flow / min-cut for one budget, cross-checked by Z3 on the same network."""
     if budget.source == budget.sink:
         raise InputError(f"budget from label '{budget.source}' to itself: a budget needs two different labels", budget.span)
     network = leakage_network(graph, budget.source, budget.sink)
     flow = max_flow(network.nodes, network.tails, network.heads, network.caps, network.source, network.sink)
-    verdict = "holds" if flow.value <= budget.bits else "exceeded"
-    expected = f"maximum flow {flow.value} bit(s), budget {verdict} (so Z3 should say {'unsat' if verdict == 'holds' else 'sat'})"
-    title = f"budget {budget.source} -> {budget.sink} <= {budget.bits} bits; at {budget.span}"
-    query = budget_query(network, budget.bits, title, system.name, budget.source, budget.sink, expected)
-    return BudgetResult(budget, network, flow, query, solve(query)[0])
+    holds = flow.value <= budget.bits
+    where = f"budget {budget.source} -> {budget.sink} <= {budget.bits} bits; at {budget.span}"
+    expected = f"maximum flow {flow.value} bit(s): the budget {'holds (unsat)' if holds else 'is exceeded (sat)'}"
+    query = budget_query(network, budget.bits, where, system, budget.source, budget.sink, expected)
+    if holds:
+        return BudgetResult(budget, network, flow, query, answer(query))
+    # Exceeded: finding a flow that close to the maximum is slow for Z3's simplex, so Z3 checks
+    # the witness against the same constraints and proves that no flow exceeds the maximum.
+    witness = budget_query(network, budget.bits, where, system, budget.source, budget.sink, expected, flow.flow)
+    maximum = budget_query(network, flow.value, f"no flow above the maximum {flow.value}; {where}", system,
+                           budget.source, budget.sink, f"unsat: {flow.value} bit(s) is the maximum flow")
+    confirmed = answer(witness) if answer(maximum) == "unsat" else "unknown"
+    return BudgetResult(budget, network, flow, query, confirmed)
 
 
-def check_leakage(system: System, closure: AuthorityClosure) -> PropertyResult:
+def check_leakage(system: System, graph: FlowGraph) -> PropertyResult:
     budgets = system.policy.budgets
     if not budgets:
         return PropertyResult(ID, NAME, Status.SKIPPED, "the policy declares no budgets")
-    graph = flow_graph(system, closure)
-    results = tuple(bound_budget(system, graph, b) for b in budgets)
+    results = tuple(bound_budget(graph, b, system.name) for b in budgets)
     evidence = tuple(_evidence(r) for r in results)
     summary = "; ".join(f"{r.budget.source} -> {r.budget.sink}: max flow {r.flow.value} bit(s), budget {r.budget.bits}" for r in results)
     if not all(r.agrees for r in results):
@@ -164,7 +165,7 @@ def _evidence(r: BudgetResult) -> Evidence:
     net, flow, b = r.network, r.flow, r.budget
     spans = [b.span]
     if r.holds:
-        items = [i for i in flow.cut if net.origin[i] is not None]
+        items = list(flow.cut)
         lines = [f"cut {net.caps[i]} bit(s): {net.describe(i)}" for i in items]
         spans += _spans(net, items)
         return Evidence(
@@ -174,10 +175,10 @@ def _evidence(r: BudgetResult) -> Evidence:
             {"budget": b.bits, "max_flow": flow.value, "cut": [_item(net, i, net.caps[i]) for i in items], "path": lines, "z3": r.z3},
         )
     paths = decompose(net, flow.flow)
-    items = list(dict.fromkeys(i for _, path in paths for i in path if net.origin[i] is not None))
+    items = list(dict.fromkeys(i for _, path in paths for i in path))
     lines = [
         f"route {k}, {bits} bit(s): {net.describe(i)} (carries {flow.flow[i]} of {net.caps[i]})"
-        for k, (bits, path) in enumerate(paths, 1) for i in path if net.origin[i] is not None
+        for k, (bits, path) in enumerate(paths, 1) for i in path
     ]
     spans += _spans(net, items)
     return Evidence(

@@ -1,12 +1,13 @@
 """A leakage bound as an SMT query: is there a flow of more than k bits through the network?
 
-Linear integer arithmetic over one variable per edge (capacity and conservation constraints);
+Linear real arithmetic over one variable per edge (capacity and conservation constraints);
 unsat confirms the bound, sat gives a witness flow. The same text is solved here and written by
 `smosverify emit smt`, so what is exported is exactly what was checked.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -26,12 +27,14 @@ def _template(name: str) -> jinja2.Template:
 
 def _sum(terms: list[str]) -> str:
     if not terms:
-        return "0"
+        return "0.0"
     return terms[0] if len(terms) == 1 else f"(+ {' '.join(terms)})"
 
 
-def budget_query(network: LeakNetwork, bits: int, title: str, system: str, source: str, sink: str, expected: str) -> str:
-    """SMT-LIB 2 text asking for a flow above `bits` from the network's source to its sink."""
+def budget_query(network: LeakNetwork, bits: int, title: str, system: str, source: str, sink: str, expected: str,
+                 pinned: tuple[int, ...] | None = None) -> str:
+    """SMT-LIB 2 text asking for a flow above `bits` from the network's source to its sink;
+    with `pinned` (a flow per edge), whether that flow is one."""
     into: list[list[str]] = [[] for _ in range(network.nodes)]
     out_of: list[list[str]] = [[] for _ in range(network.nodes)]
     edges = []
@@ -39,8 +42,7 @@ def budget_query(network: LeakNetwork, bits: int, title: str, system: str, sourc
         name = f"f{i}"
         out_of[a].append(name)
         into[b].append(name)
-        bound = f"(<= 0 {name})" if network.origin[i] is None else f"(<= 0 {name} {cap})"
-        edges.append({"i": i, "what": _one_line(network.describe(i)), "bound": bound})
+        edges.append({"i": i, "what": _one_line(network.describe(i)), "bound": f"(<= 0.0 {name} {cap}.0)"})
     conservation = [
         {"node": _one_line(network.node_name(v)), "into": _sum(into[v]), "out_of": _sum(out_of[v])}
         for v in range(network.nodes)
@@ -49,18 +51,28 @@ def budget_query(network: LeakNetwork, bits: int, title: str, system: str, sourc
     return _template("budget.smt2.j2").render(
         system=system, title=title, source=source, sink=sink, bits=bits, expected=expected,
         edges=edges, conservation=conservation, value=_sum(out_of[network.source]),
+        pinned=[{"i": i, "bits": b} for i, b in enumerate(pinned)] if pinned is not None else [],
     )
 
 
-def solve(text: str) -> tuple[str, dict[str, int]]:
-    """Z3's answer to an SMT-LIB query ("sat", "unsat" or "unknown") and, when sat, the model."""
-    solver = z3.Solver()
-    solver.from_string(text)
-    answer = solver.check()
-    if answer != z3.sat:
-        return str(answer), {}
+def answer(text: str) -> str:
+    """Z3's answer to a budget query: "sat", "unsat" or "unknown"."""
+    return str(_solver(text).check())
+
+
+def witness(text: str) -> dict[str, Fraction]:
+    """The flow Z3 finds for a satisfiable budget query, per edge variable (empty if none)."""
+    solver = _solver(text)
+    if solver.check() != z3.sat:
+        return {}
     model = solver.model()
-    return "sat", {d.name(): model[d].as_long() for d in model.decls()}
+    return {d.name(): model[d].as_fraction() for d in model.decls()}
+
+
+def _solver(text: str) -> z3.Solver:
+    solver = z3.SolverFor("QF_LRA")
+    solver.from_string(text)
+    return solver
 
 
 def _one_line(text: str) -> str:
