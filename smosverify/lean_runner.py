@@ -3,7 +3,8 @@
 Lean is optional. Without `lake` on PATH nothing is claimed to be checked: every theorem is
 reported as skipped, with how to install a toolchain. With it, the module is written into the
 Lake project and `lake build Instances.<Mod>` decides: a claimed theorem is proved when the build
-reports no error inside it (and none in the data it uses), failed otherwise, with Lean's message.
+reports no error inside it (and none in the data it uses), failed otherwise, with Lean's message;
+Lean elaborates each declaration on its own, so one failed theorem does not fail the others.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ INSTALL = ("install a Lean toolchain with elan (https://github.com/leanprover/el
            "`curl https://raw.githubusercontent.com/leanprover/elan/master/elan-init.sh -sSf | sh`), "
            "then run again; lean/lean-toolchain pins the version")
 NO_TOOLCHAIN = "no Lean toolchain: `lake` is not on PATH, so nothing was checked by Lean"
-ERROR = re.compile(r"^(?P<file>[^\s:][^:]*\.lean):(?P<line>\d+):(?P<col>\d+): error: (?P<msg>.*)$")
+ERROR = re.compile(r"(?P<file>[^\s:]+\.lean):(?P<line>\d+):(?P<col>\d+): error: (?P<msg>.*)$")
 BUILD_TIMEOUT = 3600
 
 
@@ -73,7 +74,7 @@ def prove(module: LeanModule, project: Path | None = None, lake: str | None = No
     except subprocess.TimeoutExpired:
         return ProveResult(module.name, True, _outcomes(module, lambda c: ("failed", f"lake build timed out after {timeout} s")), "")
     log = done.stdout + done.stderr
-    errors = [m for m in (ERROR.match(line.strip()) for line in log.splitlines()) if m and Path(m["file"]).name == path.name]
+    errors = [m for m in (ERROR.search(line.strip()) for line in log.splitlines()) if m and Path(m["file"]).name == path.name]
     spans = _theorem_lines(module.text)
 
     def verdict(claim) -> tuple[str, str]:
@@ -82,7 +83,7 @@ def prove(module: LeanModule, project: Path | None = None, lake: str | None = No
         if mine or elsewhere:
             e = (mine or elsewhere)[0]
             return "failed", f"line {e['line']}: {e['msg']}"
-        if done.returncode != 0:
+        if done.returncode != 0 and not errors:
             return "failed", f"lake build failed (exit {done.returncode}): {_last_line(log)}"
         return "proved", "checked by Lean (lake build)"
 

@@ -1,0 +1,245 @@
+"""`emit lean`: deterministic, every example emits, names never become identifiers, the emitted
+data is the model and the analyses' certificates, and a theorem is claimed only when both the
+Python analysis and the checker mirrors accept it."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from smosverify.analyses.check import check_system
+from smosverify.analyses.result import Status
+from smosverify.emit import lean_check
+from smosverify.emit.lean import lean_module, module_name, write_lean_module
+from smosverify.emit.lean_data import closure_edges, Terms, numbering
+from smosverify.emit.lean_text import LeanText
+from smosverify.load.system import load_system
+from smosverify.model.authority import initial_caps
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(p.parent for p in (REPO / "examples").glob("*/system.yaml"))
+
+
+def _mirror():
+    """The Lean library's own test mirror of its checkers (tests/test_lean_library.py)."""
+    spec = importlib.util.spec_from_file_location("lean_library_mirror", REPO / "tests" / "test_lean_library.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+MIRROR = _mirror()
+
+
+@pytest.fixture(scope="module", params=EXAMPLES, ids=[p.name for p in EXAMPLES])
+def emitted(request, tmp_path_factory):
+    system = load_system(request.param / "system.yaml")
+    report = check_system(system)
+    module = lean_module(system, report)
+    path = write_lean_module(module, tmp_path_factory.mktemp(request.param.name))
+    return system, report, module, path
+
+
+def test_every_example_emits_a_module_following_the_contract(emitted):
+    system, _, module, path = emitted
+    assert path.name == f"{module_name(system.name)}.lean"
+    code = MIRROR.strip_comments_and_strings(path.read_text(encoding="utf-8"))
+    assert MIRROR.imports(path) == ["SMOS"]
+    assert re.search(rf"^namespace Instances\.{path.stem}$", code, flags=re.M)
+    assert re.search(rf"^end Instances\.{path.stem}$", code, flags=re.M)
+    for name in MIRROR.INSTANCE_DEFS:
+        assert re.search(rf"^def {name}\b", code, flags=re.M)
+    claimed = re.findall(r"^theorem (p\d_\w+) : .*\n\s+(\w+) ", code, flags=re.M)
+    assert all(MIRROR.PROPERTY_THEOREMS[t] == lemma for t, lemma in claimed)
+    assert {t for t, _ in claimed} == {c.theorem for c in module.claims if c.claimed}
+    assert code.count("by decide +kernel") == len(claimed)
+    assert MIRROR.forbidden_words(path.read_text(encoding="utf-8")) == []
+
+
+def test_emission_is_deterministic_across_processes(emitted, tmp_path):
+    system, _, module, _ = emitted
+    for seed in ("0", "12345"):
+        _emit_in_child(system.file, tmp_path / seed, seed)
+        assert (tmp_path / seed / module.path).read_text(encoding="utf-8") == module.text
+
+
+def _emit_in_child(system_file: str, out: Path, seed: str) -> None:
+    code = "from smosverify.cli import main; main()"
+    env = {"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-c", code, "emit", "lean", system_file, "-o", str(out)],
+                   check=True, capture_output=True, env=env, cwd=REPO, timeout=120)
+
+
+def test_parsed_back_data_is_the_emitted_data(emitted):
+    _, _, module, path = emitted
+    env = MIRROR.read_instance(path)
+    data = module.data
+    assert env["system"]["comps"] == data["system"]["comps"]
+    assert env["system"]["objects"] == data["system"]["objects"]
+    assert env["system"]["caps"] == data["system"]["caps"]
+    assert env["system"]["policyServer"] == data["system"]["policyServer"]
+    for field, value in data["system"]["policy"].items():
+        assert env["policy"][field] == value, field
+    for field in ("comps", "caps", "handles", "flows"):
+        assert env["certificate"][field] == data["certificate"][field], field
+        if data["dynamicCertificate"]:
+            assert env["dynamicCertificate"][field] == data["dynamicCertificate"][field], field
+    assert env["network"]["arcs"] == data["network"]["arcs"] and env["network"]["labels"] == data["network"]["labels"]
+    assert env["cuts"] == data["cuts"]
+
+
+def test_emitted_data_is_the_model(emitted):
+    system, _, module, _ = emitted
+    num = module.data["system"]
+    sids = list(system.policy.sids)
+    assert [(c[0], sids[c[1]], c[2]) for c in num["comps"]] == [(i, c.sid, c.role.value) for i, c in enumerate(system.components.values())]
+    assert len(num["objects"]) == len(system.objects())
+    for (i, cls, sid, server), obj in zip(num["objects"], system.objects()):
+        assert sids[sid] == obj.sid and list(system.components)[server[0]] == obj.server
+    expected = {(cap.holder, str(cap.target), r.value) for cap in initial_caps(system) for r in cap.rights}
+    names = list(system.components)
+    shown = set()
+    for holder, target, right in num["caps"]:
+        where = f"{names[target[1][0]]}.{target[2]}" if target[0] == "own" else \
+            list(system.regions if target[1] == "region" else system.notifications)[target[2]]
+        shown.add((names[holder[0]], where, "grant_reply" if right == "grantReply" else right))
+    assert shown == expected
+
+
+def test_certificates_are_the_ones_the_analyses_checked(emitted):
+    system, report, module, _ = emitted
+    results = {r.id: r for r in report.results}
+    final = results["P7"].certificate
+    terms = Terms(final.system, numbering(system, final.summaries()))
+    dynamic = closure_edges(final.system, final.closure, terms)
+    static = closure_edges(system, results["P3"].certificate, terms)
+    data = module.data
+    if data["dynamicCertificate"] is None:
+        assert data["certificate"]["caps"] == dynamic
+    else:
+        assert data["certificate"]["caps"] == static
+        assert data["dynamicCertificate"]["caps"] == dynamic
+    if results["P6"].status is Status.HOLDS:
+        assert [c[0][2] for c in data["cuts"]] == [r.budget.bits for r in results["P6"].certificate]
+
+
+def test_claimed_only_when_the_analysis_holds_and_both_mirrors_accept(emitted):
+    _, report, module, path = emitted
+    statuses = {r.id: r.status for r in report.results}
+    env = MIRROR.read_instance(path)
+    sys_, cert = env["system"], env["certificate"]
+    theirs = {
+        "P1": lambda: MIRROR.kernel_closed(sys_, cert) + [f for o in sys_["objects"] for f in MIRROR.private_to(cert, o[3])]
+        + [o for o in sys_["objects"] if (o[3], ("own", sys_["policyServer"], "endpoint"), "send") not in sys_["caps"]],
+        "P2": lambda: MIRROR.kernel_closed(sys_, cert) + MIRROR.private_to(cert, sys_["policyServer"]),
+        "P3": lambda: MIRROR.kernel_closed(sys_, cert) + MIRROR.conforms(sys_, cert),
+        "P4": lambda: [t for t in env["policy"]["allow"] if t in env["policy"]["neverallow"]]
+        + [t for t in env["policy"]["kernelAllow"] if t in env["policy"]["kernelNeverallow"]],
+        "P5": lambda: MIRROR.kernel_closed(sys_, cert) + MIRROR.flow_closed(sys_, cert),
+        "P6": lambda: MIRROR.leakage(sys_, env["network"], env["cuts"]),
+        "P7": lambda: MIRROR.kernel_closed(sys_, cert) + MIRROR.dynamic_closed(sys_, cert) + MIRROR.conforms(sys_, cert)
+        + MIRROR.flow_closed(sys_, cert) + MIRROR.private_to(cert, sys_["policyServer"])
+        + [f for o in sys_["objects"] for f in MIRROR.private_to(cert, o[3])],
+    }
+    data = module.data
+    for claim in module.claims:
+        mine = lean_check.problems(claim.property, data["system"], data["certificate"], data["network"], data["cuts"])
+        if claim.claimed:
+            assert statuses[claim.property] is Status.HOLDS
+            assert mine == [] and theirs[claim.property]() == [], claim
+        elif statuses[claim.property] is Status.HOLDS and claim.property != "P7":
+            assert mine and theirs[claim.property](), claim  # both mirrors reject, and the reason is written
+            assert f"-- {claim.property} not claimed: " in path.read_text(encoding="utf-8")
+
+
+def test_no_system_name_is_an_identifier(emitted):
+    system, _, module, path = emitted
+    code = MIRROR.strip_comments_and_strings(path.read_text(encoding="utf-8"))
+    idents = set(re.findall(r"[^\W\d][\w']*", code))
+    names = set(system.policy.sids) | set(system.components) | {o.name for o in system.objects()} | set(system.policy.labels)
+    fixed = {"import", "namespace", "open", "def", "where", "theorem", "by", "decide", "kernel", "end", "false", "true", "List", "Nat",
+             "SMOS", "Instances", module.name, "Component", "SObj", "Policy", "Sys", "Certificate", "LeakNet", "Budget", "summary",
+             "policy", "system", "certificate", "dynamicCertificate", "network", "cuts"}
+    assert not (idents - fixed) & (names - fixed - {"policy", "system"})
+
+
+def test_module_names():
+    assert module_name("pink-file") == "PinkFile"
+    assert module_name("multi_server.v2") == "MultiServerV2"
+    assert module_name("1st-system") == "System1stSystem"
+    assert module_name("---") == "System"
+    assert module_name("type") == "TypeSystem"
+    assert module_name("Example") == "ExampleSystem"
+    assert module_name("größe-α") == "GrE"
+
+
+def test_comment_text_is_safe():
+    assert LeanText.comment("a -/ b /- c\nd\te") == "a - / b / - c\\u000ad\\u0009e"
+
+
+def test_unusual_names_are_escaped(write_system, tmp_path):
+    policy = """\
+    class file { open read }
+    class def { theorem }
+    sid policy_t, ünïcode_t, dotted.sid, dash-sid, end;
+    allow ünïcode_t dash-sid : endpoint send;
+    allow dash-sid policy_t : endpoint send;
+    allow ünïcode_t dotted.sid : file { open read };
+    allow ünïcode_t end : def theorem;
+    lattice { low < high }
+    label { ünïcode_t dotted.sid end dash-sid policy_t } : low;
+    """
+    yaml = """\
+    system: where
+    policy: policy.pol
+    components:
+      theorem:
+        sid: dash-sid
+        role: server
+        objects:
+          def: {class: file, sid: dotted.sid}
+          by: {class: def, sid: end}
+      namespace: {sid: policy_t, role: policy}
+      client-1: {sid: ünïcode_t, role: client}
+    connections:
+      - {from: client-1, to: theorem, rights: [send]}
+      - {from: theorem, to: namespace, rights: [send]}
+    """
+    system = load_system(write_system(tmp_path, yaml, policy))
+    module = lean_module(system)
+    path = write_lean_module(module, tmp_path / "out")
+    assert path.name == "Where.lean"
+    text = path.read_text(encoding="utf-8")
+    assert "`dotted.sid`" in text and "`ünïcode_t`" in text and "`dash-sid`" in text and "`end`" in text
+    env = MIRROR.read_instance(path)
+    assert env["system"]["comps"] == module.data["system"]["comps"]
+    assert env["policy"]["allow"] == module.data["system"]["policy"]["allow"]
+    code = MIRROR.strip_comments_and_strings(text)
+    for name in ("ünïcode_t", "dotted.sid", "dash-sid", "client-1"):
+        assert name not in code
+    claimed = {c.property for c in module.claims if c.claimed}
+    assert {"P1", "P2", "P3", "P4", "P5", "P7"} <= claimed, [c.reason for c in module.claims if not c.claimed]
+
+
+def test_mirror_rejects_tampered_data():
+    module = lean_module(load_system(REPO / "examples" / "password-checker" / "system.yaml"))
+    data = module.data
+    net = data["network"]
+    assert lean_check.problems("P6", data["system"], data["certificate"], net, data["cuts"]) == []
+    assert lean_check.problems("P6", data["system"], data["certificate"], net, []) != []
+    cert = dict(data["certificate"], caps=data["certificate"]["caps"][1:])
+    assert lean_check.kernel_closed(data["system"], cert)
+
+
+def test_a_violated_property_is_never_claimed():
+    for name in ("fail-p1-frames", "fail-p2-grant-path", "fail-p3-connection", "fail-p4-conflict", "dynamic-handle-leak"):
+        system = load_system(REPO / "examples" / name / "system.yaml")
+        report = check_system(system)
+        module = lean_module(system, report)
+        violated = {r.id for r in report.results if r.status is Status.VIOLATED}
+        assert violated and not violated & {c.property for c in module.claims if c.claimed}
