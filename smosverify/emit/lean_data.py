@@ -128,7 +128,7 @@ def lean_policy(system: System, terms: Terms) -> dict:
                 right = LEAN_RIGHT[Right(op)]
                 out.update((terms.sid(s), terms.sid(o), kind, right) for kind in CLASS_KINDS[cls])
     labels = terms.num.names["label"]
-    fp = flow_policy(system) if labels else None
+    fp = flow_policy(policy) if labels else None
     return {
         "allow": sorted(allow),
         "kernelAllow": sorted(kernel_allow, key=kperm_order),
