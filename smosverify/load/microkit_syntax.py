@@ -32,12 +32,17 @@ U64_MAX = 2**64 - 1
 PCI_LIMITS = (("bus", 255), ("device", 31), ("function", 7))
 
 
+HEX_DIGITS = re.compile(r"[0-9a-fA-F]+")
+
+
 def parse_number(text: str) -> int | None:
     """Microkit's numbers: decimal or 0x-prefixed hexadecimal, underscores ignored."""
     digits = text.replace("_", "")
-    if digits.startswith("0x"):
-        return int(digits[2:], 16) if re.fullmatch(r"[0-9a-fA-F]+", digits[2:]) else None
-    return int(digits) if re.fullmatch(r"[0-9]+", digits) else None
+    if digits.isascii() and digits.isdigit():
+        return int(digits)
+    if digits.startswith("0x") and HEX_DIGITS.fullmatch(digits, 2):
+        return int(digits[2:], 16)
+    return None
 
 
 class _Attrs:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import bisect
 import re
 import xml.parsers.expat as expat
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from smosverify.errors import InputError, Span
 from smosverify.load.source import read_text
@@ -42,14 +42,15 @@ class XmlSource:
         return self.span_at(tag_offset + match.start() + 1) if match else None
 
 
-@dataclass(frozen=True)
-class XmlElement:
+class XmlElement(NamedTuple):
+    """One element (a tuple: an SDF has ~10^5 of them, and tuples are cheap to make)."""
+
     tag: str
     attrs: dict[str, str]
     children: tuple[XmlElement, ...]
     span: Span
     offset: int  # byte offset of the start tag's '<'
-    source: XmlSource = field(compare=False, repr=False)
+    source: XmlSource
 
     def attr_span(self, name: str) -> Span:
         return self.source.attribute_span(self.offset, name) or self.span
@@ -65,6 +66,7 @@ def parse_xml(path: str | Path, referenced_at: Span | None = None) -> XmlElement
 class _Builder:
     def __init__(self, source: XmlSource):
         self.source = source
+        self.file = source.file
         self.parser = expat.ParserCreate()
         self.parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         self.stack: list[tuple[str, dict[str, str], list[XmlElement], Span, int]] = []
@@ -93,7 +95,8 @@ class _Builder:
     def _start(self, tag: str, attrs: dict[str, str]) -> None:
         if len(self.stack) >= MAX_DEPTH:
             raise InputError(f"elements nested deeper than {MAX_DEPTH} levels", self.here())
-        self.stack.append((tag, attrs, [], self.here(), self.parser.CurrentByteIndex))
+        p = self.parser
+        self.stack.append((tag, attrs, [], Span(self.file, p.CurrentLineNumber, p.CurrentColumnNumber + 1), p.CurrentByteIndex))
 
     def _end(self, tag: str) -> None:
         tag, attrs, children, span, offset = self.stack.pop()
@@ -104,6 +107,8 @@ class _Builder:
             self.root = element
 
     def _text(self, text: str) -> None:
+        if text.isspace():
+            return
         stripped = text.lstrip()
         if stripped:
             at = self.parser.CurrentByteIndex + len(text[:len(text) - len(stripped)].encode("utf-8"))
