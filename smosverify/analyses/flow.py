@@ -105,23 +105,32 @@ def reachable_facts(graph: FlowGraph, policy: FlowPolicy) -> FlowFacts:
     reached = tuple(bits[:n])
     leaving = tuple(bits[exit_of[v]] if v in exit_of else reached[v] for v in range(n))
     facts = FlowFacts(graph, policy, tuple(numbering.facts), reached, leaving, ())
-    return FlowFacts(graph, policy, facts.facts, reached, leaving, _relied_on(facts, numbering, trusted))
+    return FlowFacts(graph, policy, facts.facts, reached, leaving, _relied_on(facts, numbering, trusted, succ))
 
 
-def _relied_on(facts: FlowFacts, numbering: _Facts, trusted: list[int]) -> tuple[tuple[str, TrustRule], ...]:
-    """Trust rules that widened a fact which then arrived somewhere the unwidened fact may not."""
-    labels = facts.policy.labels
-    arriving = [0] * len(labels)  # facts arriving at some node of each label
-    for v, node in enumerate(facts.graph.nodes):
-        if node.label is not None:
-            arriving[facts.policy.position[node.label]] |= facts.reached[v]
-    bad = [facts.bad_at(b) for b in range(len(labels))]
+def _relied_on(facts: FlowFacts, numbering: _Facts, trusted: list[int], succ) -> tuple[tuple[str, TrustRule], ...]:
+    """Trust rules that widened a fact which then arrived, downstream of the trusted component,
+    at a node where the unwidened fact may not. One more bitset propagation finds which trusted
+    components reach each node; then (label, fact) pairs are matched, never paths."""
+    graph, policy = facts.graph, facts.policy
+    seeds = [0] * len(graph.nodes)
+    for k, v in enumerate(trusted):
+        seeds[v] = 1 << k
+    downstream = propagate_union(len(graph.nodes), succ, seeds)  # trusted components reaching v
+    reaching: dict[tuple[int, int], int] = {}  # (label, fact arriving) -> trusted components upstream
+    for v, node in enumerate(graph.nodes):
+        if node.label is not None and downstream[v]:
+            b = policy.position[node.label]
+            for fact in set_bits(facts.reached[v]):
+                reaching[b, fact] = reaching.get((b, fact), 0) | downstream[v]
+    bad = [facts.bad_at(b) for b in range(len(policy.labels))]
     used: dict[tuple[str, str], tuple[str, TrustRule]] = {}
-    for v in trusted:
-        name = facts.graph.nodes[v].name
+    for k, v in enumerate(trusted):
+        name = graph.nodes[v].name
         for fact in set_bits(facts.reached[v]):
             wider, fired = numbering.widen(name, fact)
-            if fired and any(arriving[b] >> wider & 1 and bad[b] >> fact & 1 and not bad[b] >> wider & 1 for b in range(len(labels))):
+            if fired and any(reaching.get((b, wider), 0) >> k & 1 and bad[b] >> fact & 1 and not bad[b] >> wider & 1
+                             for b in range(len(policy.labels))):
                 for rule in fired:
                     used.setdefault((name, rule.text), (name, rule))
     return tuple(used[k] for k in sorted(used))
@@ -131,7 +140,7 @@ def check_information_flow(system: System, closure: AuthorityClosure, graph: Flo
     """P5 over the flow graph of `closure` (the closure explains caps obtained by transfers)."""
     if not system.policy.labels:
         return PropertyResult(ID, NAME, Status.SKIPPED, "the policy declares no labels (no lattice, no flow policy to check)")
-    policy = flow_policy(system)
+    policy = flow_policy(system.policy, system)
     facts = reachable_facts(graph, policy)
     groups = violations(facts)
     trust = tuple(_trust_evidence(system, component, rule) for component, rule in facts.relied_on)

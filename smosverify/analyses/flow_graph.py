@@ -237,6 +237,7 @@ class _Builder:
                 continue
             receivers = [h for h, rights in held if Right.RECEIVE in rights]
             monitor = self.system.components[target.name].role is Role.POLICY
+            shown = str(target)
             for sender, rights in held:
                 if Right.SEND not in rights:
                     continue
@@ -247,16 +248,16 @@ class _Builder:
                 for receiver in receivers:
                     if receiver == sender:
                         continue
-                    self.edge(sender, receiver, "endpoint", endpoint_bits, f"{sender} calls {receiver} over {target}", span, send)
+                    self.edge(sender, receiver, "endpoint", endpoint_bits, f"{sender} calls {receiver} over {shown}", span, send)
                     if not replied:
                         kind, bits = "endpoint", SYNC_BITS
-                        cause = f"{sender}'s blocking send over {target} tells it when {receiver} took the message"
+                        cause = f"{sender}'s blocking send over {shown} tells it when {receiver} took the message"
                     elif monitor and receiver == target.name:
                         kind, bits = "decision", decision_bits
-                        cause = f"{receiver} answers {sender}'s request over {target} with a decision"
+                        cause = f"{receiver} answers {sender}'s request over {shown} with a decision"
                     else:
                         kind, bits = "endpoint", endpoint_bits
-                        cause = f"{receiver} replies to {sender} over {target}"
+                        cause = f"{receiver} replies to {sender} over {shown}"
                     self.edge(receiver, sender, kind, own if own is not None else bits, cause, span, send)
 
     def _control(self, holders) -> None:

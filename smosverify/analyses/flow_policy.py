@@ -49,8 +49,8 @@ class FlowPolicy:
         return mask, tuple(fired)
 
 
-def flow_policy(system: System) -> FlowPolicy:
-    policy: Policy = system.policy
+def flow_policy(policy: Policy, system: System | None = None) -> FlowPolicy:
+    """The relation of `policy`, with its trust rules applied to the components of `system`."""
     labels = tuple(sorted(policy.labels))
     index = {name: i for i, name in enumerate(labels)}
     higher: list[list[int]] = [[] for _ in labels]
@@ -62,7 +62,7 @@ def flow_policy(system: System) -> FlowPolicy:
     for rule in policy.flows:
         may_reach[index[rule.sink]] |= 1 << index[rule.source]
     trust: dict[str, tuple[TrustRule, ...]] = {}
-    for comp in system.components.values():
+    for comp in system.components.values() if system else ():
         rules = tuple(r for r in policy.trusted if comp.sid in r.subjects)
         if rules:
             trust[comp.name] = rules

@@ -82,12 +82,17 @@ class BudgetResult:
 def leakage_network(graph: FlowGraph, source_label: str, sink_label: str) -> LeakNetwork:
     """The network for one pair of labels. Nodes labelled A are merged into the super-source and
     nodes labelled B into the super-sink (exact: they would be joined to them by unbounded edges,
-    so no flow needs to enter a source or leave a sink), then pruned to edges on some route."""
+    so no flow needs to enter a source or leave a sink), except that a channel node keeps its own
+    capacity (an A-labelled one as what it can release, a B-labelled one as what it can take in);
+    then the network is pruned to edges on some route."""
     n = len(graph.nodes)
     exits = [v for v, node in enumerate(graph.nodes) if node.capacity is not None]
     exit_of = {v: n + k for k, v in enumerate(exits)}
     s, t = n + len(exits), n + len(exits) + 1
     entry = [s if node.label == source_label else t if node.label == sink_label else v for v, node in enumerate(graph.nodes)]
+    for v in exits:  # a channel node labelled B still carries at most its capacity into the sink
+        if graph.nodes[v].label == sink_label:
+            entry[v], exit_of[v] = v, t
     edges: list[tuple[int, int, int, int]] = []
     for v in exits:
         edges.append((entry[v], exit_of[v], graph.nodes[v].capacity, -1 - v))

@@ -8,21 +8,14 @@ unsat confirms the bound, sat gives a witness flow. The same text is solved here
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import cache
 from typing import TYPE_CHECKING
 
-import jinja2
 import z3
+
+from smosverify.smt.text import render
 
 if TYPE_CHECKING:
     from smosverify.analyses.leakage import LeakNetwork
-
-
-@cache
-def _template(name: str) -> jinja2.Template:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("smosverify.smt", "templates"), keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined, autoescape=False)
-    return env.get_template(name)
 
 
 def _sum(terms: list[str]) -> str:
@@ -48,8 +41,8 @@ def budget_query(network: LeakNetwork, bits: int, title: str, system: str, sourc
         for v in range(network.nodes)
         if v not in (network.source, network.sink) and (into[v] or out_of[v])
     ]
-    return _template("budget.smt2.j2").render(
-        system=system, title=title, source=source, sink=sink, bits=bits, expected=expected,
+    return render(
+        "budget.smt2.j2", system=system, title=title, source=source, sink=sink, bits=bits, expected=expected,
         edges=edges, conservation=conservation, value=_sum(out_of[network.source]),
         pinned=[{"i": i, "bits": b} for i, b in enumerate(pinned)] if pinned is not None else [],
     )
