@@ -39,6 +39,9 @@ def _register() -> None:
     from smosverify.cli import emit_microkit
 
     emit.emit.add_command(emit_microkit.microkit)
+    from smosverify.cli import diff
+
+    main.add_command(diff.diff)
 
 
 _register()
