@@ -39,9 +39,10 @@ def _register() -> None:
     from smosverify.cli import emit_microkit
 
     emit.emit.add_command(emit_microkit.microkit)
-    from smosverify.cli import diff
+    from smosverify.cli import diff, emit_smt
 
     main.add_command(diff.diff)
+    emit.emit.add_command(emit_smt.emit_smt)
 
 
 _register()
