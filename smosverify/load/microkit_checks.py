@@ -195,7 +195,8 @@ def _io_spaces(sdf: MicrokitSystem, mrs: dict[str, MicrokitMr]) -> None:
     names, domains, devices = _Unique("io_address_space name"), _Unique("IOMMU domain_id"), _Unique("peripheral_id")
     for space in sdf.io_address_spaces:
         names.add(space.name, space.span)
-        domains.add(space.domain_id, space.span)
+        if space.domain_id is not None:
+            domains.add(space.domain_id, space.span)
         devices.add(space.peripheral_id.replace(" ", "").lower(), space.span, space.peripheral_id)
         ranges = []
         for m in space.iomaps:

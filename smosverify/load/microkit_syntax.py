@@ -426,4 +426,4 @@ def _io_space(el: XmlElement) -> MicrokitIoSpace:
         iomaps.append(MicrokitIoMap(m.text("mr", required=True), m.number("iovaddr", required=True), "".join(p for p in "rw" if p in perms), c.span))
 
     _children(el, {"iomap": iomap})
-    return MicrokitIoSpace(a.text("name", required=True), el.attrs["peripheral_id"], a.number("domain_id", required=True), tuple(iomaps), el.span)
+    return MicrokitIoSpace(a.text("name", required=True), el.attrs["peripheral_id"], a.number("domain_id"), tuple(iomaps), el.span)
