@@ -39,9 +39,10 @@ def _register() -> None:
     from smosverify.cli import emit_microkit
 
     emit.emit.add_command(emit_microkit.microkit)
-    from smosverify.cli import diff, emit_smt
+    from smosverify.cli import diff, emit_smt, graph
 
     main.add_command(diff.diff)
+    main.add_command(graph.graph)
     emit.emit.add_command(emit_smt.emit_smt)
 
 
