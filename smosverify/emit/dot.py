@@ -153,7 +153,7 @@ def flow_picture(system: System, closure: AuthorityClosure, graph: FlowGraph) ->
     grouped: dict[tuple[int, int], list[int]] = {}
     for i, e in enumerate(graph.edges):
         grouped.setdefault((e.source, e.sink), []).append(i)
-    edges = []
+    drawn: dict[tuple[int, int], DrawnEdge] = {}
     for (a, b), members in grouped.items():
         channels = dict.fromkeys(f"{graph.edges[i].channel} {graph.edges[i].capacity}" for i in members)
         notes = [m for i in members for m in marks.get(i, ())]
@@ -161,7 +161,12 @@ def flow_picture(system: System, closure: AuthorityClosure, graph: FlowGraph) ->
         if notes:
             attrs.update(color=notes[0][0], fontcolor=notes[0][0], penwidth="2.5")
         label = "\n".join(list(channels) + list(dict.fromkeys(n for _, n in notes)))
-        edges.append(DrawnEdge(nodes[a].id, nodes[b].id, label, attrs))
+        back = drawn.get((b, a))
+        if back is not None and back.label == label and back.attrs == attrs:  # the same both ways: one arrow
+            drawn[b, a] = replace(back, attrs={**attrs, "dir": "both"})
+        else:
+            drawn[a, b] = DrawnEdge(nodes[a].id, nodes[b].id, label, attrs)
+    edges = list(drawn.values())
     legend = "fill: label; red: forbidden flow (P5); blue: minimum cut of a budget that holds; orange: flow over an exceeded budget (P6)"
     return Picture(system.name, f"information flow of {system.name}", f"{system.name}: information flow ({legend})",
                    tuple(nodes), tuple(edges), _ranks(system))
