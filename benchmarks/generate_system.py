@@ -2,9 +2,9 @@
 
 About 5% servers (each implementing objects and consulting the policy server), the rest
 clients with ~10 connections each (so N=10k gives ~100k caps), shared regions between
-client/server pairs, notifications, and grant edges: 1 in 10 servers holds grant on its own
-endpoint, so its replies carry caps to its callers, and 1 in 50 connections to the other
-servers carries grant, so those servers receive their callers' caps.
+client/server pairs, notifications, and grant edges: 1 in 50 clients also holds send+grant
+to a broker (a server without objects, which receives that client's caps), and brokers forward
+caps with send+grant along chains of five, so transfers chain through several hops.
 
     python benchmarks/generate_system.py N OUT_DIR [--seed S]
 """
@@ -23,7 +23,8 @@ def generate(n: int, out: Path, seed: int = 1) -> Path:
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     n_servers = max(1, n // 20)
-    n_clients = n - n_servers - 1
+    n_brokers = max(1, n // 100)
+    n_clients = n - n_servers - n_brokers - 1
     policy = ["class file { open read write close }", "sid policy_t;"]
     policy.append("sid " + ", ".join(f"client{i}_t" for i in range(CLIENT_SIDS)) + ";")
     policy.append("sid " + ", ".join(f"server{i}_t" for i in range(SERVER_SIDS)) + ";")
@@ -46,24 +47,27 @@ def generate(n: int, out: Path, seed: int = 1) -> Path:
     lines = [f"system: generated-{n}", "policy: policy.pol", "components:", "  auth: {sid: policy_t, role: policy}"]
     servers = [f"s{i}" for i in range(n_servers)]
     clients = [f"c{i}" for i in range(n_clients)]
+    brokers = [f"b{i}" for i in range(n_brokers)]
     for i, s in enumerate(servers):
         lines.append(f"  {s}:")
         lines.append(f"    sid: server{i % SERVER_SIDS}_t")
         lines.append("    role: server")
         lines.append(f"    objects: {{f{i}: {{class: file, sid: file{i % SERVER_SIDS}_t}}}}")
-        if i % 10 == 0:
-            lines.append(f"    caps: [{{to: {s}.endpoint, rights: [receive, grant]}}]")
     for i, c in enumerate(clients):
         lines.append(f"  {c}: {{sid: client{i % CLIENT_SIDS}_t, role: client}}")
+    for i, b in enumerate(brokers):
+        lines.append(f"  {b}: {{sid: server{i % SERVER_SIDS}_t, role: server}}")
     lines.append("connections:")
-    for s in servers:
+    for i, s in enumerate(servers):
         lines.append(f"  - {{from: {s}, to: auth, rights: [send, grant_reply]}}")
+    for i, b in enumerate(brokers):
+        if i % 5 != 4 and i + 1 < len(brokers):
+            lines.append(f"  - {{from: {b}, to: {brokers[i + 1]}, rights: [send, grant]}}")
     for c in clients:
         for s in rng.sample(servers, min(10, len(servers))):
-            replies_with_caps = int(s[1:]) % 10 == 0
-            grant = not replies_with_caps and rng.random() < 0.02
-            rights = "[send, grant]" if grant else "[send, grant_reply]"
-            lines.append(f"  - {{from: {c}, to: {s}, rights: {rights}}}")
+            lines.append(f"  - {{from: {c}, to: {s}, rights: [send, grant_reply]}}")
+        if rng.random() < 0.02:
+            lines.append(f"  - {{from: {c}, to: {rng.choice(brokers)}, rights: [send, grant]}}")
     lines.append("regions:")
     for i in range(n_clients // 10):
         c, s = rng.choice(clients), rng.choice(servers)

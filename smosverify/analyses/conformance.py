@@ -3,7 +3,7 @@ hold, after closing the initial caps under the transfer rules, is one the policy
 
 from __future__ import annotations
 
-from smosverify.analyses.authority import AuthorityClosure
+from smosverify.analyses.authority import AuthorityClosure, Explainer
 from smosverify.analyses.result import Evidence, PropertyResult, Status
 from smosverify.model.system import System
 
@@ -14,6 +14,7 @@ def check_authority_conformance(system: System, closure: AuthorityClosure) -> Pr
     """A component's authority over its own kernel objects is intrinsic and not checked."""
     policy = system.policy
     evidence = []
+    explainer = Explainer(closure)
     checked = 0
     for holder, target, rights in closure.edges():
         obj = closure.objects[target]
@@ -35,7 +36,7 @@ def check_authority_conformance(system: System, closure: AuthorityClosure) -> Pr
                     "target": str(target),
                     "request": [subject, obj.sid, obj.cls, right.value],
                     "initial": initial,
-                    "chain": closure.explain(holder, target, right),
+                    "chain": explainer.chain(holder, target, right),
                 },
             ))
     if evidence:

@@ -3,7 +3,7 @@ consults a policy server, and each server can tell its callers apart."""
 
 from __future__ import annotations
 
-from smosverify.analyses.authority import AuthorityClosure
+from smosverify.analyses.authority import AuthorityClosure, Explainer
 from smosverify.analyses.result import Evidence, PropertyResult, Status
 from smosverify.model.kernel import COMPONENT_KINDS, ObjectKind, Right
 from smosverify.model.system import Role, System, Target
@@ -43,6 +43,7 @@ def _bypasses(system: System, closure: AuthorityClosure, servers: set[str], root
     """Caps that reach a server's backing resources, or let someone else receive its requests."""
     private = {Target(k, s): s for s in servers for k in COMPONENT_KINDS}
     endpoints = {Target(ObjectKind.ENDPOINT, s): s for s in servers}
+    explainer = Explainer(closure)
     out = []
     for holder, target, rights in closure.edges():
         if holder in roots:
@@ -57,7 +58,7 @@ def _bypasses(system: System, closure: AuthorityClosure, servers: set[str], root
             what = f"{holder} can receive on {target} and answer requests meant for {target.name}"
         else:
             continue
-        chain = closure.explain(holder, target, bad[0])
+        chain = explainer.chain(holder, target, bad[0])
         out.append(Evidence(
             kind, what,
             (system.components[holder].span, closure.objects[target].span),

@@ -39,9 +39,9 @@ def decision_table(system: System) -> dict[tuple[str, str, str, str], bool]:
     """Every mediated request the system's connections make possible, and the policy's decision."""
     policy = system.policy
     table = {}
-    for conn in system.connections:
-        subject = system.components[conn.client].sid
-        for obj in system.components[conn.server].objects:
+    callers = {(system.components[c.client].sid, c.server) for c in system.connections}
+    for subject, server in sorted(callers):
+        for obj in system.components[server].objects:
             for op in policy.classes[obj.cls].operations:
                 key = (subject, obj.sid, obj.cls, op)
                 if key not in table:

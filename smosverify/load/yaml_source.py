@@ -2,10 +2,14 @@
 
 Anchors and aliases are refused (no alias bombs), nesting is bounded, duplicate keys are errors
 (PyYAML would keep the last silently), and only one document is allowed.
+
+The data is built straight from libyaml's event stream in one pass: no node tree, and spans are
+kept as plain tuples until someone asks for one, which keeps a 100,000-line system quick to load.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,59 +22,43 @@ MAX_DEPTH = 64
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 KEY = "<key>"  # path suffix under which a mapping key's own span is stored
 
+# Plain scalars that are certainly strings under YAML 1.1's implicit typing; anything else goes
+# through PyYAML's resolver and constructor (ints, booleans, null, floats, timestamps).
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_YAML_WORDS = frozenset("y n yes no on off true false null".split())
+
 
 @dataclass(frozen=True)
 class LocatedData:
-    """Plain data (dicts, lists, scalars) and the span of the node at each path."""
+    """Plain data (dicts, lists, scalars) and the place of the node at each path."""
 
     data: Any
-    spans: dict[tuple, Span]
+    spans: dict[tuple, tuple[int, int, int, int]]  # path → (line, col, end_line, end_col)
     file: str
 
     def span(self, path: tuple) -> Span:
         """The span at `path`, or of the nearest enclosing node that has one."""
         while path not in self.spans and path:
             path = path[:-1]
-        return self.spans.get(path, Span(self.file, 1, 1))
+        if path not in self.spans:
+            return Span(self.file, 1, 1)
+        return Span(self.file, *self.spans[path])
 
 
-def _mark_span(file: str, mark, end=None) -> Span:
-    if end is None:
-        return Span(file, mark.line + 1, mark.column + 1)
-    return Span(file, mark.line + 1, mark.column + 1, end.line + 1, end.column + 1)
+def _place(start, end) -> tuple[int, int, int, int]:
+    return (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
 def load_yaml(text: str, file: str) -> LocatedData:
-    _check_events(text, file)
-    loader = Loader(text)
-    try:
-        node = loader.get_single_node()
-    except yaml.YAMLError as err:
-        raise _yaml_error(err, file) from None
-    finally:
-        loader.dispose()
-    if node is None:
-        raise InputError("empty file, expected a YAML mapping", Span(file, 1, 1))
-    spans: dict[tuple, Span] = {}
-    data = _convert(node, (), spans, file, yaml.SafeLoader(""))
-    return LocatedData(data, spans, file)
-
-
-def _check_events(text: str, file: str) -> None:
-    """Refuse aliases and deep nesting before anything is built (the parser itself is iterative)."""
-    depth = 0
+    builder = _Builder(file)
     try:
         for event in yaml.parse(text, Loader=Loader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise InputError("YAML anchors and aliases are not supported; write the value out", _mark_span(file, event.start_mark))
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise InputError(f"nesting deeper than {MAX_DEPTH} levels", _mark_span(file, event.start_mark))
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
+            builder.feed(event)
     except yaml.YAMLError as err:
         raise _yaml_error(err, file) from None
+    if builder.result is _NOTHING:
+        raise InputError("empty file, expected a YAML mapping", Span(file, 1, 1))
+    return LocatedData(builder.result, builder.spans, file)
 
 
 def _yaml_error(err: yaml.YAMLError, file: str) -> InputError:
@@ -78,28 +66,92 @@ def _yaml_error(err: yaml.YAMLError, file: str) -> InputError:
     problem = getattr(err, "problem", None) or str(err)
     context = getattr(err, "context", None)
     message = f"malformed YAML: {problem}" + (f" ({context})" if context else "")
-    return InputError(message, _mark_span(file, mark) if mark else Span(file, 1, 1))
+    return InputError(message, Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1))
 
 
-def _convert(node, path: tuple, spans: dict, file: str, constructor) -> Any:
-    spans[path] = _mark_span(file, node.start_mark, node.end_mark)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key_span = _mark_span(file, key_node.start_mark, key_node.end_mark)
-            key = constructor.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, str):
-                raise InputError("expected a name as mapping key", key_span)
-            if key in out:
-                raise InputError(f"duplicate key '{key}' (first at {spans[path + (key, KEY)]})", key_span)
-            spans[path + (key, KEY)] = key_span
-            out[key] = _convert(value_node, path + (key,), spans, file, constructor)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, path + (i,), spans, file, constructor) for i, item in enumerate(node.value)]
-    if node.tag == "tag:yaml.org,2002:str":
-        return node.value
-    try:
-        return constructor.construct_object(node)
-    except yaml.YAMLError as err:
-        raise _yaml_error(err, file) from None
+_NOTHING = object()
+
+
+class _Builder:
+    """Turns parser events into data: a stack of open containers, each with its path."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.spans: dict[tuple, tuple[int, int, int, int]] = {}
+        self.stack: list[list] = []  # [container, path, pending key or _NOTHING]
+        self.result: Any = _NOTHING
+        self.documents = 0
+        self.resolver = yaml.resolver.Resolver()
+        self.constructor = yaml.SafeLoader("")
+
+    def fail(self, message: str, mark) -> InputError:
+        return InputError(message, Span(self.file, mark.line + 1, mark.column + 1))
+
+    def feed(self, event) -> None:
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                raise self.fail("malformed YAML: expected a single document, but found another document", event.start_mark)
+        elif isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise self.fail("YAML anchors and aliases are not supported; write the value out", event.start_mark)
+        elif isinstance(event, yaml.ScalarEvent):
+            self.value(self.scalar(event), event)
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            if len(self.stack) >= MAX_DEPTH:
+                raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+            if self.stack and isinstance(self.stack[-1][0], dict) and self.stack[-1][2] is _NOTHING:
+                raise self.fail("expected a name as mapping key", event.start_mark)
+            path = self.child_path()
+            self.spans[path] = _place(event.start_mark, event.end_mark)
+            container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+            self.stack.append([container, path, _NOTHING])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            container, path, _ = self.stack.pop()
+            start = self.spans[path]
+            self.spans[path] = start[:2] + (event.end_mark.line + 1, event.end_mark.column + 1)
+            self.attach(container)
+
+    def child_path(self) -> tuple:
+        if not self.stack:
+            return ()
+        container, path, key = self.stack[-1]
+        return path + ((key,) if isinstance(container, dict) else (len(container),))
+
+    def value(self, value: Any, event) -> None:
+        if self.stack and isinstance(self.stack[-1][0], dict) and self.stack[-1][2] is _NOTHING:
+            frame = self.stack[-1]
+            if not isinstance(value, str):
+                raise self.fail("expected a name as mapping key", event.start_mark)
+            if value in frame[0]:
+                first = Span(self.file, *self.spans[frame[1] + (value, KEY)][:2])
+                raise self.fail(f"duplicate key '{value}' (first at {first})", event.start_mark)
+            self.spans[frame[1] + (value, KEY)] = _place(event.start_mark, event.end_mark)
+            frame[2] = value
+            return
+        self.spans[self.child_path()] = _place(event.start_mark, event.end_mark)
+        self.attach(value)
+
+    def attach(self, value: Any) -> None:
+        if not self.stack:
+            self.result = value
+            return
+        frame = self.stack[-1]
+        if isinstance(frame[0], dict):
+            frame[0][frame[2]] = value
+            frame[2] = _NOTHING
+        else:
+            frame[0].append(value)
+
+    def scalar(self, event) -> Any:
+        text = event.value
+        plain = event.implicit[0] and event.tag in (None, "!")
+        if not plain and event.tag in (None, "!", "tag:yaml.org,2002:str"):
+            return text
+        if plain and _PLAIN_NAME.fullmatch(text) and text.lower() not in _YAML_WORDS:
+            return text
+        tag = self.resolver.resolve(yaml.ScalarNode, text, event.implicit) if plain else event.tag
+        node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
+        try:
+            return self.constructor.construct_object(node)
+        except yaml.YAMLError as err:
+            raise _yaml_error(err, self.file) from None
