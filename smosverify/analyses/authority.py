@@ -238,7 +238,7 @@ def authority_closure(system: System) -> AuthorityClosure:
             transfer_stage.setdefault((nodes[a], nodes[b]), len(stages) - 1)
         if not transfers:
             break
-        propagated = propagate_union(len(nodes), [list(s) for s in succ], bits)
+        propagated = propagate_union(len(nodes), succ, bits)
         stages.append(tuple(propagated))
         if propagated == bits:
             break

@@ -16,6 +16,7 @@ def check_authority_conformance(system: System, closure: AuthorityClosure) -> Pr
     evidence = []
     explainer = Explainer(closure)
     checked = 0
+    decisions: dict[tuple[str, str, str, str], bool] = {}  # sids repeat: decide each request once
     for holder, target, rights in closure.edges():
         obj = closure.objects[target]
         if obj.owner == holder:
@@ -23,9 +24,12 @@ def check_authority_conformance(system: System, closure: AuthorityClosure) -> Pr
         subject = system.components[holder].sid
         for right in sorted(rights, key=lambda r: r.value):
             checked += 1
-            if policy.allows(subject, obj.sid, obj.cls, right.value):
+            request = (subject, obj.sid, obj.cls, right.value)
+            if request not in decisions:
+                decisions[request] = policy.allows(*request)
+            if decisions[request]:
                 continue
-            initial = right in closure.initial[holder].get(target, frozenset())
+            initial = closure.holds(holder, target, right, at_start=True)
             evidence.append(Evidence(
                 "authority-not-allowed",
                 f"{holder} ({subject}) {'holds' if initial else 'can obtain'} {right.value} on {target} ({obj.sid}), "

@@ -20,9 +20,8 @@ def check_complete_mediation(system: System, closure: AuthorityClosure) -> Prope
         evidence.append(Evidence("no-policy-server", "servers implement objects but the system has no component with role policy", (system.span,)))
     for server in servers:
         consults = [
-            t.name
-            for t, rights in closure.initial[server.name].items()
-            if t.kind is ObjectKind.ENDPOINT and t.name in monitors and Right.SEND in rights
+            m for m in sorted(monitors)
+            if closure.holds(server.name, Target(ObjectKind.ENDPOINT, m), Right.SEND, at_start=True)
         ]
         if monitors and not consults and server.role is not Role.POLICY:
             evidence.append(Evidence(

@@ -7,6 +7,7 @@ capDL emitter and the Lean emitter all start from it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from smosverify.errors import Span
 from smosverify.model.kernel import COMPONENT_KINDS, KIND_CLASS, ObjectKind, Right
@@ -22,8 +23,7 @@ class KernelObject:
     span: Span
 
 
-@dataclass(frozen=True)
-class Cap:
+class Cap(NamedTuple):
     """A cap a component holds at the start, and why (`cause` names the system element)."""
 
     holder: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 from typing import TYPE_CHECKING
 
 from smosverify.errors import Span
@@ -35,9 +36,10 @@ class ServerObject:
     span: Span
 
 
-@dataclass(frozen=True)
-class Target:
-    """The kernel object a cap names: `component.kind` for per-component objects, or a channel."""
+class Target(NamedTuple):
+    """The kernel object a cap names: `component.kind` for per-component objects, or a channel.
+
+    A named tuple rather than a dataclass: closures hash millions of them."""
 
     kind: ObjectKind
     name: str  # the component (tcb, cnode, vspace, frames, endpoint) or region/notification name

@@ -109,6 +109,8 @@ def strip_spans(value):
         return dataclasses.replace(value, **{f.name: strip_spans(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init})
     if isinstance(value, dict):
         return {k: strip_spans(v) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple (Target, Cap)
+        return type(value)(*(strip_spans(v) for v in value))
     if isinstance(value, (tuple, list)):
         return type(value)(strip_spans(v) for v in value)
     if isinstance(value, frozenset):
