@@ -59,7 +59,7 @@ def witness(text: str) -> dict[str, Fraction]:
     if solver.check() != z3.sat:
         return {}
     model = solver.model()
-    return {d.name(): model[d].as_fraction() for d in model.decls()}
+    return {d.name(): model[d].as_fraction() for d in model.decls() if d.arity() == 0}
 
 
 def _solver(text: str) -> z3.Solver:

@@ -57,9 +57,11 @@ class Named:
         return f"({name} {' '.join(REQUEST)})"
 
 
-def _sid_set(named: Named, sids: frozenset[str], var: str) -> str:
+def _sid_set(named: Named, sids: frozenset[str], var: str, universe: frozenset[str]) -> str:
+    """A set of sids as a formula over `var`; `true` only when it is every sid of the query
+    (a policy's `*` does not cover the sids only another policy of the query declares)."""
     policy = named.policy
-    if sids == frozenset(policy.sids):
+    if sids == universe:
         return "true"
     for attr in policy.attributes.values():
         if attr.members == sids and sids:
@@ -67,16 +69,16 @@ def _sid_set(named: Named, sids: frozenset[str], var: str) -> str:
     return _any([f"(= {var} {_q('s', x)})" for x in sorted(sids)])
 
 
-def _rule_body(named: Named, rule: AccessRule) -> str:
-    objects = "(= o s)" if rule.self_target else _sid_set(named, rule.objects, "o")
+def _rule_body(named: Named, rule: AccessRule, universe: frozenset[str]) -> str:
+    objects = "(= o s)" if rule.self_target else _sid_set(named, rule.objects, "o", universe)
     perms = []
     for cls, pairs in groupby(sorted(rule.permissions), key=lambda cp: cp[0]):
         ops = _any([f"(= p {_q('op', op)})" for _, op in pairs])
         perms.append(_all([f"(= c {_q('c', cls)})", ops]))
-    return _all([t for t in (_sid_set(named, rule.subjects, "s"), objects, _any(perms)) if t != "true"])
+    return _all([t for t in (_sid_set(named, rule.subjects, "s", universe), objects, _any(perms)) if t != "true"])
 
 
-def _policy_context(named: Named) -> dict:
+def _policy_context(named: Named, universe: frozenset[str]) -> dict:
     policy = named.policy
     member = _any([
         _all([f"(= a {_q('a', a.name)})", _any([f"(= x {_q('s', x)})" for x in sorted(a.members)])])
@@ -85,7 +87,7 @@ def _policy_context(named: Named) -> dict:
     rules = []
     for kind in RuleKind:
         for i, rule in enumerate(named.rules(kind), 1):
-            rules.append({"name": named.rule_fn(kind, i), "text": rule.text, "span": rule.span, "body": _rule_body(named, rule)})
+            rules.append({"name": named.rule_fn(kind, i), "text": rule.text, "span": rule.span, "body": _rule_body(named, rule, universe)})
     calls = {k: [named.call(named.rule_fn(k, i)) for i in range(1, len(named.rules(k)) + 1)] for k in RuleKind}
     return {
         "name": named.prefix, "files": ", ".join(policy.files), "member": member, "member_name": named.fn("member"),
@@ -104,34 +106,49 @@ def policy_query(policies: list[Named], asserts: list[str], title: str, meaning:
     return render(
         "policy.smt2.j2", title=title, meaning=meaning,
         sids=[_q("s", x) for x in sids], classes=[_q("c", x) for x in classes], ops=[_q("op", x) for x in ops],
-        attributes=[_q("a", x) for x in attributes], policies=[_policy_context(n) for n in policies], asserts=asserts,
+        attributes=[_q("a", x) for x in attributes], asserts=asserts,
+        policies=[_policy_context(n, frozenset(sids)) for n in policies],
     )
+
+
+def _request_solver(text: str) -> tuple[z3.Solver, dict[str, z3.ExprRef]]:
+    """A solver holding the query, and the request's variables (named by the query's first
+    assertion after its declarations, so even unconstrained ones can be read from a model)."""
+    assertions = z3.parse_smt2_string(text)
+    solver = z3.Solver()
+    solver.add(assertions)
+    variables: dict[str, z3.ExprRef] = {}
+    stack = list(assertions)
+    while stack and len(variables) < len(REQUEST):
+        term = stack.pop()
+        if z3.is_const(term) and term.decl().kind() == z3.Z3_OP_UNINTERPRETED and term.decl().name() in REQUEST:
+            variables[term.decl().name()] = term
+        stack.extend(term.children())
+    return solver, variables
+
+
+def _name(value: z3.ExprRef) -> str:
+    return value.decl().name().split(".", 1)[1]
 
 
 def solve(text: str) -> tuple[str, tuple[str, str, str, str] | None]:
     """Z3's answer and, when sat, the request (subject, object, class, operation) it found."""
-    solver = z3.Solver()
-    solver.from_string(text)
+    solver, variables = _request_solver(text)
     answer = solver.check()
     if answer != z3.sat:
         return str(answer), None
     model = solver.model()
-    values = {d.name(): model[d].decl().name().split(".", 1)[1] for d in model.decls() if d.arity() == 0}
-    return "sat", tuple(values[v] for v in REQUEST)
+    return "sat", tuple(_name(model.eval(variables[v], model_completion=True)) for v in REQUEST)
 
 
 def all_requests(text: str, limit: int = 100_000) -> set[tuple[str, str, str, str]]:
     """Every request satisfying the query (found one by one, each excluded in turn)."""
-    solver = z3.Solver()
-    solver.from_string(text)
-    variables = {}
-    found = set()
-    while solver.check() == z3.sat and len(found) < limit:
+    solver, variables = _request_solver(text)
+    found: set[tuple[str, str, str, str]] = set()
+    while len(found) < limit and solver.check() == z3.sat:
         model = solver.model()
-        if not variables:
-            variables = {d.name(): d() for d in model.decls() if d.arity() == 0}
-        values = {name: model.eval(v, model_completion=True) for name, v in variables.items()}
-        found.add(tuple(values[v].decl().name().split(".", 1)[1] for v in REQUEST))
+        values = {v: model.eval(variables[v], model_completion=True) for v in REQUEST}
+        found.add(tuple(_name(values[v]) for v in REQUEST))
         solver.add(z3.Or([variables[v] != values[v] for v in REQUEST]))
     return found
 

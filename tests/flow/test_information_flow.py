@@ -265,7 +265,7 @@ def reference_violations(graph: FlowGraph, labels, order, explicit, trust) -> se
 
 @st.composite
 def flow_problems(draw):
-    labels = [f"L{i}" for i in range(draw(st.integers(1, 4)))]
+    labels = [f"L{i}" for i in range(draw(st.integers(2, 4)))]
     n = draw(st.integers(1, 8))
     node_labels = [draw(st.sampled_from(labels + [None])) for _ in range(n)]
     pairs = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1))
