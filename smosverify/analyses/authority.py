@@ -170,10 +170,12 @@ def authority_closure(system: System) -> AuthorityClosure:
     caps = initial_caps(system)
 
     bits = [0] * len(nodes)
+    patterns: dict[frozenset[Right], int] = {}
     for cap in caps:
-        base = target_index[cap.target] * NR
-        for r in cap.rights:
-            bits[index[cap.holder]] |= 1 << (base + RIGHT_INDEX[r])
+        pattern = patterns.get(cap.rights)
+        if pattern is None:
+            pattern = patterns[cap.rights] = sum(1 << RIGHT_INDEX[r] for r in cap.rights)
+        bits[index[cap.holder]] |= pattern << (target_index[cap.target] * NR)
     initial_bits = tuple(bits)
 
     succ: list[set[int]] = [set() for _ in nodes]
@@ -183,10 +185,14 @@ def authority_closure(system: System) -> AuthorityClosure:
     def has(h: int, t: int, r: Right) -> bool:
         return bool(bits[h] >> (t * NR + RIGHT_INDEX[r]) & 1)
 
+    stages: list[tuple[int, ...]] = []
+    transfer_stage: dict[tuple[str, str], int] = {}
+
     def add_edge(a: int, b: int, rule: str, via: Target) -> None:
         if a != b and b not in succ[a]:
             succ[a].add(b)
             transfers[a, b] = Transfer(nodes[a], nodes[b], rule, via)
+            transfer_stage[nodes[a], nodes[b]] = len(stages)  # the processing phase adding it
 
     def gain(h: int, gained: Target, rights: tuple[Right, ...], rule: str, via: Target) -> None:
         base = target_index[gained] * NR
@@ -224,8 +230,6 @@ def authority_closure(system: System) -> AuthorityClosure:
             gain(h, frames, (Right.READ, Right.WRITE, Right.EXECUTE), "vspace", target)
 
     seen = [0] * len(names)
-    stages: list[tuple[int, ...]] = []
-    transfer_stage: dict[tuple[str, str], int] = {}
     while True:
         for h in range(len(names)):
             while bits[h] != seen[h]:
@@ -234,8 +238,6 @@ def authority_closure(system: System) -> AuthorityClosure:
                 for t in sorted({b // NR for b in set_bits(fresh)}):
                     apply_rules(h, t)
         stages.append(tuple(bits))
-        for a, b in transfers:
-            transfer_stage.setdefault((nodes[a], nodes[b]), len(stages) - 1)
         if not transfers:
             break
         propagated = propagate_union(len(nodes), succ, bits)

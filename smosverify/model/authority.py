@@ -6,7 +6,6 @@ capDL emitter and the Lean emitter all start from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from smosverify.errors import Span
@@ -14,8 +13,7 @@ from smosverify.model.kernel import COMPONENT_KINDS, KIND_CLASS, ObjectKind, Rig
 from smosverify.model.system import System, Target
 
 
-@dataclass(frozen=True)
-class KernelObject:
+class KernelObject(NamedTuple):
     target: Target
     sid: str
     cls: str
