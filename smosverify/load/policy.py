@@ -172,6 +172,35 @@ class _Resolver:
                 self._declare_lattice(t, f)
         for name in self.attribute_trees:
             self._attribute(name, ())
+        self._check_order_acyclic()
+
+    def _check_order_acyclic(self) -> None:
+        """A lattice is a partial order: `a < b` and `b < a` (directly or by a chain) is an error."""
+        above: dict[str, list[OrderEdge]] = {}
+        for edge in self.order:
+            above.setdefault(edge.lower, []).append(edge)
+        done: set[str] = set()
+        for start in self.labels:
+            if start in done:
+                continue
+            path: list[str] = [start]
+            on_path = {start}
+            stack = [iter(above.get(start, ()))]
+            while stack:
+                edge = next(stack[-1], None)
+                if edge is None:
+                    stack.pop()
+                    finished = path.pop()
+                    on_path.discard(finished)
+                    done.add(finished)
+                    continue
+                if edge.higher in on_path:
+                    cycle = " < ".join(path[path.index(edge.higher):] + [edge.higher])
+                    raise InputError(f"the label order has a cycle: {cycle}", edge.span)
+                if edge.higher not in done:
+                    path.append(edge.higher)
+                    on_path.add(edge.higher)
+                    stack.append(iter(above.get(edge.higher, ())))
 
     def _unique(self, name: str, span: Span, what: str) -> None:
         for kind, table in (("sid", self.sids), ("attribute", self.attribute_trees)):
