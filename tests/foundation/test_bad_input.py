@@ -136,6 +136,7 @@ POLICY_CASES = [
     ("self-referential-attribute", "attribute a = { b };\nattribute b = { a alice_t };\n", (4, 11), ["attribute 'a' is defined in terms of itself"]),
     ("label-twice", "lattice { low < high }\nlabel alice_t : low;\nlabel alice_t : high;\n", (6, 1), ["sid 'alice_t' already has label 'low'"]),
     ("label-below-itself", "lattice { low < low }\n", (4, 17), ["label 'low' cannot be below itself"]),
+    ("label-order-cycle", "lattice { low < mid < high }\nlattice { high < low }\n", (5, 18), ["cycle", "low < mid < high < low"]),
 ]
 
 
