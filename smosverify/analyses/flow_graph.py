@@ -39,6 +39,9 @@ SYNC_BITS = 1  # when a blocking send was taken
 PAGE_BITS = 4096 * 8  # private memory reached through another component's frames or control
 
 
+VERBS = {Right.WRITE: "writes", Right.SIGNAL: "signals", Right.READ: "reads", Right.EXECUTE: "executes", Right.WAIT: "waits on"}
+
+
 class NodeKind(str, Enum):
     COMPONENT = "component"
     OBJECT = "object"
@@ -208,25 +211,20 @@ class _Builder:
         return described([op for op in allowed if op in writes]), described([op for op in allowed if op in reads])
 
     def _regions_and_notifications(self, holders) -> None:
-        for region in self.system.regions.values():
-            target = Target(ObjectKind.REGION, region.name)
-            bits = self.nodes[self.index[region.name]].capacity
+        """Writers (signallers) flow into each shared channel, it flows to readers (waiters)."""
+        channels = [(ObjectKind.REGION, r.name, "memory", "region ") for r in self.system.regions.values()]
+        channels += [(ObjectKind.NOTIFICATION, n.name, "notification", "") for n in self.system.notifications.values()]
+        for kind, name, channel, noun in channels:
+            target = Target(kind, name)
+            bits = self.nodes[self.index[name]].capacity
             for holder, rights in holders.get(target, ()):
                 span = self.cap_span(holder, target)
-                if Right.WRITE in rights:
-                    self.edge(holder, region.name, "memory", bits, f"{holder} writes region {region.name}", span, (holder, target, Right.WRITE))
-                read = Right.READ if Right.READ in rights else Right.EXECUTE if Right.EXECUTE in rights else None
-                if read:
-                    self.edge(region.name, holder, "memory", bits, f"{holder} reads region {region.name} ({read.value})", span, (holder, target, read))
-        for note in self.system.notifications.values():
-            target = Target(ObjectKind.NOTIFICATION, note.name)
-            bits = self.nodes[self.index[note.name]].capacity
-            for holder, rights in holders.get(target, ()):
-                span = self.cap_span(holder, target)
-                if Right.SIGNAL in rights:
-                    self.edge(holder, note.name, "notification", bits, f"{holder} signals {note.name}", span, (holder, target, Right.SIGNAL))
-                if Right.WAIT in rights:
-                    self.edge(note.name, holder, "notification", bits, f"{holder} waits on {note.name}", span, (holder, target, Right.WAIT))
+                into = next((r for r in (Right.WRITE, Right.SIGNAL) if r in rights), None)
+                out_of = next((r for r in (Right.READ, Right.EXECUTE, Right.WAIT) if r in rights), None)
+                if into:
+                    self.edge(holder, name, channel, bits, f"{holder} {VERBS[into]} {noun}{name}", span, (holder, target, into))
+                if out_of:
+                    self.edge(name, holder, channel, bits, f"{holder} {VERBS[out_of]} {noun}{name}", span, (holder, target, out_of))
 
     def _endpoints(self, holders) -> None:
         declared = {(c.client, c.server): c.capacity for c in self.system.connections}

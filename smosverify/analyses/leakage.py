@@ -167,30 +167,24 @@ def check_leakage(system: System, graph: FlowGraph) -> PropertyResult:
 
 
 def _evidence(r: BudgetResult) -> Evidence:
+    """A holding budget shows its minimum cut; an exceeded one its maximum flow, route by route."""
     net, flow, b = r.network, r.flow, r.budget
-    spans = [b.span]
+    text = f"`budget {b.source} -> {b.sink} <= {b.bits} bits;`"
     if r.holds:
-        items = list(flow.cut)
+        kind, key, items = "budget-holds", "cut", list(flow.cut)
+        bits = [net.caps[i] for i in items]
         lines = [f"cut {net.caps[i]} bit(s): {net.describe(i)}" for i in items]
-        spans += _spans(net, items)
-        return Evidence(
-            "budget-holds",
-            f"`budget {b.source} -> {b.sink} <= {b.bits} bits;` holds: a cut of {flow.value} bit(s) per epoch separates them",
-            tuple(dict.fromkeys(spans)),
-            {"budget": b.bits, "max_flow": flow.value, "cut": [_item(net, i, net.caps[i]) for i in items], "path": lines, "z3": r.z3},
-        )
-    paths = decompose(net, flow.flow)
-    items = list(dict.fromkeys(i for _, path in paths for i in path))
-    lines = [
-        f"route {k}, {bits} bit(s): {net.describe(i)} (carries {flow.flow[i]} of {net.caps[i]})"
-        for k, (bits, path) in enumerate(paths, 1) for i in path
-    ]
-    spans += _spans(net, items)
+        message = f"{text} holds: a cut of {flow.value} bit(s) per epoch separates them"
+    else:
+        routes = decompose(net, flow.flow)
+        kind, key, items = "budget-exceeded", "flow", list(dict.fromkeys(i for _, route in routes for i in route))
+        bits = [flow.flow[i] for i in items]
+        lines = [f"route {k}, {carried} bit(s): {net.describe(i)} (carries {flow.flow[i]} of {net.caps[i]})"
+                 for k, (carried, route) in enumerate(routes, 1) for i in route]
+        message = f"up to {flow.value} bit(s) per epoch can flow from {b.source} to {b.sink}, over {text}"
     return Evidence(
-        "budget-exceeded",
-        f"up to {flow.value} bit(s) per epoch can flow from {b.source} to {b.sink}, over `budget {b.source} -> {b.sink} <= {b.bits} bits;`",
-        tuple(dict.fromkeys(spans)),
-        {"budget": b.bits, "max_flow": flow.value, "flow": [_item(net, i, flow.flow[i]) for i in items], "path": lines, "z3": r.z3},
+        kind, message, tuple(dict.fromkeys([b.span, *_spans(net, items)])),
+        {"budget": b.bits, "max_flow": flow.value, key: [_item(net, i, x) for i, x in zip(items, bits)], "path": lines, "z3": r.z3},
     )
 
 

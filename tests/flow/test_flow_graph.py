@@ -9,7 +9,7 @@ from smosverify.analyses.flow_graph import ENDPOINT_BITS, PAGE_BITS, operation_d
 from smosverify.errors import InputError
 from smosverify.load.system import load_system
 
-from .util import build, edges, pairs, write
+from .util import build, edges, pairs, server_system, write
 
 CALL = """\
 components:
@@ -87,25 +87,9 @@ def test_notification_signallers_flow_in_waiters_out(tmp_path):
     assert edges(graph) == {("a", "ping", "notification", 64), ("ping", "b", "notification", 64)}
 
 
-OBJECTS = """\
-components:
-  auth: {sid: policy_t, role: policy}
-  fs:
-    sid: server_t
-    role: server
-    objects:
-      doc: {class: CLASS, sid: file_t}
-  alice: {sid: alice_t, role: client}
-  bob: {sid: bob_t, role: client}
-connections:
-  - {from: alice, to: fs, rights: [send, grant_reply]}
-  - {from: fs, to: auth, rights: [send, grant_reply]}
-"""
-
-
 def test_object_edges_follow_the_allowed_operations_and_their_directions(tmp_path):
     rules = "allow alice_t file_t : file { open read };\n"
-    got = pairs(build(tmp_path, OBJECTS.replace("CLASS", "file"), rules)[2])
+    got = pairs(build(tmp_path, server_system("file", ("alice",)), rules)[2])
     assert {("fs", "fs.doc"), ("fs.doc", "fs")} <= got  # the server holds its object
     assert ("fs.doc", "alice") in got and ("alice", "fs.doc") not in got  # read only
     assert not any("bob" in p for p in got)  # no connection, no flow
@@ -113,7 +97,7 @@ def test_object_edges_follow_the_allowed_operations_and_their_directions(tmp_pat
 
 def test_write_operations_flow_into_the_object_and_denies_count(tmp_path):
     rules = "allow alice_t file_t : file *;\ndeny alice_t file_t : file read;\n"
-    system, _, graph = build(tmp_path, OBJECTS.replace("CLASS", "file"), rules)
+    system, _, graph = build(tmp_path, server_system("file", ("alice",)), rules)
     got = pairs(graph)
     assert ("alice", "fs.doc") in got and ("fs.doc", "alice") not in got
     cause = next(e.cause for e in graph.edges if graph.nodes[e.sink].name == "fs.doc" and graph.nodes[e.source].name == "alice")
@@ -122,14 +106,14 @@ def test_write_operations_flow_into_the_object_and_denies_count(tmp_path):
 
 def test_a_class_without_reads_or_writes_moves_data_both_ways(tmp_path):
     rules = "allow alice_t file_t : blob get;\n"
-    system, _, graph = build(tmp_path, OBJECTS.replace("CLASS", "blob"), rules)
+    system, _, graph = build(tmp_path, server_system("blob", ("alice",)), rules)
     assert operation_directions(system.policy, "blob") == (frozenset({"get", "put"}),) * 2
     assert {("alice", "fs.doc"), ("fs.doc", "alice")} <= pairs(graph)
 
 
 def test_a_class_declared_in_one_direction_moves_nothing_the_other_way(tmp_path):
     rules = "writes blob put;\nallow alice_t file_t : blob *;\n"
-    system, _, graph = build(tmp_path, OBJECTS.replace("CLASS", "blob"), rules)
+    system, _, graph = build(tmp_path, server_system("blob", ("alice",)), rules)
     assert operation_directions(system.policy, "blob") == (frozenset(), frozenset({"put"}))
     assert ("alice", "fs.doc") in pairs(graph) and ("fs.doc", "alice") not in pairs(graph)
 

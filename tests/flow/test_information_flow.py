@@ -20,7 +20,7 @@ from smosverify.analyses.result import Status
 from smosverify.errors import InputError, Span
 from smosverify.load.policy import load_policy
 
-from .util import build
+from .util import build, server_system
 
 CHAIN = """\
 components:
@@ -97,21 +97,7 @@ def test_unlabelled_nodes_carry_information_through(tmp_path):
     assert result.evidence[0].data["sinks"] == ["c"]  # not b, ab or bc: they make no claim
 
 
-SERVER = """\
-components:
-  auth: {sid: policy_t, role: policy}
-  fs:
-    sid: server_t
-    role: server
-    objects:
-      doc: {class: file, sid: file_t}
-  alice: {sid: alice_t, role: client}
-  bob: {sid: bob_t, role: client}
-connections:
-  - {from: alice, to: fs, rights: [send, grant_reply]}
-  - {from: bob, to: fs, rights: [send, grant_reply]}
-  - {from: fs, to: auth, rights: [send, grant_reply]}
-"""
+SERVER = server_system()
 MLS = """\
 lattice { public < secret }
 label { server_t file_t policy_t alice_t } : secret;

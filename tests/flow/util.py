@@ -18,6 +18,25 @@ sid policy_t, server_t, alice_t, bob_t, carol_t, file_t, buf_t, note_t;
 """
 
 
+def server_system(cls: str = "file", callers: tuple[str, ...] = ("alice", "bob")) -> str:
+    """A file server `fs` with one object `doc` (sid file_t), a policy server, alice and bob;
+    `callers` are connected to fs."""
+    calls = "".join(f"  - {{from: {c}, to: fs, rights: [send, grant_reply]}}\n" for c in callers)
+    return f"""\
+components:
+  auth: {{sid: policy_t, role: policy}}
+  fs:
+    sid: server_t
+    role: server
+    objects:
+      doc: {{class: {cls}, sid: file_t}}
+  alice: {{sid: alice_t, role: client}}
+  bob: {{sid: bob_t, role: client}}
+connections:
+{calls}  - {{from: fs, to: auth, rights: [send, grant_reply]}}
+"""
+
+
 def write(tmp_path, yaml_text: str, rules: str = "", policy: str = POLICY):
     """Write system.yaml and policy.pol (the policy gets `rules`); return the system's path."""
     (tmp_path / "policy.pol").write_text(textwrap.dedent(policy) + textwrap.dedent(rules), encoding="utf-8")
