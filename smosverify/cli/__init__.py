@@ -44,6 +44,9 @@ def _register() -> None:
     main.add_command(diff.diff)
     main.add_command(graph.graph)
     emit.emit.add_command(emit_smt.emit_smt)
+    from smosverify.cli import emit_yaml
+
+    emit.emit.add_command(emit_yaml.emit_yaml)
 
 
 _register()

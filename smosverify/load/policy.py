@@ -8,6 +8,7 @@ is resolved against the declarations and its sets expanded.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -135,7 +136,8 @@ def _collect(paths: list[tuple[Path, Span | None]]) -> tuple[list[str], list[_St
 def load_policy(paths: list[tuple[Path, Span | None]]) -> Policy:
     """Load the policy made of these files (each with where it was named, for errors)."""
     files, statements = _collect(paths)
-    return _Resolver(statements).policy(tuple(files))
+    policy = _Resolver(statements).policy(tuple(files))
+    return replace(policy, roots=tuple(str(path) for path, _ in paths))
 
 
 class _Resolver:

@@ -180,6 +180,7 @@ class Policy:
     connect_rules: tuple[ConnectRule, ...] = ()
     pass_rules: tuple[PassRule, ...] = ()
     trusted: tuple[TrustRule, ...] = ()
+    roots: tuple[str, ...] = ()  # the files the system named (the rest were imported)
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def rules_of(self, kind: RuleKind) -> tuple[AccessRule, ...]:
