@@ -48,9 +48,12 @@ def budget_query(network: LeakNetwork, bits: int, title: str, system: str, sourc
     )
 
 
-def answer(text: str) -> str:
-    """Z3's answer to a budget query: "sat", "unsat" or "unknown"."""
-    return str(_solver(text).check())
+def answer(text: str, seconds: float | None = None) -> str:
+    """Z3's answer to a budget query: "sat", "unsat" or "unknown" (also when `seconds` run out)."""
+    solver = _solver(text)
+    if seconds is not None:
+        solver.set("timeout", int(seconds * 1000))
+    return str(solver.check())
 
 
 def witness(text: str) -> dict[str, Fraction]:

@@ -206,3 +206,15 @@ def test_bound_budget_on_a_hand_built_network():
     result = bound_budget(graph, Budget("A", "B", 2, HERE), "hand")
     assert result.flow.value == 3 and not result.holds and result.agrees
 
+
+
+def test_an_exceeded_budget_is_found_by_z3_or_its_witness_checked(monkeypatch):
+    import smosverify.analyses.leakage as leakage
+
+    graph = random_graph(4, [(0, 1, 3), (1, 3, 2), (0, 2, 1), (2, 3, 5)], [("A", None), (None, None), (None, None), ("B", None)])
+    budget = Budget("A", "B", 2, HERE)
+    assert bound_budget(graph, budget, "hand").z3_how == "Z3 finds a flow above the budget"
+    real = leakage.answer
+    monkeypatch.setattr(leakage, "answer", lambda text, seconds=None: "unknown" if seconds else real(text))
+    result = bound_budget(graph, budget, "hand")
+    assert (result.z3, result.z3_how, result.agrees) == ("sat", "Z3 checks the witness flow against the query", True)
