@@ -6,7 +6,7 @@ A bundle directory holds
     report.json                the JSON report of `check` run on those inputs
     lean/Instances/<Mod>.lean  the emitted Lean instance, with the Lean library beside it
                                (lean/SMOS/..., lakefile.lean, lean-toolchain) so `lake build` runs there
-    smt/*.smt2                 the SMT-LIB queries Z3 answered (one per leakage budget)
+    smt/*.smt2                 every SMT-LIB query `smosverify emit smt` writes (P6 budgets, P4 rules)
     capdl/<system>.cdl         the capDL spec
     manifest.json              the tool version, what each part is, and the SHA-256 of every file
 Everything derived is computed from the bundle's own copy of the inputs, with paths relative to
@@ -25,16 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+import z3
 
 from smosverify import __version__
 from smosverify.analyses.check import check_system
 from smosverify.emit.capdl import emit_capdl
 from smosverify.emit.lean import lean_module
+from smosverify.emit.smt import smt_queries
 from smosverify.errors import InputError, Span
 from smosverify.lean_runner import ProveResult, default_project, find_lake, prove
 from smosverify.load.system import load_system
 from smosverify.report.json_report import render_json
-from smosverify.smt.flow_network import answer
 
 MANIFEST = "manifest.json"
 FORMAT = "smosverify-bundle/1"
@@ -76,14 +77,12 @@ def derive(bundle: Path, entry: str) -> Derived:
         report = check_system(system)
         module = lean_module(system, report)
         capdl = emit_capdl(system)
-    p6 = next(r for r in report.results if r.id == "P6")
-    budgets = p6.certificate if p6.certificate else ()
-    smt = {f"smt/p6-budget-{i}-{r.budget.source}-to-{r.budget.sink}.smt2": r for i, r in enumerate(budgets)}
+    queries = smt_queries(system)
     files = {
         "report.json": render_json(report).encode("utf-8"),
         f"lean/{module.path}": module.text.encode("utf-8"),
         f"capdl/{system.name}.cdl": capdl.encode("utf-8"),
-        **{path: r.query.encode("utf-8") for path, r in smt.items()},
+        **{f"smt/{q.file}": q.text.encode("utf-8") for q in queries},
     }
     return Derived(files, {
         "system": system.name,
@@ -93,8 +92,7 @@ def derive(bundle: Path, entry: str) -> Derived:
             "claimed": [c.property for c in module.claims if c.claimed],
             "not_claimed": {c.property: c.reason for c in module.claims if not c.claimed},
         },
-        "smt": [{"path": path, "expected": "unsat" if r.holds else "sat", "what": f"budget {r.budget.source} -> {r.budget.sink} <= {r.budget.bits} bits"}
-                for path, r in smt.items()],
+        "smt": [{"path": f"smt/{q.file}", "expected": q.answer, "what": q.about, "means": q.means} for q in queries],
     })
 
 
@@ -141,7 +139,7 @@ def verify_bundle(bundle: str | Path, lean: str = "auto") -> Verification:
         if query["path"] not in listed:
             differences.append(f"{query['path']}: an SMT query the manifest names but does not list")
             continue
-        said = answer(_read(bundle, query["path"]).decode("utf-8"))
+        said = z3_answer(_read(bundle, query["path"]).decode("utf-8"))
         if said != query["expected"]:
             differences.append(f"{query['path']}: Z3 answers {said}, the bundle expects {query['expected']}")
     return Verification(tuple(differences), tuple(notes), _run_lean(bundle, manifest, lean))
@@ -177,6 +175,13 @@ def _lean_library() -> dict[str, bytes]:
         return {}
     paths = [project / "lakefile.lean", project / "lean-toolchain", project / "SMOS.lean", *sorted((project / "SMOS").rglob("*.lean"))]
     return {f"lean/{p.relative_to(project).as_posix()}": p.read_bytes() for p in paths if p.exists()}
+
+
+def z3_answer(text: str) -> str:
+    """Z3's answer to a standalone SMT-LIB query, whatever its logic."""
+    solver = z3.Solver()
+    solver.from_string(text)
+    return str(solver.check())
 
 
 def _is_derived(path: str) -> bool:

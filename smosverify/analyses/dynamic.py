@@ -18,7 +18,7 @@ import json
 from smosverify.analyses.conformance import check_authority_conformance
 from smosverify.analyses.dynamic_flow import flow_findings, leakage_findings
 from smosverify.analyses.dynamic_state import DynamicState, build_state, enabled_steps
-from smosverify.analyses.dynamic_trace import handle_path, traced
+from smosverify.analyses.dynamic_trace import HandlePaths, traced
 from smosverify.analyses.mediation import check_complete_mediation
 from smosverify.analyses.policy_sanity import check_policy_sanity
 from smosverify.analyses.result import Evidence, PropertyResult, Status
@@ -49,11 +49,13 @@ def check_dynamic_safety(system: System) -> PropertyResult:
             f"the initial state already violates {', '.join(ids)} (reported under those properties)",
             (system.span,), {"properties": ids},
         ))
+    paths = HandlePaths(final)
     for i, key in enumerate(fresh):
         pid, ev = found[key]
         if i < MAX_TRACES:
-            evidence.append(traced(levels, key, pid, lambda s, pid=pid: findings(s, pid)))
+            evidence.append(traced(levels, key, pid, lambda s, pid=pid: findings(s, pid), explained))
         else:
+            ev = explained(final, ev, paths)
             evidence.append(Evidence(ev.kind, f"{pid} fails in a reachable state: {ev.message} (trace not computed: "
                                      f"only the first {MAX_TRACES} findings get one)", ev.spans, {**ev.data, "property": pid}))
     counts = summary(final)
@@ -86,7 +88,8 @@ def explore(system: System) -> list[DynamicState]:
 def findings(state: DynamicState, only: str | None = None, extended: bool = True) -> dict[Key, tuple[str, Evidence]]:
     """Every violation in `state`, keyed by what it is about (not how it was reached). `extended`
     adds what dynamic states need: handle authority (P3, and its flows in P5 and P6) and
-    authority across a summary's instances (P3)."""
+    authority across a summary's instances (P3). Handle findings get their chain from
+    `explained`, only when reported."""
     system, closure = state.system, state.closure
     checks = {
         "P1": lambda: check_complete_mediation(system, closure).evidence,
@@ -118,11 +121,15 @@ def _handle_findings(state: DynamicState) -> list[Evidence]:
     own opens, caps it received, handles passed to it) must be allowed for its sid."""
     policy = state.base.policy
     out = []
+    denied: dict[tuple[str, str], list[str]] = {}  # (sid, object) -> operations the policy denies it
     for holder, by in state.handles.items():
         comp = state.system.components[holder]
         for obj_key, ops in by.items():
             obj = state.objects[obj_key]
-            bad = [op for op in policy.classes[obj.cls].operations if op in ops and not policy.allows(comp.sid, obj.sid, obj.cls, op)]
+            if (comp.sid, obj_key) not in denied:
+                denied[comp.sid, obj_key] = [op for op in policy.classes[obj.cls].operations
+                                             if not policy.allows(comp.sid, obj.sid, obj.cls, op)]
+            bad = [op for op in denied[comp.sid, obj_key] if op in ops]
             if not bad:
                 continue
             out.append(Evidence(
@@ -130,10 +137,17 @@ def _handle_findings(state: DynamicState) -> list[Evidence]:
                 f"{holder} ({comp.sid}) can {', '.join(bad)} {obj_key} ({obj.sid}) through a handle, "
                 f"but the policy has no `allow {comp.sid} {obj.sid} : {obj.cls} {{ {' '.join(bad)} }};`",
                 (comp.span, obj.span),
-                {"holder": holder, "object": obj_key, "request": [comp.sid, obj.sid, obj.cls, bad],
-                 "chain": handle_path(state, holder, obj_key, bad[0])},
+                {"holder": holder, "object": obj_key, "request": [comp.sid, obj.sid, obj.cls, bad]},
             ))
     return out
+
+
+def explained(state: DynamicState, ev: Evidence, paths: HandlePaths | None = None) -> Evidence:
+    """A handle finding with the chain that explains it in `state` (other findings have theirs)."""
+    if ev.kind != "handle-not-allowed" or "chain" in ev.data:
+        return ev
+    chain = (paths or HandlePaths(state)).path(ev.data["holder"], ev.data["object"], ev.data["request"][3][0])
+    return Evidence(ev.kind, ev.message, ev.spans, {**ev.data, "chain": chain})
 
 
 def _instance_findings(state: DynamicState) -> list[Evidence]:

@@ -150,14 +150,17 @@ def _handle_authority(system: System, closure: AuthorityClosure, objects: dict[s
     authority on one object."""
     policy = system.policy
     held: dict[str, dict[str, set[str]]] = {}
+    decided: dict[tuple[str, str], tuple[str, ...]] = {}  # (sid, object) -> ops: one decision each
     for holder, target, rights in closure.edges():
         if target.kind is not ObjectKind.ENDPOINT or Right.SEND not in rights:
             continue
         sid = system.components[holder].sid
         for obj in system.components[target.name].objects:
-            ops = allowed_ops(policy, sid, obj)
-            if ops:
-                held.setdefault(holder, {}).setdefault(object_key(obj), set()).update(ops)
+            key = object_key(obj)
+            if (sid, key) not in decided:
+                decided[sid, key] = allowed_ops(policy, sid, obj)
+            if decided[sid, key]:
+                held.setdefault(holder, {}).setdefault(key, set()).update(decided[sid, key])
     edges: dict[str, list[tuple[str, str | None]]] = {}
     for tr in closure.transfers:
         edges.setdefault(tr.source, []).append((tr.sink, None))

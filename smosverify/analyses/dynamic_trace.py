@@ -21,11 +21,21 @@ from smosverify.model.system import System, Target
 Findings = Callable[[DynamicState], dict]
 
 
-def traced(levels: list[DynamicState], key, pid: str, findings_of: Findings) -> Evidence:
-    """The violation `key`, with a minimal trace from the first level at which it appears."""
+def traced(levels: list[DynamicState], key, pid: str, findings_of: Findings,
+           explain: Callable[[DynamicState, Evidence], Evidence]) -> Evidence:
+    """The violation `key`, with a minimal trace from the first level at which it appears;
+    `explain` adds the evidence's chain in the state the trace reaches."""
     level = next(i for i, s in enumerate(levels) if key in findings_of(s))
-    steps, state = minimal_trace(levels[0].base, levels[level].steps, lambda s: key in findings_of(s))
-    ev = findings_of(state)[key][1]
+    if level == 0:  # no dynamic step needed: the initial state shows it
+        steps, state = (), levels[0]
+    else:
+        holds = lambda s: key in findings_of(s)  # noqa: E731
+        candidate = levels[level].steps
+        focused = _focus(candidate, _named(findings_of(levels[level])[key][1]))
+        if len(focused) < len(candidate) and holds(replay(levels[0].base, focused)):
+            candidate = focused
+        steps, state = minimal_trace(levels[0].base, candidate, holds)
+    ev = explain(state, findings_of(state)[key][1])
     where = f"after {len(steps)} dynamic step(s)" if steps else "in the initial state (through opens and cap transfers)"
     return Evidence(
         ev.kind, f"{pid} fails {where}: {ev.message}",
@@ -33,6 +43,32 @@ def traced(levels: list[DynamicState], key, pid: str, findings_of: Findings) -> 
         {**ev.data, "property": pid, "steps": [s.to_json() for s in steps],
          "chain": _story(steps, list(ev.data.get("chain", ())))},
     )
+
+
+def _named(ev: Evidence) -> set[str]:
+    """The components a finding is about (holder, owner of the target or object, flow ends)."""
+    names = {str(ev.data.get(k)) for k in ("holder", "source", "sink") if ev.data.get(k)}
+    for k in ("target", "object"):
+        if ev.data.get(k):
+            names.add(str(ev.data[k]).rsplit(".", 1)[0])
+    return names
+
+
+def _focus(steps: tuple[Step, ...], names: set[str]) -> tuple[Step, ...]:
+    """The steps that touch `names`, with the spawns that create the components they involve: a
+    much smaller set to try first (delta debugging then starts from it, if it still reaches the
+    violation; otherwise from all the steps of the level)."""
+    kept = [s for s in steps if s.actor in names or s.other in names]
+    needed = {s.actor for s in kept} | {s.other for s in kept}
+    spawns = {s.other: s for s in steps if s.kind == "spawn"}
+    todo = [n for n in needed if n in spawns]
+    while todo:
+        parent = spawns[todo.pop()].actor
+        if parent in spawns and parent not in needed:
+            needed.add(parent)
+            todo.append(parent)
+    chosen = set(kept) | {spawns[n] for n in needed if n in spawns}
+    return tuple(s for s in steps if s in chosen)
 
 
 def _story(steps: tuple[Step, ...], chain: list[str]) -> list[str]:
@@ -80,39 +116,56 @@ def minimal_trace(base: System, steps: tuple[Step, ...],
     return current, state
 
 
-def handle_path(state: DynamicState, holder: str, obj_key: str, op: str) -> list[str]:
-    """The shortest way `holder` comes to perform `op` on object `obj_key`: an open by someone
-    who can call the server and whose sid the policy permits, then cap transfers and passes
-    (breadth first from every such opener)."""
-    obj = state.objects[obj_key]
-    policy = state.base.policy
-    endpoint = Target(ObjectKind.ENDPOINT, obj.server)
-    parent: dict[str, object] = {}
-    queue: deque[str] = deque()
-    for name, caps in state.closure.final.items():
-        sid = state.system.components[name].sid
-        if Right.SEND in caps.get(endpoint, ()) and op in allowed_ops(policy, sid, obj):
-            parent[name] = None
-            queue.append(name)
-    edges: dict[str, list[tuple[str, object]]] = {}
-    for tr in state.closure.transfers:
-        edges.setdefault(tr.source, []).append((tr.sink, tr))
-    for step in state.steps:
-        if step.kind == "pass" and step.obj == obj_key:
-            edges.setdefault(step.actor, []).append((step.other, step))
-    while queue and holder not in parent:
-        here = queue.popleft()
-        for sink, how in edges.get(here, ()):
-            if sink not in parent:
-                parent[sink] = how
-                queue.append(sink)
-    hops = []
-    at = holder
-    while parent[at] is not None:
-        how = parent[at]
-        hops.append(how.describe())
-        at = how.actor if isinstance(how, Step) else how.source
-    sid = state.system.components[at].sid
-    rule = policy.matching(RuleKind.ALLOW, sid, obj.sid, obj.cls, op)
-    hops.append(f"{at} can call {obj.server} and opens {obj_key}: smos_auth permits {op} for {sid} by `{rule.text}` ({rule.span})")
-    return hops[::-1]
+class HandlePaths:
+    """The shortest way each component comes to perform an operation on an object: an open by
+    someone who can call the server and whose sid the policy permits, then cap transfers and
+    passes. One breadth-first search per (object, operation), shared by every holder."""
+
+    def __init__(self, state: DynamicState):
+        self.state = state
+        self.edges: dict[str, list[tuple[str, object]]] = {}
+        for tr in state.closure.transfers:
+            self.edges.setdefault(tr.source, []).append((tr.sink, tr))
+        self.searched: dict[tuple[str, str], dict[str, object]] = {}
+
+    def path(self, holder: str, obj_key: str, op: str) -> list[str]:
+        if (obj_key, op) not in self.searched:
+            self.searched[obj_key, op] = self._search(obj_key, op)
+        parent = self.searched[obj_key, op]
+        hops = []
+        at = holder
+        while parent[at] is not None:
+            how = parent[at]
+            hops.append(how.describe())
+            at = how.actor if isinstance(how, Step) else how.source
+        obj, policy = self.state.objects[obj_key], self.state.base.policy
+        sid = self.state.system.components[at].sid
+        rule = policy.matching(RuleKind.ALLOW, sid, obj.sid, obj.cls, op)
+        hops.append(f"{at} can call {obj.server} and opens {obj_key}: smos_auth permits {op} for {sid} by `{rule.text}` ({rule.span})")
+        return hops[::-1]
+
+    def _search(self, obj_key: str, op: str) -> dict[str, object]:
+        state = self.state
+        obj = state.objects[obj_key]
+        endpoint = Target(ObjectKind.ENDPOINT, obj.server)
+        parent: dict[str, object] = {}
+        queue: deque[str] = deque()
+        permitted: dict[str, bool] = {}
+        for name, caps in state.closure.final.items():
+            sid = state.system.components[name].sid
+            if sid not in permitted:
+                permitted[sid] = op in allowed_ops(state.base.policy, sid, obj)
+            if Right.SEND in caps.get(endpoint, ()) and permitted[sid]:
+                parent[name] = None
+                queue.append(name)
+        passes = [(s.actor, s.other, s) for s in state.steps if s.kind == "pass" and s.obj == obj_key]
+        edges = {**self.edges}
+        for actor, other, step in passes:
+            edges[actor] = edges.get(actor, []) + [(other, step)]
+        while queue:
+            here = queue.popleft()
+            for sink, how in edges.get(here, ()):
+                if sink not in parent:
+                    parent[sink] = how
+                    queue.append(sink)
+        return parent

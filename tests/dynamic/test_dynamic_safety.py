@@ -14,31 +14,6 @@ from smosverify.load.system import load_system
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
-SPAWNER = """\
-system: spawner
-policy: policy.pol
-components:
-  fs:
-    sid: server_t
-    role: server
-    objects:
-      secret: {class: file, sid: secret_t}
-      readme: {class: file, sid: public_t}
-  auth: {sid: policy_t, role: policy}
-  alice: {sid: alice_t, role: client}
-  bob: {sid: bob_t, role: client}
-connections:
-  - {from: alice, to: fs, rights: [send, grant_reply], badge: 1}
-  - {from: fs, to: auth, rights: [send, grant_reply], badge: 1}
-"""
-
-RULES = """\
-allow { alice_t bob_t } server_t : endpoint { send grant_reply };
-allow server_t policy_t : endpoint { send grant_reply };
-allow { alice_t bob_t } public_t : file { open read close };
-allow alice_t secret_t : file *;
-"""
-
 CONTROL = """\
 allow {parent} {child} : {{ tcb cnode vspace }} control;
 allow {parent} {child} : memory {{ read write execute }};
@@ -47,8 +22,14 @@ allow {child} self : memory {{ read write execute }};
 """
 
 
-def system_with(write_system, tmp_path, base_policy, extra: str, yaml: str = SPAWNER):
-    return load_system(write_system(tmp_path, yaml, base_policy + RULES + extra))
+@pytest.fixture
+def system_with(write_system, tmp_path, small_yaml, small_policy):
+    """The small system with bob unconnected, its policy plus `extra` (and the YAML edited)."""
+    spawner = small_yaml.replace("  - {from: bob, to: fs, rights: [send, grant_reply], badge: 2}\n", "")
+
+    def build(extra: str, edit=lambda text: text):
+        return load_system(write_system(tmp_path, edit(spawner), small_policy + extra))
+    return build
 
 
 def new_findings(result):
@@ -65,33 +46,33 @@ def test_static_system_without_rules_holds(small_system):
     assert "no dynamic rules" in result.message
 
 
-def test_initial_violations_are_summarised_not_repeated(write_system, tmp_path, base_policy):
-    system = system_with(write_system, tmp_path, base_policy, "", SPAWNER.replace("badge: 1}\n  - {from: fs", "badge: 1}\n  - {from: bob, to: auth, rights: [send]}\n  - {from: fs"))
+def test_initial_violations_are_summarised_not_repeated(system_with):
+    system = system_with("", lambda text: text + "  - {from: bob, to: auth, rights: [send]}\n")
     result = check_dynamic_safety(system)
     assert result.status is Status.VIOLATED
     assert [ev.kind for ev in result.evidence] == ["initial-state-violated"]
     assert "P3" in result.evidence[0].data["properties"]
 
 
-def test_spawn_with_its_authority_allowed_holds(write_system, tmp_path, base_policy):
+def test_spawn_with_its_authority_allowed_holds(system_with):
     # bob holds no caps, so a child of his gets nothing but what spawning gives
     extra = "spawn bob_t -> alice_t;\n" + CONTROL.format(parent="bob_t", child="alice_t")
-    result = check_dynamic_safety(system_with(write_system, tmp_path, base_policy, extra))
+    result = check_dynamic_safety(system_with(extra))
     assert result.status is Status.HOLDS, [e.message for e in result.evidence]
     assert result.certificate.summaries() == ("spawned:alice_t:client",)
 
 
-def test_a_child_can_be_given_its_parents_caps(write_system, tmp_path, base_policy):
+def test_a_child_can_be_given_its_parents_caps(system_with):
     # alice controls her child's CNode, so she can hand it her connection: it acts as alice
     extra = "spawn alice_t -> bob_t;\n" + CONTROL.format(parent="alice_t", child="bob_t")
-    result = check_dynamic_safety(system_with(write_system, tmp_path, base_policy, extra))
+    result = check_dynamic_safety(system_with(extra))
     leak = next(ev for ev in traced(result) if ev.kind == "handle-not-allowed")
     assert leak.data["holder"] == "spawned:bob_t:client" and leak.data["object"] == "fs.secret"
     assert any("CNode control" in line for line in leak.data["chain"])
 
 
-def test_spawn_gives_the_parent_control_which_the_policy_must_allow(write_system, tmp_path, base_policy):
-    result = check_dynamic_safety(system_with(write_system, tmp_path, base_policy, "spawn alice_t -> bob_t;\n"))
+def test_spawn_gives_the_parent_control_which_the_policy_must_allow(system_with):
+    result = check_dynamic_safety(system_with("spawn alice_t -> bob_t;\n"))
     assert result.status is Status.VIOLATED
     found = new_findings(result)
     assert any(ev.data["property"] == "P3" and ev.data.get("holder") == "alice" and "tcb" in ev.data.get("target", "") for ev in found)
@@ -99,25 +80,25 @@ def test_spawn_gives_the_parent_control_which_the_policy_must_allow(write_system
         assert [s["step"] for s in ev.data["steps"]][:1] == ["spawn"]
 
 
-def test_connect_to_the_policy_server_is_a_violation_with_a_one_step_trace(write_system, tmp_path, base_policy):
-    result = check_dynamic_safety(system_with(write_system, tmp_path, base_policy, "connect bob_t -> policy_t;\n"))
+def test_connect_to_the_policy_server_is_a_violation_with_a_one_step_trace(system_with):
+    result = check_dynamic_safety(system_with("connect bob_t -> policy_t;\n"))
     found = [ev for ev in new_findings(result) if ev.data.get("target") == "auth.endpoint"]
     assert found and all(len(ev.data["steps"]) == 1 and ev.data["steps"][0]["step"] == "connect" for ev in found)
     assert found[0].data["chain"][0].startswith("bob connects to auth")
 
 
-def test_spawn_chain_trace_has_both_spawns(write_system, tmp_path, base_policy):
+def test_spawn_chain_trace_has_both_spawns(system_with):
     extra = ("sid worker_t;\nspawn alice_t -> bob_t;\nspawn bob_t -> worker_t;\n"
              + CONTROL.format(parent="alice_t", child="bob_t"))
-    result = check_dynamic_safety(system_with(write_system, tmp_path, base_policy, extra))
+    result = check_dynamic_safety(system_with(extra))
     deep = [ev for ev in traced(result) if "spawned:worker_t:client" in ev.data.get("target", "")]
     assert deep, [e.message for e in result.evidence]
     assert [s["other"] for s in deep[0].data["steps"]] == ["spawned:bob_t:client", "spawned:worker_t:client"]
 
 
-def test_self_spawning_terminates_and_needs_authority_across_instances(write_system, tmp_path, base_policy):
+def test_self_spawning_terminates_and_needs_authority_across_instances(system_with):
     extra = "spawn alice_t -> bob_t;\nspawn bob_t -> bob_t;\n" + "allow alice_t bob_t : { tcb cnode vspace } control;\nallow alice_t bob_t : memory { read write execute };\n"
-    system = system_with(write_system, tmp_path, base_policy, extra)
+    system = system_with(extra)
     levels = explore(system)
     assert len(levels) <= 4
     result = check_dynamic_safety(system)
