@@ -50,10 +50,19 @@ def check_dynamic_safety(system: System) -> PropertyResult:
             (system.span,), {"properties": ids},
         ))
     paths = HandlePaths(final)
+    at_level: dict[tuple[int, str], dict] = {}  # findings per (BFS level, property), shared by the traces
+
+    def findings_of(state: DynamicState, pid: str) -> dict:
+        if not any(state is level for level in levels):
+            return findings(state, pid)
+        if (id(state), pid) not in at_level:
+            at_level[id(state), pid] = findings(state, pid)
+        return at_level[id(state), pid]
+
     for i, key in enumerate(fresh):
         pid, ev = found[key]
         if i < MAX_TRACES:
-            evidence.append(traced(levels, key, pid, lambda s, pid=pid: findings(s, pid), explained))
+            evidence.append(traced(levels, key, pid, lambda s, pid=pid: findings_of(s, pid), explained))
         else:
             ev = explained(final, ev, paths)
             evidence.append(Evidence(ev.kind, f"{pid} fails in a reachable state: {ev.message} (trace not computed: "
