@@ -39,7 +39,7 @@ def traced(levels: list[DynamicState], key, pid: str, findings_of: Findings,
     where = f"after {len(steps)} dynamic step(s)" if steps else "in the initial state (through opens and cap transfers)"
     return Evidence(
         ev.kind, f"{pid} fails {where}: {ev.message}",
-        ev.spans + tuple(dict.fromkeys(s.span for s in steps)),
+        tuple(dict.fromkeys(ev.spans + tuple(s.span for s in steps))),
         {**ev.data, "property": pid, "steps": [s.to_json() for s in steps],
          "chain": _story(steps, list(ev.data.get("chain", ())))},
     )
