@@ -310,6 +310,8 @@ def kernel_closed(sys: dict, cert: dict) -> list[str]:
         rcvs = [r for r in A if r[2] == "receive" and r[1] == g[1]]
         if g[2] in ("grant", "grantReply") and (g[0], g[1], "send") in A:
             for r in rcvs:
+                if g[2] == "grantReply" and (r[0], r[1], "grant") not in A:
+                    continue  # a reply carries caps only from a receiver with grant
                 giver, taker = (g[0], r[0]) if g[2] == "grant" else (r[0], g[0])
                 bad += [f"{g[2]} {c}" for c in A if c[0] == giver and (taker, c[1], c[2]) not in A]
         if g[1][0] == "own" and g[2] == "control" and g[1][2] == "cnode":

@@ -244,7 +244,8 @@ def network : LeakNet where
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
 def cuts : List (Budget × List Nat) := []
 
--- P1 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp2 lacks .own (comp1) .endpoint .grant, which comp0 holds (and 3 more)
+theorem p1_complete_mediation : CompleteMediation system :=
+  complete_mediation_of_check system certificate (by decide +kernel)
 
 -- P2 not claimed: the analysis found it violated (smosverify check shows why)
 
@@ -253,7 +254,8 @@ def cuts : List (Budget × List Nat) := []
 theorem p4_policy_correct : PolicyCorrect system.policy :=
   policy_correct_of_check system.policy (by decide +kernel)
 
--- P5 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp2 lacks .own (comp1) .endpoint .grant, which comp0 holds (and 3 more)
+theorem p5_flow_security : FlowSecurity system :=
+  flow_security_of_check system certificate (by decide +kernel)
 
 -- P6 not claimed: the analysis skipped it: the policy declares no budgets
 

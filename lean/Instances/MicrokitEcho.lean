@@ -197,19 +197,21 @@ def network : LeakNet where
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
 def cuts : List (Budget × List Nat) := []
 
--- P1 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp1 lacks .chan .notification 0 2 .wait, which comp0 holds (and 1 more)
+theorem p1_complete_mediation : CompleteMediation system :=
+  complete_mediation_of_check system certificate (by decide +kernel)
 
 -- P2 not claimed: the analysis skipped it: no policy server in the system (see P1)
 
--- P3 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp1 lacks .chan .notification 0 2 .wait, which comp0 holds (and 1 more)
+theorem p3_authority_conformance : AuthorityConformance system :=
+  authority_conformance_of_check system certificate (by decide +kernel)
 
 theorem p4_policy_correct : PolicyCorrect system.policy :=
   policy_correct_of_check system.policy (by decide +kernel)
 
--- P5 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp1 lacks .chan .notification 0 2 .wait, which comp0 holds (and 3 more)
+-- P5 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): flow comp1 -> comp2: label 0 may not flow to label 1 (and 1 more)
 
 -- P6 not claimed: the analysis skipped it: the policy declares no budgets
 
--- P7 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp1 lacks .chan .notification 0 2 .wait, which comp0 holds (and 3 more)
+-- P7 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): flow comp1 -> comp2: label 0 may not flow to label 1 (and 1 more)
 
 end Instances.MicrokitEcho

@@ -318,132 +318,8 @@ def system : Sys where
     ⟨comp5, .chan .notification 0 15, .wait⟩]
   handles := []
 
-/-- The certificate every claimed theorem uses: the closed authority of the initial state (kernel steps only). -/
+/-- The certificate every claimed theorem uses: the closed state of the dynamic-safety analysis. -/
 def certificate : Certificate where
-  comps := [
-    comp0,
-    comp1,
-    comp2,
-    comp3,
-    comp4,
-    comp5,
-    comp6,
-    comp7]
-  caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp1, .own comp0 .endpoint, .send⟩,
-    ⟨comp1, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp1, .own comp3 .endpoint, .send⟩,
-    ⟨comp1, .own comp3 .endpoint, .grantReply⟩,
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp2, .own comp2 .endpoint, .receive⟩,
-    ⟨comp2, .own comp3 .endpoint, .send⟩,
-    ⟨comp2, .own comp3 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp0 .endpoint, .send⟩,
-    ⟨comp3, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp3 .endpoint, .receive⟩,
-    ⟨comp4, .own comp0 .endpoint, .send⟩,
-    ⟨comp4, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp4, .own comp4 .endpoint, .receive⟩,
-    ⟨comp4, .chan .region 0 14, .read⟩,
-    ⟨comp4, .chan .region 0 14, .write⟩,
-    ⟨comp4, .chan .notification 0 15, .signal⟩,
-    ⟨comp5, .own comp1 .endpoint, .send⟩,
-    ⟨comp5, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp5, .own comp2 .endpoint, .send⟩,
-    ⟨comp5, .own comp2 .endpoint, .grantReply⟩,
-    ⟨comp5, .own comp3 .endpoint, .send⟩,
-    ⟨comp5, .own comp3 .endpoint, .grantReply⟩,
-    ⟨comp5, .own comp4 .endpoint, .send⟩,
-    ⟨comp5, .own comp4 .endpoint, .grantReply⟩,
-    ⟨comp5, .chan .region 0 14, .read⟩,
-    ⟨comp5, .chan .region 0 14, .write⟩,
-    ⟨comp5, .chan .notification 0 15, .wait⟩,
-    ⟨comp6, .own comp1 .endpoint, .send⟩,
-    ⟨comp6, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp6, .own comp2 .endpoint, .send⟩,
-    ⟨comp6, .own comp2 .endpoint, .grantReply⟩,
-    ⟨comp6, .own comp3 .endpoint, .send⟩,
-    ⟨comp6, .own comp3 .endpoint, .grantReply⟩,
-    ⟨comp6, .own comp4 .endpoint, .send⟩,
-    ⟨comp6, .own comp4 .endpoint, .grantReply⟩,
-    ⟨comp7, .own comp1 .endpoint, .send⟩,
-    ⟨comp7, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp7, .own comp2 .endpoint, .send⟩,
-    ⟨comp7, .own comp2 .endpoint, .grantReply⟩,
-    ⟨comp7, .own comp3 .endpoint, .send⟩,
-    ⟨comp7, .own comp3 .endpoint, .grantReply⟩]
-  handles := []
-  flows := [
-    (comp0, comp0),
-    (comp0, comp1),
-    (comp0, comp2),
-    (comp0, comp3),
-    (comp0, comp4),
-    (comp0, comp5),
-    (comp0, comp6),
-    (comp0, comp7),
-    (comp1, comp0),
-    (comp1, comp1),
-    (comp1, comp2),
-    (comp1, comp3),
-    (comp1, comp4),
-    (comp1, comp5),
-    (comp1, comp6),
-    (comp1, comp7),
-    (comp2, comp0),
-    (comp2, comp1),
-    (comp2, comp2),
-    (comp2, comp3),
-    (comp2, comp4),
-    (comp2, comp5),
-    (comp2, comp6),
-    (comp2, comp7),
-    (comp3, comp0),
-    (comp3, comp1),
-    (comp3, comp2),
-    (comp3, comp3),
-    (comp3, comp4),
-    (comp3, comp5),
-    (comp3, comp6),
-    (comp3, comp7),
-    (comp4, comp0),
-    (comp4, comp1),
-    (comp4, comp2),
-    (comp4, comp3),
-    (comp4, comp4),
-    (comp4, comp5),
-    (comp4, comp6),
-    (comp4, comp7),
-    (comp5, comp0),
-    (comp5, comp1),
-    (comp5, comp2),
-    (comp5, comp3),
-    (comp5, comp4),
-    (comp5, comp5),
-    (comp5, comp6),
-    (comp5, comp7),
-    (comp6, comp0),
-    (comp6, comp1),
-    (comp6, comp2),
-    (comp6, comp3),
-    (comp6, comp4),
-    (comp6, comp5),
-    (comp6, comp6),
-    (comp6, comp7),
-    (comp7, comp0),
-    (comp7, comp1),
-    (comp7, comp2),
-    (comp7, comp3),
-    (comp7, comp4),
-    (comp7, comp5),
-    (comp7, comp6),
-    (comp7, comp7)]
-
-/-- The closed state of the dynamic-safety analysis (P7 is not claimed; kept as a record). -/
-def dynamicCertificate : Certificate where
   comps := [
     comp0,
     comp1,
@@ -647,11 +523,14 @@ def network : LeakNet where
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
 def cuts : List (Budget × List Nat) := []
 
--- P1 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp1 lacks .own (comp0) .endpoint .receive, which comp0 holds (and 16 more)
+theorem p1_complete_mediation : CompleteMediation system :=
+  complete_mediation_of_check system certificate (by decide +kernel)
 
--- P2 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp1 lacks .own (comp0) .endpoint .receive, which comp0 holds (and 16 more)
+theorem p2_tamper_proof : TamperProof system :=
+  tamper_proof_of_check system certificate (by decide +kernel)
 
--- P3 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp1 lacks .own (comp0) .endpoint .receive, which comp0 holds (and 16 more)
+theorem p3_authority_conformance : AuthorityConformance system :=
+  authority_conformance_of_check system certificate (by decide +kernel)
 
 theorem p4_policy_correct : PolicyCorrect system.policy :=
   policy_correct_of_check system.policy (by decide +kernel)
@@ -660,6 +539,7 @@ theorem p4_policy_correct : PolicyCorrect system.policy :=
 
 -- P6 not claimed: the analysis skipped it: the policy declares no budgets
 
--- P7 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp1 lacks .own (comp0) .endpoint .receive, which comp0 holds (and 16 more)
+theorem p7_dynamic_safety : DynamicSafety system :=
+  dynamic_safety_of_check system certificate (by decide +kernel)
 
 end Instances.MultiServer

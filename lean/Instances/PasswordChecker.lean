@@ -153,20 +153,23 @@ def network : LeakNet where
 def cuts : List (Budget × List Nat) := [
   (⟨1, 0, 1⟩, [4])]
 
--- P1 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp1 lacks .own (comp0) .endpoint .receive, which comp0 holds (and 1 more)
+theorem p1_complete_mediation : CompleteMediation system :=
+  complete_mediation_of_check system certificate (by decide +kernel)
 
--- P2 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp1 lacks .own (comp0) .endpoint .receive, which comp0 holds (and 1 more)
+theorem p2_tamper_proof : TamperProof system :=
+  tamper_proof_of_check system certificate (by decide +kernel)
 
--- P3 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp1 lacks .own (comp0) .endpoint .receive, which comp0 holds (and 1 more)
+theorem p3_authority_conformance : AuthorityConformance system :=
+  authority_conformance_of_check system certificate (by decide +kernel)
 
 theorem p4_policy_correct : PolicyCorrect system.policy :=
   policy_correct_of_check system.policy (by decide +kernel)
 
--- P5 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp1 lacks .own (comp0) .endpoint .receive, which comp0 holds (and 3 more)
+-- P5 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): flow comp0 -> comp2: label 1 may not flow to label 0 (and 1 more)
 
 theorem p6_leakage_bounded : LeakageBounded system.policy network :=
   leakage_bounded_of_check system.policy network cuts (by decide +kernel)
 
--- P7 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp1 lacks .own (comp0) .endpoint .receive, which comp0 holds (and 3 more)
+-- P7 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): flow comp0 -> comp2: label 1 may not flow to label 0 (and 1 more)
 
 end Instances.PasswordChecker

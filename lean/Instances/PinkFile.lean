@@ -199,19 +199,22 @@ def network : LeakNet where
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
 def cuts : List (Budget × List Nat) := []
 
--- P1 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp2 lacks .own (comp0) .endpoint .receive, which comp0 holds (and 2 more)
+theorem p1_complete_mediation : CompleteMediation system :=
+  complete_mediation_of_check system certificate (by decide +kernel)
 
--- P2 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp2 lacks .own (comp0) .endpoint .receive, which comp0 holds (and 2 more)
+theorem p2_tamper_proof : TamperProof system :=
+  tamper_proof_of_check system certificate (by decide +kernel)
 
--- P3 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp2 lacks .own (comp0) .endpoint .receive, which comp0 holds (and 2 more)
+theorem p3_authority_conformance : AuthorityConformance system :=
+  authority_conformance_of_check system certificate (by decide +kernel)
 
 theorem p4_policy_correct : PolicyCorrect system.policy :=
   policy_correct_of_check system.policy (by decide +kernel)
 
--- P5 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp2 lacks .own (comp0) .endpoint .receive, which comp0 holds (and 5 more)
+-- P5 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): flow comp0 -> comp3: label 1 may not flow to label 0 (and 2 more)
 
 -- P6 not claimed: the analysis skipped it: the policy declares no budgets
 
--- P7 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): reply: comp2 lacks .own (comp0) .endpoint .receive, which comp0 holds (and 5 more)
+-- P7 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): flow comp0 -> comp3: label 1 may not flow to label 0 (and 2 more)
 
 end Instances.PinkFile

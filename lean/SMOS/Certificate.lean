@@ -37,8 +37,8 @@ structure KernelClosed (sys : Sys) (cert : Certificate) : Prop where
     Edge.mk rcv t r ∈ cert.caps
   reply : ∀ {clt srv : Component} {ep t : Target} {r : Right},
     Edge.mk clt ep .send ∈ cert.caps → Edge.mk clt ep .grantReply ∈ cert.caps →
-    Edge.mk srv ep .receive ∈ cert.caps → Edge.mk srv t r ∈ cert.caps →
-    Edge.mk clt t r ∈ cert.caps
+    Edge.mk srv ep .receive ∈ cert.caps → Edge.mk srv ep .grant ∈ cert.caps →
+    Edge.mk srv t r ∈ cert.caps → Edge.mk clt t r ∈ cert.caps
   copyOut : ∀ {a b : Component} {t : Target} {r : Right},
     Edge.mk a (.own b .cnode) .control ∈ cert.caps → Edge.mk b t r ∈ cert.caps →
     Edge.mk a t r ∈ cert.caps

@@ -67,6 +67,8 @@ def kernel_closed(sys: dict, cert: dict) -> list[str]:
         for rcv in rights.get("receive", ()):
             for snd in (h for h in rights.get("grant", ()) if h in senders):
                 subset(snd, rcv, "grant")
+            if rcv not in rights.get("grant", ()):  # a reply carries caps only from a receiver with grant
+                continue
             for clt in (h for h in rights.get("grantReply", ()) if h in senders):
                 subset(rcv, clt, "reply")
     for a, target, right in cert["caps"]:

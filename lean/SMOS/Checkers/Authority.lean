@@ -32,8 +32,9 @@ def checkReply (A : List Edge) : Bool :=
     !(decide (g.right = .grantReply) && memB (Edge.mk g.holder g.target .send) A) ||
     A.all fun r =>
       !(decide (r.right = .receive) && decide (r.target = g.target)) ||
-      A.all fun c =>
-        !decide (c.holder = r.holder) || memB (Edge.mk g.holder c.target c.right) A
+      (!memB (Edge.mk r.holder r.target .grant) A ||
+        A.all fun c =>
+          !decide (c.holder = r.holder) || memB (Edge.mk g.holder c.target c.right) A)
 
 /-- Closure under `KStep.copyOut` and `KStep.copyIn` for one edge. -/
 def cnodeClosedAt (A : List Edge) (g : Edge) : Bool :=

@@ -24,10 +24,12 @@ inductive KStep : State → State → Prop where
       Edge.mk rcv ep .receive ∈ s.caps → Edge.mk snd t r ∈ s.caps →
       KStep s (s.addCap (Edge.mk rcv t r))
   /-- A caller holding send and grant-reply on an endpoint receives, in the reply, any cap a
-  receiver on that endpoint holds. -/
+  receiver on that endpoint holds, when the receiver's own cap to the endpoint has grant (the
+  kernel gives the reply cap the receiver's grant right: seL4's `setupCallerCap`). -/
   | reply {s : State} {clt srv : Component} {ep t : Target} {r : Right} :
       Edge.mk clt ep .send ∈ s.caps → Edge.mk clt ep .grantReply ∈ s.caps →
-      Edge.mk srv ep .receive ∈ s.caps → Edge.mk srv t r ∈ s.caps →
+      Edge.mk srv ep .receive ∈ s.caps → Edge.mk srv ep .grant ∈ s.caps →
+      Edge.mk srv t r ∈ s.caps →
       KStep s (s.addCap (Edge.mk clt t r))
   /-- Control of `b`'s CNode lets `a` copy any of `b`'s caps out. -/
   | copyOut {s : State} {a b : Component} {t : Target} {r : Right} :

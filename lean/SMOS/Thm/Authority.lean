@@ -35,11 +35,13 @@ theorem checkGrant_sound {A : List Edge} (h : checkGrant A = true) :
 theorem checkReply_sound {A : List Edge} (h : checkReply A = true) :
     ∀ {clt srv : Component} {ep t : Target} {r : Right},
       Edge.mk clt ep .send ∈ A → Edge.mk clt ep .grantReply ∈ A →
-      Edge.mk srv ep .receive ∈ A → Edge.mk srv t r ∈ A → Edge.mk clt t r ∈ A := by
-  intro clt srv ep t r hs hg hr hc
+      Edge.mk srv ep .receive ∈ A → Edge.mk srv ep .grant ∈ A →
+      Edge.mk srv t r ∈ A → Edge.mk clt t r ∈ A := by
+  intro clt srv ep t r hs hg hr hsg hc
   have h1 := imp2_true (of_all h hg) (decide_eq_true rfl) (memB_of_mem hs)
   have h2 := imp2_true (of_all h1 hr) (decide_eq_true rfl) (decide_eq_true rfl)
-  exact mem_of_memB (imp_true (of_all h2 hc) (decide_eq_true rfl))
+  have h3 := imp_true h2 (memB_of_mem hsg)
+  exact mem_of_memB (imp_true (of_all h3 hc) (decide_eq_true rfl))
 
 theorem cnodeClosedAt_own (A : List Edge) (a b : Component) (k : ObjKind) (r : Right) :
     cnodeClosedAt A (Edge.mk a (.own b k) r) =

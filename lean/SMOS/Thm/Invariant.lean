@@ -90,9 +90,10 @@ theorem covers_kstep (hc : KernelClosed sys cert) {s' : State} (hcov : Covers ce
   | grant h1 h2 h3 h4 =>
     exact covers_addCap hcov
       (hc.grant (hcov.caps _ h1) (hcov.caps _ h2) (hcov.caps _ h3) (hcov.caps _ h4))
-  | reply h1 h2 h3 h4 =>
+  | reply h1 h2 h3 h4 h5 =>
     exact covers_addCap hcov
-      (hc.reply (hcov.caps _ h1) (hcov.caps _ h2) (hcov.caps _ h3) (hcov.caps _ h4))
+      (hc.reply (hcov.caps _ h1) (hcov.caps _ h2) (hcov.caps _ h3) (hcov.caps _ h4)
+        (hcov.caps _ h5))
   | copyOut h1 h2 => exact covers_addCap hcov (hc.copyOut (hcov.caps _ h1) (hcov.caps _ h2))
   | copyIn h1 h2 => exact covers_addCap hcov (hc.copyIn (hcov.caps _ h1) (hcov.caps _ h2))
   | tcbCNode h1 => exact covers_addCap hcov (hc.tcb (hcov.caps _ h1)).1
