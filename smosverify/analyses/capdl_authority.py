@@ -19,17 +19,18 @@ read at the level of CNodes:
   the thread uses;
 - vspace: a cap to a page table gives the frames mapped under it, with their mapping rights.
 Caps are sets of (object, right) numbers per CNode; rounds alternate between applying the rules
-to new caps and pushing caps along the transfer edges over their strongly connected components
-(smosverify.graph), until nothing changes.
+to new caps and pushing caps along the transfer edges, CNodes that reach each other merged into
+one (smosverify.analyses.merging_flow), until nothing changes.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from smosverify.graph import strongly_connected_components
+from smosverify.analyses.merging_flow import MergingFlow
 from smosverify.model.capdl import PAGE_TABLES, TCB_SLOTS, Cap, CapDLSpec, CapType, ObjectType
 from smosverify.model.kernel import Right
 
@@ -91,7 +92,7 @@ class SpecAuthority:
     roots: dict[str, str | None]  # thread -> CSpace root CNode
     cspaces: dict[str, tuple[str, ...]]  # thread -> the CNodes its CSpace reaches at the start
     initial: dict[str, dict[str, frozenset[Right]]]
-    final: dict[str, dict[str, frozenset[Right]]]
+    final: Mapping[str, dict[str, frozenset[Right]]]  # decoded per thread when first read
     transfers: tuple[SpecTransfer, ...]
     gains: dict[str, tuple[tuple[str, str], ...]]  # CNode -> (rule, object) it derived authority from
     nodes: tuple[str, ...]  # CNodes, then endpoint mailboxes
@@ -133,6 +134,29 @@ class SpecAuthority:
         from smosverify.analyses.capdl_explain import explain_obtained
 
         return explain_obtained(self, thread, obj, right)
+
+
+class _PerThread(Mapping):
+    """thread -> its closed authority, decoded on first use: a dense closure (every thread
+    reaching most endpoints) has millions of edges that a query about one thread never needs."""
+
+    def __init__(self, threads: tuple[str, ...], compute):
+        self._threads = dict.fromkeys(threads)
+        self._compute = compute
+        self._done: dict[str, dict] = {}
+
+    def __getitem__(self, thread: str) -> dict[str, frozenset[Right]]:
+        if thread not in self._done:
+            if thread not in self._threads:
+                raise KeyError(thread)
+            self._done[thread] = self._compute(thread)
+        return self._done[thread]
+
+    def __iter__(self):
+        return iter(self._threads)
+
+    def __len__(self) -> int:
+        return len(self._threads)
 
 
 def spec_authority(spec: CapDLSpec) -> SpecAuthority:
@@ -210,40 +234,40 @@ class _Closure:
 
     def run(self) -> SpecAuthority:
         spec, node = self.spec, self.node
+        flow = MergingFlow()
+        for name in self.cnodes:  # CNodes are nodes 0..n-1; endpoint mailboxes come after
+            flow.add({b for cap in spec.objects[name].slots.values() for b in self.cap_bits(cap)})
         n = len(self.cnodes)
-        sets: list[set[int]] = [set() for _ in range(n)]
-        seen: list[set[int] | None] = [set() for _ in range(n)]
-        for k, name in enumerate(self.cnodes):
-            s = sets[k]
-            for cap in spec.objects[name].slots.values():
-                s.update(self.cap_bits(cap))
-        initial_sets = [frozenset(s) for s in sets]
+        initial_sets = [frozenset(s) for s in flow.sets]
         roots: dict[str, str | None] = {}
         local: dict[str, set[int]] = {}
         for t in self.threads:
-            cap = spec.objects[t].slots.get(0)
-            roots[t] = cap.target if cap is not None and cap.target in node else None
+            slots = spec.objects[t].slots
+            roots[t] = slots[0].target if 0 in slots and slots[0].target in node else None
             local[t] = self.thread_bits(t)
-        tcb_gain: dict[int, frozenset[int]] = {}
-        for t in self.threads:
-            gained = set(local[t])
-            for slot in (0, 1):
-                cap = spec.objects[t].slots.get(slot)
-                if cap is not None:
-                    gained.add(self.obj(cap.target) * NR + _I[Right.CONTROL])
-            tcb_gain[self.index[t]] = frozenset(gained)
-        table_gain: dict[int, frozenset[int]] = {}
+        gained: dict[int, frozenset[int]] = {}  # object -> what control of it gives (tcb and vspace rules)
 
-        succ: list[set[int]] = [set() for _ in range(n)]
-        labels = list(self.cnodes)  # node names: CNodes, then two mailboxes per endpoint in use
-        transfers: dict[tuple[int, int], SpecTransfer] = {}
+        def tcb_gain(o: int) -> frozenset[int]:
+            if o not in gained:
+                slots = spec.objects[self.names[o]].slots
+                gained[o] = frozenset(local[self.names[o]] | {self.obj(slots[k].target) * NR + _I[Right.CONTROL]
+                                                              for k in (0, 1) if k in slots})
+            return gained[o]
+
+        def table_gain(o: int) -> frozenset[int]:
+            if o not in gained:
+                gained[o] = frozenset(b for _, _, cap in mapped_frames(spec, self.names[o]) for b in self.cap_bits(cap))
+            return gained[o]
+
+        labels = list(self.cnodes)
+        transfers: dict[tuple[int, int], tuple[str, int]] = {}
         gains: dict[str, list[tuple[str, str]]] = {}
         mailbox: dict[int, int] = {}  # endpoint -> its grant mailbox node; the reply mailbox is next
 
         def edge(a: int, b: int, rule: str, via: int) -> None:
-            if a != b and b not in succ[a]:
-                succ[a].add(b)
-                transfers[a, b] = SpecTransfer(labels[a], labels[b], rule, self.names[via])
+            added = flow.edge(a, b)
+            if added is not None:
+                transfers.setdefault(added, (rule, via))
 
         def endpoint(v: int, o: int) -> None:
             """Senders with grant put caps into the endpoint's grant mailbox, every receiver takes
@@ -251,12 +275,10 @@ class _Closure:
             grant-reply takes those out: n senders and m receivers cost n + m edges."""
             grants = mailbox.get(o)
             if grants is None:
-                grants = mailbox[o] = len(labels)
+                grants = mailbox[o] = flow.add(set())
+                flow.add(set())
                 labels.extend((f"{self.names[o]} (grants)", f"{self.names[o]} (replies)"))
-                succ.extend((set(), set()))
-                sets.extend((set(), set()))
-                seen.extend((None, None))
-            s, base = sets[v], o * NR
+            s, base = flow.sets[v], o * NR
             receive, grant = base + _I[Right.RECEIVE] in s, base + _I[Right.GRANT] in s
             send, grant_reply = base + _I[Right.SEND] in s, base + _I[Right.GRANT_REPLY] in s
             if send and grant:
@@ -268,36 +290,42 @@ class _Closure:
             if send and (grant or grant_reply):
                 edge(grants + 1, v, "reply-out", o)
 
-        def apply(v: int, b: int) -> None:
-            o, r = divmod(b, NR)
+        control = _I[Right.CONTROL]
+
+        def apply(v: int, o: int, fresh: set[int]) -> None:
+            """The rules for the new caps of leader v on object o."""
             kind = self.types[o]
             if kind is ObjectType.EP:
                 endpoint(v, o)
-            elif r != _I[Right.CONTROL] or kind is None:
+            elif o * NR + control not in fresh or kind is None:
                 return
             elif kind is ObjectType.CNODE:
                 edge(v, node[self.names[o]], "cnode", o)
                 edge(node[self.names[o]], v, "cnode", o)
             elif kind is ObjectType.TCB:
-                sets[v] |= tcb_gain[o]
-                gains.setdefault(self.cnodes[v], []).append(("tcb", self.names[o]))
+                flow.sets[v] |= tcb_gain(o)
+                gains.setdefault(labels[v], []).append(("tcb", self.names[o]))
             elif kind in PAGE_TABLES:
-                if o not in table_gain:
-                    table_gain[o] = frozenset(b for _, _, cap in mapped_frames(spec, self.names[o]) for b in self.cap_bits(cap))
-                sets[v] |= table_gain[o]
-                gains.setdefault(self.cnodes[v], []).append(("vspace", self.names[o]))
+                flow.sets[v] |= table_gain(o)
+                gains.setdefault(labels[v], []).append(("vspace", self.names[o]))
 
         while True:
-            for v in range(n):  # the rules apply to CNodes; mailboxes only pass caps on
-                while True:
-                    fresh = sets[v] - seen[v]
-                    if not fresh:
-                        break
-                    seen[v] |= fresh
-                    for b in fresh:
-                        apply(v, b)
-            if not transfers or not _propagate(len(labels), succ, sets):
+            for v in flow.leaders():
+                if v < n:  # a component led by a CNode; mailboxes alone only pass caps on
+                    while flow.parent[v] == v and (fresh := flow.fresh(v)):
+                        done: set[int] = set()
+                        for b in fresh:
+                            o = b // NR
+                            if o not in done:
+                                done.add(o)
+                                apply(v, o, fresh)
+                                if flow.parent[v] != v:
+                                    break  # merged into a component whose leader takes over
+            merged = flow.take_merged()
+            if not transfers or not flow.propagate() and not merged:
                 break
+
+        decoded: dict[int, dict[str, frozenset[Right]]] = {}
 
         def decode(bits) -> dict[str, frozenset[Right]]:
             out: dict[int, set[Right]] = {}
@@ -306,48 +334,31 @@ class _Closure:
                 out.setdefault(o, set()).add(RIGHTS[r])
             return {self.names[o]: frozenset(rs) for o, rs in out.items()}
 
+        def final_of(t: str) -> dict[str, frozenset[Right]]:
+            """The thread's CSpace component (decoded once per component) and what it uses itself."""
+            own = decode(local[t])
+            if roots[t] is None:
+                return own
+            leader = flow.find(node[roots[t]])
+            if leader not in decoded:
+                decoded[leader] = decode(flow.sets[leader])
+            merged = dict(decoded[leader])
+            for obj, rights in own.items():
+                merged[obj] = rights | merged.get(obj, frozenset())
+            return merged
+
         cspaces = {t: _reach(spec, roots[t]) for t in self.threads}
-        initial, final = {}, {}
+        initial = {}
         for t in self.threads:
             start = set(local[t])
             for c in cspaces[t]:
                 start |= initial_sets[node[c]]
             initial[t] = decode(start)
-            final[t] = decode(sets[node[roots[t]]] | local[t]) if roots[t] is not None else decode(local[t])
-        return SpecAuthority(spec, self.threads, roots, cspaces, initial, final,
-                             tuple(transfers[k] for k in sorted(transfers)),
+        return SpecAuthority(spec, self.threads, roots, cspaces, initial, _PerThread(self.threads, final_of),
+                             tuple(SpecTransfer(labels[a], labels[b], rule, self.names[via])
+                                   for (a, b), (rule, via) in sorted(transfers.items())),
                              {c: tuple(dict.fromkeys(g)) for c, g in gains.items()},
-                             tuple(labels), tuple(sets), tuple(self.names))
-
-
-def _propagate(n: int, succ: list[set[int]], sets: list[set[int]]) -> bool:
-    """Union each CNode's caps into every CNode its caps flow to, over the SCC condensation;
-    the members of one component end up sharing one set. True when anything grew."""
-    components = strongly_connected_components(n, [list(s) for s in succ])
-    component_of = [0] * n
-    for c, members in enumerate(components):
-        for v in members:
-            component_of[v] = c
-    value = []
-    for members in components:
-        acc = set(sets[members[0]])
-        for v in members[1:]:
-            acc |= sets[v]
-        value.append(acc)
-    for c, members in enumerate(components):
-        acc = value[c]
-        for v in members:
-            for w in succ[v]:
-                d = component_of[w]
-                if d != c:
-                    value[d] |= acc
-    grew = False
-    for v in range(n):
-        merged = value[component_of[v]]
-        if len(merged) != len(sets[v]):
-            grew = True
-        sets[v] = merged
-    return grew
+                             tuple(labels), tuple(flow.facts(v) for v in range(len(labels))), tuple(self.names))
 
 
 def _reach(spec: CapDLSpec, root: str | None) -> tuple[str, ...]:

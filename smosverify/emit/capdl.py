@@ -102,16 +102,16 @@ class _Plan:
         self.arch = ARCH_OF_SYSTEM[system.arch]
         self.levels = VSPACE_LEVELS[self.arch]
         emitted_names(system)  # distinct names, or an InputError
-        caps = initial_caps(system)
+        held: dict[str, list[Cap]] = {name: [] for name in system.components}
+        for cap in initial_caps(system):
+            held[cap.holder].append(cap)
         self.badges = {(c.client, c.server, c.rights): c.badge for c in system.connections}
-        self.cnode_bits = {name: max(MIN_CNODE_BITS, sum(1 for cap in caps if cap.holder == name
-                                                          and cap.target.kind is not ObjectKind.REGION).bit_length())
-                           for name in system.components}
+        self.cnode_bits = {name: max(MIN_CNODE_BITS, sum(1 for cap in caps if cap.target.kind is not ObjectKind.REGION)
+                                     .bit_length()) for name, caps in held.items()}
         self.groups: list[_Group] = []
         self.containers: list[dict] = []
         for comp in system.components.values():
-            self.component(comp.name, f"component {comp.name} ({comp.role.value}, {comp.sid})",
-                           [cap for cap in caps if cap.holder == comp.name])
+            self.component(comp.name, f"component {comp.name} ({comp.role.value}, {comp.sid})", held[comp.name])
         shared = [(t, o) for t, o in kernel_objects(system).items() if t.kind is ObjectKind.ENDPOINT]
         self.groups.append(_Group("endpoints, one per server with connections",
                                   [{"name": object_name(t), "decl": "ep"} for t, _ in shared]))

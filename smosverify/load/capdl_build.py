@@ -16,6 +16,7 @@ from smosverify.load.capdl_syntax import CapDecl, CapEntry, Module, NameRef, Obj
 from smosverify.model.capdl import ARCHES, OBJECTS_OF_ARCH, SLOTTED, SPECIAL_CAPS, Cap, CapDLSpec, CapObject, ObjectType
 
 MAX_OBJECTS = 10_000_000  # arrays and ranges beyond this are refused, not expanded
+_TYPES = {t.value: t for t in ObjectType}
 
 
 def build_spec(module: Module) -> CapDLSpec:
@@ -127,11 +128,10 @@ class _Builder:
     # -- objects ------------------------------------------------------------------------------
 
     def declare(self, decl: ObjDecl, outer: NameRef | None, declared: list) -> None:
-        try:
-            kind = ObjectType(decl.type)
-        except ValueError:
-            raise InputError(f"unknown object type '{decl.type}' (capDL types: "
-                             f"{', '.join(t.value for t in ObjectType)})", self.span(decl.type_at)) from None
+        kind = _TYPES.get(decl.type)
+        if kind is None:
+            raise InputError(f"unknown object type '{decl.type}' (capDL types: {', '.join(_TYPES)})",
+                             self.span(decl.type_at))
         if kind not in OBJECTS_OF_ARCH[self.arch]:
             raise InputError(f"there are no {kind.value} objects on {self.arch}", self.span(decl.type_at))
         base = decl.path[-1]
@@ -249,7 +249,7 @@ class _Builder:
         if source.name in SPECIAL_CAPS and source.ranges is None:
             return [special_cap(source.name, entry.params, entry.at, self.positions)]
         params = entry.params
-        if any(p.key == "mapping" for p in params):
+        if params and any(p.key == "mapping" for p in params):
             params = tuple(p._replace(value=(self.single(p.value[0], "page table"), p.value[1]))
                            if p.key == "mapping" else p for p in params)
         if source.ranges is None and source.name in self.objects:
