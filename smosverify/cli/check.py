@@ -23,13 +23,27 @@ from smosverify.report import render
 @click.option("--default-sid", help="The sid of an SDF's elements the labels do not bind.")
 @click.option("--lean", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Check the emitted Lean theorems with `lake build`: auto runs it when lake is on PATH; on requires it (exit 3 without).")
+@click.option("--boot", is_flag=True, help="Also build SYSTEM's capDL image, boot it in QEMU and check what the kernel "
+              "holds (docs/image.md; needs an seL4 workspace).")
+@click.option("--sel4", type=click.Path(file_okay=False), help="seL4 workspace for --boot (default: $SMOSVERIFY_SEL4).")
+@click.option("--arch", type=click.Choice(["x86_64", "aarch64"]), help="Image target for --boot (default: SYSTEM's arch).")
+@click.option("--boot-dir", type=click.Path(file_okay=False), help="Build folder for --boot (default: one per "
+              "workspace and arch under ~/.cache/smosverify, reused).")
 @exits_cleanly
-def check(system: str, fmt: str, output: str | None, policy: str | None, labels: str | None, default_sid: str | None, lean: str) -> None:
+def check(system: str, fmt: str, output: str | None, policy: str | None, labels: str | None, default_sid: str | None,
+          lean: str, boot: bool, sel4: str | None, arch: str | None, boot_dir: str | None) -> None:
     """Decide whether SYSTEM enforces its policy (exit 0 holds, 1 violated, 2 bad input, 3 environment).
 
     SYSTEM is a YAML system description or a Microkit SDF (.system, .xml) with --policy."""
+    if not boot and (sel4 or arch or boot_dir):
+        raise click.UsageError("--sel4, --arch and --boot-dir go with --boot")
     model = load_any(system, policy, labels, default_sid)
     report = with_lean_step(model, check_system(model), lean)
+    if boot:
+        from smosverify.image.run import with_boot_step
+
+        report = with_boot_step(model, report, sel4, arch, boot_dir,
+                                notify=lambda message: click.echo(f"smosverify: {message}", err=True))
     text = render(report, fmt)
     if output:
         try:

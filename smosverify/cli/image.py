@@ -23,17 +23,19 @@ def image() -> None:
 @image.command()
 @click.argument("system_or_spec", type=click.Path(dir_okay=False))
 @click.option("--sel4", type=click.Path(file_okay=False), help="seL4 workspace (default: $SMOSVERIFY_SEL4).")
-@click.option("--arch", type=click.Choice(sorted(TARGETS)), default="x86_64", show_default=True)
+@click.option("--arch", type=click.Choice(sorted(TARGETS)),
+              help="Target (default: the system's arch, or the spec's `arch` line); a system is emitted for it.")
 @click.option("-o", "--output", "out", type=click.Path(file_okay=False), required=True, help="Build folder (reused).")
 @exits_cleanly
-def build(system_or_spec: str, sel4: str | None, arch: str, out: str) -> None:
+def build(system_or_spec: str, sel4: str | None, arch: str | None, out: str) -> None:
     """Build the kernel and the capDL loader image for SYSTEM_OR_SPEC into the build folder."""
     from smosverify.image.build import build_image
     from smosverify.image.run import spec_source
     from smosverify.image.workspace import find_workspace
 
-    text, _ = spec_source(system_or_spec)
-    result = build_image(text, system_or_spec, find_workspace(sel4), arch, Path(out), _say)
+    workspace = find_workspace(sel4)
+    source = spec_source(system_or_spec, arch, _say)
+    result = build_image(source.text, source.file, workspace, source.arch, Path(out), _say)
     how = "configured and built" if result.configured else "rebuilt"
     click.echo(f"{how} {result.target.platform} image in {result.out} ({result.seconds:.1f} s)")
 
@@ -58,7 +60,8 @@ def boot(build_dir: str, log: str, timeout: float) -> None:
 @click.option("--sel4", type=click.Path(file_okay=False), help="seL4 workspace, to find capDL-tool.")
 @exits_cleanly
 def conform(system_or_spec: str, boot_log: str, fmt: str, sel4: str | None) -> None:
-    """Check that what the kernel holds in BOOT_LOG is what SYSTEM_OR_SPEC says (exit 0/1/2/3)."""
+    """Check that what the kernel holds in BOOT_LOG is what SYSTEM_OR_SPEC says, and for a system that
+    the kernel's authority is within the model's (exit 0/1/2/3)."""
     from smosverify.image.run import conform_log
     from smosverify.report import render
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from smosverify.errors import EnvironmentProblem, InputError, Span
 from smosverify.image.build import MANIFEST
 from smosverify.image.readback import READBACK_END
-from smosverify.image.targets import QEMU_PACKAGES, TARGETS
+from smosverify.image.targets import QEMU_PACKAGES, TARGETS, Target
 
 # Serial output after which nothing more will happen.
 _DEAD_ENDS = (b"Debug halt syscall", b"halting", b"Kernel panic", b'"rootserver" at address')
@@ -43,14 +43,21 @@ def qemu_command(image_dir: Path) -> list[str]:
                          "run `smosverify image build` first", Span(str(image_dir), 1, 1))
     manifest = json.loads(manifest_path.read_text())
     target = TARGETS[manifest["arch"]]
-    qemu = shutil.which(target.qemu)
-    if qemu is None:
-        raise EnvironmentProblem(f"{target.qemu} is not installed (Debian: {QEMU_PACKAGES[target.qemu]})")
+    qemu = check_qemu(target)
     images = {role: str(image_dir / rel) for role, rel in manifest["images"].items()}
     command = [qemu, *target.qemu_args, "-kernel", images["kernel"]]
     if "initrd" in images:
         command += ["-initrd", images["initrd"]]
     return command
+
+
+def check_qemu(target: Target) -> str:
+    """The QEMU that boots `target`, or EnvironmentProblem naming the package to install."""
+    qemu = shutil.which(target.qemu)
+    if qemu is None:
+        raise EnvironmentProblem(f"{target.qemu} is not installed (Debian: {QEMU_PACKAGES[target.qemu]}; "
+                                 "or run .ci/install-sel4-deps)")
+    return qemu
 
 
 def boot_image(image_dir: Path, log: Path, timeout: float = 60.0) -> BootResult:

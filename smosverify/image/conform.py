@@ -37,18 +37,24 @@ def kernel_type(spec_type: str, arch: str) -> str | None:
     return _KERNEL_TYPE.get(spec_type) or _KERNEL_TYPE_ARCH.get(arch, {}).get(spec_type)
 
 
-def conform_boot(spec: Spec, boot: BootLog, system: str | None = None) -> Report:
+def conform_boot(spec: Spec, boot: BootLog) -> Report:
     """The three BOOT-* results for `spec` against the kernel's view in `boot`."""
-    names = name_kernel_objects(boot, spec)
+    return Report(spec.file, (spec.file, boot.path), boot_results(spec, boot, name_kernel_objects(boot, spec)))
+
+
+def boot_results(spec: Spec, boot: BootLog, names: dict[str, str]) -> tuple[PropertyResult, ...]:
+    """BOOT-OBJECTS, BOOT-CAPS and BOOT-EXTRA, kernel objects named by `names`."""
     check = _Check(spec, boot, names)
-    results = (check.objects(), check.caps(), check.extra())
-    return Report(system or spec.file, (spec.file, boot.path), results)
+    return check.objects(), check.caps(), check.extra()
 
 
 class _Check:
     def __init__(self, spec: Spec, boot: BootLog, names: dict[str, str]):
         self.spec, self.boot, self.names = spec, boot, names
-        self.kernel_ids = {name: kid for kid, name in names.items()}
+        # spec name -> its kernel id; a frame has one per mapping and unmapped cap: the declared one
+        self.kernel_ids: dict[str, str] = {}
+        for kid, name in sorted(names.items(), key=lambda item: item[0] not in boot.dump.objects):
+            self.kernel_ids.setdefault(name, kid)
 
     def _at(self, line: int) -> Span:
         return Span(self.boot.path, line, 1)
@@ -77,7 +83,7 @@ class _Check:
         actual = None
         if obj.type == "CNode":
             actual = self.boot.walk.cnode_bits.get(obj.name)
-        elif obj.type == "Frame" and obj.name in self.kernel_ids:
+        elif obj.type == "Frame" and self.kernel_ids.get(obj.name) in self.boot.dump.objects:
             dumped = self.boot.dump.objects[self.kernel_ids[obj.name]]
             actual = next((_FRAME_SIZES[b] for b in dumped.bare if b in _FRAME_SIZES), None)
         if actual is None or obj.size_bits is None or actual == obj.size_bits:

@@ -1,8 +1,11 @@
-"""The kernel source an image is built from: the user's own, or a patched copy in the build folder.
+"""The kernel source an image is built from: a copy in the build folder with the project's fix to
+the kernel's capDL dump.
 
-On AArch64 the kernel's capDL dump (seL4_DebugSnapshot) trips two of its own assertions; the
-project's fix (extract/image/aarch64-capdl-dump.patch) is applied to a copy, never to the
-user's checkout. The copy is redone only when the kernel sources or the patch change.
+The dump (seL4_DebugSnapshot) trips its own assertions on caps that are not mapped (a frame cap in
+a CNode, which the capDL loader makes whenever a component is given a cap to frames) and, on
+AArch64, on 4k frames; the project's patch for the target (extract/image/ARCH-capdl-dump.patch)
+is applied to a copy, never to the user's checkout. The copy is redone only when the kernel
+sources or the patch change.
 """
 
 from __future__ import annotations
@@ -17,29 +20,28 @@ from smosverify.errors import EnvironmentProblem
 from smosverify.image.targets import Target
 from smosverify.image.workspace import Workspace
 
-PATCH = Path(__file__).resolve().parents[2] / "extract" / "image" / "aarch64-capdl-dump.patch"
+PATCHES = Path(__file__).resolve().parents[2] / "extract" / "image"
 _SKIP = shutil.ignore_patterns(".git", "manual")
 
 
 def kernel_for(workspace: Workspace, target: Target, out: Path,
                notify: Callable[[str], None] = lambda _: None) -> Path:
-    """The kernel directory to build: the workspace's, or (when the target needs it) a patched copy."""
-    if not target.needs_kernel_patch:
-        return workspace.kernel
-    if not PATCH.is_file():
-        raise EnvironmentProblem(f"the project's kernel patch is missing at {PATCH}")
+    """The patched copy of the workspace's kernel for `target`, in `out`/kernel."""
+    patch = PATCHES / target.kernel_patch
+    if not patch.is_file():
+        raise EnvironmentProblem(f"the project's kernel patch is missing at {patch}")
     copy = out / "kernel"
     stamp = copy / ".smosverify-stamp"
-    key = _fingerprint(workspace.kernel) + hashlib.sha256(PATCH.read_bytes()).hexdigest()
+    key = _fingerprint(workspace.kernel) + hashlib.sha256(patch.read_bytes()).hexdigest()
     if stamp.is_file() and stamp.read_text() == key:
         return copy
-    notify(f"copying the kernel to {copy} and applying {PATCH.name}")
+    notify(f"copying the kernel to {copy} and applying {patch.name}")
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(workspace.kernel, copy, ignore=_SKIP)
-    done = subprocess.run(["patch", "-p1", "-s", "-i", str(PATCH)], cwd=copy, capture_output=True, text=True)
+    done = subprocess.run(["patch", "-p1", "-s", "-i", str(patch)], cwd=copy, capture_output=True, text=True)
     if done.returncode != 0:
         raise EnvironmentProblem(
-            f"{PATCH.name} does not apply to the kernel in {workspace.kernel} (a different seL4 version?):\n"
+            f"{patch.name} does not apply to the kernel in {workspace.kernel} (a different seL4 version?):\n"
             + (done.stdout + done.stderr).strip())
     stamp.write_text(key)
     return copy

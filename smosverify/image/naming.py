@@ -3,10 +3,13 @@
 The kernel's dump names objects by kernel address. Two anchors name some of them directly:
 threads (the scheduler dump walks the same kernel list as the snapshot, in the same order, and
 prints each thread's name) and frames (the walk reports each spec frame's physical address, the
-dump each mapped frame's). From the anchors, names spread along slots: when a named kernel
-object and its spec object both hold a cap in the same slot, the kernel cap's target is the spec
-cap's target. A kernel object that would get two names keeps the first; the comparison then
-reports the cap that disagrees.
+dump each mapped frame's and, with the project's kernel patch, each unmapped frame cap's). A frame
+is its physical memory: the dump names it once per mapping (`frame_<slot>_<index>`) and once per
+unmapped cap (`frame_paddr_<paddr>`), and all of these get the frame's one spec name. From the
+anchors, names spread along slots: when a named kernel object and its spec object both hold a cap
+in the same slot, the kernel cap's target is the spec cap's target. Any other kernel object that
+would get two names (or a name already given) keeps the first; the comparison then reports the
+cap that disagrees.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from smosverify.image.readback import BootLog
 from smosverify.image.spec import TCB_SLOTS, Spec
 
 KERNEL_THREADS = ("rootserver", "idle_thread")
+UNMAPPED_FRAME = "frame_paddr_"  # the patched dump's name for an unmapped frame cap's frame
 
 
 def slot_number(key: str) -> int:
@@ -46,10 +50,10 @@ def name_kernel_objects(boot: BootLog, spec: Spec) -> dict[str, str]:
     for kernel_id, name in zip(dump_tcbs, threads):
         bind(kernel_id, name)
     frame_names = {paddr: name for name, (_, paddr, _) in boot.walk.objects.items() if paddr is not None}
-    for obj in boot.dump.objects.values():
-        paddr = obj.attrs.get("paddr")
-        if obj.type == "frame" and paddr and int(paddr, 16) in frame_names:
-            bind(obj.id, frame_names[int(paddr, 16)])
+    for kernel_id, paddr in frame_addresses(boot).items():
+        if paddr in frame_names and frame_names[paddr] in spec.objects:
+            names[kernel_id] = frame_names[paddr]  # a frame may have many kernel ids: no `taken` check
+            taken.add(frame_names[paddr])
 
     queue = deque(names)
     while queue:
@@ -63,3 +67,15 @@ def name_kernel_objects(boot: BootLog, spec: Spec) -> dict[str, str]:
             if bind(cap.target, spec_obj.caps[slot].target):
                 queue.append(cap.target)
     return names
+
+
+def frame_addresses(boot: BootLog) -> dict[str, int]:
+    """kernel id -> physical address of every frame the dump shows: mapped frames (declared with
+    their paddr) and unmapped frame caps (named by it)."""
+    found = {obj.id: int(obj.attrs["paddr"], 16) for obj in boot.dump.objects.values()
+             if obj.type == "frame" and "paddr" in obj.attrs}
+    for slots in boot.dump.slots.values():
+        for cap in slots.values():
+            if cap.target.startswith(UNMAPPED_FRAME):
+                found[cap.target] = int(cap.target.removeprefix(UNMAPPED_FRAME), 16)
+    return found

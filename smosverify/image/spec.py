@@ -12,7 +12,8 @@ import re
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from smosverify.errors import InputError, Span
@@ -70,6 +71,12 @@ def spec_from_xml(xml_text: str, spec_text: str, file: str) -> Spec:
         line = positions.get(name, 1)
         objects[name] = SpecObject(name, obj.get("type"), int(size) if size else None, caps, Span(file, line, 1))
     return Spec(file, root.get("arch", "").lower(), objects)
+
+
+def with_spans(spec: Spec, span_of: Callable[[str], Span]) -> Spec:
+    """The spec with each object's span replaced, e.g. by the system element it was emitted from."""
+    objects = {name: replace(obj, span=span_of(name)) for name, obj in spec.objects.items()}
+    return replace(spec, objects=objects)
 
 
 def _cap(element: ET.Element) -> SpecCap:

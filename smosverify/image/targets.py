@@ -15,10 +15,11 @@ class Target:
     build_tools: tuple[tuple[str, str], ...]  # (executable, Debian package)
     qemu: str
     qemu_args: tuple[str, ...]  # before the image arguments
-    needs_kernel_patch: bool  # the kernel's capDL dump needs the project's fix on this arch
+    kernel_patch: str  # the project's fix to the kernel's capDL dump (extract/image), applied to a copy
 
 
-_COMMON_TOOLS = (("cmake", "cmake"), ("ninja", "ninja-build"), ("cpio", "cpio"), ("xmllint", "libxml2-utils"))
+_COMMON_TOOLS = (("cmake", "cmake"), ("ninja", "ninja-build"), ("cpio", "cpio"), ("xmllint", "libxml2-utils"),
+                 ("patch", "patch"))
 
 TARGETS: dict[str, Target] = {
     "x86_64": Target(
@@ -31,7 +32,7 @@ TARGETS: dict[str, Target] = {
         qemu="qemu-system-x86_64",
         qemu_args=("-cpu", "Nehalem,-vme,+pdpe1gb,-xsave,-xsaveopt,-xsavec,-fsgsbase,-invpcid,+syscall,+lm,enforce",
                    "-nographic", "-serial", "mon:stdio", "-m", "size=1G"),
-        needs_kernel_patch=False,
+        kernel_patch="x86_64-capdl-dump.patch",
     ),
     "aarch64": Target(
         arch="aarch64",
@@ -44,7 +45,7 @@ TARGETS: dict[str, Target] = {
                                      ("dtc", "device-tree-compiler")),
         qemu="qemu-system-aarch64",
         qemu_args=("-machine", "virt", "-cpu", "cortex-a53", "-nographic", "-m", "size=1024"),
-        needs_kernel_patch=True,
+        kernel_patch="aarch64-capdl-dump.patch",
     ),
 }
 
