@@ -69,8 +69,9 @@ def kernel_closed(sys: dict, cert: dict) -> list[str]:
                 subset(snd, rcv, "grant")
             if rcv not in rights.get("grant", ()):  # a reply carries caps only from a receiver with grant
                 continue
-            for clt in (h for h in rights.get("grantReply", ()) if h in senders):
-                subset(rcv, clt, "reply")
+            if rcv in rights.get("grant", ()):  # seL4 gives the reply cap the receiver's grant right
+                for clt in (h for h in rights.get("grantReply", ()) if h in senders):
+                    subset(rcv, clt, "reply")
     for a, target, right in cert["caps"]:
         if target[0] == "own" and right == "control" and target[2] == "cnode":
             subset(target[1], a, "copyOut")

@@ -95,7 +95,9 @@ def test_an_edited_result_with_a_forged_hash_is_found_by_the_fresh_run(bundle):
 def test_a_forged_lean_claim_is_found(bundle):
     manifest = json.loads((bundle / MANIFEST).read_text(encoding="utf-8"))
     path = bundle / manifest["lean"]["path"]
-    text = path.read_text(encoding="utf-8").replace("-- P3 not claimed", "theorem p3_authority_conformance : AuthorityConformance system :=\n  authority_conformance_of_check system certificate (by decide +kernel)\n-- was")
+    text = path.read_text(encoding="utf-8")
+    assert "-- P5 not claimed" in text
+    text = text.replace("-- P5 not claimed", "theorem p5_flow_security : FlowSecurity system :=\n  flow_security_of_check system certificate (by decide +kernel)\n-- was")
     path.write_text(text, encoding="utf-8")
     rehash(bundle, manifest["lean"]["path"])
     assert any(d.startswith(manifest["lean"]["path"]) for d in verify_bundle(bundle, lean="off").differences)
