@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from smosverify.analyses.merging_flow import MergingFlow
+from smosverify.gc_pause import cycle_collection_paused
 from smosverify.model.capdl import PAGE_TABLES, TCB_SLOTS, Cap, CapDLSpec, CapType, ObjectType
 from smosverify.model.kernel import Right
 
@@ -161,7 +162,8 @@ class _PerThread(Mapping):
 
 def spec_authority(spec: CapDLSpec) -> SpecAuthority:
     """Close the spec's authority. O(rounds x (caps + transfer edges)) set unions."""
-    return _Closure(spec).run()
+    with cycle_collection_paused():
+        return _Closure(spec).run()
 
 
 def _slot_name(slot: int) -> str:

@@ -24,6 +24,7 @@ from smosverify.analyses.capdl_authority import SpecAuthority, spec_authority
 from smosverify.analyses.result import Evidence, PropertyResult, Report, Status
 from smosverify.emit.capdl import emitted_names
 from smosverify.errors import InputError
+from smosverify.gc_pause import cycle_collection_paused
 from smosverify.model.authority import initial_caps, kernel_objects
 from smosverify.model.capdl import PAGE_TABLES, CapDLMap, CapDLSpec, CapType, MapRule, ObjectType
 from smosverify.model.kernel import ObjectKind, Right
@@ -35,10 +36,12 @@ _KIND_OF_TYPE = {ObjectType.TCB: ObjectKind.TCB, ObjectType.CNODE: ObjectKind.CN
 
 
 def conform_capdl(system: System, spec: CapDLSpec, mapping: CapDLMap | None = None) -> Report:
-    auth = spec_authority(spec)
-    check = _Conformance(system, spec, auth, mapping)
+    with cycle_collection_paused():  # both closures make millions of small objects
+        auth = spec_authority(spec)
+        check = _Conformance(system, spec, auth, mapping)
+        results = (check.mapping_result(), check.authority_result(), check.connections_result())
     files = (system.file, *system.policy.files, spec.file) + ((mapping.file,) if mapping else ())
-    return Report(system.name, files, (check.mapping_result(), check.authority_result(), check.connections_result()))
+    return Report(system.name, files, results)
 
 
 @lru_cache(maxsize=1024)

@@ -7,10 +7,9 @@ describes the language and what is checked.
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from pathlib import Path
 
+from smosverify.gc_pause import cycle_collection_paused
 from smosverify.load.capdl_build import build_spec
 from smosverify.load.capdl_syntax import parse_capdl_text
 from smosverify.load.source import read_text
@@ -22,19 +21,5 @@ def load_capdl(path: str | Path) -> CapDLSpec:
 
 
 def parse_capdl(text: str, file: str) -> CapDLSpec:
-    with _without_cycle_collection():
+    with cycle_collection_paused():
         return build_spec(parse_capdl_text(text, file))
-
-
-@contextmanager
-def _without_cycle_collection():
-    """A large spec allocates millions of small immutable objects, none of them in reference
-    cycles; the cycle collector would otherwise rescan them all again and again (it doubles the
-    parse time of a 10k-thread spec). Reference counting still frees everything as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
