@@ -85,6 +85,13 @@ def test_bad_input_exits_2_with_a_position(args):
     assert result.output.startswith("error: ") and (".cdl:" in result.output or ".yaml:" in result.output)
 
 
+@pytest.mark.parametrize("path", sorted((SPECS / "bad").glob("*.cdl")), ids=lambda p: p.stem)
+def test_every_bad_spec_exits_2_at_its_position(path):
+    where = path.read_text().splitlines()[0].split()[2]  # "-- expect: LINE:COL: ..."
+    result = run("capdl", "inspect", path)
+    assert result.exit_code == 2 and result.output.startswith(f"error: {path}:{where} ")
+
+
 def test_emit_refuses_bad_systems(tmp_path):
     bad = tmp_path / "system.yaml"
     bad.write_text("system: x\npolicy: nothere.pol\ncomponents: {}\n")
