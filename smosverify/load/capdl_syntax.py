@@ -137,10 +137,6 @@ class Positions:
         self.source = source
         self.offsets = offsets
 
-    @property
-    def file(self) -> str:
-        return self.source.file
-
     def span(self, at: int) -> Span:
         return self.source.span(self.offsets[at])
 
