@@ -34,6 +34,21 @@ CATALOGUE: dict[str, PropertyInfo] = {
                      "from sinks labelled B."),
         PropertyInfo("P7", "dynamic safety",
                      "The initial state satisfies P1-P6 and every permitted dynamic step preserves them."),
+        PropertyInfo("LEAN", "Lean proof",
+                     "Lean checked the emitted theorems with `lake build` (skipped when no toolchain is present)."),
+        PropertyInfo("CONFORM-MAP", "capDL objects map to the model",
+                     "Every object of the capDL spec maps to a model element, by emitted name or the mapping file."),
+        PropertyInfo("CONFORM-AUTHORITY", "capDL authority within the model",
+                     "Every authority edge of the spec, closed under seL4's transfer rules, is one the model's "
+                     "closure has."),
+        PropertyInfo("CONFORM-CONNECTIONS", "model caps present in capDL",
+                     "Every cap the model's components start with is present in the spec."),
+        PropertyInfo("BOOT-OBJECTS", "spec objects exist in the kernel",
+                     "After boot, every object of the spec exists in the kernel with its type and size."),
+        PropertyInfo("BOOT-CAPS", "every slot holds the specified cap",
+                     "After boot, every CNode slot holds the cap the spec gives it (type, target, rights, badge, guard)."),
+        PropertyInfo("BOOT-EXTRA", "nothing extra in the kernel",
+                     "After boot, the kernel holds no cap or thread the spec does not give."),
     )
 }
 
