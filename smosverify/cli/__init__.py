@@ -14,39 +14,44 @@ def main() -> None:
 
 
 def _register() -> None:
-    # Subcommands import lazily-heavy modules (z3, lark) only when they run.
-    from smosverify.cli import check, doctor, emit
+    from smosverify.cli import (
+        bundle,
+        capdl,
+        check,
+        diff,
+        doctor,
+        emit,
+        emit_lean,
+        emit_microkit,
+        emit_smt,
+        emit_yaml,
+        graph,
+        image,
+        prove,
+    )
 
-    main.add_command(check.check)
-    main.add_command(doctor.doctor)
-    main.add_command(emit.emit)
-    from smosverify.cli import image
-
-    main.add_command(image.image)
-    from smosverify.cli import capdl
-
-    main.add_command(capdl.capdl)
-    main.add_command(capdl.conform)
-    emit.emit.add_command(capdl.emit_capdl_command)
-    from smosverify.cli import emit_lean, prove
-
-    emit.emit.add_command(emit_lean.emit_lean)
-    main.add_command(prove.prove_command)
-    from smosverify.cli import bundle
-
-    main.add_command(bundle.bundle)
-    main.add_command(bundle.verify_bundle_command)
-    from smosverify.cli import emit_microkit
-
-    emit.emit.add_command(emit_microkit.microkit)
-    from smosverify.cli import diff, emit_smt, graph
-
-    main.add_command(diff.diff)
-    main.add_command(graph.graph)
-    emit.emit.add_command(emit_smt.emit_smt)
-    from smosverify.cli import emit_yaml
-
-    emit.emit.add_command(emit_yaml.emit_yaml)
+    for command in (
+        check.check,
+        doctor.doctor,
+        diff.diff,
+        graph.graph,
+        emit.emit,
+        capdl.capdl,
+        capdl.conform,
+        image.image,
+        prove.prove_command,
+        bundle.bundle,
+        bundle.verify_bundle_command,
+    ):
+        main.add_command(command)
+    for command in (
+        capdl.emit_capdl_command,
+        emit_smt.emit_smt,
+        emit_lean.emit_lean,
+        emit_microkit.microkit,
+        emit_yaml.emit_yaml,
+    ):
+        emit.emit.add_command(command)
 
 
 _register()
