@@ -9,14 +9,17 @@ from __future__ import annotations
 import os
 import shutil
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from smosverify.image.readback import parse_boot_log
 from smosverify.image.spec import spec_from_xml
+from smosverify.load.system import load_system
 
 DATA = Path(__file__).parent / "data"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "sel4"
 ARCHIVES = {
     "kernel": "kernel", "tools-seL4": "tools/seL4", "capdl": "projects/capdl",
@@ -40,6 +43,19 @@ def two_threads_spec():
 def boot_of():
     """Parse a (possibly edited) log text."""
     return lambda text: parse_boot_log(text, "boot.log")
+
+
+@pytest.fixture
+def recorded():
+    """(system, spec, log text) of an example's recorded boot: the capDL the emitter wrote for it,
+    capDL-tool's XML of that spec, and the serial log (tests/image/data/README.md says how)."""
+    def load(example: str, arch: str = "x86_64"):
+        system = load_system(EXAMPLES / example / "system.yaml")
+        if arch != system.arch:
+            system = replace(system, arch=arch)
+        data = {kind: (DATA / f"{example}.{arch}.{kind}").read_text() for kind in ("xml", "cdl", "log")}
+        return system, spec_from_xml(data["xml"], data["cdl"], system.file), data["log"]
+    return load
 
 
 @pytest.fixture(scope="session")

@@ -88,7 +88,7 @@ def test_another_specs_log(two_threads_log, boot_of):
     found = _findings(conform_boot(spec, boot_of(two_threads_log)))
     assert sorted(found["BOOT-CAPS"]) == [
         "client_cnode slot 2 holds note with rights W instead of RW",
-        "client_cnode slot 9 should hold a EndpointCap to server_ep (W, badge 9); it is empty",
+        "client_cnode slot 9 should hold an EndpointCap to server_ep (W, badge 9); it is empty",
     ]
 
 
@@ -99,8 +99,7 @@ def test_wrong_cnode_size(two_threads_spec, two_threads_log, boot_of):
 
 
 def test_recorded_aarch64_boot_conforms(boot_of):
-    """AArch64 with the project's kernel-dump patch: 4k frames print, and the dump's repeated
-    page-directory blocks (a quirk of its walk) name no object of their own."""
+    """AArch64 with the project's kernel-dump patch: 4k frames print, each page directory once."""
     cdl = DATA / "one_thread.aarch64.cdl"
     spec = spec_from_xml((DATA / "one_thread.aarch64.xml").read_text(), cdl.read_text(), str(cdl))
     boot = boot_of((DATA / "one_thread.aarch64.log").read_text())
