@@ -1,25 +1,31 @@
-"""Time the image steps: build (cold and warm), boot and conform, for a generated spec of N threads
-and for the examples (when the capDL emitter is available).
+"""Time the image steps: build (cold, then warm), boot and conform, for a spec of one thread, a
+generated spec of N threads, a generated system of N components, and every example system.
 
     python benchmarks/image_bench.py --sel4 WORKSPACE [--threads 100] [--arch x86_64]
 
-Needs the seL4 toolchain and QEMU (.ci/install-sel4-deps). Prints one line per step.
+Needs the seL4 toolchain and QEMU (.ci/install-sel4-deps). The first build in a fresh build folder
+is the cold one (CMake configure, the kernel, the libraries); every later one reuses the folder.
+Prints one line per spec: seconds to build, boot (QEMU until the read-back ends) and conform
+(capDL-tool's reading of the spec, the log parsed, BOOT-* and for systems BOOT-CONFORM-*), the
+boot log's size and the verdict. Example systems for another arch are emitted for --arch.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from smosverify.errors import EnvironmentProblem, InputError
 from smosverify.image.boot import boot_image
 from smosverify.image.build import build_image
+from smosverify.image.capdl_tool import find_parse_capdl
 from smosverify.image.run import conform_log, spec_source
 from smosverify.image.workspace import find_workspace
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*/system.yaml"))
+BENCHMARKS = Path(__file__).resolve().parent
+EXAMPLES = sorted((BENCHMARKS.parent / "examples").glob("*/system.yaml"))
 _VSPACE = {"x86_64": ("pml4", "pdpt", "pd", "pt"), "aarch64": ("pgd", "pud", "pd", "pt")}
 
 
@@ -41,11 +47,21 @@ def threads_spec(n: int, arch: str) -> str:
     return f"arch {arch}\n\nobjects {{\n" + "\n".join(objects) + "\n}\n\ncaps {\n" + "\n".join(caps) + "\n}\n"
 
 
-def _timed(label: str, action):
+def _seconds(action) -> tuple[float, object]:
     started = time.monotonic()
     result = action()
-    print(f"{label:<40} {time.monotonic() - started:7.2f} s", flush=True)
-    return result
+    return time.monotonic() - started, result
+
+
+def run(label: str, path: Path, workspace, arch: str, out: Path, timeout: float) -> None:
+    source = spec_source(str(path), arch)
+    build, result = _seconds(lambda: build_image(source.text, source.file, workspace, arch, out))
+    log = out / f"{label}.log"
+    boot, _ = _seconds(lambda: boot_image(out, log, timeout))
+    conform, report = _seconds(lambda: conform_log(str(path), str(log), str(workspace.root)))
+    kind = "cold" if result.configured else "warm"
+    print(f"{label:<24} {kind:>4} {build:7.2f} {boot:7.2f} {conform:8.2f} {log.stat().st_size / 1e6:7.2f}  "
+          f"{report.verdict.value}", flush=True)
 
 
 def main() -> None:
@@ -53,35 +69,24 @@ def main() -> None:
     parser.add_argument("--sel4", help="seL4 workspace (default: $SMOSVERIFY_SEL4)")
     parser.add_argument("--threads", type=int, default=100)
     parser.add_argument("--arch", default="x86_64", choices=sorted(_VSPACE))
+    parser.add_argument("--timeout", type=float, default=300.0, help="Seconds a boot may take.")
     args = parser.parse_args()
     workspace = find_workspace(args.sel4)
+    seconds, tool = _seconds(lambda: find_parse_capdl(workspace, print))
+    print(f"capDL-tool: {tool} ({seconds:.1f} s to find or build)")
+    sys.path.insert(0, str(BENCHMARKS))
+    from generate_system import generate
+
     with tempfile.TemporaryDirectory(prefix="smosverify-image-bench-") as tmp:
         out = Path(tmp) / "build"
-        specs = [(Path(tmp) / "one.cdl", threads_spec(1, args.arch)),
-                 (Path(tmp) / f"threads{args.threads}.cdl", threads_spec(args.threads, args.arch))]
-        for path, text in specs:
-            path.write_text(text)
-        first = True
-        for path, text in specs:
-            kind = "cold" if first else "warm"
-            _timed(f"build {kind} {path.name}", lambda: build_image(text, str(path), workspace, args.arch, out))
-            log = out / f"{path.stem}.log"
-            _timed(f"boot {path.name}", lambda: boot_image(out, log, timeout=300))
-            report = _timed(f"conform {path.name}", lambda: conform_log(str(path), str(log), str(workspace.root)))
-            print(f"{'  verdict':<40} {report.verdict.value}")
-            first = False
-        for system in EXAMPLES:
-            try:
-                text, _ = spec_source(str(system))
-            except (EnvironmentProblem, InputError) as err:  # e.g. no capDL emitter: say so, go on
-                print(f"example {system.parent.name}: skipped ({err})")
-                continue
-            name = system.parent.name
-            _timed(f"build warm {name}", lambda: build_image(text, str(system), workspace, args.arch, out))
-            log = out / f"{name}.log"
-            _timed(f"boot {name}", lambda: boot_image(out, log, timeout=300))
-            report = _timed(f"conform {name}", lambda: conform_log(str(system), str(log), str(workspace.root)))
-            print(f"{'  verdict':<40} {report.verdict.value}")
+        specs = [("threads-1", Path(tmp) / "threads-1.cdl"), (f"threads-{args.threads}", Path(tmp) / "threads-n.cdl")]
+        specs[0][1].write_text(threads_spec(1, args.arch))
+        specs[1][1].write_text(threads_spec(args.threads, args.arch))
+        specs.append((f"system-{args.threads}", generate(args.threads, Path(tmp) / "system")))
+        specs += [(p.parent.name, p) for p in EXAMPLES]
+        print(f"{'spec':<24} {'':>4} {'build s':>7} {'boot s':>7} {'conform s':>8} {'log MB':>7}  verdict")
+        for label, path in specs:
+            run(label, path, workspace, args.arch, out, args.timeout)
 
 
 if __name__ == "__main__":

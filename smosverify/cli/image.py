@@ -33,9 +33,8 @@ def build(system_or_spec: str, sel4: str | None, arch: str | None, out: str) -> 
     from smosverify.image.run import spec_source
     from smosverify.image.workspace import find_workspace
 
-    workspace = find_workspace(sel4)
     source = spec_source(system_or_spec, arch, _say)
-    result = build_image(source.text, source.file, workspace, source.arch, Path(out), _say)
+    result = build_image(source.text, source.file, find_workspace(sel4), source.arch, Path(out), _say)
     how = "configured and built" if result.configured else "rebuilt"
     click.echo(f"{how} {result.target.platform} image in {result.out} ({result.seconds:.1f} s)")
 

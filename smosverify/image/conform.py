@@ -72,7 +72,7 @@ class _Check:
                 continue
             cap_type, _, line = seen
             if expected is not None and cap_type != expected:
-                found.append(Evidence("wrong-type", f"{obj.name} should be {obj.type} ({expected}); the kernel holds a {cap_type}",
+                found.append(Evidence("wrong-type", f"{obj.name} should be {obj.type} ({expected}); the kernel holds {_a(cap_type)}",
                                       (obj.span, self._at(line)), {"object": obj.name, "kernel_type": cap_type}))
             found.extend(self._size(obj))
         total = len(self.spec.objects)
@@ -121,7 +121,7 @@ class _Check:
             return [Evidence("missing-cap", f"{obj.name} slot {slot} should hold {_show(cap)}; it is empty{note}",
                              (obj.span,), {"object": obj.name, "slot": slot})]
         if expected is not None and seen.cap_type != expected:
-            return [Evidence("wrong-cap", f"{obj.name} slot {slot} should hold {_show(cap)} ({expected}); it holds a {seen.cap_type} cap",
+            return [Evidence("wrong-cap", f"{obj.name} slot {slot} should hold {_show(cap)} ({expected}); it holds {_a(seen.cap_type)} cap",
                              (obj.span, self._at(seen.line)), {"object": obj.name, "slot": slot, "kernel_type": seen.cap_type})]
         return []
 
@@ -155,7 +155,7 @@ class _Check:
         found = []
         for (cnode, slot), seen in self.boot.walk.slots.items():
             if cnode in self.spec.objects and slot not in self.spec.objects[cnode].caps:
-                found.append(Evidence("extra-cap", f"{cnode} slot {slot} holds a {seen.cap_type} cap the spec does not give",
+                found.append(Evidence("extra-cap", f"{cnode} slot {slot} holds {_a(seen.cap_type)} cap the spec does not give",
                                       (self.spec.objects[cnode].span, self._at(seen.line)), {"object": cnode, "slot": slot}))
         tcbs = {o.name for o in self.spec.objects.values() if o.type == "TCB"}
         for thread in self.boot.threads:
@@ -190,8 +190,12 @@ def _show(cap: SpecCap) -> str:
         extra.append(_letters(cap.rights))
     if cap.badge:
         extra.append(f"badge {cap.badge}")
-    return f"a {cap.type} to {cap.target}" + (f" ({', '.join(extra)})" if extra else "")
+    return f"{_a(cap.type)} to {cap.target}" + (f" ({', '.join(extra)})" if extra else "")
 
 
 def _letters(rights: frozenset[str]) -> str:
     return "".join(r.upper() for r in "rwgp" if r in rights) or "no rights"
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"

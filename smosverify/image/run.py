@@ -92,14 +92,14 @@ def conform_log(path: str, log: str, sel4: str | None = None) -> Report:
     """Check the boot in `log` against SYSTEM_OR_SPEC (a system is emitted for the log's arch)."""
     boot = read_boot_log(log)
     source = spec_source(path, boot.dump.arch if not path.endswith(".cdl") else None)
-    return _conform(source, boot, parse_capdl_for_conform(sel4))
+    return _conform(source, boot, lambda: parse_capdl_for_conform(sel4))
 
 
-def _conform(source: SpecSource, boot: BootLog, parse_capdl: Path) -> Report:
-    spec = load_spec(source.text, source.file, parse_capdl)
-    if spec.arch != boot.dump.arch:
-        raise InputError(f"the boot log is of an {boot.dump.arch} kernel; {source.file} is for {spec.arch}",
+def _conform(source: SpecSource, boot: BootLog, parse_capdl: Callable[[], Path]) -> Report:
+    if source.arch != boot.dump.arch:
+        raise InputError(f"the boot log is of an {boot.dump.arch} kernel; {source.file} is for {source.arch}",
                          Span(boot.path, 1, 1))
+    spec = load_spec(source.text, source.file, parse_capdl())
     if source.system is not None:
         return conform_system_boot(source.system, spec, boot)
     return conform_boot(spec, boot)
@@ -110,13 +110,18 @@ def build_boot_conform(source: SpecSource, sel4: str | None, out: Path, timeout:
     """Build the image for `source` in `out`, boot it, and check the kernel against the spec (and
     the model). Every tool is looked for before the build starts."""
     workspace = find_workspace(sel4)
-    target = TARGETS[source.arch]
-    check_toolchain(target)
-    check_qemu(target)
+    missing = []
+    for check in (check_toolchain, check_qemu):
+        try:
+            check(TARGETS[source.arch])
+        except EnvironmentProblem as err:
+            missing.append(str(err))
+    if missing:
+        raise EnvironmentProblem("; ".join(missing))
     build_image(source.text, source.file, workspace, source.arch, out, notify)
     log = Path(out) / "boot.log"
     boot_image(Path(out), log, timeout)
-    return _conform(source, read_boot_log(log), find_parse_capdl(workspace, notify))
+    return _conform(source, read_boot_log(log), lambda: find_parse_capdl(workspace, notify))
 
 
 def default_build_dir(sel4: str | None, arch: str) -> Path:
