@@ -74,10 +74,11 @@ class _Writer:
     def write(self) -> KernelView:
         blocks = []
         for kernel_id in self.reachable():
-            caps = [self.slot_line(kernel_id, key, cap) for key, cap in self.boot.dump.slots.get(kernel_id, {}).items()
-                    if not self.kernel_slot(kernel_id, key)]
-            blocks.append((self.name(kernel_id), [c for c in caps if c is not None]))
             self.declare_kernel(kernel_id)
+            if kernel_id in self.boot.dump.slots:  # a block of its own in the snapshot
+                blocks.append((self.name(kernel_id), [self.slot_line(kernel_id, key, cap) for key, cap
+                                                      in self.boot.dump.slots[kernel_id].items()
+                                                      if not self.kernel_slot(kernel_id, key)]))
         dumped = {name for name, _ in blocks}
         for name, obj in self.spec.objects.items():
             if name in self.boot.walk.objects:
@@ -119,21 +120,22 @@ class _Writer:
 
     # -- objects ------------------------------------------------------------------------------
 
-    def declare_spec(self, name: str) -> None:
+    def declare_spec(self, name: str) -> bool:
+        """Declare a spec object the walk found, as the type the kernel made; False if unknown."""
         obj = self.spec.objects[name]
         kernel_type, _, line = self.boot.walk.objects[name]
         keyword = KEYWORD.get(obj.type)
         if kernel_type != expected_kernel_type(obj.type, self.arch):
             keyword = _WALK_KEYWORD.get(kernel_type)  # the kernel made something else: say what
         if keyword is None:
-            return  # a type the kernel cannot identify (BOOT-OBJECTS reports it)
+            return False  # a type the kernel's names do not cover (BOOT-OBJECTS reports it)
         bits = self.boot.walk.cnode_bits.get(name, obj.size_bits) if keyword == "cnode" else obj.size_bits
         self.declared.setdefault(name, (_declaration(keyword, bits), (self.log(line), obj.span)))
+        return True
 
     def declare_kernel(self, kernel_id: str) -> None:
         name = self.name(kernel_id)
-        if name in self.spec.objects and name in self.boot.walk.objects:
-            self.declare_spec(name)
+        if name in self.spec.objects and name in self.boot.walk.objects and self.declare_spec(name):
             return
         dumped = self.boot.dump.objects.get(kernel_id)
         keyword = dumped.type if dumped else self.type_of_id(kernel_id)
@@ -158,7 +160,7 @@ class _Writer:
 
     # -- caps ---------------------------------------------------------------------------------
 
-    def slot_line(self, container: str, key: str, cap: DumpCap) -> tuple[str, tuple[Span, ...]] | None:
+    def slot_line(self, container: str, key: str, cap: DumpCap) -> tuple[str, tuple[Span, ...]]:
         target_id, flag = cap.target, None
         if key == "reply_slot" and target_id.endswith("_reply"):  # non-MCS: the thread's own master reply cap
             target_id, flag = target_id.removesuffix("_reply") + "_tcb", "master_reply"
@@ -167,7 +169,7 @@ class _Writer:
         target = self.name(target_id)
         if target_id not in _NO_OBJECT:
             self.declare_kernel(target_id)
-        keyword = self.declared[target][0].split()[0] if target in self.declared else ""
+        keyword = self.declared[target][0].split()[0] if target_id not in _NO_OBJECT else ""
         params = [flag] if flag else []
         if keyword in ("ep", "notification") and cap.rights is not None:
             params.append("".join(r for r in "RWGP" if r in cap.rights))
@@ -192,8 +194,7 @@ class _Writer:
             wanted = spec_caps.get(slot)
             target = self.spec.objects.get(wanted.target) if wanted else None
             if target is not None and target.name in self.boot.walk.objects \
-                    and seen.cap_type == expected_kernel_type(target.type, self.arch):
-                self.declare_spec(target.name)
+                    and seen.cap_type == expected_kernel_type(target.type, self.arch) and self.declare_spec(target.name):
                 out.append((f"{slot:#x}: {_spec_cap(wanted, target.type)}", spans))
                 continue
             unknown = f"unknown_{cnode}_{slot:#x}"
