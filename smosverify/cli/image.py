@@ -64,6 +64,6 @@ def conform(system_or_spec: str, boot_log: str, fmt: str, sel4: str | None) -> N
     from smosverify.image.run import conform_log
     from smosverify.report import render
 
-    report = conform_log(system_or_spec, boot_log, sel4)
+    report = conform_log(system_or_spec, boot_log, sel4, _say)
     click.echo(render(report, fmt), nl=False)
     sys.exit(report.exit_code())

@@ -63,7 +63,8 @@ def system_source(system: System, arch: str | None = None, notify: Notify = lamb
 
     arch = _target(arch or system.arch, Span(system.file, 1, 1))
     if arch != system.arch:
-        notify(f"{system.name} is an {system.arch} system; emitting its capDL for {arch} as asked")
+        notify(f"{system.name} is an {system.arch} system; emitting its capDL for {arch} "
+               "(the page tables differ, the caps do not)")
         system = replace(system, arch=arch)
     return SpecSource(emit_capdl(system), system.file, arch, system)
 
@@ -88,10 +89,10 @@ def parse_capdl_for_conform(sel4: str | None) -> Path:
                              f"--sel4 / set {ENV_VAR} so it can be built from the workspace")
 
 
-def conform_log(path: str, log: str, sel4: str | None = None) -> Report:
+def conform_log(path: str, log: str, sel4: str | None = None, notify: Notify = lambda _: None) -> Report:
     """Check the boot in `log` against SYSTEM_OR_SPEC (a system is emitted for the log's arch)."""
     boot = read_boot_log(log)
-    source = spec_source(path, boot.dump.arch if not path.endswith(".cdl") else None)
+    source = spec_source(path, boot.dump.arch if not path.endswith(".cdl") else None, notify)
     return _conform(source, boot, lambda: parse_capdl_for_conform(sel4))
 
 
