@@ -43,6 +43,13 @@ CATALOGUE: dict[str, PropertyInfo] = {
                      "closure has."),
         PropertyInfo("CONFORM-CONNECTIONS", "model caps present in capDL",
                      "Every cap the model's components start with is present in the spec."),
+        PropertyInfo("BOOT-CONFORM-MAP", "kernel objects map to the model",
+                     "After boot, every object the kernel holds maps to a model element."),
+        PropertyInfo("BOOT-CONFORM-AUTHORITY", "kernel authority within the model",
+                     "After boot, every authority edge of what the kernel holds, closed under seL4's transfer "
+                     "rules, is one the model's closure has."),
+        PropertyInfo("BOOT-CONFORM-CONNECTIONS", "model caps present in the kernel",
+                     "After boot, every cap the model's components start with is held in the kernel."),
         PropertyInfo("BOOT-OBJECTS", "spec objects exist in the kernel",
                      "After boot, every object of the spec exists in the kernel with its type and size."),
         PropertyInfo("BOOT-CAPS", "every slot holds the specified cap",
