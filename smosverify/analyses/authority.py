@@ -79,6 +79,7 @@ class AuthorityClosure:
     derivations: tuple[Derivation, ...]
     stages: tuple[tuple[int, ...], ...]  # node bits after each phase: processing 0, propagation 0, ...
     transfer_stage: dict[tuple[str, str], int]  # the stage after which each transfer exists
+    held: tuple[dict[int, int], ...]  # per component: target index → mask of rights (the final caps)
 
     @cached_property
     def _target_index(self) -> dict[Target, int]:
@@ -97,7 +98,14 @@ class AuthorityClosure:
     @cached_property
     def final(self) -> dict[str, dict[Target, frozenset[Right]]]:
         """Each component's caps in the closure: {target: rights}."""
-        return {c: self._decode(self.bits[i]) for i, c in enumerate(self.components)}
+        rights_of: dict[int, frozenset[Right]] = {}
+        for mask in {m for held in self.held for m in held.values()}:
+            rights_of[mask] = frozenset(r for i, r in enumerate(RIGHTS) if mask >> i & 1)
+        targets = self.targets
+        return {
+            c: {targets[t]: rights_of[m] for t, m in sorted(self.held[i].items())}
+            for i, c in enumerate(self.components)
+        }
 
     @cached_property
     def initial(self) -> dict[str, dict[Target, frozenset[Right]]]:
@@ -182,8 +190,14 @@ def authority_closure(system: System) -> AuthorityClosure:
     transfers: dict[tuple[int, int], Transfer] = {}
     derivations: list[Derivation] = []
 
+    held: list[dict[int, int]] = [{} for _ in names]  # target index → rights mask, as processed
+    pending: list[list[int]] = [[] for _ in names]  # bit indices a component gained, not yet processed
+    for cap in caps:
+        base = target_index[cap.target] * NR
+        pending[index[cap.holder]].extend(base + RIGHT_INDEX[r] for r in cap.rights)
+
     def has(h: int, t: int, r: Right) -> bool:
-        return bool(bits[h] >> (t * NR + RIGHT_INDEX[r]) & 1)
+        return bool(held[h].get(t, 0) >> RIGHT_INDEX[r] & 1)
 
     stages: list[tuple[int, ...]] = []
     transfer_stage: dict[tuple[str, str], int] = {}
@@ -199,6 +213,7 @@ def authority_closure(system: System) -> AuthorityClosure:
         before = bits[h]
         for r in rights:
             bits[h] |= 1 << (base + RIGHT_INDEX[r])
+            pending[h].append(base + RIGHT_INDEX[r])
         if bits[h] != before:
             derivations.append(Derivation(names[h], gained, rule, via))
 
@@ -229,13 +244,18 @@ def authority_closure(system: System) -> AuthorityClosure:
             frames = Target(ObjectKind.FRAMES, target.name)
             gain(h, frames, (Right.READ, Right.WRITE, Right.EXECUTE), "vspace", target)
 
-    seen = [0] * len(names)
     while True:
         for h in range(len(names)):
-            while bits[h] != seen[h]:
-                fresh = bits[h] & ~seen[h]
-                seen[h] = bits[h]
-                for t in sorted({b // NR for b in set_bits(fresh)}):
+            while pending[h]:
+                batch, pending[h] = pending[h], []
+                touched = set()
+                for b in batch:
+                    t, r = divmod(b, NR)
+                    mask = held[h].get(t, 0)
+                    if not mask >> r & 1:
+                        held[h][t] = mask | 1 << r
+                        touched.add(t)
+                for t in sorted(touched):
                     apply_rules(h, t)
         stages.append(tuple(bits))
         if not transfers:
@@ -244,6 +264,9 @@ def authority_closure(system: System) -> AuthorityClosure:
         stages.append(tuple(propagated))
         if propagated == bits:
             break
+        for h in range(len(names)):  # only what propagation brought needs scanning
+            if propagated[h] != bits[h]:
+                pending[h].extend(set_bits(propagated[h] & ~bits[h]))
         bits = propagated
 
     return AuthorityClosure(
@@ -258,6 +281,7 @@ def authority_closure(system: System) -> AuthorityClosure:
         derivations=tuple(derivations),
         stages=tuple(stages),
         transfer_stage=transfer_stage,
+        held=tuple(held),
     )
 
 
