@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 from functools import cached_property
 
+from smosverify.gc_pause import cycle_collection_paused
 from smosverify.graph import propagate_union, set_bits
 from smosverify.model.authority import Cap, KernelObject, initial_caps, kernel_objects
 from smosverify.model.kernel import COMPONENT_KINDS, ObjectKind, Right
@@ -165,6 +166,11 @@ def authority_closure(system: System) -> AuthorityClosure:
     Each round costs O(nodes + edges) bitset unions; rounds are bounded by the length of the
     longest chain of caps that enable further transfers (small in practice).
     """
+    with cycle_collection_paused():  # millions of small objects, no reference cycles
+        return _close(system)
+
+
+def _close(system: System) -> AuthorityClosure:
     objects = kernel_objects(system)
     # Objects many components hold caps to (endpoints, regions, notifications) get the low bit
     # numbers, so each component's bitset stays as short as the caps it really holds.

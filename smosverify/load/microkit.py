@@ -14,12 +14,11 @@ Everything else (ids, addresses, interrupts, setvars, domains, IOMMU) stays in `
 
 from __future__ import annotations
 
-import gc
 import os
-from contextlib import contextmanager
 from pathlib import Path
 
 from smosverify.errors import InputError, Span
+from smosverify.gc_pause import cycle_collection_paused
 from smosverify.load.microkit_checks import check_layout
 from smosverify.load.microkit_labels import Labels, Matcher, labels_from, load_labels
 from smosverify.load.microkit_syntax import read_system
@@ -43,22 +42,8 @@ def notification_name(pd: str) -> str:
     return f"{pd}.notification"
 
 
-@contextmanager
-def _cycle_collection_paused():
-    """Reading an SDF makes ~10 long-lived objects per element and no reference cycles; the cyclic
-    collector would rescan them again and again as they pile up (it doubles the load time of a
-    10k-PD SDF), so it waits until the model is built."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def read_sdf(path: str | Path, referenced_at: Span | None = None) -> MicrokitSystem:
-    with _cycle_collection_paused():
+    with cycle_collection_paused():  # ~10 long-lived objects per element, no cycles
         return read_system(parse_xml(path, referenced_at), Path(path).parent)
 
 
@@ -103,7 +88,7 @@ def system_from_yaml(located: LocatedData, policy: Policy, policy_spans: tuple[S
 
 def build_system(sdf: MicrokitSystem, labels: Labels, policy: Policy, name: str, file: str,
                  policy_spans: tuple[Span, ...] = (), default_sid: str | None = None) -> System:
-    with _cycle_collection_paused():
+    with cycle_collection_paused():
         arch = check_layout(sdf, labels.arch, labels.arch_span)
         return _Binder(sdf, labels, policy, default_sid).system(name, file, arch, policy_spans)
 

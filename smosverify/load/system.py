@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from smosverify.errors import InputError, Span
+from smosverify.gc_pause import cycle_collection_paused
 from smosverify.load.microkit import system_from_yaml
 from smosverify.load.policy import load_policy
 from smosverify.load.schema import validate
@@ -31,7 +32,11 @@ SCHEMA = "system.schema.json"
 
 def load_system(path: str | Path) -> System:
     """Load a system description and its policy into the model, or raise an InputError."""
-    path = Path(path)
+    with cycle_collection_paused():  # many small long-lived objects, no reference cycles
+        return _load_system(Path(path))
+
+
+def _load_system(path: Path) -> System:
     located = load_yaml(read_text(path), str(path))
     if not isinstance(located.data, dict):
         raise InputError("expected a mapping with keys system, policy, components", located.span(()))
