@@ -291,7 +291,7 @@ def _close(system: System) -> AuthorityClosure:
     )
 
 
-def _enabler(tr: Transfer) -> tuple[str, Right] | None:
+def _enabler(tr: Transfer) -> tuple[str, Right]:
     """The component whose cap makes a transfer possible, and the right that matters."""
     if tr.rule in ("grant-in", "reply-in"):
         return tr.source, Right.GRANT

@@ -27,16 +27,21 @@ def _fast_validator(name: str):
     return fastjsonschema.compile(definition, use_default=False)  # never change the data
 
 
+def _fast_valid(schema_name: str, data) -> bool:
+    try:
+        _fast_validator(schema_name)(data)
+    except fastjsonschema.JsonSchemaValueException:
+        return False
+    return True
+
+
 def validate(located: LocatedData, schema_name: str) -> None:
     """Raise an InputError for the first (in file order) place the data breaks the schema.
 
     Valid input takes the compiled fast path; invalid input is validated again by jsonschema,
     which lists every error, so that the one reported is the first in the file."""
-    try:
-        _fast_validator(schema_name)(located.data)
+    if _fast_valid(schema_name, located.data):
         return
-    except fastjsonschema.JsonSchemaValueException:
-        pass
     validator = jsonschema.Draft202012Validator(schema(schema_name))
     errors = list(validator.iter_errors(located.data))
     # A misspelt key also makes the key it was meant to be missing: report the misspelling.
