@@ -10,7 +10,7 @@ from smosverify.analyses.check import check_system
 from smosverify.cli.common import FORMATS, exits_cleanly
 from smosverify.errors import InputError
 from smosverify.lean_runner import with_lean_step
-from smosverify.load.microkit import load_any
+from smosverify.load.any import load_any
 from smosverify.report import render
 
 

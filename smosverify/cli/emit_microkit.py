@@ -8,7 +8,7 @@ from smosverify.cli.common import exits_cleanly
 from smosverify.emit.microkit import labels_yaml, render_sdf
 from smosverify.emit.microkit_layout import layout_of
 from smosverify.errors import InputError
-from smosverify.load.microkit import load_any
+from smosverify.load.any import load_any
 
 
 @click.command("microkit")

@@ -19,7 +19,7 @@ def emit_smt(system: str, out_dir: str) -> None:
     """Write the leakage-bound (P6) and policy (P4) queries about SYSTEM as SMT-LIB 2 files that
     z3 or cvc5 can run on their own, with index.txt listing smosverify's answers."""
     from smosverify.emit.smt import index_text, smt_queries
-    from smosverify.load.microkit import load_any
+    from smosverify.load.any import load_any
 
     model = load_any(system)
     queries = smt_queries(model)

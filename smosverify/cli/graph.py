@@ -26,7 +26,7 @@ def graph(system: str, view: str, around: str | None, depth: int | None, output:
     from smosverify.analyses.authority import authority_closure
     from smosverify.analyses.flow_graph import flow_graph
     from smosverify.emit.dot import authority_picture, flow_picture, neighbourhood, render_dot
-    from smosverify.load.microkit import load_any
+    from smosverify.load.any import load_any
 
     suffix = Path(output).suffix
     if suffix not in (".dot", ".svg"):

@@ -56,18 +56,6 @@ def load_microkit(path: str | Path, policy: str | None, labels: str | None = Non
     return build_system(read_sdf(path), bound, loaded, Path(path).stem, str(path), (), default_sid)
 
 
-def load_any(path: str, policy: str | None = None, labels: str | None = None, default_sid: str | None = None) -> System:
-    """A YAML system, or an SDF (by its suffix) with the policy and labels given beside it."""
-    if Path(path).suffix in SDF_SUFFIXES:
-        return load_microkit(path, policy, labels, default_sid)
-    if policy or labels or default_sid:
-        raise InputError(f"{path}: --policy, --labels and --default-sid go with a Microkit SDF "
-                         f"({', '.join(SDF_SUFFIXES)}); a YAML system names its policy and labels itself")
-    from smosverify.load.system import load_system  # load_system imports this module for `sdf:`
-
-    return load_system(path)
-
-
 def system_from_yaml(located: LocatedData, policy: Policy, policy_spans: tuple[Span, ...]) -> System:
     """A YAML system whose architecture is an SDF (`sdf:` and `labels:` keys)."""
     data = located.data

@@ -8,7 +8,8 @@ import dataclasses
 import pytest
 
 from smosverify.analyses.check import check_system
-from smosverify.load.microkit import load_any, load_microkit
+from smosverify.load.any import load_any
+from smosverify.load.microkit import load_microkit
 from smosverify.load.system import load_system
 
 from .conftest import ALL_CONSTRUCTS, ALLOW_ALL, EXAMPLES, security_view, strip_spans, write
