@@ -25,6 +25,7 @@ from smosverify.model.system import (
     ServerObject,
     System,
     Target,
+    Untyped,
 )
 
 SCHEMA = "system.schema.json"
@@ -64,7 +65,7 @@ class _Builder:
         return self.located.span(tuple(path))
 
     def system(self, name: str, arch: str, policy_spans: tuple[Span, ...]) -> System:
-        for section in ("components", "regions", "notifications"):
+        for section in ("components", "regions", "notifications", "untyped"):
             for key in self.data.get(section, {}):
                 here = self.span(section, key, KEY)
                 if key in self.names:
@@ -75,7 +76,10 @@ class _Builder:
         notifications = {n: self._notification(n, v) for n, v in self.data.get("notifications", {}).items()}
         connections = self._connections(self.data.get("connections", []))
         served = {c.server for c in connections}
-        components = {n: self._component(n, c, regions, notifications, served) for n, c in components_data.items()}
+        shared = {n: ObjectKind.REGION for n in regions} | {n: ObjectKind.NOTIFICATION for n in notifications}
+        shared |= {n: ObjectKind.UNTYPED for n in self.data.get("untyped", {})}
+        components = {n: self._component(n, c, shared, served) for n, c in components_data.items()}
+        untyped = {n: self._untyped(n, u, shared, served) for n, u in self.data.get("untyped", {}).items()}
         return System(
             name=name,
             file=self.located.file,
@@ -87,6 +91,7 @@ class _Builder:
             notifications=notifications,
             span=self.span(),
             policy_spans=policy_spans,
+            untyped=untyped,
         )
 
     def _sid(self, sid: str, *path) -> str:
@@ -99,7 +104,7 @@ class _Builder:
             raise InputError(f"unknown component '{name}'", self.span(*path))
         return name
 
-    def _component(self, name, data, regions, notifications, served) -> Component:
+    def _component(self, name, data, shared, served) -> Component:
         base = ("components", name)
         role = Role(data["role"])
         self._sid(data["sid"], *base, "sid")
@@ -115,7 +120,7 @@ class _Builder:
         caps = []
         for i, cap in enumerate(data.get("caps", [])):
             where = base + ("caps", i)
-            target = self._target(cap["to"], regions, notifications, served, *where, "to")
+            target = self._target(cap["to"], shared, served, *where, "to")
             rights = frozenset(Right(r) for r in cap["rights"])
             allowed = rights_for(target.kind)
             bad = sorted(r.value for r in rights - set(allowed))
@@ -125,18 +130,33 @@ class _Builder:
                     f"{', '.join(r.value for r in allowed)})",
                     self.span(*where, "rights"),
                 )
-            caps.append(ExtraCap(name, target, rights, self.span(*where)))
-        return Component(name, data["sid"], role, self.span(*base, KEY), tuple(objects), tuple(caps))
+            badge = cap.get("badge", 0)
+            if badge and target.kind not in (ObjectKind.ENDPOINT, ObjectKind.NOTIFICATION):
+                raise InputError(f"only endpoint and notification caps carry a badge, not a cap to {cap['to']}",
+                                 self.span(*where, "badge"))
+            caps.append(ExtraCap(name, target, rights, self.span(*where), badge))
+        keeps = None
+        if "keeps" in data:
+            if role is not Role.ROOT:
+                raise InputError(f"only a root component says what it keeps after boot; '{name}' has role {role.value}",
+                                 self.span(*base, "keeps"))
+            keeps = tuple(self._target(t, shared, served, *base, "keeps", i) for i, t in enumerate(data["keeps"]))
+        return Component(name, data["sid"], role, self.span(*base, KEY), tuple(objects), tuple(caps), keeps=keeps)
 
-    def _target(self, text: str, regions, notifications, served, *path) -> Target:
+    def _untyped(self, name: str, data: dict, shared, served) -> Untyped:
+        base = ("untyped", name)
+        covers = tuple(self._target(t, shared, served, *base, "covers", i) for i, t in enumerate(data["covers"]))
+        if Target(ObjectKind.UNTYPED, name) in covers:
+            raise InputError(f"untyped '{name}' cannot cover itself", self.span(*base, "covers"))
+        return Untyped(name, self._sid(data["sid"], *base, "sid"), covers, self.span(*base, KEY))
+
+    def _target(self, text: str, shared, served, *path) -> Target:
         owner, _, kind = text.partition(".")
         if not kind:
-            if owner in regions:
-                return Target(ObjectKind.REGION, owner)
-            if owner in notifications:
-                return Target(ObjectKind.NOTIFICATION, owner)
+            if owner in shared:
+                return Target(shared[owner], owner)
             raise InputError(
-                f"unknown cap target '{text}' (expected a region, a notification, or COMPONENT.tcb|cnode|vspace|frames|endpoint)",
+                f"unknown cap target '{text}' (expected a region, a notification, an untyped, or COMPONENT.tcb|cnode|vspace|frames|endpoint)",
                 self.span(*path),
             )
         self._component_ref(owner, *path)

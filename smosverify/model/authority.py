@@ -22,13 +22,15 @@ class KernelObject(NamedTuple):
 
 
 class Cap(NamedTuple):
-    """A cap a component holds at the start, and why (`cause` names the system element)."""
+    """One cap a component holds at the start, and why (`cause` names the system element).
+    Caps are kept one by one: two caps to one object are two caps, whatever their rights."""
 
     holder: str
     target: Target
     rights: frozenset[Right]
     cause: str
     span: Span
+    badge: int = 0  # 0: unbadged
 
 
 def kernel_objects(system: System) -> dict[Target, KernelObject]:
@@ -46,17 +48,29 @@ def kernel_objects(system: System) -> dict[Target, KernelObject]:
     for note in system.notifications.values():
         target = Target(ObjectKind.NOTIFICATION, note.name)
         objects[target] = KernelObject(target, note.sid, KIND_CLASS[target.kind], None, note.span)
+    for ut in system.untyped.values():
+        target = Target(ObjectKind.UNTYPED, ut.name)
+        objects[target] = KernelObject(target, ut.sid, KIND_CLASS[target.kind], None, ut.span)
     return objects
 
 
 def initial_caps(system: System) -> tuple[Cap, ...]:
     """The caps every component holds when the system starts (its own TCB, CNode, VSpace and
-    frames are its own and not listed)."""
+    frames are its own and not listed). A root component that says what it `keeps` after boot
+    holds only caps to those objects; without `keeps` it holds all of its caps."""
+    caps = _declared_caps(system)
+    keeps = {c.name: set(c.keeps) for c in system.components.values() if c.keeps is not None}
+    if not keeps:
+        return caps
+    return tuple(cap for cap in caps if cap.holder not in keeps or cap.target in keeps[cap.holder])
+
+
+def _declared_caps(system: System) -> tuple[Cap, ...]:
     caps: list[Cap] = []
     receivers: dict[str, Span] = {}
     for conn in system.connections:
         target = Target(ObjectKind.ENDPOINT, conn.server)
-        caps.append(Cap(conn.client, target, conn.rights, f"connection {conn.name}", conn.span))
+        caps.append(Cap(conn.client, target, conn.rights, f"connection {conn.name}", conn.span, conn.badge))
         receivers.setdefault(conn.server, system.components[conn.server].span)
     for server, span in receivers.items():
         target = Target(ObjectKind.ENDPOINT, server)
@@ -73,5 +87,5 @@ def initial_caps(system: System) -> tuple[Cap, ...]:
             caps.append(Cap(who, target, frozenset({Right.WAIT}), f"notification {note.name} wait", span))
     for comp in system.components.values():
         for extra in comp.caps:
-            caps.append(Cap(comp.name, extra.target, extra.rights, f"cap listed in {comp.name}.caps", extra.span))
+            caps.append(Cap(comp.name, extra.target, extra.rights, f"cap listed in {comp.name}.caps", extra.span, extra.badge))
     return tuple(caps)

@@ -30,6 +30,7 @@ class ObjectKind(str, Enum):
     ENDPOINT = "endpoint"
     REGION = "region"  # shared memory
     NOTIFICATION = "notification"
+    UNTYPED = "untyped"  # untyped memory the listed objects were made from (system key `untyped:`)
 
 
 # The policy class of each kernel object kind (built into the policy language).
@@ -41,6 +42,7 @@ KIND_CLASS: dict[ObjectKind, str] = {
     ObjectKind.ENDPOINT: "endpoint",
     ObjectKind.REGION: "memory",
     ObjectKind.NOTIFICATION: "notification",
+    ObjectKind.UNTYPED: "untyped",
 }
 
 # The built-in kernel classes and their operations, in declaration order.
@@ -51,10 +53,13 @@ KERNEL_CLASSES: dict[str, tuple[Right, ...]] = {
     "memory": (Right.READ, Right.WRITE, Right.EXECUTE),
     "endpoint": (Right.SEND, Right.RECEIVE, Right.GRANT, Right.GRANT_REPLY),
     "notification": (Right.SIGNAL, Right.WAIT),
+    "untyped": (Right.CONTROL,),
 }
 
 # Kinds that belong to one component (named `component.kind`).
 COMPONENT_KINDS = (ObjectKind.TCB, ObjectKind.CNODE, ObjectKind.VSPACE, ObjectKind.FRAMES)
+# Kinds declared on their own at system level (named by their own name).
+SHARED_KINDS = (ObjectKind.REGION, ObjectKind.NOTIFICATION, ObjectKind.UNTYPED)
 
 
 def rights_for(kind: ObjectKind) -> tuple[Right, ...]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import NamedTuple
 from typing import TYPE_CHECKING
 
 from smosverify.errors import Span
-from smosverify.model.kernel import ObjectKind, Right
+from smosverify.model.kernel import SHARED_KINDS, ObjectKind, Right
 from smosverify.model.policy import Policy
 
 if TYPE_CHECKING:
@@ -42,10 +42,10 @@ class Target(NamedTuple):
     A named tuple rather than a dataclass: closures hash millions of them."""
 
     kind: ObjectKind
-    name: str  # the component (tcb, cnode, vspace, frames, endpoint) or region/notification name
+    name: str  # the component (tcb, cnode, vspace, frames, endpoint) or region/notification/untyped name
 
     def __str__(self) -> str:
-        if self.kind in (ObjectKind.REGION, ObjectKind.NOTIFICATION):
+        if self.kind in SHARED_KINDS:
             return self.name
         return f"{self.name}.{self.kind.value}"
 
@@ -58,6 +58,7 @@ class ExtraCap:
     target: Target
     rights: frozenset[Right]
     span: Span
+    badge: int = 0  # 0: unbadged (for an endpoint or notification: can be minted with any badge)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Component:
     objects: tuple[ServerObject, ...] = ()
     caps: tuple[ExtraCap, ...] = ()
     attributes: tuple[tuple[str, str], ...] = ()  # data kept for emitters (priority, ...)
+    keeps: tuple[Target, ...] | None = None  # role root: the caps it keeps after boot (None: all of them)
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,16 @@ class Notification:
 
 
 @dataclass(frozen=True)
+class Untyped:
+    """Untyped memory and the kernel objects made from it: whoever controls it controls them."""
+
+    name: str
+    sid: str
+    covers: tuple[Target, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class System:
     name: str
     file: str
@@ -131,6 +143,7 @@ class System:
     span: Span
     policy_spans: tuple[Span, ...] = ()
     microkit: MicrokitSystem | None = None  # the SDF layout, when read from a Microkit SDF
+    untyped: dict[str, Untyped] = field(default_factory=dict)
 
     def objects(self) -> tuple[ServerObject, ...]:
         return tuple(o for c in self.components.values() for o in c.objects)

@@ -1,0 +1,1 @@
+"""seL4's authority and flow rules, stated once (see rules.py)."""
