@@ -7,10 +7,10 @@ import sys
 import click
 
 from smosverify.analyses.check import check_system
-from smosverify.cli.common import FORMATS, exits_cleanly
+from smosverify.cli.common import FORMATS, exits_cleanly, system_options
 from smosverify.errors import InputError
 from smosverify.lean_runner import with_lean_step
-from smosverify.load.any import load_any
+from smosverify.load.any import SdfOptions, load_any
 from smosverify.report import render
 
 
@@ -18,9 +18,7 @@ from smosverify.report import render
 @click.argument("system", type=click.Path(dir_okay=True))
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here instead of stdout.")
-@click.option("--policy", type=click.Path(dir_okay=False), help="The policy of a Microkit SDF (SYSTEM.system).")
-@click.option("--labels", type=click.Path(dir_okay=False), help="Labels binding an SDF's elements to sids (docs/microkit.md).")
-@click.option("--default-sid", help="The sid of an SDF's elements the labels do not bind.")
+@system_options
 @click.option("--lean", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Check the emitted Lean theorems with `lake build`: auto runs it when lake is on PATH; on requires it (exit 3 without).")
 @click.option("--boot", is_flag=True, help="Also build SYSTEM's capDL image, boot it in QEMU and check what the kernel "
@@ -30,14 +28,13 @@ from smosverify.report import render
 @click.option("--boot-dir", type=click.Path(file_okay=False), help="Build folder for --boot (default: one per "
               "workspace and arch under ~/.cache/smosverify, reused).")
 @exits_cleanly
-def check(system: str, fmt: str, output: str | None, policy: str | None, labels: str | None, default_sid: str | None,
-          lean: str, boot: bool, sel4: str | None, arch: str | None, boot_dir: str | None) -> None:
+def check(system: str, fmt: str, output: str | None, sdf: SdfOptions, lean: str, boot: bool, sel4: str | None, arch: str | None, boot_dir: str | None) -> None:
     """Decide whether SYSTEM enforces its policy (exit 0 holds, 1 violated, 2 bad input, 3 environment).
 
     SYSTEM is a YAML system description or a Microkit SDF (.system, .xml) with --policy."""
     if not boot and (sel4 or arch or boot_dir):
         raise click.UsageError("--sel4, --arch and --boot-dir go with --boot")
-    model = load_any(system, policy, labels, default_sid)
+    model = load_any(system, sdf)
     report = with_lean_step(model, check_system(model), lean)
     if boot:
         from smosverify.image.run import with_boot_step

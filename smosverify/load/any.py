@@ -6,6 +6,7 @@ through load/microkit.py, and this module dispatches to either by the file's suf
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from smosverify.errors import InputError
@@ -14,11 +15,29 @@ from smosverify.load.system import load_system
 from smosverify.model.system import System
 
 
-def load_any(path: str, policy: str | None = None, labels: str | None = None, default_sid: str | None = None) -> System:
-    """A YAML system, or an SDF (by its suffix) with the policy and labels given beside it."""
-    if Path(path).suffix in SDF_SUFFIXES:
-        return load_microkit(path, policy, labels, default_sid)
-    if policy or labels or default_sid:
-        raise InputError(f"{path}: --policy, --labels and --default-sid go with a Microkit SDF "
-                         f"({', '.join(SDF_SUFFIXES)}); a YAML system names its policy and labels itself")
+@dataclass(frozen=True)
+class SdfOptions:
+    """What an SDF needs beside it to become a system; a YAML system names these itself
+    (`policy:`, `labels:`), so they are refused with one."""
+
+    policy: str | None = None
+    labels: str | None = None
+    default_sid: str | None = None
+
+    def given(self) -> tuple[str, ...]:
+        """The options set, as the command line spells them."""
+        return tuple(f"--{f.name.replace('_', '-')}" for f in fields(self) if getattr(self, f.name) is not None)
+
+
+def is_sdf(path: str | Path) -> bool:
+    return Path(path).suffix in SDF_SUFFIXES
+
+
+def load_any(path: str | Path, options: SdfOptions = SdfOptions()) -> System:
+    """A YAML system, or an SDF (by its suffix) bound by `options`."""
+    if is_sdf(path):
+        return load_microkit(path, options.policy, options.labels, options.default_sid)
+    if options.given():
+        raise InputError(f"{path}: {', '.join(options.given())} go with a Microkit SDF ({', '.join(SDF_SUFFIXES)}); "
+                         "a YAML system names its policy and labels itself")
     return load_system(path)

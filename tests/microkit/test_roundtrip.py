@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from smosverify.analyses.check import check_system
-from smosverify.load.any import load_any
+from smosverify.load.any import SdfOptions, load_any
 from smosverify.load.microkit import load_microkit
 from smosverify.load.system import load_system
 
@@ -104,7 +104,7 @@ def test_examples_read_emit_read(example, tmp_path, run_cli):
     source = EXAMPLES / example
     first = load_system(source)
     out, labels = emit(run_cli, source, tmp_path)
-    second = load_any(str(out), first.policy.files[0], str(labels))
+    second = load_any(str(out), SdfOptions(first.policy.files[0], str(labels)))
     assert same_model(dataclasses.replace(first, name=""), dataclasses.replace(second, name=""))
     assert [r.status for r in check_system(first).results] == [r.status for r in check_system(second).results]
 
@@ -114,7 +114,7 @@ def test_yaml_emit_read(example, tmp_path, run_cli):
     source = EXAMPLES / example / "system.yaml"
     first = load_system(source)
     out, labels = emit(run_cli, source, tmp_path)
-    second = load_any(str(out), first.policy.files[0], str(labels))
+    second = load_any(str(out), SdfOptions(first.policy.files[0], str(labels)))
     assert security_view(first) == security_view(second)
     assert [(r.id, r.status) for r in check_system(first).results] == [(r.id, r.status) for r in check_system(second).results]
     # Deterministic: the same input gives the same bytes.
@@ -151,7 +151,7 @@ components:
     source = write(tmp_path, "system.yaml", yaml_text)
     out, labels = emit(run_cli, source, tmp_path)
     assert '<protection_domain name="kid" id="0"' in out.read_text()
-    assert security_view(load_system(source)) == security_view(load_any(str(out), str(tmp_path / "policy.pol"), str(labels)))
+    assert security_view(load_system(source)) == security_view(load_any(str(out), SdfOptions(str(tmp_path / "policy.pol"), str(labels))))
 
 
 UNWRITABLE = [
