@@ -1,17 +1,15 @@
 """The authority closure: every cap any component can come to hold under seL4's transfer rules.
 
-Rules (docs/authority-rules.md has an example of each):
-- grant: S holding send+grant on endpoint E passes any cap it holds to every R with receive on E;
-- reply: R with receive+grant on E passes any cap it holds back to every caller C holding send and
-  grant or grant_reply on E (the kernel gives the reply cap R's grant right);
-- cnode: H holding control of X's CNode takes every cap X holds and can copy its own into it;
-- tcb: H holding control of X's TCB controls X's CNode and VSpace;
-- vspace: H holding control of X's VSpace can map X's frames (read, write, execute).
+The rules are those of smosverify/semantics/rules.py, by name (docs/authority-rules.md has an
+example of each): grant, reply, copyOut, copyIn, tcbCNode, tcbVSpace, vspaceFrames, untypedCover.
+Caps are tracked one by one: a cap is (object, rights, badge), numbered as it first appears, and a
+rule fires only on one cap that carries every right its premise names.
 
-Caps are bitsets over (target, right) pairs. Caps flow along transfer edges; each endpoint has two
-mailbox nodes (one for grants, one for replies) so that n senders and m receivers cost n + m edges,
-not n * m. Edges appear as caps arrive, so the closure alternates between adding edges and
-propagating over the SCC condensation until nothing changes.
+Each node's caps are a bitset over cap numbers. Caps flow along transfer edges; each endpoint has
+two mailbox nodes (one for grants, one for replies) so that n senders and m receivers cost n + m
+edges, not n * m. Edges appear as caps arrive, so the closure alternates between applying the
+rules to new caps (adding edges and derived caps) and propagating over the SCC condensation
+until nothing changes.
 """
 
 from __future__ import annotations
@@ -19,59 +17,80 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Callable, NamedTuple
 
 from smosverify.gc_pause import cycle_collection_paused
 from smosverify.graph import propagate_union, set_bits
 from smosverify.model.authority import Cap, KernelObject, initial_caps, kernel_objects
-from smosverify.model.kernel import COMPONENT_KINDS, ObjectKind, Right
+from smosverify.model.kernel import COMPONENT_KINDS, ObjectKind, Right, rights_for
 from smosverify.model.system import System, Target
+from smosverify.semantics.rules import (
+    DERIVED,
+    can_receive,
+    can_send_caps,
+    controls,
+    gets_replies_with_caps,
+    replies_with_caps,
+)
 
-RIGHTS = tuple(Right)
-NR = len(RIGHTS)
-RIGHT_INDEX = {r: i for i, r in enumerate(RIGHTS)}
 STEP = {
-    "grant-in": "{a} sends caps into {via} (it holds send+grant on it)",
-    "grant-out": "{b} receives caps sent into {via} (it holds receive on it)",
-    "reply-in": "{a} replies with caps on {via} (it holds receive+grant on it)",
-    "reply-out": "{b} gets caps in replies on {via} (it calls with send and grant or grant_reply)",
-    "cnode": "caps move between {a} and {b} through {via} (CNode control)",
+    "grant-in": "{a} sends caps into {via} (one cap to it with send+grant) [grant]",
+    "grant-out": "{b} receives caps sent into {via} (it holds receive on it) [grant]",
+    "reply-in": "{a} replies with caps on {via} (one cap to it with receive+grant) [reply]",
+    "reply-out": "{b} gets caps in replies on {via} (one cap to it with send and grant or grant_reply) [reply]",
+    "copy-out": "{b} copies {a}'s caps out of {via}, which it controls [copyOut]",
+    "copy-in": "{a} copies its caps into {via}, which it controls [copyIn]",
 }
+RULE_OF_STEP = {"grant-in": "grant", "grant-out": "grant", "reply-in": "reply", "reply-out": "reply",
+                "copy-out": "copyOut", "copy-in": "copyIn"}
+
+
+class CapKey(NamedTuple):
+    """A cap as the kernel sees it, without its holder: what it names, with which rights and badge."""
+
+    target: Target
+    rights: frozenset[Right]
+    badge: int
 
 
 @dataclass(frozen=True)
 class Transfer:
-    """An edge caps travel along: from node `source` to node `sink`, by `rule`, over `via`."""
+    """An edge caps travel along: from node `source` to node `sink`, by `step` of a rule, over `via`."""
 
     source: str
     sink: str
-    rule: str
+    step: str
     via: Target
 
+    @property
+    def rule(self) -> str:
+        return RULE_OF_STEP[self.step]
+
     def describe(self) -> str:
-        return STEP[self.rule].format(a=self.source, b=self.sink, via=self.via)
+        return STEP[self.step].format(a=self.source, b=self.sink, via=self.via)
 
 
 @dataclass(frozen=True)
 class Derivation:
-    """A cap a holder gains from another cap it holds (tcb → cnode/vspace, vspace → frames)."""
+    """A cap a holder gains from another cap it holds (tcbCNode, tcbVSpace, vspaceFrames, untypedCover)."""
 
     holder: str
-    gained: Target
+    gained: int  # the cap number gained
     rule: str
     via: Target
 
 
 @dataclass(frozen=True)
 class AuthorityClosure:
-    """The closed authority of a system: the certificate for P2 and P3.
+    """The closed authority of a system: the certificate for P1, P2 and P3.
 
     Nodes are the components (first) and the endpoint mailboxes; `bits[i]` is node i's final set
-    of (target, right) pairs, `initial_bits[i]` what it started with.
+    of cap numbers (`caps_known[n]` is cap n), `initial_bits[i]` what it started with.
     """
 
     components: tuple[str, ...]
     nodes: tuple[str, ...]
-    targets: tuple[Target, ...]
+    caps_known: tuple[CapKey, ...]
     objects: dict[Target, KernelObject]
     initial_caps: tuple[Cap, ...]
     initial_bits: tuple[int, ...]
@@ -80,44 +99,67 @@ class AuthorityClosure:
     derivations: tuple[Derivation, ...]
     stages: tuple[tuple[int, ...], ...]  # node bits after each phase: processing 0, propagation 0, ...
     transfer_stage: dict[tuple[str, str], int]  # the stage after which each transfer exists
-    held: tuple[dict[int, int], ...]  # per component: target index → mask of rights (the final caps)
-
-    @cached_property
-    def _target_index(self) -> dict[Target, int]:
-        return {t: i for i, t in enumerate(self.targets)}
 
     @cached_property
     def _node_index(self) -> dict[str, int]:
         return {n: i for i, n in enumerate(self.nodes)}
 
-    def _decode(self, b: int) -> dict[Target, frozenset[Right]]:
-        out: dict[Target, set[Right]] = {}
-        for i in set_bits(b):
-            out.setdefault(self.targets[i // NR], set()).add(RIGHTS[i % NR])
-        return {t: frozenset(r) for t, r in out.items()}
+    @cached_property
+    def _caps_of_target(self) -> dict[Target, tuple[int, ...]]:
+        out: dict[Target, list[int]] = {}
+        for n, key in enumerate(self.caps_known):
+            out.setdefault(key.target, []).append(n)
+        return {t: tuple(ns) for t, ns in out.items()}
+
+    @cached_property
+    def _target_mask(self) -> dict[Target, int]:
+        return {t: sum(1 << n for n in numbers) for t, numbers in self._caps_of_target.items()}
+
+    def cap_numbers(self, node: str, at_start: bool = False) -> list[int]:
+        bits = self.initial_bits if at_start else self.bits
+        return set_bits(bits[self._node_index[node]])
+
+    def caps(self):
+        """(holder, target, rights, badge) for every cap in the closure, components in order."""
+        known = self.caps_known
+        for i, holder in enumerate(self.components):
+            for n in set_bits(self.bits[i]):
+                key = known[n]
+                yield holder, key.target, key.rights, key.badge
+
+    def holders(self, target: Target) -> list[tuple[str, frozenset[Right], int]]:
+        """(holder, rights, badge) of every cap to `target` in the closure, one entry per cap."""
+        out = []
+        mask = self._target_mask.get(target, 0)
+        for i, holder in enumerate(self.components):
+            for n in set_bits(self.bits[i] & mask):
+                out.append((holder, self.caps_known[n].rights, self.caps_known[n].badge))
+        return out
 
     @cached_property
     def final(self) -> dict[str, dict[Target, frozenset[Right]]]:
-        """Each component's caps in the closure: {target: rights}."""
-        rights_of: dict[int, frozenset[Right]] = {}
-        for mask in {m for held in self.held for m in held.values()}:
-            rights_of[mask] = frozenset(r for i, r in enumerate(RIGHTS) if mask >> i & 1)
-        targets = self.targets
-        return {
-            c: {targets[t]: rights_of[m] for t, m in sorted(self.held[i].items())}
-            for i, c in enumerate(self.components)
-        }
+        """Each component's rights per object in the closure: the union over its caps (exact for
+        "can it exercise right r on t"; rule premises look at single caps, see `caps`)."""
+        return {c: self._merged(self.bits[i]) for i, c in enumerate(self.components)}
 
     @cached_property
     def initial(self) -> dict[str, dict[Target, frozenset[Right]]]:
-        return {c: self._decode(self.initial_bits[i]) for i, c in enumerate(self.components)}
+        return {c: self._merged(self.initial_bits[i]) for i, c in enumerate(self.components)}
+
+    def _merged(self, b: int) -> dict[Target, frozenset[Right]]:
+        out: dict[Target, frozenset[Right]] = {}
+        for n in set_bits(b):
+            key = self.caps_known[n]
+            out[key.target] = out.get(key.target, frozenset()) | key.rights
+        return dict(sorted(out.items()))
 
     def holds(self, node: str, target: Target, right: Right, at_start: bool = False) -> bool:
-        bits = self.initial_bits if at_start else self.bits
-        return bool(bits[self._node_index[node]] >> (self._target_index[target] * NR + RIGHT_INDEX[right]) & 1)
+        """Does `node` hold some cap to `target` carrying `right`?"""
+        b = (self.initial_bits if at_start else self.bits)[self._node_index[node]] & self._target_mask.get(target, 0)
+        return any(right in self.caps_known[n].rights for n in set_bits(b))
 
     def edges(self):
-        """(holder, target, rights) for every cap in the closure, in a stable order."""
+        """(holder, target, rights) for every object a component holds caps to, rights merged."""
         for holder in self.components:
             for target, rights in self.final[holder].items():
                 yield holder, target, rights
@@ -129,18 +171,31 @@ class AuthorityClosure:
             into.setdefault(tr.sink, []).append(tr)
         return into
 
-    def stage(self, node: str, target: Target, right: Right) -> int:
-        """When the fact first holds: -1 from the start, else the first phase that produced it."""
-        bit = 1 << (self._target_index[target] * NR + RIGHT_INDEX[right])
+    def stage(self, node: str, n: int) -> int:
+        """When `node` first holds cap n: -1 from the start, else the first phase that produced it."""
+        bit = 1 << n
         i = self._node_index[node]
         if self.initial_bits[i] & bit:
             return -1
         return next(k for k, snapshot in enumerate(self.stages) if snapshot[i] & bit)
 
+    def earliest(self, node: str, target: Target, accept: Callable[[frozenset[Right]], bool],
+                 before: int | None = None) -> int | None:
+        """The cap of `node` to `target` whose rights `accept` that it holds first (before stage
+        `before`, if given), or None."""
+        best, when = None, None
+        for n in set_bits(self.bits[self._node_index[node]] & self._target_mask.get(target, 0)):
+            if accept(self.caps_known[n].rights):
+                k = self.stage(node, n)
+                if (before is None or k < before) and (when is None or k < when):
+                    best, when = n, k
+        return best
+
     def explain(self, holder: str, target: Target, right: Right) -> list[str]:
         """A chain of steps, in the order they can happen, by which `holder` comes to hold
-        `right` on `target`, each step's own enabling caps explained before it."""
-        return list(dict.fromkeys(_explain(self, holder, target, right)))
+        `right` on `target`, each step's own enabling cap explained before it."""
+        n = self.earliest(holder, target, lambda rights: right in rights)
+        return list(dict.fromkeys(_explain(self, holder, n)))
 
 
 class Explainer:
@@ -172,97 +227,90 @@ def authority_closure(system: System) -> AuthorityClosure:
 
 def _close(system: System) -> AuthorityClosure:
     objects = kernel_objects(system)
-    # Objects many components hold caps to (endpoints, regions, notifications) get the low bit
-    # numbers, so each component's bitset stays as short as the caps it really holds.
-    targets = tuple(sorted(objects, key=lambda t: t.kind in COMPONENT_KINDS))
-    target_index = {t: i for i, t in enumerate(targets)}
+    covers = {Target(ObjectKind.UNTYPED, ut.name): ut.covers for ut in system.untyped.values()}
     names = tuple(system.components)
     index = {n: i for i, n in enumerate(names)}
-    endpoints = [t for t in targets if t.kind is ObjectKind.ENDPOINT]
+    endpoints = [t for t in objects if t.kind is ObjectKind.ENDPOINT]
     nodes = names + tuple(f"{t} ({box})" for t in endpoints for box in ("grants", "replies"))
-    grant_box = {target_index[t]: len(names) + 2 * k for k, t in enumerate(endpoints)}
+    grant_box = {t: len(names) + 2 * k for k, t in enumerate(endpoints)}
     caps = initial_caps(system)
 
+    known: list[CapKey] = []
+    number: dict[CapKey, int] = {}
+
+    def intern(key: CapKey) -> int:
+        n = number.get(key)
+        if n is None:
+            n = number[key] = len(known)
+            known.append(key)
+        return n
+
+    # Caps to objects many components share get the low numbers, so each component's bitset
+    # stays as short as the caps it really holds.
+    for cap in sorted(caps, key=lambda c: c.target.kind in COMPONENT_KINDS):
+        intern(CapKey(cap.target, cap.rights, cap.badge))
     bits = [0] * len(nodes)
-    patterns: dict[frozenset[Right], int] = {}
+    pending: list[list[int]] = [[] for _ in names]  # cap numbers a component gained, not yet processed
     for cap in caps:
-        pattern = patterns.get(cap.rights)
-        if pattern is None:
-            pattern = patterns[cap.rights] = sum(1 << RIGHT_INDEX[r] for r in cap.rights)
-        bits[index[cap.holder]] |= pattern << (target_index[cap.target] * NR)
+        n = number[CapKey(cap.target, cap.rights, cap.badge)]
+        bits[index[cap.holder]] |= 1 << n
+        pending[index[cap.holder]].append(n)
     initial_bits = tuple(bits)
 
     succ: list[set[int]] = [set() for _ in nodes]
     transfers: dict[tuple[int, int], Transfer] = {}
     derivations: list[Derivation] = []
-
-    held: list[dict[int, int]] = [{} for _ in names]  # target index → rights mask, as processed
-    pending: list[list[int]] = [[] for _ in names]  # bit indices a component gained, not yet processed
-    for cap in caps:
-        base = target_index[cap.target] * NR
-        pending[index[cap.holder]].extend(base + RIGHT_INDEX[r] for r in cap.rights)
-
-    def has(h: int, t: int, r: Right) -> bool:
-        return bool(held[h].get(t, 0) >> RIGHT_INDEX[r] & 1)
-
+    processed: list[set[int]] = [set() for _ in names]
     stages: list[tuple[int, ...]] = []
     transfer_stage: dict[tuple[str, str], int] = {}
 
-    def add_edge(a: int, b: int, rule: str, via: Target) -> None:
+    def add_edge(a: int, b: int, step: str, via: Target) -> None:
         if a != b and b not in succ[a]:
             succ[a].add(b)
-            transfers[a, b] = Transfer(nodes[a], nodes[b], rule, via)
+            transfers[a, b] = Transfer(nodes[a], nodes[b], step, via)
             transfer_stage[nodes[a], nodes[b]] = len(stages)  # the processing phase adding it
 
-    def gain(h: int, gained: Target, rights: tuple[Right, ...], rule: str, via: Target) -> None:
-        base = target_index[gained] * NR
-        before = bits[h]
-        for r in rights:
-            bits[h] |= 1 << (base + RIGHT_INDEX[r])
-            pending[h].append(base + RIGHT_INDEX[r])
-        if bits[h] != before:
-            derivations.append(Derivation(names[h], gained, rule, via))
+    def gain(h: int, key: CapKey, rule: str, via: Target) -> None:
+        n = intern(key)
+        if not bits[h] >> n & 1:
+            bits[h] |= 1 << n
+            pending[h].append(n)
+            derivations.append(Derivation(names[h], n, rule, via))
 
-    def apply_rules(h: int, t: int) -> None:
-        target = targets[t]
+    def apply_rules(h: int, key: CapKey) -> None:
+        target, rights = key.target, key.rights
         kind = target.kind
         if kind is ObjectKind.ENDPOINT:
-            grants, replies = grant_box[t], grant_box[t] + 1
-            send, grant = has(h, t, Right.SEND), has(h, t, Right.GRANT)
-            receive = has(h, t, Right.RECEIVE)
-            if send and grant:
+            grants, replies = grant_box[target], grant_box[target] + 1
+            if can_send_caps(rights):
                 add_edge(h, grants, "grant-in", target)
-            if receive:
+            if can_receive(rights):
                 add_edge(grants, h, "grant-out", target)
-            if receive and grant:
+            if replies_with_caps(rights):
                 add_edge(h, replies, "reply-in", target)
-            if send and (grant or has(h, t, Right.GRANT_REPLY)):
+            if gets_replies_with_caps(rights):
                 add_edge(replies, h, "reply-out", target)
-        elif not has(h, t, Right.CONTROL):
+        elif not controls(rights):
             return
         elif kind is ObjectKind.CNODE:
-            add_edge(index[target.name], h, "cnode", target)
-            add_edge(h, index[target.name], "cnode", target)
-        elif kind is ObjectKind.TCB:
-            gain(h, Target(ObjectKind.CNODE, target.name), (Right.CONTROL,), "tcb", target)
-            gain(h, Target(ObjectKind.VSPACE, target.name), (Right.CONTROL,), "tcb", target)
-        elif kind is ObjectKind.VSPACE:
-            frames = Target(ObjectKind.FRAMES, target.name)
-            gain(h, frames, (Right.READ, Right.WRITE, Right.EXECUTE), "vspace", target)
+            add_edge(index[target.name], h, "copy-out", target)
+            add_edge(h, index[target.name], "copy-in", target)
+        elif kind is ObjectKind.UNTYPED:
+            for covered in covers[target]:
+                gain(h, CapKey(covered, frozenset(rights_for(covered.kind)), 0), "untypedCover", target)
+        else:
+            for held_kind, gained_kind, gained_rights, rule in DERIVED:
+                if kind is held_kind:
+                    gain(h, CapKey(Target(gained_kind, target.name), gained_rights, 0), rule, target)
 
     while True:
         for h in range(len(names)):
             while pending[h]:
                 batch, pending[h] = pending[h], []
-                touched = set()
-                for b in batch:
-                    t, r = divmod(b, NR)
-                    mask = held[h].get(t, 0)
-                    if not mask >> r & 1:
-                        held[h][t] = mask | 1 << r
-                        touched.add(t)
-                for t in sorted(touched):
-                    apply_rules(h, t)
+                fresh = sorted(set(batch) - processed[h])
+                processed[h].update(fresh)
+                for n in fresh:
+                    apply_rules(h, known[n])
         stages.append(tuple(bits))
         if not transfers:
             break
@@ -278,7 +326,7 @@ def _close(system: System) -> AuthorityClosure:
     return AuthorityClosure(
         components=names,
         nodes=nodes,
-        targets=targets,
+        caps_known=tuple(known),
         objects=objects,
         initial_caps=caps,
         initial_bits=initial_bits,
@@ -287,40 +335,46 @@ def _close(system: System) -> AuthorityClosure:
         derivations=tuple(derivations),
         stages=tuple(stages),
         transfer_stage=transfer_stage,
-        held=tuple(held),
     )
 
 
-def _enabler(tr: Transfer) -> tuple[str, Right]:
-    """The component whose cap makes a transfer possible, and the right that matters."""
-    if tr.rule in ("grant-in", "reply-in"):
-        return tr.source, Right.GRANT
-    if tr.rule == "grant-out":
-        return tr.sink, Right.RECEIVE
-    if tr.rule == "reply-out":
-        return tr.sink, Right.SEND
-    return (tr.sink if tr.via.name == tr.source else tr.source), Right.CONTROL
+def _enabler(tr: Transfer) -> tuple[str, Callable[[frozenset[Right]], bool]]:
+    """The component whose one cap to `via` makes a transfer possible, and what that cap needs."""
+    if tr.step == "grant-in":
+        return tr.source, can_send_caps
+    if tr.step == "reply-in":
+        return tr.source, replies_with_caps
+    if tr.step == "grant-out":
+        return tr.sink, can_receive
+    if tr.step == "reply-out":
+        return tr.sink, gets_replies_with_caps
+    return (tr.sink if tr.step == "copy-out" else tr.source), controls
 
 
-def _explain(closure: AuthorityClosure, holder: str, target: Target, right: Right) -> list[str]:
-    """Explain a fact from facts of earlier stages only, so the chain is well founded.
+def _explain(closure: AuthorityClosure, holder: str, n: int) -> list[str]:
+    """Explain how `holder` comes to hold cap n from facts of earlier stages only, so the chain
+    is well founded.
 
-    A fact first produced by a propagation phase k arrived along transfers that existed before
+    A cap first produced by a propagation phase k arrived along transfers that existed before
     it, from a node that had it when the phase began: search backwards over those transfers,
     through nodes that have it after phase k, for the nearest such node.
     """
-    stage = closure.stage(holder, target, right)
+    key = closure.caps_known[n]
+    shown = _cap_text(key)
+    stage = closure.stage(holder, n)
     if stage == -1:
         cause = next(
-            cap for cap in closure.initial_caps if cap.holder == holder and cap.target == target and right in cap.rights
+            cap for cap in closure.initial_caps
+            if cap.holder == holder and CapKey(cap.target, cap.rights, cap.badge) == key
         )
-        return [f"{holder} holds {right.value} on {target} from the start ({cause.cause}, {cause.span})"]
+        return [f"{holder} holds {shown} from the start ({cause.cause}, {cause.span})"]
     if stage % 2 == 0:  # a processing phase: derived from another cap the holder has
-        d = next(d for d in closure.derivations if d.holder == holder and d.gained == target)
-        return _explain(closure, holder, d.via, Right.CONTROL) + [
-            f"{holder}, controlling {d.via}, gains {right.value} on {target} ({d.rule} rule)"
+        d = next(d for d in closure.derivations if d.holder == holder and d.gained == n)
+        via = closure.earliest(holder, d.via, controls, before=stage + 1)
+        return _explain(closure, holder, via) + [
+            f"{holder}, controlling {d.via}, gains {shown} ({d.rule} rule)"
         ]
-    bit = 1 << (closure._target_index[target] * NR + RIGHT_INDEX[right])
+    bit = 1 << n
     before, after = closure.stages[stage - 1], closure.stages[stage]
     node_index = closure._node_index
     parent: dict[str, Transfer | None] = {holder: None}
@@ -328,12 +382,13 @@ def _explain(closure: AuthorityClosure, holder: str, target: Target, right: Righ
     while queue:
         c = queue.popleft()
         if before[node_index[c]] & bit:
-            steps = _explain(closure, c, target, right)
+            steps = _explain(closure, c, n)
             while parent[c] is not None:
                 tr = parent[c]
                 who, needed = _enabler(tr)
-                if not closure.holds(who, tr.via, needed, at_start=True):
-                    steps += _explain(closure, who, tr.via, needed)
+                enabling = closure.earliest(who, tr.via, needed)
+                if closure.stage(who, enabling) != -1:
+                    steps += _explain(closure, who, enabling)
                 steps.append(tr.describe())
                 c = tr.sink
             return steps
@@ -345,4 +400,10 @@ def _explain(closure: AuthorityClosure, holder: str, target: Target, right: Righ
             ):
                 parent[tr.source] = tr
                 queue.append(tr.source)
-    raise AssertionError(f"no origin for {right.value} on {target} at {holder}")
+    raise AssertionError(f"no origin for {shown} at {holder}")
+
+
+def _cap_text(key: CapKey) -> str:
+    rights = "+".join(r.value for r in Right if r in key.rights)
+    badge = f" (badge {key.badge})" if key.badge else ""
+    return f"{rights} on {key.target}{badge}"

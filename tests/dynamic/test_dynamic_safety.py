@@ -68,7 +68,7 @@ def test_a_child_can_be_given_its_parents_caps(system_with):
     result = check_dynamic_safety(system_with(extra))
     leak = next(ev for ev in traced(result) if ev.kind == "handle-not-allowed")
     assert leak.data["holder"] == "spawned:bob_t:client" and leak.data["object"] == "fs.secret"
-    assert any("CNode control" in line for line in leak.data["chain"])
+    assert any("[copyIn]" in line for line in leak.data["chain"])
 
 
 def test_spawn_gives_the_parent_control_which_the_policy_must_allow(system_with):

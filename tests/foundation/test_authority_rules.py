@@ -72,7 +72,7 @@ def test_grant_passes_the_senders_caps_to_the_receiver(tmp_path, write_system, b
     assert closure.final["receiver"][endpoint] == {Right.SEND, Right.GRANT, Right.RECEIVE}
     assert closure.initial["receiver"] == {endpoint: {Right.RECEIVE}}
     chain = closure.explain("receiver", BUF, READ)
-    assert_chain(chain, "sender holds read on buf from the start (region buf mapped",
+    assert_chain(chain, "sender holds read+write on buf from the start (region buf mapped",
                  ("sender", "receiver.endpoint", "send+grant"))
     assert "receiver" in chain[-1]
 
@@ -91,7 +91,7 @@ def test_grant_reaches_every_receiver(tmp_path, write_system, base_policy):
                         "  thief: {sid: bob_t, role: client, caps: [{to: receiver.endpoint, rights: [receive]}]}\n")
     closure = closure_of(tmp_path, write_system, base_policy, body)
     assert holds(closure, "thief", BUF, WRITE)
-    assert_chain(closure.explain("thief", BUF, WRITE), "sender holds write on buf", ("thief",))
+    assert_chain(closure.explain("thief", BUF, WRITE), "sender holds read+write on buf", ("thief",))
 
 
 # -- reply: the server's grant on its own endpoint + the caller's send and grant(_reply) --------
@@ -105,7 +105,7 @@ connections:
 regions:
   buf: {sid: public_t, map: {server: [read]}}
 """
-SERVER_GRANT = ", caps: [{to: server.endpoint, rights: [grant]}]"
+SERVER_GRANT = ", caps: [{to: server.endpoint, rights: [receive, grant]}]"
 
 
 @pytest.mark.parametrize("caller_rights", ["send, grant_reply", "send, grant"])
@@ -114,7 +114,7 @@ def test_reply_passes_the_servers_caps_to_the_caller(tmp_path, write_system, bas
     assert closure.final["caller"][BUF] == {READ}
     chain = closure.explain("caller", BUF, READ)
     assert_chain(chain, "server holds read on buf from the start",
-                 ("server replies with caps", "server.endpoint", "receive+grant"))
+                 ("server replies with caps", "server.endpoint", "receive+grant", "[reply]"))
     assert "caller" in chain[-1]
 
 
@@ -138,16 +138,22 @@ def test_grant_reply_alone_does_not_give_the_server_the_callers_caps(tmp_path, w
     assert closure.final == closure.initial
 
 
-def test_a_reply_can_carry_the_servers_grant_right(tmp_path, write_system, base_policy):
-    """The server's own endpoint cap (with grant) travels in its reply; the caller then holds
-    send+grant and can grant its caps to the server."""
+def test_a_reply_carries_the_servers_own_cap_but_not_a_way_back(tmp_path, write_system, base_policy):
+    """The server's receive+grant cap travels in its reply. The caller then holds send+grant_reply
+    and receive+grant on the endpoint, but no ONE cap with send and grant, so it cannot grant its
+    own caps to the server (the merged reading of rights said it could)."""
     body = (REPLY % (SERVER_GRANT, "send, grant_reply")).replace(
         "map: {server: [read]}", "map: {server: [read]}}\n  mine: {sid: public_t, map: {caller: [write]}")
     closure = closure_of(tmp_path, write_system, base_policy, body)
-    assert holds(closure, "caller", Target(ObjectKind.ENDPOINT, "server"), Right.GRANT)
-    assert holds(closure, "server", Target(ObjectKind.REGION, "mine"), WRITE)
+    endpoint = Target(ObjectKind.ENDPOINT, "server")
+    assert ("caller", endpoint, frozenset({R, G}), 0) in set(closure.caps())
+    assert holds(closure, "caller", endpoint, Right.GRANT)
+    assert not holds(closure, "server", Target(ObjectKind.REGION, "mine"), WRITE)
+    # with a cap that carries send and grant together, it can
+    joined = body.replace("rights: [send, grant_reply]", "rights: [send, grant_reply, grant]")
+    closure = closure_of(tmp_path, write_system, base_policy, joined)
     assert_chain(closure.explain("server", Target(ObjectKind.REGION, "mine"), WRITE), "caller holds write on mine",
-                 ("server replies with caps",), ("caller", "send+grant"))
+                 ("caller", "send+grant"))
 
 
 # -- cnode: control of a CNode moves caps both ways -------------------------------------------
@@ -168,7 +174,7 @@ def test_cnode_control_takes_the_owners_caps(tmp_path, write_system, base_policy
     assert closure.final["holder"][BUF] == {WRITE}
     chain = closure.explain("holder", BUF, WRITE)
     assert_chain(chain, "owner holds write on buf from the start")
-    assert chain[-1] == "caps move between owner and holder through owner.cnode (CNode control)"
+    assert chain[-1] == "holder copies owner's caps out of owner.cnode, which it controls [copyOut]"
 
 
 def test_cnode_control_puts_caps_into_the_owners_cnode(tmp_path, write_system, base_policy):
@@ -176,7 +182,7 @@ def test_cnode_control_puts_caps_into_the_owners_cnode(tmp_path, write_system, b
     assert closure.final["owner"][MINE] == {READ}
     chain = closure.explain("owner", MINE, READ)
     assert_chain(chain, "holder holds read on mine from the start")
-    assert chain[-1] == "caps move between holder and owner through owner.cnode (CNode control)"
+    assert chain[-1] == "holder copies its caps into owner.cnode, which it controls [copyIn]"
     # the owner also ends up with the cap to its own CNode, which adds nothing
     assert closure.final["owner"][Target(ObjectKind.CNODE, "owner")] == {CONTROL}
 
@@ -194,13 +200,13 @@ def test_tcb_control_gives_cnode_vspace_and_through_them_everything(tmp_path, wr
     chain = closure.explain("holder", Target(ObjectKind.FRAMES, "owner"), EXECUTE)
     assert chain == [
         chain[0],
-        "holder, controlling owner.tcb, gains control on owner.vspace (tcb rule)",
-        "holder, controlling owner.vspace, gains execute on owner.frames (vspace rule)",
+        "holder, controlling owner.tcb, gains control on owner.vspace (tcbVSpace rule)",
+        "holder, controlling owner.vspace, gains read+write+execute on owner.frames (vspaceFrames rule)",
     ]
     assert chain[0].startswith("holder holds control on owner.tcb from the start (cap listed in holder.caps")
     chain = closure.explain("holder", BUF, WRITE)
-    assert "holder, controlling owner.tcb, gains control on owner.cnode (tcb rule)" in chain
-    assert chain[-1] == "caps move between owner and holder through owner.cnode (CNode control)"
+    assert "holder, controlling owner.tcb, gains control on owner.cnode (tcbCNode rule)" in chain
+    assert chain[-1] == "holder copies owner's caps out of owner.cnode, which it controls [copyOut]"
 
 
 def test_vspace_control_gives_only_the_frames(tmp_path, write_system, base_policy):
@@ -210,7 +216,7 @@ def test_vspace_control_gives_only_the_frames(tmp_path, write_system, base_polic
     assert Target(ObjectKind.CNODE, "owner") not in held and BUF not in held
     assert MINE not in closure.final["owner"]
     assert closure.explain("holder", Target(ObjectKind.FRAMES, "owner"), READ)[-1] == (
-        "holder, controlling owner.vspace, gains read on owner.frames (vspace rule)")
+        "holder, controlling owner.vspace, gains read+write+execute on owner.frames (vspaceFrames rule)")
 
 
 def test_frames_control_gives_nothing_more(tmp_path, write_system, base_policy):
@@ -234,12 +240,12 @@ def test_rules_chain_across_components(tmp_path, write_system, base_policy):
     closure = closure_of(tmp_path, write_system, base_policy, textwrap.dedent(body))
     assert holds(closure, "relay", BUF, READ)
     assert_chain(closure.explain("relay", BUF, READ), "victim holds read on buf from the start",
-                 "boot, controlling victim.tcb, gains control on victim.cnode (tcb rule)",
-                 "caps move between victim and boot through victim.cnode (CNode control)",
+                 "boot, controlling victim.tcb, gains control on victim.cnode (tcbCNode rule)",
+                 "boot copies victim's caps out of victim.cnode, which it controls [copyOut]",
                  ("boot", "relay.endpoint", "send+grant"))
     cnode = Target(ObjectKind.CNODE, "victim")
     assert_chain(closure.explain("relay", cnode, CONTROL), "boot holds control on victim.tcb from the start",
-                 ("controlling victim.tcb", "gains control on victim.cnode (tcb rule)"))
+                 ("controlling victim.tcb", "gains control on victim.cnode (tcbCNode rule)"))
     assert any("relay.endpoint" in step for step in closure.explain("relay", cnode, CONTROL))
 
 
@@ -297,49 +303,50 @@ def systems(draw) -> System:
     return System("generated", "generated.yaml", "x86_64", EMPTY_POLICY, components, connections, regions, notifications, SPAN)
 
 
-def reference_closure(system: System) -> set[tuple[str, Target, Right]]:
-    """The rules applied naively to sets of (holder, target, right) until nothing changes."""
-    held = {(cap.holder, cap.target, r) for cap in initial_caps(system) for r in cap.rights}
+def reference_closure(system: System) -> set[tuple[str, Target, frozenset[Right], int]]:
+    """The rules applied naively to sets of single caps (holder, target, rights, badge) until
+    nothing changes; a premise holds only when one cap carries all its rights."""
+    held = {(c.holder, c.target, c.rights, c.badge) for c in initial_caps(system)}
     while True:
         caps_of: dict[str, set] = defaultdict(set)
-        for h, t, r in held:
-            caps_of[h].add((t, r))
+        for h, t, rs, b in held:
+            caps_of[h].add((t, rs, b))
 
-        def has(h, t, *rs):
-            return all((h, t, r) in held for r in rs)
+        def one_cap(h, t, accept):
+            return any(t2 == t and accept(rs) for t2, rs, _ in caps_of[h])
 
         new = set(held)
-        for e in {t for _, t, _ in held if t.kind is ObjectKind.ENDPOINT}:
+        for e in {t for _, t, _, _ in held if t.kind is ObjectKind.ENDPOINT}:
             for a in system.components:
                 for b in system.components:
                     if a == b:
                         continue
-                    if has(a, e, Right.SEND, Right.GRANT) and has(b, e, Right.RECEIVE):  # grant a -> b
-                        new |= {(b, t, r) for t, r in caps_of[a]}
-                    if has(a, e, Right.RECEIVE, Right.GRANT) and has(b, e, Right.SEND) and (
-                            has(b, e, Right.GRANT) or has(b, e, Right.GRANT_REPLY)):  # reply a -> b
-                        new |= {(b, t, r) for t, r in caps_of[a]}
-        for h, t, r in held:
-            if r is not CONTROL:
+                    if one_cap(a, e, lambda rs: {S, G} <= rs) and one_cap(b, e, lambda rs: R in rs):  # grant a -> b
+                        new |= {(b, *cap) for cap in caps_of[a]}
+                    if one_cap(a, e, lambda rs: {R, G} <= rs) and one_cap(b, e, lambda rs: S in rs and (G in rs or GR in rs)):
+                        new |= {(b, *cap) for cap in caps_of[a]}  # reply a -> b
+        for h, t, rs, _ in held:
+            if CONTROL not in rs:
                 continue
             if t.kind is ObjectKind.CNODE:
-                new |= {(h, t2, r2) for t2, r2 in caps_of[t.name]} | {(t.name, t2, r2) for t2, r2 in caps_of[h]}
+                new |= {(h, *cap) for cap in caps_of[t.name]} | {(t.name, *cap) for cap in caps_of[h]}
             elif t.kind is ObjectKind.TCB:
-                new |= {(h, Target(ObjectKind.CNODE, t.name), CONTROL), (h, Target(ObjectKind.VSPACE, t.name), CONTROL)}
+                new |= {(h, Target(ObjectKind.CNODE, t.name), frozenset({CONTROL}), 0),
+                        (h, Target(ObjectKind.VSPACE, t.name), frozenset({CONTROL}), 0)}
             elif t.kind is ObjectKind.VSPACE:
-                new |= {(h, Target(ObjectKind.FRAMES, t.name), r2) for r2 in MEMORY_RIGHTS}
+                new.add((h, Target(ObjectKind.FRAMES, t.name), frozenset(MEMORY_RIGHTS), 0))
         if new == held:
             return held
         held = new
 
 
-def as_set(closure) -> set[tuple[str, Target, Right]]:
-    return {(h, t, r) for h, t, rights_ in closure.edges() for r in rights_}
+def as_set(closure) -> set[tuple[str, Target, frozenset[Right], int]]:
+    return set(closure.caps())
 
 
 def reply_example(caller_rights: frozenset[Right], server_grant: bool) -> System:
     """A caller, a server that may hold grant on its own endpoint, and a region only the server maps."""
-    caps = (ExtraCap("server", Target(ObjectKind.ENDPOINT, "server"), frozenset({G}), SPAN),) if server_grant else ()
+    caps = (ExtraCap("server", Target(ObjectKind.ENDPOINT, "server"), frozenset({R, G}), SPAN),) if server_grant else ()
     return System(
         "reply", "generated.yaml", "x86_64", EMPTY_POLICY,
         {"caller": Component("caller", "s_t", Role.CLIENT, SPAN),
@@ -360,6 +367,17 @@ def test_closure_equals_the_reference_fixpoint(system):
     assert as_set(closure) == reference_closure(system)
     initial = {(c.holder, c.target, r) for c in initial_caps(system) for r in c.rights}
     assert {(h, t, r) for h, caps in closure.initial.items() for t, rs in caps.items() for r in rs} == initial
+
+
+def test_separate_send_and_grant_caps_do_not_grant(tmp_path, write_system, base_policy):
+    """seL4 checks the rights of the one cap a message is sent through: a send-only cap and a
+    grant-only cap to one endpoint, held side by side, transfer nothing."""
+    body = (GRANT % "send").replace(
+        "  sender: {sid: alice_t, role: client}",
+        "  sender: {sid: alice_t, role: client, caps: [{to: receiver.endpoint, rights: [grant]}]}")
+    closure = closure_of(tmp_path, write_system, base_policy, body)
+    assert closure.final["sender"][Target(ObjectKind.ENDPOINT, "receiver")] == {Right.SEND, Right.GRANT}
+    assert BUF not in closure.final["receiver"]
 
 
 @settings(max_examples=100, deadline=None)
@@ -394,4 +412,4 @@ def test_every_cap_in_the_closure_has_an_explanation(system):
             chain = closure.explain(holder, target, right)
             assert chain and "from the start" in chain[0]
             if right in closure.initial[holder].get(target, frozenset()):
-                assert len(chain) == 1 and chain[0].startswith(f"{holder} holds {right.value} on {target}")
+                assert len(chain) == 1 and chain[0].startswith(f"{holder} holds ") and f" on {target}" in chain[0]
