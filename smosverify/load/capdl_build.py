@@ -13,9 +13,21 @@ from __future__ import annotations
 from smosverify.errors import InputError, Span
 from smosverify.load.capdl_checks import check_spec, make_cap, object_params, special_cap
 from smosverify.load.capdl_syntax import CapDecl, CapEntry, Module, NameRef, ObjDecl, Positions, SlotRef
-from smosverify.model.capdl import ARCHES, OBJECTS_OF_ARCH, SLOTTED, SPECIAL_CAPS, Cap, CapDLSpec, CapObject, ObjectType
+from smosverify.model.capdl import (
+    ARCHES,
+    OBJECTS_OF_ARCH,
+    SLOTTED,
+    SPECIAL_CAPS,
+    Cap,
+    CapDLSpec,
+    CapObject,
+    Domains,
+    ObjectType,
+)
 
 MAX_OBJECTS = 10_000_000  # arrays and ranges beyond this are refused, not expanded
+MAX_DOMAIN = 255  # seL4's domain numbers are 8 bits
+DURATION_LIMIT = 2**56  # a schedule entry's duration is stored in 56 bits
 _TYPES = {t.value: t for t in ObjectType}
 
 
@@ -71,6 +83,7 @@ class _Builder:
             cdt=self.cdt(),
             cap_names=self.cap_names,
             covers=covers,
+            domains=self.domains(),
         )
         check_spec(spec)
         return spec
@@ -366,6 +379,37 @@ class _Builder:
                                  self.span(at))
             tree[container, slot] = location
         return tree
+
+
+    # -- the domain schedule ------------------------------------------------------------------
+
+    def domains(self) -> Domains:
+        """The `domains` sections taken together, checked as capDL-tool's checkDomains does."""
+        found: dict[str, tuple] = {}
+        for item in self.module.domains:
+            if item.key in found:
+                raise InputError(f"a second `{item.key}` (first at {self.span(found[item.key][1])}); "
+                                 "capDL-tool takes at most one", self.span(item.at))
+            found[item.key] = (item.value, item.at)
+        start, start_at = found.get("domain_set_start", (0, None))
+        domains = Domains(found["schedule"][0] if "schedule" in found else None, start,
+                          found.get("index_shift", (0, None))[0])
+        if domains.schedule is None:
+            return domains
+        schedule, schedule_at = found["schedule"]
+        here = self.span(schedule_at if start_at is None else start_at)
+        if start is not None and start >= len(schedule):
+            raise InputError(f"domain_set_start {start} is past the schedule's last entry (index {len(schedule) - 1})",
+                             here)
+        for domain, duration in schedule:
+            problem = ("a zero duration marks the end and needs domain 0" if duration == 0 and domain != 0 else
+                       f"domains are numbered 0 to {MAX_DOMAIN}" if domain > MAX_DOMAIN else
+                       "a duration must be below 2^56" if duration >= DURATION_LIMIT else None)
+            if problem:
+                raise InputError(f"schedule entry ({domain}, {duration}): {problem}", self.span(schedule_at))
+        if start is not None and schedule[start] == (0, 0):
+            raise InputError(f"domain_set_start {start} points at the end marker (0, 0)", here)
+        return domains
 
 
 def _plain_id(ref: NameRef) -> str:

@@ -1,12 +1,13 @@
 """What capDL-tool checks about a spec's objects and caps, each failure an InputError at its place.
 
 - object parameters: which each type takes, which it needs, and capDL-tool's fixed combinations
-  (a TCB that sets ip/sp/prio/max_prio sets addr and affinity too; a scheduling context sets
-  period and budget together);
+  (a TCB that sets ip/sp/prio/max_prio sets addr and affinity too, resume and fpu_disabled
+  only with them; a scheduling context sets period and budget together);
 - cap parameters: which each kind of cap takes (rights only on endpoint, notification and frame
   caps; badges on endpoint, notification and SMC caps; guards on CNode caps...);
 - slot contents: a TCB's slots hold what their names say (cspace a CNode, vspace the
-  architecture's root page table, ...), page tables hold the next level or frames, IRQ objects
+  architecture's root page table, ...), page tables hold the next level or frames, ASID pools
+  the architecture's VSpace roots, IRQ objects
   one notification in slot 0 (CNodes hold anything; like capDL-tool, slots are not bounded by size);
 - mappings: a frame cap's `mapping:` names a page-table slot holding a frame, from a CNode only,
   once; a page directory sits in at most one ASID pool and a page table in one page directory.
@@ -34,16 +35,16 @@ _IOAPIC = ("ioapic_num", "ioapic_pin", "ioapic_level", "ioapic_polarity")
 _MSI = ("msi_handle", "msi_pci_bus", "msi_pci_dev", "msi_pci_fun")
 # Parameters each object type takes, and those it needs.
 OBJECT_PARAMS: dict[ObjectType, tuple[str, ...]] = {
-    T.TCB: _TCB_FIELDS + ("resume", "init", "dom", "fault_ep"),
+    T.TCB: _TCB_FIELDS + ("resume", "fpu_disabled", "init", "dom", "fault_ep"),
     T.CNODE: ("bits",), T.UT: ("bits", "paddr"), T.FRAME: ("size", "paddr", "fill"), T.ASID_POOL: ("asid_high",),
     T.IO_PT: ("level",), T.IO_PORTS: ("ports",), T.IO_DEVICE: ("domainID", "pci"), T.ARM_IO_DEVICE: ("iospace",),
     T.SC: ("period", "budget", "data", "bits"), T.IOAPIC_IRQ: _IOAPIC, T.MSI_IRQ: _MSI,
-    T.ARM_IRQ: ("trigger", "target"), T.CONTEXTBANK: ("bank",),
+    T.ARM_IRQ: ("trigger", "target"), T.CONTEXTBANK: ("bank",), T.ARM_SGI_SIGNAL: ("irq", "target"),
 }
 _REQUIRED: dict[ObjectType, tuple[str, ...]] = {
     T.CNODE: ("bits",), T.FRAME: ("size",), T.IO_PT: ("level",), T.IO_PORTS: ("ports",),
     T.IO_DEVICE: ("domainID", "pci"), T.ARM_IO_DEVICE: ("iospace",), T.IOAPIC_IRQ: _IOAPIC, T.MSI_IRQ: _MSI,
-    T.ARM_IRQ: ("trigger", "target"),
+    T.ARM_IRQ: ("trigger", "target"), T.ARM_SGI_SIGNAL: ("irq", "target"),
 }
 _HOW = {"bits": "`(N bits)`", "size": "a size such as `(4k)` or `(2M)`", "pci": "`bus:dev.fun`"}
 
@@ -55,6 +56,7 @@ CAP_OF: dict[ObjectType, CapType] = {
     T.IO_PORTS: CapType.IO_PORTS, T.IO_DEVICE: CapType.IO_SPACE, T.ARM_IO_DEVICE: CapType.ARM_IO_SPACE,
     T.IO_PT: CapType.IO_PT, T.VCPU: CapType.VCPU, T.SC: CapType.SC, T.RTREPLY: CapType.RTREPLY,
     T.STREAMID: CapType.ARM_SID, T.CONTEXTBANK: CapType.ARM_CB, T.SMC: CapType.ARM_SMC,
+    T.ARM_SGI_SIGNAL: CapType.ARM_SGI_SIGNAL,
     T.PT: CapType.PT, T.PD: CapType.PD, T.PDPT: CapType.PDPT, T.PML4: CapType.PML4, T.PUD: CapType.PUD,
     T.PGD: CapType.PGD,
 }
@@ -76,7 +78,7 @@ _VSPACE_ROOTS = {"x86_64": {T.PML4}, "aarch64": {T.PGD, T.PUD}, "riscv": {T.PT},
 _TABLE_HOLDS: dict[ObjectType, frozenset[ObjectType]] = {
     T.PT: frozenset({T.FRAME}), T.PD: frozenset({T.FRAME, T.PT}), T.PDPT: frozenset({T.FRAME, T.PD}),
     T.PML4: frozenset({T.PDPT}), T.PUD: frozenset({T.FRAME, T.PD}), T.PGD: frozenset({T.PUD}),
-    T.IO_PT: frozenset({T.FRAME, T.IO_PT}), T.ASID_POOL: frozenset({T.PD}),
+    T.IO_PT: frozenset({T.FRAME, T.IO_PT}),
 }
 
 def object_params(kind: ObjectType, params: tuple[Param, ...], positions: Positions, at: int) -> tuple:
@@ -98,17 +100,18 @@ def object_params(kind: ObjectType, params: tuple[Param, ...], positions: Positi
                              span_of(at))
     if kind is T.TCB:
         given = {k for k in _TCB_FIELDS if k in seen}
-        if given not in (set(), set(_TCB_FIELDS), {"addr", "affinity"}) or (not given and "resume" in seen):
+        flags = {"resume", "fpu_disabled"} & seen.keys()
+        if given not in (set(), set(_TCB_FIELDS), {"addr", "affinity"}) or (not given and flags):
             raise InputError("capDL-tool accepts a tcb's addr, ip, sp, prio, max_prio and affinity all together, or "
-                             "addr and affinity alone (resume only with them); this one sets "
-                             f"{', '.join(sorted(given | ({'resume'} & seen.keys()))) or 'none'}", span_of(at))
+                             "addr and affinity alone (resume and fpu_disabled only with them); this one sets "
+                             f"{', '.join(sorted(given | flags)) or 'none'}", span_of(at))
     if kind is T.SC and {"period", "budget", "data"} & seen.keys() and not {"period", "budget"} <= seen.keys():
         raise InputError("a scheduling context sets period and budget together (data only with them)", span_of(at))
     if kind is T.FRAME:
         size = seen["size"]
         if size <= 0 or size & (size - 1):
             raise InputError(f"a frame's size must be a power of two, not {size} bytes", span_of(at))
-    return tuple((k, v == "True" if k == "resume" else v) for k, v in seen.items())
+    return tuple((k, v == "True" if k in ("resume", "fpu_disabled") else v) for k, v in seen.items())
 
 
 def make_cap(target: CapObject, params: tuple[Param, ...], at: int, positions: Positions) -> Cap:
@@ -205,6 +208,8 @@ def _slot_problem(obj: CapObject, slot: int, cap: Cap, target: CapObject | None,
     holds = _TABLE_HOLDS.get(kind)
     if kind is T.PT and arch == "riscv":
         holds = frozenset({T.FRAME, T.PT})
+    elif kind is T.ASID_POOL:  # an ASID pool holds the roots of VSpaces
+        holds = _VSPACE_ROOTS[arch]
     if holds is not None and (target is None or target.type not in holds):
         return f"a {kind.value} holds {' or '.join(sorted(t.value for t in holds))} caps, not {what}"
     return None

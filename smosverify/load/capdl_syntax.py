@@ -6,7 +6,8 @@ in EBNF (docs/capdl.md explains each construct):
 
     spec        = "arch" NAME section+ ;
     section     = "objects" "{" obj_decl* "}" | "caps" "{" (cap_name_decl | cap_decl)* "}"
-                | "irq" "maps" "{" (irq_mapping ";"?)* "}" | "cdt" "{" cdt_decl* "}" ;
+                | "irq maps" "{" (irq_mapping ";"?)* "}" | "cdt" "{" cdt_decl* "}"
+                | "domains" "{" dom_item* "}" ;
     name_ref    = NAME ("[" (range ("," range)*)? "]")? ;
     range       = NUMBER | NUMBER ".." NUMBER | NUMBER ".." | ".." NUMBER ;
     obj_decl    = name_ref ("/" name_ref)* "=" TYPE ("(" (obj_param ("," obj_param)*)? ")")?
@@ -20,8 +21,12 @@ in EBNF (docs/capdl.md explains each construct):
     slot        = NUMBER | "cspace" | "vspace" | "reply_slot" | ... ;
     irq_mapping = (slot ":")? name_ref ;
     cdt_decl    = slot_ref "{" ((cdt_decl | slot_ref) ";"?)* "}" ;
+    dom_item    = "schedule" ":" "[" dom_entry ("," dom_entry)* ","? "]"
+                | "domain_set_start" ":" (NUMBER | "no_start") | "index_shift" ":" NUMBER ;
+    dom_entry   = "(" NUMBER "," NUMBER ")" ;
 
-Comments are `-- to the end of the line` and `/* nested */`. Tree nodes keep token indices;
+Comments are `-- to the end of the line` and `/* nested */`. As in capDL-tool, `irq maps` is one
+keyword (one space inside) and `objects` and `caps` are no names. Tree nodes keep token indices;
 `Positions.span(at)` turns one into a file:line:col span when it is needed.
 """
 
@@ -59,9 +64,10 @@ MAX_NUMBER = 2**64 - 1  # capDL numbers are machine words
 NUMBER_PARAMS = frozenset({
     "paddr", "level", "addr", "ip", "sp", "prio", "max_prio", "affinity", "dom", "fault_ep", "domainID", "iospace",
     "period", "budget", "data", "bank", "ioapic_num", "ioapic_pin", "ioapic_level", "ioapic_polarity", "msi_handle",
-    "msi_pci_bus", "msi_pci_dev", "msi_pci_fun", "target", "asid_high",
+    "msi_pci_bus", "msi_pci_dev", "msi_pci_fun", "target", "asid_high", "irq",
 })
-WORD_PARAMS = {"resume": ("True", "False"), "trigger": ("level", "edge")}
+WORD_PARAMS = {"resume": ("True", "False"), "fpu_disabled": ("True", "False"), "trigger": ("level", "edge")}
+RESERVED = frozenset({"objects", "caps"})  # capDL-tool's reserved words: never names
 LIST_PARAMS = frozenset({"init", "fill", "ports"})
 SIZE_UNITS = {"bits": None, "k": 2**10, "M": 2**20}
 CAP_NUMBER_PARAMS = frozenset({"guard", "guard_size", "badge", "core"})
@@ -130,6 +136,12 @@ class CdtDecl(NamedTuple):
     at: int
 
 
+class DomainItem(NamedTuple):
+    key: str  # schedule, domain_set_start or index_shift
+    value: object  # ((domain, duration), ...), a number, or None for `no_start`
+    at: int
+
+
 class Positions:
     """Token index -> offset -> source span."""
 
@@ -148,6 +160,7 @@ class Module(NamedTuple):
     caps: tuple  # CapDecl and CapNameDecl items
     irq_sections: tuple[tuple[IrqMapping, ...], ...]
     cdt: tuple[CdtDecl, ...]
+    domains: tuple[DomainItem, ...]
     positions: Positions
 
 
@@ -221,7 +234,7 @@ class _Parser:
 
     def name(self, what: str = "a name") -> str:
         token = self.toks[self.i]
-        if not token[:1].isalpha():
+        if not token[:1].isalpha() or token in RESERVED:
             raise self.error(what)
         self.i += 1
         return token
@@ -261,7 +274,7 @@ class _Parser:
         self.i += 1
         arch_at = self.i
         arch = self.name("an architecture name (x86_64, aarch64, riscv, ia32 or arm11)")
-        objects, caps, irqs, cdt = [], [], [], []
+        objects, caps, irqs, cdt, domains = [], [], [], [], []
         sections = 0
         while True:
             token = self.toks[self.i]
@@ -277,6 +290,9 @@ class _Parser:
                 while not self.accept("}"):
                     caps.append(self.cap_decl())
             elif token == "irq" and self.toks[self.i + 1] == "maps":
+                offsets = self.positions.offsets
+                if self.text[offsets[self.i]:offsets[self.i + 1]] != "irq ":
+                    raise self.error("`irq maps` written with one space (capDL-tool reads it as one keyword)")
                 self.i += 2
                 irqs.append(self.irq_section())
             elif token == "cdt":
@@ -284,11 +300,18 @@ class _Parser:
                 self.expect("{")
                 while not self.accept("}"):
                     cdt.append(self.cdt_decl())
+            elif token == "domains":
+                self.i += 1
+                self.expect("{")
+                while not self.accept("}"):
+                    domains.append(self.domain_item())
             elif token or sections == 1:
-                raise self.error("a section: objects, caps, irq maps or cdt" + (" (or the end of the file)" if sections > 1 else ""))
+                raise self.error("a section: objects, caps, irq maps, cdt or domains"
+                                 + (" (or the end of the file)" if sections > 1 else ""))
             else:
                 break
-        return Module(arch, arch_at, tuple(objects), tuple(caps), tuple(irqs), tuple(cdt), self.positions)
+        return Module(arch, arch_at, tuple(objects), tuple(caps), tuple(irqs), tuple(cdt), tuple(domains),
+                      self.positions)
 
     def name_ref(self, what: str = "a name") -> NameRef:
         at = self.i
@@ -529,3 +552,29 @@ class _Parser:
                 children.append(child)
             self.accept(";")
         return CdtDecl(parent, tuple(children), at)
+
+    def domain_item(self) -> DomainItem:
+        at = self.i
+        key = self.toks[at]
+        if key not in ("schedule", "domain_set_start", "index_shift"):
+            raise self.error("schedule, domain_set_start or index_shift")
+        self.i += 1
+        self.expect(":")
+        if key == "index_shift":
+            return DomainItem(key, self.number(), at)
+        if key == "domain_set_start":
+            return DomainItem(key, None if self.accept("no_start") else self.number("a schedule index or no_start"), at)
+        self.expect("[")
+        entries = [self.domain_entry()]
+        while self.accept(",") and self.toks[self.i] != "]":
+            entries.append(self.domain_entry())
+        self.expect("]")
+        return DomainItem(key, tuple(entries), at)
+
+    def domain_entry(self) -> tuple[int, int]:
+        self.expect("(")
+        domain = self.number("a domain number")
+        self.expect(",")
+        duration = self.number("a duration")
+        self.expect(")")
+        return (domain, duration)

@@ -54,6 +54,7 @@ class ObjectType(str, Enum):
     STREAMID = "streamid"
     CONTEXTBANK = "contextbank"
     SMC = "smc"
+    ARM_SGI_SIGNAL = "arm_sgi_signal"
 
 
 PAGE_TABLES = frozenset({ObjectType.PT, ObjectType.PD, ObjectType.PDPT, ObjectType.PML4, ObjectType.PUD, ObjectType.PGD})
@@ -69,7 +70,7 @@ _COMMON = frozenset({
     ObjectType.ASID_POOL, ObjectType.PT, ObjectType.PD, ObjectType.FRAME, ObjectType.SC, ObjectType.RTREPLY,
 })
 _X86 = {ObjectType.IO_PORTS, ObjectType.IO_DEVICE, ObjectType.IO_PT, ObjectType.IOAPIC_IRQ, ObjectType.MSI_IRQ, ObjectType.VCPU}
-_ARM = {ObjectType.ARM_IRQ, ObjectType.ARM_IO_DEVICE, ObjectType.VCPU}
+_ARM = {ObjectType.ARM_IRQ, ObjectType.ARM_IO_DEVICE, ObjectType.VCPU, ObjectType.ARM_SGI_SIGNAL}
 # Which object types exist on which architecture (capDL-tool's `validObjArch`).
 OBJECTS_OF_ARCH: dict[str, frozenset[ObjectType]] = {
     "x86_64": _COMMON | _X86 | {ObjectType.PDPT, ObjectType.PML4},
@@ -118,6 +119,7 @@ class CapType(str, Enum):
     ARM_SID = "ARMSIDCap"
     ARM_CB = "ARMCBCap"
     ARM_SMC = "ARMSMCCap"
+    ARM_SGI_SIGNAL = "ARMSGISignalCap"
     IRQ_CONTROL = "IRQControlCap"
     ASID_CONTROL = "ASIDControlCap"
     IO_SPACE_MASTER = "IOSpaceMasterCap"
@@ -207,6 +209,20 @@ class SourceMap:
 
 
 @dataclass(frozen=True)
+class Domains:
+    """A `domains` section: the kernel's domain schedule, set by the loader at boot (no authority).
+
+    `schedule` is None when the spec gives none (the loader then leaves the kernel's own);
+    `start` is the entry the loader starts (None: `no_start`, domain 0 keeps running); the
+    schedule is installed from kernel index `index_shift` on.
+    """
+
+    schedule: tuple[tuple[int, int], ...] | None = None  # (domain, duration); (0, 0) ends it
+    start: int | None = 0
+    index_shift: int = 0
+
+
+@dataclass(frozen=True)
 class CapDLSpec:
     source: SourceMap
     arch: str
@@ -215,6 +231,7 @@ class CapDLSpec:
     cdt: dict[tuple[str, int], tuple[str, int]]  # (container, slot) of a cap -> of its parent
     cap_names: dict[str, tuple[str, int]]  # named slots
     covers: dict[str, tuple[str, ...]]  # untyped -> the objects made from it
+    domains: Domains = Domains()
 
     @property
     def file(self) -> str:

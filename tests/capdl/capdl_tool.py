@@ -21,7 +21,7 @@ XML_TYPE = {
     ObjectType.ARM_IO_DEVICE: "ARMIODevice", ObjectType.IO_PT: "IOPT", ObjectType.VCPU: "VCPU", ObjectType.SC: "SC",
     ObjectType.RTREPLY: "RTReply", ObjectType.IOAPIC_IRQ: "IOAPICIrq", ObjectType.MSI_IRQ: "MSIIrq",
     ObjectType.ARM_IRQ: "ARMIrq", ObjectType.STREAMID: "ARMSID", ObjectType.CONTEXTBANK: "ARMCB",
-    ObjectType.SMC: "ARMSMC",
+    ObjectType.SMC: "ARMSMC", ObjectType.ARM_SGI_SIGNAL: "ARMSGISignal",
 }
 
 

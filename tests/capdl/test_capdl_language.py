@@ -6,10 +6,12 @@ CapDL/State.hs in seL4/capdl), worked out by hand from those sources before runn
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from smosverify.errors import InputError
-from smosverify.model.capdl import ObjectType
+from smosverify.model.capdl import CapType, Domains, ObjectType
 
 # -- untyped covers (MakeModel.getUntypedCover) -------------------------------------------------
 
@@ -59,4 +61,97 @@ def test_path_inside_braces_chains_from_the_enclosing_untyped(spec_of):
 ])
 def test_bad_covers_are_refused(spec_of, text, message):
     with pytest.raises(InputError, match=message):
+        spec_of(text)
+
+
+# -- constructs capDL-tool gained: SGI signals, fpu_disabled, domain schedules ----------------
+
+
+def test_arm_sgi_signal_objects_and_caps(spec_of):
+    """`arm_sgi_signal` takes exactly `irq` and `target`; a cap to one is an ARMSGISignalCap with
+    no parameters (MakeModel.objectOf / validCapPars)."""
+    spec = spec_of("arch aarch64 objects { s = arm_sgi_signal (target: 0, irq: 1)  c = cnode (2 bits) }\n"
+                   "caps { c { 3: s } }")
+    assert dict(spec.objects["s"].params) == {"target": 0, "irq": 1}
+    assert spec.objects["c"].slots[3].type is CapType.ARM_SGI_SIGNAL
+    assert spec_of("arch arm11 objects { s = arm_sgi_signal(irq: 10, target: 2) }").objects["s"].type \
+        is ObjectType.ARM_SGI_SIGNAL
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("arch aarch64 objects { s = arm_sgi_signal (irq: 1) }", "needs its 'target'"),
+    ("arch aarch64 objects { s = arm_sgi_signal (target: 1) }", "needs its 'irq'"),
+    ("arch riscv objects { s = arm_sgi_signal (irq: 1, target: 0) }", "no arm_sgi_signal objects on riscv"),
+    ("arch aarch64 objects { s = arm_sgi_signal (irq: 1, target: 0)  c = cnode (2 bits) } caps { c { 0: s (RW) } }",
+     "carries no rights"),
+])
+def test_bad_sgi_signals_are_refused(spec_of, text, message):
+    with pytest.raises(InputError, match=message):
+        spec_of(text)
+
+
+def test_tcb_fpu_disabled(spec_of):
+    spec = spec_of("arch aarch64 objects { t = tcb (addr: 0x1000, ip: 0x2000, sp: 0x3000, prio: 254, max_prio: 254, "
+                   "affinity: 0, fault_ep: 2, fpu_disabled: True)  u = tcb (addr: 0, affinity: 1, fpu_disabled: False) }")
+    assert spec.objects["t"].param("fpu_disabled") is True
+    assert spec.objects["u"].param("fpu_disabled") is False
+
+
+@pytest.mark.parametrize("params", ["fpu_disabled: True", "fpu_disabled: yes", "addr: 0, fpu_disabled: True"])
+def test_fpu_disabled_alone_or_misspelt_is_refused(spec_of, params):
+    """capDL-tool's getExtraInfo: the flags go with addr and affinity (or the full set)."""
+    with pytest.raises(InputError):
+        spec_of(f"arch x86_64 objects {{ t = tcb ({params}) }}")
+
+
+def test_domain_schedule(spec_of):
+    spec = spec_of("arch arm11 objects { e = ep }\n"
+                   "domains { schedule: [(0, 10), (1, 10), (0, 0), (2, 2),]\n index_shift: 1\n domain_set_start: 3 }")
+    assert spec.domains == Domains(((0, 10), (1, 10), (0, 0), (2, 2)), 3, 1)
+
+
+def test_domain_defaults_and_no_start(spec_of):
+    """Without a section: no schedule, start 0, shift 0; `no_start` keeps domain 0 running; the
+    items of several `domains` sections count together."""
+    assert spec_of("arch riscv objects { e = ep }").domains == Domains(None, 0, 0)
+    spec = spec_of("arch riscv domains { domain_set_start: no_start } objects { e = ep } domains { schedule: [(0, 0)] }")
+    assert spec.domains == Domains(((0, 0),), None, 0)
+    assert spec_of("arch riscv domains { }").domains == Domains()
+
+
+@pytest.mark.parametrize(("items", "message"), [
+    ("schedule: [(1, 5)] domain_set_start: 1", "past the schedule's last entry"),
+    ("schedule: [(1, 5), (3, 0)]", "zero duration marks the end"),
+    ("schedule: [(256, 5)]", "domains are numbered 0 to 255"),
+    (f"schedule: [(1, {2**56})]", "below 2^56"),
+    ("schedule: [(0, 0), (1, 5)]", "points at the end marker"),
+    ("schedule: [(1, 5)] schedule: [(2, 5)]", "a second `schedule`"),
+    ("index_shift: 1 index_shift: 2", "a second `index_shift`"),
+    ("schedule: []", "'('"),
+    ("domain_set_start: none", "a schedule index or no_start"),
+    ("period: 5", "schedule, domain_set_start or index_shift"),
+])
+def test_bad_domain_schedules_are_refused(spec_of, items, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        spec_of(f"arch aarch64 domains {{ {items} }}")
+
+
+def test_domain_error_points_at_the_item(spec_of):
+    with pytest.raises(InputError) as err:
+        spec_of("arch aarch64\ndomains {\n  schedule: [(1, 5)]\n  domain_set_start: 4\n}")
+    assert (err.value.span.line, err.value.span.col) == (4, 3)
+
+
+# -- keywords: `irq maps` and the reserved names ------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "arch x86_64 objects { e = ep } irq  maps { }",
+    "arch x86_64 objects { e = ep } irq\nmaps { }",
+    "arch x86_64 objects { objects = ep }",
+    "arch x86_64 objects { e = ep  c = cnode (1 bits) } caps { caps = (c, 0) }",
+])
+def test_keywords_as_capdl_tool_reads_them(spec_of, text):
+    """capDL-tool reads `irq maps` as one keyword and never takes `objects` or `caps` as a name."""
+    with pytest.raises(InputError):
         spec_of(text)
