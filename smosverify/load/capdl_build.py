@@ -21,6 +21,7 @@ from smosverify.model.capdl import (
     Cap,
     CapDLSpec,
     CapObject,
+    DomainEntry,
     Domains,
     ObjectType,
 )
@@ -380,7 +381,6 @@ class _Builder:
             tree[container, slot] = location
         return tree
 
-
     # -- the domain schedule ------------------------------------------------------------------
 
     def domains(self) -> Domains:
@@ -392,7 +392,7 @@ class _Builder:
                                  "capDL-tool takes at most one", self.span(item.at))
             found[item.key] = (item.value, item.at)
         start, start_at = found.get("domain_set_start", (0, None))
-        domains = Domains(found["schedule"][0] if "schedule" in found else None, start,
+        domains = Domains(tuple(DomainEntry(*e) for e in found["schedule"][0]) if "schedule" in found else None, start,
                           found.get("index_shift", (0, None))[0])
         if domains.schedule is None:
             return domains

@@ -208,6 +208,14 @@ class SourceMap:
         return Span(self.file, line, offset - self.line_starts[line - 1] + 1)
 
 
+class DomainEntry(NamedTuple):
+    """One entry of a domain schedule: run `domain` for `duration`; duration 0 ends the schedule."""
+
+    domain: int
+    duration: int
+    unit: str = "ticks"  # capDL text counts ticks; a JSON spec may give microseconds ("us")
+
+
 @dataclass(frozen=True)
 class Domains:
     """A `domains` section: the kernel's domain schedule, set by the loader at boot (no authority).
@@ -217,7 +225,7 @@ class Domains:
     schedule is installed from kernel index `index_shift` on.
     """
 
-    schedule: tuple[tuple[int, int], ...] | None = None  # (domain, duration); (0, 0) ends it
+    schedule: tuple[DomainEntry, ...] | None = None
     start: int | None = 0
     index_shift: int = 0
 

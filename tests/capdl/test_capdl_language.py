@@ -11,7 +11,7 @@ import re
 import pytest
 
 from smosverify.errors import InputError
-from smosverify.model.capdl import CapType, Domains, ObjectType
+from smosverify.model.capdl import CapType, DomainEntry, Domains, ObjectType
 
 # -- untyped covers (MakeModel.getUntypedCover) -------------------------------------------------
 
@@ -107,7 +107,7 @@ def test_fpu_disabled_alone_or_misspelt_is_refused(spec_of, params):
 def test_domain_schedule(spec_of):
     spec = spec_of("arch arm11 objects { e = ep }\n"
                    "domains { schedule: [(0, 10), (1, 10), (0, 0), (2, 2),]\n index_shift: 1\n domain_set_start: 3 }")
-    assert spec.domains == Domains(((0, 10), (1, 10), (0, 0), (2, 2)), 3, 1)
+    assert spec.domains == Domains(tuple(DomainEntry(d, t) for d, t in ((0, 10), (1, 10), (0, 0), (2, 2))), 3, 1)
 
 
 def test_domain_defaults_and_no_start(spec_of):
@@ -115,7 +115,7 @@ def test_domain_defaults_and_no_start(spec_of):
     items of several `domains` sections count together."""
     assert spec_of("arch riscv objects { e = ep }").domains == Domains(None, 0, 0)
     spec = spec_of("arch riscv domains { domain_set_start: no_start } objects { e = ep } domains { schedule: [(0, 0)] }")
-    assert spec.domains == Domains(((0, 0),), None, 0)
+    assert spec.domains == Domains((DomainEntry(0, 0),), None, 0)
     assert spec_of("arch riscv domains { }").domains == Domains()
 
 
