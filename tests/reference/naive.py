@@ -167,6 +167,8 @@ NOT_APPLICABLE = Verdict("not_applicable", frozenset())
 # -- P1 complete mediation ------------------------------------------------------------------
 
 def p1(system: System, caps: frozenset[Cap]) -> Verdict:
+    """Backing and requests are checked for the servers with objects; callers' badges for every
+    endpoint. Without a policy server, each server with objects also consults none."""
     servers = {c.name for c in system.components.values() if c.objects}
     if not servers:
         return NOT_APPLICABLE
@@ -179,13 +181,8 @@ def p1(system: System, caps: frozenset[Cap]) -> Verdict:
         and not any(h == s and t.kind is ENDPOINT and t.name in monitors and SEND in rs for h, t, rs, _ in at_start)
     }
     findings |= {
-        ("backing-resource-reachable", h, str(t), r.value) for h, t, r in rights_on(caps)
-        if t.kind in COMPONENT_KINDS and intrudes(h, t, r, servers)
-    }
-    endpoints = {t.name for _, t, _, _ in caps if t.kind is ENDPOINT}
-    findings |= {
-        ("requests-interceptable", h, str(t), r.value) for h, t, r in rights_on(caps)
-        if t.kind is ENDPOINT and intrudes(h, t, r, endpoints)
+        ("backing-resource-reachable" if t.kind in COMPONENT_KINDS else "requests-interceptable", h, str(t), r.value)
+        for h, t, r in rights_on(caps) if intrudes(h, t, r, servers)
     }
     findings |= ambiguous_badges(system, caps)
     return verdict(findings)
@@ -215,8 +212,10 @@ def p2(system: System, caps: frozenset[Cap]) -> Verdict:
     names = protected(system)
     if not names:
         return NOT_APPLICABLE
+    monitors = {c.name for c in system.by_role(Role.POLICY)}
     return verdict({
-        ("tamper", h, str(t), r.value) for h, t, r in rights_on(caps) if intrudes(h, t, r, names)
+        ("policy-server-reachable" if t.name in monitors else "trusted-component-reachable", h, str(t), r.value)
+        for h, t, r in rights_on(caps) if intrudes(h, t, r, names)
     })
 
 
