@@ -5,6 +5,8 @@ table with the flow edges each element yields):
 - protection_domain, virtual_machine -> Component (sid and role from the labels; scheduling and
   the rest as attributes); a nested PD's parent and a VM's VMM hold control of its TCB;
 - memory_region -> Region; map -> RegionMap with its perms as read/write/execute;
+  Microkit keeps PD, VM and region names apart, the model names every element once: a VM named
+  like a PD is `NAME.virtual_machine`, a region named like a PD, VM or notification `NAME.memory_region`;
 - channel end with notify -> a signaller of the other PD's notification `PD.notification` (one
   notification object per PD, as Microkit builds it); end with pp -> Connection to the other PD
   (send + grant_reply: a call with a reply), badged with the callee's channel id;
@@ -26,7 +28,7 @@ from smosverify.load.microkit_xml import parse_xml
 from smosverify.load.policy import load_policy
 from smosverify.load.yaml_source import KEY, LocatedData
 from smosverify.model.kernel import ObjectKind, Right
-from smosverify.model.microkit import MicrokitPd, MicrokitSystem, MicrokitVm
+from smosverify.model.microkit import MicrokitBoard, MicrokitPd, MicrokitSystem, MicrokitVm
 from smosverify.model.policy import Policy
 from smosverify.model.system import (
     Component, Connection, ExtraCap, Notification, Region, RegionMap, Role, ServerObject, System, Target,
@@ -42,18 +44,26 @@ def notification_name(pd: str) -> str:
     return f"{pd}.notification"
 
 
-def read_sdf(path: str | Path, referenced_at: Span | None = None) -> MicrokitSystem:
+def model_name(name: str, taken: set[str], kind: str) -> str:
+    """The model's name for an SDF element: its own, unless an element of another kind has it."""
+    return f"{name}.{kind}" if name in taken else name
+
+
+def read_sdf(path: str | Path, referenced_at: Span | None = None, search_paths: tuple[str | Path, ...] = ()) -> MicrokitSystem:
+    """The layout of an SDF; prefill files are looked up beside it, then in `search_paths`
+    (the Microkit tool's --search-path)."""
     with cycle_collection_paused():  # ~10 long-lived objects per element, no cycles
-        return read_system(parse_xml(path, referenced_at), Path(path).parent)
+        return read_system(parse_xml(path, referenced_at), (Path(path).parent, *map(Path, search_paths)))
 
 
-def load_microkit(path: str | Path, policy: str | None, labels: str | None = None, default_sid: str | None = None) -> System:
-    """`smosverify check SYSTEM.system --policy P [--labels L] [--default-sid S]`."""
+def load_microkit(path: str | Path, policy: str | None, labels: str | None = None, default_sid: str | None = None,
+                  board: MicrokitBoard = MicrokitBoard(), search_paths: tuple[str | Path, ...] = ()) -> System:
+    """`smosverify check SYSTEM.system --policy P [--labels L] [--default-sid S] [board options]`."""
     if policy is None:
         raise InputError(f"{path}: an SDF names no policy; pass --policy POLICY")
     loaded = load_policy([(Path(policy), None)])
     bound = load_labels(labels) if labels else Labels()
-    return build_system(read_sdf(path), bound, loaded, Path(path).stem, str(path), (), default_sid)
+    return build_system(read_sdf(path, None, search_paths), bound, loaded, Path(path).stem, str(path), (), default_sid, board)
 
 
 def system_from_yaml(located: LocatedData, policy: Policy, policy_spans: tuple[Span, ...]) -> System:
@@ -75,9 +85,10 @@ def system_from_yaml(located: LocatedData, policy: Policy, policy_spans: tuple[S
 
 
 def build_system(sdf: MicrokitSystem, labels: Labels, policy: Policy, name: str, file: str,
-                 policy_spans: tuple[Span, ...] = (), default_sid: str | None = None) -> System:
+                 policy_spans: tuple[Span, ...] = (), default_sid: str | None = None,
+                 board: MicrokitBoard = MicrokitBoard()) -> System:
     with cycle_collection_paused():
-        arch = check_layout(sdf, labels.arch, labels.arch_span)
+        arch = check_layout(sdf, board, labels.arch, labels.arch_span)
         return _Binder(sdf, labels, policy, default_sid).system(name, file, arch, policy_spans)
 
 
@@ -91,14 +102,17 @@ class _Binder:
         else:
             self.default = labels.default_sid and self.sid(labels.default_sid, labels.default_span, "default_sid")
         self.matchers = {s: Matcher(getattr(labels, s), s) for s in ("components", "regions", "notifications", "roles")}
+        pd_names = {pd.name for pd, _ in sdf.all_pds()}
+        self.vm_names = {pd.virtual_machine.name: model_name(pd.virtual_machine.name, pd_names, "virtual_machine")
+                         for pd, _ in sdf.all_pds() if pd.virtual_machine}
 
     def sid(self, sid: str, span: Span | None, where: str) -> str:
         if sid not in self.policy.sids:
             raise InputError(f"{where}: unknown sid '{sid}' (not declared in the policy)", span)
         return sid
 
-    def bound(self, section: str, name: str) -> str | None:
-        rule = self.matchers[section].match(name)
+    def bound(self, section: str, name: str, sdf_name: str | None = None) -> str | None:
+        rule = self.matchers[section].match(name, sdf_name)
         return self.sid(rule.value, rule.span, f"labels {section} '{rule.pattern}'") if rule else None
 
     def system(self, name: str, file: str, arch: str, policy_spans: tuple[Span, ...]) -> System:
@@ -109,7 +123,7 @@ class _Binder:
         )
         components = self._components({c.server for c in connections})
         notifications = self._notifications(components)
-        regions = self._regions(components)
+        regions = self._regions(components, notifications)
         objects_by_server = self._objects(components)
         components = {n: Component(c.name, c.sid, c.role, c.span, objects_by_server.get(n, ()), c.caps, c.attributes) for n, c in components.items()}
         self._unique_names(components, regions, notifications)
@@ -124,24 +138,24 @@ class _Binder:
         def control(holder: str, kind: ObjectKind, target: str, span: Span) -> None:
             caps.setdefault(holder, []).append(ExtraCap(holder, Target(kind, target), frozenset({Right.CONTROL}), span))
 
-        made: list[tuple[str, Span, tuple[tuple[str, str], ...], str]] = []
+        made: list[tuple[str, str, Span, tuple[tuple[str, str], ...], str]] = []  # model name, SDF name, ...
         for pd, parent in self.sdf.all_pds():
             if parent is not None:
                 control(parent.name, ObjectKind.TCB, pd.name, pd.span)
             for cap in pd.cap_maps:
                 if cap.kind in CAP_KINDS:
                     control(pd.name, CAP_KINDS[cap.kind], cap.pd, cap.span)
-            made.append((pd.name, pd.span, _pd_attributes(pd, parent), "protection domain"))
+            made.append((pd.name, pd.name, pd.span, _pd_attributes(pd, parent), "protection domain"))
             vm = pd.virtual_machine
             if vm is not None:
-                control(pd.name, ObjectKind.TCB, vm.name, vm.span)
-                made.append((vm.name, vm.span, _vm_attributes(vm, pd), "virtual machine"))
+                control(pd.name, ObjectKind.TCB, self.vm_names[vm.name], vm.span)
+                made.append((self.vm_names[vm.name], vm.name, vm.span, _vm_attributes(vm, pd), "virtual machine"))
         out = {}
-        for name, span, attributes, what in made:
-            sid = self.bound("components", name) or self.default
+        for name, sdf_name, span, attributes, what in made:
+            sid = self.bound("components", name, sdf_name) or self.default
             if sid is None:
-                raise InputError(f"no sid for {what} '{name}': bind it in the labels file (components:) or pass --default-sid", span)
-            role = self.matchers["roles"].match(name)
+                raise InputError(f"no sid for {what} '{sdf_name}': bind it in the labels file (components:) or pass --default-sid", span)
+            role = self.matchers["roles"].match(name, sdf_name)
             out[name] = Component(name, sid, Role(role.value) if role else Role.SERVER if name in callees else Role.CLIENT,
                                   span, (), tuple(caps.get(name, ())), attributes)
         return out
@@ -160,23 +174,26 @@ class _Binder:
             out[name] = Notification(name, sid, tuple(signalling), ((waiter, pd.span),), pd.span)
         return out
 
-    def _regions(self, components: dict[str, Component]) -> dict[str, Region]:
+    def _regions(self, components: dict[str, Component], notifications: dict[str, Notification]) -> dict[str, Region]:
         maps: dict[str, list[RegionMap]] = {mr.name: [] for mr in self.sdf.memory_regions}
         for pd, _ in self.sdf.all_pds():
-            spaces = [(pd.name, pd.maps)] + ([(pd.virtual_machine.name, pd.virtual_machine.maps)] if pd.virtual_machine else [])
+            vm = pd.virtual_machine
+            spaces = [(pd.name, pd.maps)] + ([(self.vm_names[vm.name], vm.maps)] if vm else [])
             for holder, held in spaces:
                 for m in held:
                     maps[m.mr].append(RegionMap(holder, frozenset(PERM_RIGHTS[p] for p in m.perms), m.span))
         out = {}
+        taken = set(components) | set(notifications)
         for mr in self.sdf.memory_regions:
+            name = model_name(mr.name, taken, "memory_region")
             mappers = maps[mr.name]
             sids = {components[m.component].sid for m in mappers}
-            sid = self.bound("regions", mr.name) or (sids.pop() if len(sids) == 1 else self.default)
+            sid = self.bound("regions", name, mr.name) or (sids.pop() if len(sids) == 1 else self.default)
             if sid is None:
                 who = ", ".join(f"{m.component} ({components[m.component].sid})" for m in mappers) or "nobody"
                 raise InputError(f"no sid for memory_region '{mr.name}' (mapped by {who}): bind it in the labels file "
                                  "(regions:) or pass --default-sid", mr.span)
-            out[mr.name] = Region(mr.name, sid, mr.size, tuple(mappers), mr.span)
+            out[name] = Region(name, sid, mr.size, tuple(mappers), mr.span)
         return out
 
     def _objects(self, components: dict[str, Component]) -> dict[str, tuple[ServerObject, ...]]:

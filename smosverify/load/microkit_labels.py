@@ -113,10 +113,14 @@ class Matcher:
         self.rules = rules
         self.used: set[str] = set()
 
-    def match(self, name: str) -> LabelRule | None:
-        rule = self.exact.get(name)
+    def match(self, name: str, sdf_name: str | None = None) -> LabelRule | None:
+        """The rule for an element the model calls `name` and its SDF `sdf_name` (they differ when
+        the model renames an element whose name another kind has): an exact key for either, model
+        name first, else the first pattern matching the SDF name."""
+        written = sdf_name or name
+        rule = self.exact.get(name) or self.exact.get(written)
         if rule is None:
-            rule = next((r for r in self.patterns if fnmatch.fnmatchcase(name, r.pattern)), None)
+            rule = next((r for r in self.patterns if fnmatch.fnmatchcase(written, r.pattern)), None)
         if rule is not None:
             self.used.add(rule.pattern)
         return rule

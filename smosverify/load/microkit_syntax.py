@@ -9,6 +9,7 @@ smosverify/load/microkit_checks.py.
 from __future__ import annotations
 
 import re
+import stat
 from pathlib import Path
 from typing import Callable
 
@@ -25,7 +26,7 @@ PRIORITY_MAX = 254
 BUDGET_DEFAULT = 1000  # microseconds
 STACK_DEFAULT, STACK_MIN, STACK_MAX = 0x2000, 0x1000, 16 * 1024 * 1024
 PAGE_SIZES = (0x1000, 0x200000)
-CAP_SLOT_MAX = 127
+CAP_SLOT_MAX = 127  # slot 0 holds the Microkit CNode itself
 X86_VECTOR_MAX = 107
 BOOTINFO = ("x86_vbe", "x86_mbmmap", "x86_acpi_rsdp", "x86_framebuffer", "x86_tsc_freq", "fdt")
 U64_MAX = 2**64 - 1
@@ -36,12 +37,15 @@ HEX_DIGITS = re.compile(r"[0-9a-fA-F]+")
 
 
 def parse_number(text: str) -> int | None:
-    """Microkit's numbers: decimal or 0x-prefixed hexadecimal, underscores ignored."""
+    """Microkit's numbers: decimal or 0x-prefixed hexadecimal, underscores ignored. A leading '-'
+    is read too, so that a negative id is reported as out of range rather than as no number."""
     digits = text.replace("_", "")
+    sign = -1 if digits.startswith("-") else 1
+    digits = digits.removeprefix("-")
     if digits.isascii() and digits.isdigit():
-        return int(digits)
+        return sign * int(digits)
     if digits.startswith("0x") and HEX_DIGITS.fullmatch(digits, 2):
-        return int(digits[2:], 16)
+        return sign * int(digits[2:], 16)
     return None
 
 
@@ -98,7 +102,8 @@ def _once(el: XmlElement, found: list, what: str) -> None:
         raise InputError(f"<{el.tag}> may appear only once in a {what} (first at {found[0].span})", el.span)
 
 
-def read_system(root: XmlElement, base_dir: Path) -> MicrokitSystem:
+def read_system(root: XmlElement, prefill_dirs: tuple[Path, ...]) -> MicrokitSystem:
+    """The layout of an SDF's document element; a `prefill_path` is looked up in `prefill_dirs`, in order."""
     if root.tag != "system":
         raise InputError(f"expected <system> as the document element, found <{root.tag}>", root.span)
     _Attrs(root, ())
@@ -117,7 +122,7 @@ def read_system(root: XmlElement, base_dir: Path) -> MicrokitSystem:
 
     _children(root, {
         "protection_domain": lambda el: pds.append(_pd(el, child=False)),
-        "memory_region": lambda el: mrs.append(_memory_region(el, base_dir)),
+        "memory_region": lambda el: mrs.append(_memory_region(el, prefill_dirs)),
         "channel": lambda el: channels.append(_channel(el)),
         "domains": add_domains,
         "io_address_space": lambda el: spaces.append(_io_space(el)),
@@ -140,10 +145,14 @@ def _pd(el: XmlElement, child: bool) -> MicrokitPd:
     names = ("name", "priority", "budget", "period", "passive", "stack_size", "smc", "cpu", "domain", "fpu")
     a = _Attrs(el, names + (("id", "setvar_id") if child else ()))
     name = a.text("name", required=True)
+    child_id = a.number("id", required=True, high=ID_MAX) if child else None
     budget, period = _scheduling(a)
     stack = a.number("stack_size", STACK_DEFAULT, low=STACK_MIN, high=STACK_MAX)
     if stack % PAGE_SIZES[0]:
         raise InputError(f"stack_size 0x{stack:x} is not a multiple of the page size (0x1000)", el.attr_span("stack_size"))
+    # every attribute is read before the children, so that a bad value is the first error, as in Microkit
+    priority, passive, smc = a.number("priority", 0, high=PRIORITY_MAX), a.flag("passive", False), a.flag("smc", False)
+    cpu, fpu = a.number("cpu", 0, high=255), a.flag("fpu", True)
     images: list[XmlElement] = []
     maps: list[MicrokitMap] = []
     irqs: list[MicrokitIrq] = []
@@ -185,16 +194,16 @@ def _pd(el: XmlElement, child: bool) -> MicrokitPd:
         name=name,
         program_image=images[0].attrs["path"],
         path_for_symbols=images[0].attrs.get("path_for_symbols"),
-        priority=a.number("priority", 0, high=PRIORITY_MAX),
+        priority=priority,
         budget=budget,
         period=period,
-        passive=a.flag("passive", False),
+        passive=passive,
         stack_size=stack,
-        smc=a.flag("smc", False),
-        cpu=a.number("cpu", 0, high=255),
-        fpu=a.flag("fpu", True),
+        smc=smc,
+        cpu=cpu,
+        fpu=fpu,
         domain=a.text("domain"),
-        child_id=a.number("id", required=True, high=ID_MAX) if child else None,
+        child_id=child_id,
         setvar_id=a.text("setvar_id"),
         maps=tuple(maps), irqs=tuple(irqs), ioports=tuple(ioports), setvars=tuple(setvars), cap_maps=tuple(caps),
         virtual_machine=vms[0] if vms else None,
@@ -249,14 +258,19 @@ def _irq(el: XmlElement) -> MicrokitIrq:
 def pci_address(el: XmlElement, name: str) -> tuple[int, int, int]:
     """A PCI address `bus:device.function`, each field hexadecimal (Microkit's format)."""
     text = el.attrs[name]
-    match = re.fullmatch(r"\s*([0-9a-fA-F]+)\s*:\s*([0-9a-fA-F]+)\s*\.\s*([0-9a-fA-F]+)\s*", text)
+    match = re.fullmatch(r"([^:]*):([^.]*)\.(.*)", text)
     if not match:
         raise InputError(f"{name}=\"{text}\" is not a PCI address (expected bus:device.function in hexadecimal)", el.attr_span(name))
-    fields = tuple(int(g, 16) for g in match.groups())
-    for (what, limit), value in zip(PCI_LIMITS, fields):
-        if value > limit:
-            raise InputError(f"{name}=\"{text}\": PCI {what} must be at most 0x{limit:x}", el.attr_span(name))
-    return fields
+    fields = []
+    for (what, limit), field in zip(PCI_LIMITS, match.groups()):
+        digits = field.strip()
+        if not re.fullmatch(r"-?[0-9a-fA-F]+", digits):
+            raise InputError(f"{name}=\"{text}\": the PCI {what} '{digits}' is not a hexadecimal number", el.attr_span(name))
+        value = int(digits, 16)
+        if not 0 <= value <= limit:
+            raise InputError(f"{name}=\"{text}\": the PCI {what} must be within 0 and 0x{limit:x}", el.attr_span(name))
+        fields.append(value)
+    return fields[0], fields[1], fields[2]
 
 
 def _ioport(el: XmlElement) -> MicrokitIoPort:
@@ -282,7 +296,10 @@ def _cspace(el: XmlElement) -> list[MicrokitCapMap]:
         def read(c: XmlElement) -> None:
             a = _Attrs(c, ("slot", "pd"))
             _children(c, {})
-            out.append(MicrokitCapMap(kind, a.text("pd", required=True), a.number("slot", required=True, low=1, high=CAP_SLOT_MAX), c.span))
+            pd = a.text("pd", required=True)
+            if a.number("slot", required=True, high=CAP_SLOT_MAX) == 0:
+                raise InputError("slot=\"0\" holds the Microkit CNode; a <cspace> cap goes in slot 1 or above", c.attr_span("slot"))
+            out.append(MicrokitCapMap(kind, pd, a.number("slot"), c.span))
         return read
 
     _children(el, {"cap_tcb": cap("tcb"), "cap_sc": cap("sc"), "cap_vspace": cap("vspace")})
@@ -310,7 +327,7 @@ def _vm(el: XmlElement) -> MicrokitVm:
     return MicrokitVm(name, tuple(vcpus), tuple(maps), a.number("priority", high=PRIORITY_MAX), budget, period, el.span)
 
 
-def _memory_region(el: XmlElement, base_dir: Path) -> MicrokitMr:
+def _memory_region(el: XmlElement, prefill_dirs: tuple[Path, ...]) -> MicrokitMr:
     a = _Attrs(el, ("name", "size", "page_size", "phys_addr", "prefill_path", "prefill_bootinfo"))
     _children(el, {})
     name = a.text("name", required=True)
@@ -321,32 +338,43 @@ def _memory_region(el: XmlElement, base_dir: Path) -> MicrokitMr:
     prefill, bootinfo = a.text("prefill_path"), a.text("prefill_bootinfo")
     if bootinfo is not None:
         a.choice("prefill_bootinfo", BOOTINFO, bootinfo)
+    filled = _prefill_size(el, prefill, prefill_dirs) if prefill is not None else None
     if prefill is not None and bootinfo is not None:
         raise InputError("prefill_path and prefill_bootinfo cannot both be given", el.span)
     size = a.number("size", low=1)
     if size is None:
         if bootinfo is not None:
             size = page
-        elif prefill is not None:
-            size = -(-_prefill_size(el, base_dir / prefill) // page) * page
+        elif filled is not None:
+            size = -(-filled // page) * page
         else:
             raise InputError(f"memory_region '{name}' needs a size (or a prefill_path to take it from)", el.span)
     if size % page:
         raise InputError(f"size 0x{size:x} is not a multiple of the page size 0x{page:x}", el.attr_span("size"))
+    if filled is not None and filled > size:
+        raise InputError(f"the prefill file '{prefill}' has 0x{filled:x} bytes, more than the region's size 0x{size:x}", el.attr_span("size"))
     phys = a.number("phys_addr")
     if phys is not None and phys % page:
         raise InputError(f"phys_addr 0x{phys:x} is not aligned to the page size 0x{page:x}", el.attr_span("phys_addr"))
     return MicrokitMr(name, size, page_size, phys, prefill, bootinfo, el.span)
 
 
-def _prefill_size(el: XmlElement, path: Path) -> int:
-    try:
-        size = path.stat().st_size
-    except OSError:
-        raise InputError(f"cannot read the prefill file '{path}' (paths are relative to the SDF's folder)", el.attr_span("prefill_path")) from None
-    if size == 0:
-        raise InputError(f"the prefill file '{path}' is empty", el.attr_span("prefill_path"))
-    return size
+def _prefill_size(el: XmlElement, prefill: str, prefill_dirs: tuple[Path, ...]) -> int:
+    """The size of a prefill file, the first found in `prefill_dirs`; it must be a regular file
+    (a device or a FIFO has no size to fill a region with) and not empty."""
+    where = el.attr_span("prefill_path")
+    for folder in prefill_dirs:
+        try:
+            found = (folder / prefill).stat()
+        except (OSError, ValueError):  # missing, a name too long, a symlink loop, a NUL byte
+            continue
+        if not stat.S_ISREG(found.st_mode):
+            raise InputError(f"the prefill file '{prefill}' in '{folder}' is not a regular file", where)
+        if found.st_size == 0:
+            raise InputError(f"the prefill file '{prefill}' is empty", where)
+        return found.st_size
+    searched = ", ".join(f"'{d}'" for d in prefill_dirs)
+    raise InputError(f"cannot find the prefill file '{prefill}' (looked in {searched})", where)
 
 
 def _channel(el: XmlElement) -> MicrokitChannel:

@@ -13,6 +13,49 @@ from typing import Iterator
 
 from smosverify.errors import Span
 
+PAGE = 0x1000
+# seL4_UserVSpaceTop, the last user virtual address, as the Microkit SDK builds each kernel: AArch64
+# with hypervisor support and 40 physical address bits (without hypervisor: 48-bit virtual
+# addresses), RISC-V Sv39, x86_64 (libsel4 sel4_arch/constants.h).
+USER_TOP = {"aarch64": 0xFF_FFFF_FFFF, "riscv64": 0x3F_FFFF_EFFF, "x86_64": 0x7FFF_FFFF_EFFF}
+USER_TOP_AARCH64_NO_HYPERVISOR = 0x7FFF_FFFF_FFFF
+
+
+@dataclass(frozen=True)
+class MicrokitBoard:
+    """The kernel configuration an SDF is checked against, with the Microkit SDK's defaults.
+
+    The Microkit tool reads these from the board's kernel configuration; they decide whether an
+    SDF is valid (a cpu, a domain, a mapping or an I/O address that fits one board does not fit
+    another), so they are parameters here rather than constants."""
+
+    cores: int = 1  # KernelMaxNumNodes of an SMP build, else 1
+    domains: int = 16  # KernelNumDomains
+    domain_schedule: int = 100  # KernelNumDomainSchedules: room for schedule entries and their index_shift
+    hypervisor: bool = True  # virtual machines (AArch64: KernelArmHypervisorSupport, x86_64: KernelVTX)
+    iommu: bool = True  # io_address_space (x86_64: KernelIOMMU)
+    smc: bool = True  # smc="true" (AArch64: KernelAllowSMCCalls)
+    user_top: int | None = None  # seL4_UserVSpaceTop; None: the architecture's (USER_TOP)
+    iommu_bits: int = 39  # I/O virtual address bits the capDL initialiser maps (3 levels of 9 bits over 4 KiB pages)
+    max_pds: int = 63  # the tool's and the monitor's MAX_PDS
+
+    def last_user_address(self, arch: str) -> int:
+        if self.user_top is not None:
+            return self.user_top
+        if arch == "aarch64" and not self.hypervisor:
+            return USER_TOP_AARCH64_NO_HYPERVISOR
+        return USER_TOP[arch]
+
+    def pd_map_limit(self, arch: str, stack_size: int) -> int:
+        """The first address a PD cannot map: its IPC buffer is the top page, a guard page is below it,
+        and its stack below that."""
+        ipc_buffer = self.last_user_address(arch) & ~(PAGE - 1)
+        return ipc_buffer - PAGE - stack_size
+
+    def vm_map_limit(self, arch: str) -> int:
+        """The first address a virtual machine cannot map (a guest has no stack or IPC buffer)."""
+        return self.last_user_address(arch) + 1
+
 
 @dataclass(frozen=True)
 class MicrokitMap:
