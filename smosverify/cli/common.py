@@ -12,6 +12,7 @@ import click
 
 from smosverify.errors import EnvironmentProblem, InputError
 from smosverify.load.any import SdfOptions
+from smosverify.model.microkit import MicrokitBoard
 
 EXIT_HOLDS, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_ENVIRONMENT = 0, 1, 2, 3
 
@@ -21,7 +22,36 @@ SDF_OPTIONS = (
     click.option("--policy", type=click.Path(dir_okay=False), help="The policy of a Microkit SDF (.system, .xml)."),
     click.option("--labels", type=click.Path(dir_okay=False), help="Labels binding an SDF's elements to sids (docs/microkit.md)."),
     click.option("--default-sid", help="The sid of an SDF's elements the labels do not bind."),
+    click.option("--search-path", multiple=True, type=click.Path(file_okay=False),
+                 help="Where an SDF's prefill files are looked for after its own folder (Microkit's --search-path)."),
 )
+
+
+def _address(ctx, param, value: str | None) -> int | None:
+    try:
+        number = None if value is None else int(value, 0)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a number (decimal or 0x-prefixed)") from None
+    if number is not None and not 0 < number < 2**64:
+        raise click.BadParameter(f"{value} is not a 64-bit address")
+    return number
+
+
+_BOARD = MicrokitBoard()
+# The kernel an SDF is built for, as the Microkit tool reads it from the board's SDK (docs/microkit.md)
+BOARD_OPTIONS = (
+    click.option("--cores", type=click.IntRange(1, 256), help=f"Board: CPU cores (SMP builds) [default: {_BOARD.cores}]."),
+    click.option("--domains", type=click.IntRange(1, 256), help=f"Board: KernelNumDomains [default: {_BOARD.domains}]."),
+    click.option("--domain-schedule", type=click.IntRange(1), help=f"Board: KernelNumDomainSchedules [default: {_BOARD.domain_schedule}]."),
+    click.option("--hypervisor/--no-hypervisor", default=None, help="Board: hypervisor support, for virtual machines [default: on]."),
+    click.option("--iommu/--no-iommu", default=None, help="Board: IOMMU support, for io_address_space [default: on]."),
+    click.option("--smc/--no-smc", default=None, help="Board: ARM SMC calls forwarded, for smc=\"true\" [default: on]."),
+    click.option("--user-top", callback=_address, metavar="ADDRESS",
+                 help="Board: seL4_UserVSpaceTop, the last user virtual address [default: the architecture's]."),
+    click.option("--iommu-bits", type=click.IntRange(12, 64), help=f"Board: IOMMU address bits [default: {_BOARD.iommu_bits}]."),
+    click.option("--max-pds", type=click.IntRange(1), help=f"Microkit's MAX_PDS [default: {_BOARD.max_pds}]."),
+)
+BOARD_FIELDS = ("cores", "domains", "domain_schedule", "hypervisor", "iommu", "smc", "user_top", "iommu_bits", "max_pds")
 
 
 def system_options(command):
@@ -29,10 +59,12 @@ def system_options(command):
     system; the command receives them as one `sdf: SdfOptions`."""
 
     @functools.wraps(command)
-    def wrapper(*args, policy, labels, default_sid, **kwargs):
-        return command(*args, sdf=SdfOptions(policy, labels, default_sid), **kwargs)
+    def wrapper(*args, policy, labels, default_sid, search_path, **kwargs):
+        given = {name: value for name in BOARD_FIELDS if (value := kwargs.pop(name)) is not None}
+        board = MicrokitBoard(**given) if given else None
+        return command(*args, sdf=SdfOptions(policy, labels, default_sid, search_path or None, board), **kwargs)
 
-    for option in reversed(SDF_OPTIONS):
+    for option in reversed(SDF_OPTIONS + BOARD_OPTIONS):
         wrapper = option(wrapper)
     return wrapper
 

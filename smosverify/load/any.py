@@ -12,6 +12,7 @@ from pathlib import Path
 from smosverify.errors import InputError
 from smosverify.load.microkit import SDF_SUFFIXES, load_microkit
 from smosverify.load.system import load_system
+from smosverify.model.microkit import MicrokitBoard
 from smosverify.model.system import System
 
 
@@ -23,10 +24,14 @@ class SdfOptions:
     policy: str | None = None
     labels: str | None = None
     default_sid: str | None = None
+    search_path: tuple[str, ...] | None = None  # where prefill files are looked for after the SDF's folder
+    board: MicrokitBoard | None = None  # None: the Microkit SDK's defaults
 
     def given(self) -> tuple[str, ...]:
         """The options set, as the command line spells them."""
-        return tuple(f"--{f.name.replace('_', '-')}" for f in fields(self) if getattr(self, f.name) is not None)
+        named = [f.name for f in fields(self) if f.name != "board" and getattr(self, f.name) is not None]
+        named += self.board.changed() if self.board else ()
+        return tuple(f"--{name.replace('_', '-')}" for name in named)
 
 
 def is_sdf(path: str | Path) -> bool:
@@ -36,7 +41,8 @@ def is_sdf(path: str | Path) -> bool:
 def load_any(path: str | Path, options: SdfOptions = SdfOptions()) -> System:
     """A YAML system, or an SDF (by its suffix) bound by `options`."""
     if is_sdf(path):
-        return load_microkit(path, options.policy, options.labels, options.default_sid)
+        return load_microkit(path, options.policy, options.labels, options.default_sid, options.board or MicrokitBoard(),
+                             options.search_path or ())
     if options.given():
         raise InputError(f"{path}: {', '.join(options.given())} go with a Microkit SDF ({', '.join(SDF_SUFFIXES)}); "
                          "a YAML system names its policy and labels itself")

@@ -8,7 +8,7 @@ Microkit resolves them, so a written-back SDF reads as the same layout. docs/mic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Iterator
 
 from smosverify.errors import Span
@@ -38,6 +38,11 @@ class MicrokitBoard:
     user_top: int | None = None  # seL4_UserVSpaceTop; None: the architecture's (USER_TOP)
     iommu_bits: int = 39  # I/O virtual address bits the capDL initialiser maps (3 levels of 9 bits over 4 KiB pages)
     max_pds: int = 63  # the tool's and the monitor's MAX_PDS
+
+    def changed(self) -> tuple[str, ...]:
+        """The parameters that differ from the defaults, by name."""
+        default = MicrokitBoard()
+        return tuple(f.name for f in fields(self) if getattr(self, f.name) != getattr(default, f.name))
 
     def last_user_address(self, arch: str) -> int:
         if self.user_top is not None:
