@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from smosverify.analyses.result import Evidence, PropertyResult, Report, Status
@@ -139,14 +139,13 @@ def with_lean_step(system: System, report: Report, mode: str, project: Path | No
     """`report` with the Lean step's row added. mode: auto (run when `lake` is on PATH), on
     (a missing toolchain is an environment problem: exit 3), off (not run, and said so)."""
     if mode == "off":
-        row = PropertyResult("LEAN", "Lean proof", Status.SKIPPED, "not run (--lean off): nothing was checked by Lean")
-    elif find_lake() is None:
+        return replace(report, notes=report.notes + ("Lean was not run (--lean off): nothing was checked by Lean",))
+    if find_lake() is None:
         if mode == "on":
             raise EnvironmentProblem(f"--lean on, but {NO_TOOLCHAIN}; {INSTALL}")
         # Without a toolchain nothing is emitted: the module's claims are only worth their cost
         # when Lean will check them (`smosverify emit lean` shows them on request).
-        row = PropertyResult("LEAN", "Lean proof", Status.SKIPPED,
-                             f"not run: {NO_TOOLCHAIN}; {INSTALL}; `smosverify emit lean` shows what would be claimed")
-    else:
-        row = lean_result(prove(lean_module(system, report), project))
-    return Report(report.system, report.files, report.results + (row,))
+        return replace(report, notes=report.notes + (
+            f"Lean was not run: {NO_TOOLCHAIN}; {INSTALL}; `smosverify emit lean` shows what would be claimed",))
+    row = lean_result(prove(lean_module(system, report), project))
+    return replace(report, results=report.results + (row,))

@@ -8,7 +8,7 @@ A state is the initial system plus a set of steps taken. Steps that change the s
 - connect: a component may open a connection (a send cap with a fresh badge) to any component
   a `connect` rule allows;
 - pass: a component hands a handle it holds to another component, as a `pass` rule allows;
-  the receiver gets a handle cap: a badged send cap to the object's server.
+  the receiver gets a handle cap: a send cap to the object's server with a badge of its own.
 Open is not a step of its own: whoever can call a server can open exactly the operations the
 policy permits (the server asks smos_auth), so the state always includes every open.
 Close and revoke only remove authority and are not explored (docs/dynamic-safety.md).
@@ -134,8 +134,11 @@ def _system_after(base: System, steps: tuple[Step, ...]) -> System:
         elif (step.other, step.obj) not in handle_caps:
             handle_caps.add((step.other, step.obj))
             server = step.obj.split(".", 1)[0]
+            taken = badges.setdefault(server, set())
+            badge = max(taken, default=0) + 1  # the server knows the handle by its own badge
+            taken.add(badge)
             extra.setdefault(step.other, []).append(
-                ExtraCap(step.other, Target(ObjectKind.ENDPOINT, server), HANDLE_CAP_RIGHTS, step.span)
+                ExtraCap(step.other, Target(ObjectKind.ENDPOINT, server), HANDLE_CAP_RIGHTS, step.span, badge)
             )
     for name, caps in extra.items():
         components[name] = replace(components[name], caps=components[name].caps + tuple(caps))

@@ -139,7 +139,7 @@ def _relied_on(facts: FlowFacts, numbering: _Facts, trusted: list[int], succ) ->
 def check_information_flow(system: System, closure: AuthorityClosure, graph: FlowGraph) -> PropertyResult:
     """P5 over the flow graph of `closure` (the closure explains caps obtained by transfers)."""
     if not system.policy.labels:
-        return PropertyResult(ID, NAME, Status.SKIPPED, "the policy declares no labels (no lattice, no flow policy to check)")
+        return PropertyResult(ID, NAME, Status.NOT_APPLICABLE, "the policy declares no labels (no lattice, no flow policy to check)")
     policy = flow_policy(system.policy, system)
     facts = reachable_facts(graph, policy)
     groups = violations(facts)

@@ -156,7 +156,7 @@ def bound_budget(graph: FlowGraph, budget: Budget, system: str) -> BudgetResult:
 def check_leakage(system: System, graph: FlowGraph) -> PropertyResult:
     budgets = system.policy.budgets
     if not budgets:
-        return PropertyResult(ID, NAME, Status.SKIPPED, "the policy declares no budgets")
+        return PropertyResult(ID, NAME, Status.NOT_APPLICABLE, "the policy declares no budgets")
     results = tuple(bound_budget(graph, b, system.name) for b in budgets)
     evidence = tuple(_evidence(r) for r in results)
     summary = "; ".join(f"{r.budget.source} -> {r.budget.sink}: max flow {r.flow.value} bit(s), budget {r.budget.bits}" for r in results)

@@ -10,10 +10,15 @@ from smosverify.errors import Span
 
 
 class Status(str, Enum):
+    """holds: checked and true; violated: checked and false (with evidence); unknown: checked but
+    undecided; skipped: applies but was not checked; not_applicable: the system has nothing the
+    property speaks of (e.g. P1 with no objects), so there was nothing to check."""
+
     HOLDS = "holds"
     VIOLATED = "violated"
     UNKNOWN = "unknown"
     SKIPPED = "skipped"
+    NOT_APPLICABLE = "not_applicable"
 
 
 @dataclass(frozen=True)
@@ -63,16 +68,19 @@ class Report:
     system: str
     files: tuple[str, ...]
     results: tuple[PropertyResult, ...]
+    notes: tuple[str, ...] = ()  # what the run did not do and was not asked to (e.g. no Lean found)
 
     @property
     def verdict(self) -> Status:
+        """violated if any property is; else unknown if any is undecided or was skipped (the run
+        cannot claim what it did not check); else holds (not applicable counts as nothing to check)."""
         statuses = {r.status for r in self.results}
         if Status.VIOLATED in statuses:
             return Status.VIOLATED
-        if Status.UNKNOWN in statuses:
+        if statuses & {Status.UNKNOWN, Status.SKIPPED}:
             return Status.UNKNOWN
         return Status.HOLDS
 
     def exit_code(self) -> int:
-        """0 when every property holds (or was skipped), 1 when one is violated or undecided."""
+        """0 when every property holds or is not applicable; 1 when one is violated, undecided or skipped."""
         return 0 if self.verdict is Status.HOLDS else 1

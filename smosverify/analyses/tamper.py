@@ -1,5 +1,10 @@
-"""P2 tamper-proofness: only the policy server (and the root task) can ever touch its TCB, CNode,
-VSpace or frames, or receive on its endpoint (which would let it answer in its place)."""
+"""P2 tamper-proofness: nobody but a component the verdict relies on can ever touch its TCB,
+CNode, VSpace or frames, or receive on its endpoint (which would let it answer in its place).
+
+Relied on: the policy server (every decision comes from it) and every component whose sid a
+`trusted` flow declaration names (P5 lets information through it only because its code is
+trusted). Object servers' backing is P1's. The root task has no exemption: what it keeps after
+boot counts like anyone's caps (docs/properties.md)."""
 
 from __future__ import annotations
 
@@ -11,35 +16,53 @@ from smosverify.model.system import Role, System, Target
 ID, NAME = "P2", "tamper-proofness"
 
 
+def relied_on(system: System) -> dict[str, str]:
+    """The components whose integrity a verdict relies on, each with why."""
+    out = {c.name: "the policy server" for c in system.by_role(Role.POLICY)}
+    for comp in system.components.values():
+        rules = [r for r in system.policy.trusted if comp.sid in r.subjects]
+        if rules and comp.name not in out:
+            out[comp.name] = f"trusted by `{rules[0].text}`"
+    return out
+
+
+def tampering(closure: AuthorityClosure, component: str) -> list[tuple[str, Target, Right]]:
+    """Who else can obtain a right on `component`'s TCB, CNode, VSpace or frames, or receive on
+    its endpoint: (holder, target, right), in a stable order."""
+    out = []
+    endpoint = Target(ObjectKind.ENDPOINT, component)
+    for target in [Target(k, component) for k in COMPONENT_KINDS] + [endpoint]:
+        if target not in closure.objects:
+            continue
+        for holder, rights, _ in closure.holders(target):
+            if holder == component:
+                continue
+            for right in sorted(rights, key=lambda r: r.value):
+                if target != endpoint or right is Right.RECEIVE:
+                    out.append((holder, target, right))
+    return list(dict.fromkeys(out))
+
+
 def check_tamper_proofness(system: System, closure: AuthorityClosure) -> PropertyResult:
-    monitors = system.by_role(Role.POLICY)
-    if not monitors:
-        return PropertyResult(ID, NAME, Status.SKIPPED, "no policy server in the system (see P1)")
-    trusted = {c.name for c in monitors} | {c.name for c in system.by_role(Role.ROOT)}
-    protected: dict[Target, Right | None] = {}  # None: every right is protected
-    for monitor in monitors:
-        protected.update({Target(k, monitor.name): None for k in COMPONENT_KINDS})
-        protected[Target(ObjectKind.ENDPOINT, monitor.name)] = Right.RECEIVE
+    protected = relied_on(system)
+    if not protected:
+        return PropertyResult(ID, NAME, Status.NOT_APPLICABLE,
+                              "no policy server and no trusted component: nothing the verdict relies on")
     evidence = []
     explainer = Explainer(closure)
-    for holder, target, rights in closure.edges():
-        if holder in trusted or target not in protected:
-            continue
-        only = protected[target]
-        for right in sorted(rights, key=lambda r: r.value):
-            if only is None or right is only:
-                evidence.append(_finding(system, closure, explainer, holder, target, right))
+    for name, why in protected.items():
+        for holder, target, right in tampering(closure, name):
+            kind = "policy-server-reachable" if why == "the policy server" else "trusted-component-reachable"
+            evidence.append(Evidence(
+                kind,
+                f"{holder} can obtain {right.value} on {target}: {name} is {why}, and its integrity is void",
+                (system.components[holder].span, closure.objects[target].span),
+                {"holder": holder, "target": str(target), "right": right.value, "protected": name, "why": why,
+                 "chain": explainer.chain(holder, target, right)},
+            ))
     if evidence:
-        return PropertyResult(ID, NAME, Status.VIOLATED, f"{len(evidence)} way(s) to tamper with the policy server", tuple(evidence), closure)
-    names = ", ".join(c.name for c in monitors)
-    return PropertyResult(ID, NAME, Status.HOLDS, f"no component but {names} can reach the policy server's objects", (), closure)
-
-
-def _finding(system: System, closure: AuthorityClosure, explainer: Explainer, holder: str, target: Target, right: Right) -> Evidence:
-    chain = explainer.chain(holder, target, right)
-    return Evidence(
-        "policy-server-reachable",
-        f"{holder} can obtain {right.value} on {target}",
-        (system.components[holder].span, closure.objects[target].span),
-        {"holder": holder, "target": str(target), "right": right.value, "chain": chain},
-    )
+        return PropertyResult(ID, NAME, Status.VIOLATED,
+                              f"{len(evidence)} way(s) to tamper with a component the verdict relies on",
+                              tuple(evidence), closure)
+    names = ", ".join(f"{n} ({why})" for n, why in protected.items())
+    return PropertyResult(ID, NAME, Status.HOLDS, f"nobody else can reach the objects of {names}", (), closure)

@@ -136,8 +136,8 @@ def _leakage(p6, terms: Terms) -> tuple[dict, list]:
 def _claim(pid: str, results: dict, sys: dict, cert: dict, net: dict, cuts: list) -> Claim:
     theorem = next(t for p, t, _, _ in THEOREMS if p == pid)
     result = results[pid]
-    if result.status is Status.SKIPPED:
-        return Claim(pid, theorem, False, f"the analysis skipped it: {_one_line(result.message)}")
+    if result.status in (Status.SKIPPED, Status.NOT_APPLICABLE):
+        return Claim(pid, theorem, False, f"the analysis found it {result.status.value}: {_one_line(result.message)}")
     if result.status is not Status.HOLDS:
         return Claim(pid, theorem, False, f"the analysis found it {result.status.value} (smosverify check shows why)")
     found = lean_check.problems(pid, sys, cert, net, cuts)

@@ -15,6 +15,7 @@ def report_to_json(report: Report) -> dict:
         "verdict": report.verdict.value,
         "files": list(report.files),
         "properties": [r.to_json() for r in report.results],
+        "notes": list(report.notes),
     }
 
 
