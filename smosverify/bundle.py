@@ -1,14 +1,15 @@
 """Proof-carrying release bundles: everything a release ships as evidence, and its re-check.
 
 A bundle directory holds
-    inputs/...                 the system description and every policy (and SDF) file it loads,
-                               at their paths relative to the files' common directory
+    inputs/...                 the system description and every policy (and SDF, labels) file it
+                               loads, at their paths relative to the files' common directory
     report.json                the JSON report of `check` run on those inputs
     lean/Instances/<Mod>.lean  the emitted Lean instance, with the Lean library beside it
                                (lean/SMOS/..., lakefile.lean, lean-toolchain) so `lake build` runs there
     smt/*.smt2                 every SMT-LIB query `smosverify emit smt` writes (P6 budgets, P4 rules)
     capdl/<system>.cdl         the capDL spec
-    manifest.json              the tool version, what each part is, and the SHA-256 of every file
+    manifest.json              the tool version, what each part is, and the SHA-256 of every file;
+                               for an SDF, the --policy/--labels/--default-sid it was read with
 Everything derived is computed from the bundle's own copy of the inputs, with paths relative to
 the bundle, so the same inputs give a byte-identical bundle wherever it is written.
 """
@@ -16,6 +17,7 @@ the bundle, so the same inputs give a byte-identical bundle wherever it is writt
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -34,7 +36,7 @@ from smosverify.emit.lean import lean_module
 from smosverify.emit.smt import smt_queries
 from smosverify.errors import InputError, Span
 from smosverify.lean_runner import ProveResult, default_project, find_lake, prove
-from smosverify.load.system import load_system
+from smosverify.load.any import SdfOptions, is_sdf, load_any
 from smosverify.report.json_report import render_json
 
 MANIFEST = "manifest.json"
@@ -47,14 +49,15 @@ class Derived:
     entry: dict  # manifest entries describing the derived parts
 
 
-def write_bundle(system_path: str | Path, out_dir: str | Path) -> dict:
-    """Write the bundle of a system into `out_dir` (new or empty); returns the manifest."""
+def write_bundle(system_path: str | Path, out_dir: str | Path, options: SdfOptions = SdfOptions()) -> dict:
+    """Write the bundle of a system (an SDF read with `options`) into `out_dir` (new or empty);
+    returns the manifest."""
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"bundle directory '{out}' exists and is not empty")
-    inputs, entry = _inputs(Path(system_path))
+    inputs, entry, bundled = _inputs(Path(system_path), options)
     _write(out, inputs)
-    derived = derive(out, entry)
+    derived = derive(out, entry, bundled)
     library = _lean_library()
     _write(out, derived.files)
     _write(out, library)
@@ -63,6 +66,7 @@ def write_bundle(system_path: str | Path, out_dir: str | Path) -> dict:
         "format": FORMAT,
         "tool": {"name": "smosverify", "version": __version__},
         "entry": entry,
+        **({"sdf_options": {k: v for k, v in dataclasses.asdict(bundled).items() if v is not None}} if is_sdf(entry) else {}),
         **derived.entry,
         "files": [{"path": p, "sha256": _sha256(files[p]), "bytes": len(files[p])} for p in sorted(files)],
     }
@@ -70,10 +74,10 @@ def write_bundle(system_path: str | Path, out_dir: str | Path) -> dict:
     return manifest
 
 
-def derive(bundle: Path, entry: str) -> Derived:
+def derive(bundle: Path, entry: str, options: SdfOptions) -> Derived:
     """Everything computed from the inputs: report, Lean instance, SMT queries, capDL spec."""
     with contextlib.chdir(bundle):  # spans and the report name files relative to the bundle
-        system = load_system(entry)
+        system = load_any(entry, options)
         report = check_system(system)
         module = lean_module(system, report)
         capdl = emit_capdl(system)
@@ -123,7 +127,7 @@ def verify_bundle(bundle: str | Path, lean: str = "auto") -> Verification:
             differences.append(f"{path}: not listed in the manifest")
     if differences:
         return Verification(tuple(differences), tuple(notes), None)
-    derived = derive(bundle, manifest["entry"])
+    derived = derive(bundle, manifest["entry"], _sdf_options(manifest))
     for path, data in sorted(derived.files.items()):
         if path not in listed:
             differences.append(f"{path}: a fresh run produces it, but the bundle does not have it")
@@ -149,23 +153,31 @@ def _run_lean(bundle: Path, manifest: dict, mode: str) -> ProveResult | None:
     if mode == "off" or (mode == "auto" and find_lake() is None):
         return None
     with contextlib.chdir(bundle):
-        module = lean_module(load_system(manifest["entry"]))
+        module = lean_module(load_any(manifest["entry"], _sdf_options(manifest)))
     with tempfile.TemporaryDirectory() as tmp:  # build outside the bundle, which stays as it is
         project = Path(tmp) / "lean"
         shutil.copytree(bundle / "lean", project)
         return prove(module, project)
 
 
-def _inputs(system_path: Path) -> tuple[dict[str, bytes], str]:
-    """The input files by bundle path (under inputs/), and the system's own bundle path."""
-    system = load_system(system_path)
+def _inputs(system_path: Path, options: SdfOptions) -> tuple[dict[str, bytes], str, SdfOptions]:
+    """The input files by bundle path (under inputs/), the system's own bundle path, and the SDF
+    options with their files' bundle paths."""
+    system = load_any(system_path, options)
     paths = [Path(system.file), *(Path(p) for p in system.policy.files)]
-    data = yaml.safe_load(Path(system.file).read_text(encoding="utf-8"))
-    paths += [Path(system.file).parent / data[k] for k in ("sdf", "labels") if isinstance(data.get(k), str)]
+    if is_sdf(system_path):
+        paths += [Path(options.labels)] if options.labels else []
+    else:
+        data = yaml.safe_load(Path(system.file).read_text(encoding="utf-8"))
+        paths += [Path(system.file).parent / data[k] for k in ("sdf", "labels") if isinstance(data.get(k), str)]
     resolved = [p.resolve() for p in paths]
     root = Path(os.path.commonpath([p.parent for p in resolved]))
-    files = {f"inputs/{p.relative_to(root).as_posix()}": p.read_bytes() for p in resolved}
-    return files, f"inputs/{resolved[0].relative_to(root).as_posix()}"
+
+    def bundled(path: str | Path | None) -> str | None:
+        return None if path is None else f"inputs/{Path(path).resolve().relative_to(root).as_posix()}"
+
+    files = {bundled(p): p.read_bytes() for p in resolved}
+    return files, bundled(system.file), SdfOptions(bundled(options.policy), bundled(options.labels), options.default_sid)
 
 
 def _lean_library() -> dict[str, bytes]:
@@ -182,6 +194,10 @@ def z3_answer(text: str) -> str:
     solver = z3.Solver()
     solver.from_string(text)
     return str(solver.check())
+
+
+def _sdf_options(manifest: dict) -> SdfOptions:
+    return SdfOptions(**manifest.get("sdf_options", {}))
 
 
 def _is_derived(path: str) -> bool:
@@ -209,6 +225,10 @@ def _read_manifest(bundle: Path) -> dict:
             or not isinstance(manifest["entry"], str) or not isinstance(manifest["tool"], dict):
         raise InputError(f"{MANIFEST}: `files` must list {{path, sha256}}, `smt` {{path, expected}}, `entry` be a path",
                          Span(str(path), 1, 1))
+    options = manifest.get("sdf_options", {})
+    known = {f.name for f in dataclasses.fields(SdfOptions)}
+    if not isinstance(options, dict) or not all(k in known and isinstance(v, str) for k, v in options.items()):
+        raise InputError(f"{MANIFEST}: `sdf_options` maps {', '.join(sorted(known))} to strings", Span(str(path), 1, 1))
     return manifest
 
 

@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
 from smosverify.bundle import MANIFEST, verify_bundle, write_bundle
-from smosverify.cli.common import EXIT_HOLDS, EXIT_VIOLATED, exits_cleanly
+from smosverify.cli.common import EXIT_HOLDS, EXIT_VIOLATED, Output, exits_cleanly, say_wrote, system_options
 from smosverify.errors import EnvironmentProblem
 from smosverify.lean_runner import INSTALL, NO_TOOLCHAIN, find_lake
+from smosverify.load.any import SdfOptions
 
 
 @click.command("bundle")
 @click.argument("system", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
+@system_options
+@click.option("-o", "--output", "out_dir", required=True, type=Output(directory=True),
               help="The bundle directory (new or empty).")
 @exits_cleanly
-def bundle(system: str, out_dir: str) -> None:
+def bundle(system: str, sdf: SdfOptions, out_dir: str) -> None:
     """Write a proof-carrying release bundle of SYSTEM: inputs, JSON report, Lean instance with
     the Lean library, SMT-LIB queries, capDL spec, and a manifest of SHA-256 hashes."""
-    manifest = write_bundle(system, out_dir)
+    manifest = write_bundle(system, out_dir, sdf)
     lean = manifest["lean"]
-    click.echo(f"wrote {len(manifest['files'])} file(s) and {Path(out_dir) / MANIFEST}; verdict: {manifest['verdict']}")
+    say_wrote(f"the bundle ({len(manifest['files'])} file(s) and {MANIFEST})", out_dir)
+    click.echo(f"verdict: {manifest['verdict']}")
     click.echo(f"  Lean module {lean['module']} claims {', '.join(lean['claimed']) or 'nothing'}; "
                "Lean was not run (smosverify verify-bundle runs lake build where a toolchain is installed)")
 

@@ -1,4 +1,4 @@
-"""capDL commands: `capdl inspect SPEC`, `conform SYSTEM SPEC`, and `emit capdl SYSTEM -o DIR`."""
+"""capDL commands: `capdl inspect SPEC`, `conform SYSTEM SPEC`, and `emit capdl SYSTEM -o FILE`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from smosverify.cli.common import FORMATS, exits_cleanly
+from smosverify.cli.common import FORMATS, Output, exits_cleanly, print_or_write, system_options, write_output
+from smosverify.load.any import SdfOptions, load_any
 
 
 @click.group()
@@ -32,41 +33,37 @@ def inspect(spec: str, fmt: str) -> None:
 @click.command()
 @click.argument("system", type=click.Path(dir_okay=True))
 @click.argument("spec", type=click.Path(dir_okay=False))
+@system_options
 @click.option("--map", "map_file", type=click.Path(dir_okay=False),
               help="YAML file saying which capDL objects stand for which model elements (docs/capdl.md).")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Report format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
+@click.option("-o", "--output", type=Output(directory=False), help="Write the report here instead of stdout.")
 @exits_cleanly
-def conform(system: str, spec: str, map_file: str | None, fmt: str, output: str | None) -> None:
+def conform(system: str, spec: str, sdf: SdfOptions, map_file: str | None, fmt: str, output: str | None) -> None:
     """Check that capDL SPEC refines SYSTEM's model: no authority beyond the model's, every cap the
     model needs present (exit 0 conforms, 1 does not, 2 bad input)."""
     from smosverify.analyses.conformance_capdl import conform_capdl
     from smosverify.load.capdl import load_capdl
     from smosverify.load.capdl_map import load_capdl_map
-    from smosverify.load.system import load_system
     from smosverify.report import render
 
-    model = load_system(system)
+    model = load_any(system, sdf)
     parsed = load_capdl(spec)
     mapping = load_capdl_map(map_file, model) if map_file else None
     report = conform_capdl(model, parsed, mapping)
-    text = render(report, fmt)
-    if output:
-        with open(output, "w", encoding="utf-8") as out:
-            out.write(text)
-    else:
-        click.echo(text, nl=False)
+    print_or_write(render(report, fmt), output, "the report")
     sys.exit(report.exit_code())
 
 
 @click.command(name="capdl")
 @click.argument("system", type=click.Path(dir_okay=True))
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), required=True,
-              help="Directory to write SYSTEM_NAME.cdl into.")
+@system_options
+@click.option("-o", "--output", type=Output(directory=False, example="e.g. DIR/SYSTEM.cdl"), required=True,
+              help="The capDL spec to write.")
 @exits_cleanly
-def emit_capdl_command(system: str, out_dir: str) -> None:
+def emit_capdl_command(system: str, sdf: SdfOptions, output: str) -> None:
     """Write SYSTEM as a capDL spec capDL-tool accepts (deterministic; names follow the model)."""
-    from smosverify.emit.capdl import write_capdl
-    from smosverify.load.system import load_system
+    from smosverify.emit.capdl import emit_capdl
 
-    click.echo(str(write_capdl(load_system(system), out_dir)))
+    model = load_any(system, sdf)
+    write_output(output, emit_capdl(model), f"the capDL spec of {model.name} ({model.arch})")

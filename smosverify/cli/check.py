@@ -7,8 +7,7 @@ import sys
 import click
 
 from smosverify.analyses.check import check_system
-from smosverify.cli.common import FORMATS, exits_cleanly, system_options
-from smosverify.errors import InputError
+from smosverify.cli.common import FORMATS, Output, exits_cleanly, print_or_write, system_options
 from smosverify.lean_runner import with_lean_step
 from smosverify.load.any import SdfOptions, load_any
 from smosverify.report import render
@@ -17,7 +16,7 @@ from smosverify.report import render
 @click.command()
 @click.argument("system", type=click.Path(dir_okay=True))
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Report format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here instead of stdout.")
+@click.option("-o", "--output", type=Output(directory=False), help="Write the report here instead of stdout.")
 @system_options
 @click.option("--lean", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Check the emitted Lean theorems with `lake build`: auto runs it when lake is on PATH; on requires it (exit 3 without).")
@@ -41,13 +40,5 @@ def check(system: str, fmt: str, output: str | None, sdf: SdfOptions, lean: str,
 
         report = with_boot_step(model, report, sel4, arch, boot_dir,
                                 notify=lambda message: click.echo(f"smosverify: {message}", err=True))
-    text = render(report, fmt)
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as out:
-                out.write(text)
-        except OSError as err:
-            raise InputError(f"cannot write the report to '{output}': {err.strerror}") from None
-    else:
-        click.echo(text, nl=False)
+    print_or_write(render(report, fmt), output, "the report")
     sys.exit(report.exit_code())

@@ -69,6 +69,68 @@ def system_options(command):
     return wrapper
 
 
+class Output(click.ParamType):
+    """`-o` as every command means it: the file the command writes when it writes one file, the
+    directory it writes into when it writes several; anything else is refused before any work."""
+
+    def __init__(self, directory: bool, example: str = ""):
+        self.directory = directory
+        self.example = example  # what a right -o looks like, for the refusal
+        self.name = "DIR" if directory else "FILE"
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return self.name
+
+    def convert(self, value, param, ctx):
+        path = os.fspath(value)
+        command = ctx.command_path if ctx else "this command"
+        hint = f" ({self.example})" if self.example else ""
+        if self.directory and os.path.exists(path) and not os.path.isdir(path):
+            self.fail(f"'{path}' is a file; {command} writes several files, so -o names a directory{hint}", param, ctx)
+        if not self.directory and (os.path.isdir(path) or path.endswith(("/", os.sep))):
+            self.fail(f"'{path}' is a directory; {command} writes one file, so -o names that file{hint}", param, ctx)
+        return path
+
+
+def say_wrote(what: str, path: str | Path) -> None:
+    """Every writer says on stderr what it wrote, so stdout stays the command's answer."""
+    click.echo(f"wrote {what} to {path}", err=True)
+
+
+def _write_text(path: str | Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as out:  # the same bytes on every platform
+        out.write(text)
+
+
+def write_output(path: str | Path, text: str, what: str) -> None:
+    """Write one output file and say so; a path that cannot be written is bad input."""
+    try:
+        _write_text(path, text)
+    except OSError as err:
+        raise InputError(f"cannot write {what} to '{path}': {err.strerror}") from None
+    say_wrote(what, path)
+
+
+def write_directory(path: str | Path, files: dict[str, str], what: str) -> None:
+    """Write several output files (by name) into one directory, created if missing, and say so."""
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            _write_text(out / name, text)
+    except OSError as err:
+        raise InputError(f"cannot write {what} under '{path}': {err.strerror}") from None
+    say_wrote(what, path)
+
+
+def print_or_write(text: str, output: str | None, what: str) -> None:
+    """A report goes to stdout, or with -o to that file."""
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_output(output, text, what)
+
+
 def exits_cleanly(command):
     """Bad input exits 2 and a missing tool exits 3, each with one line on stderr, no traceback."""
 

@@ -1,4 +1,4 @@
-"""`smosverify diff OLD NEW`: what a policy change permits, forbids and leaks (docs/diff.md)."""
+"""`smosverify diff OLD NEW`: what a policy or system change permits, forbids and leaks (docs/diff.md)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from smosverify.cli.common import EXIT_HOLDS, EXIT_VIOLATED, exits_cleanly
+from smosverify.cli.common import EXIT_HOLDS, EXIT_VIOLATED, Output, exits_cleanly, print_or_write, system_options
 from smosverify.errors import InputError
+from smosverify.load.any import SdfOptions, is_sdf, load_any
 
 AREAS = {
     "flow-policy": "Flow policy", "relabel": "Labels", "trust": "Trust declarations", "budget": "Budgets",
@@ -20,24 +21,29 @@ AREAS = {
 
 def _kind(path: str) -> str:
     suffix = Path(path).suffix
-    if suffix in (".yaml", ".yml"):
+    if suffix in (".yaml", ".yml") or is_sdf(path):
         return "system"
     if suffix == ".pol":
         return "policy"
-    raise InputError(f"'{path}': expected a system file (.yaml, .yml) or a policy file (.pol)")
+    raise InputError(f"'{path}': expected a system file (.yaml, .yml, or a Microkit SDF .system, .xml) or a policy file (.pol)")
 
 
 @click.command()
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", type=click.Path(dir_okay=False))
+@system_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", type=Output(directory=False), help="Write the report here instead of stdout.")
 @exits_cleanly
-def diff(old: str, new: str, fmt: str) -> None:
-    """Compare two policies (.pol) or two systems (.yaml): exit 0 when NEW permits nothing OLD
-    did not, 1 when it does, 2 on bad input."""
+def diff(old: str, new: str, sdf: SdfOptions, fmt: str, output: str | None) -> None:
+    """Compare two policies (.pol) or two systems (YAML, or Microkit SDFs with --policy, which
+    binds whichever of OLD and NEW is an SDF): exit 0 when NEW permits nothing OLD did not, 1 when
+    it does, 2 on bad input."""
     from smosverify.analyses.policy_diff import diff_policies, diff_systems
     from smosverify.load.policy import load_policy
-    from smosverify.load.system import load_system
+
+    if sdf.given() and not (is_sdf(old) or is_sdf(new)):
+        raise sdf.go_with_an_sdf("neither OLD nor NEW is an SDF")
 
     kinds = {_kind(old), _kind(new)}
     if len(kinds) > 1:
@@ -45,8 +51,9 @@ def diff(old: str, new: str, fmt: str) -> None:
     if kinds == {"policy"}:
         result = diff_policies(load_policy([(Path(old), None)]), load_policy([(Path(new), None)]))
     else:
-        result = diff_systems(load_system(old), load_system(new))
-    click.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False) if fmt == "json" else to_text(result))
+        result = diff_systems(*(load_any(p, sdf if is_sdf(p) else SdfOptions()) for p in (old, new)))
+    text = json.dumps(to_json(result), indent=2, ensure_ascii=False) if fmt == "json" else to_text(result)
+    print_or_write(text + "\n", output, "the comparison")
     sys.exit(EXIT_VIOLATED if result.wider else EXIT_HOLDS)
 
 

@@ -6,21 +6,19 @@ from pathlib import Path
 
 import click
 
-from smosverify.cli.common import exits_cleanly
+from smosverify.cli.common import Output, exits_cleanly, system_options, write_output
 from smosverify.emit.system_yaml import system_to_yaml
-from smosverify.errors import InputError
-from smosverify.load.system import load_system
+from smosverify.load.any import SdfOptions, load_any
 
 
 @click.command("yaml")
 @click.argument("system", type=click.Path())
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The YAML file to write.")
+@system_options
+@click.option("-o", "--output", required=True, type=Output(directory=False, example="e.g. DIR/system.yaml"),
+              help="The YAML file to write.")
 @exits_cleanly
-def emit_yaml(system: str, output: str) -> None:
-    """Write SYSTEM as a YAML system description with every default spelled out."""
-    text = system_to_yaml(load_system(system), Path(output))
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise InputError(f"cannot write '{output}': {err.strerror}") from None
-    click.echo(f"wrote {output}")
+def emit_yaml(system: str, sdf: SdfOptions, output: str) -> None:
+    """Write SYSTEM as a YAML system description with every default spelled out; an SDF is
+    named by `sdf:` with every element's label written out (docs/microkit.md)."""
+    model = load_any(system, sdf)
+    write_output(output, system_to_yaml(model, Path(output)), f"the YAML system {model.name}")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from smosverify.cli.common import FORMATS, exits_cleanly
+from smosverify.cli.common import FORMATS, Output, exits_cleanly, say_wrote, system_options
 from smosverify.image.targets import TARGETS
+from smosverify.load.any import SdfOptions
 
 
 def _say(message: str) -> None:
@@ -22,26 +23,27 @@ def image() -> None:
 
 @image.command()
 @click.argument("system_or_spec", type=click.Path(dir_okay=False))
+@system_options
 @click.option("--sel4", type=click.Path(file_okay=False), help="seL4 workspace (default: $SMOSVERIFY_SEL4).")
 @click.option("--arch", type=click.Choice(sorted(TARGETS)),
               help="Target (default: the system's arch, or the spec's `arch` line); a system is emitted for it.")
-@click.option("-o", "--output", "out", type=click.Path(file_okay=False), required=True, help="Build folder (reused).")
+@click.option("-o", "--output", "out", type=Output(directory=True), required=True, help="Build folder (reused).")
 @exits_cleanly
-def build(system_or_spec: str, sel4: str | None, arch: str | None, out: str) -> None:
+def build(system_or_spec: str, sdf: SdfOptions, sel4: str | None, arch: str | None, out: str) -> None:
     """Build the kernel and the capDL loader image for SYSTEM_OR_SPEC into the build folder."""
     from smosverify.image.build import build_image
     from smosverify.image.run import spec_source
     from smosverify.image.workspace import find_workspace
 
-    source = spec_source(system_or_spec, arch, _say)
+    source = spec_source(system_or_spec, arch, _say, sdf)
     result = build_image(source.text, source.file, find_workspace(sel4), source.arch, Path(out), _say)
     how = "configured and built" if result.configured else "rebuilt"
-    click.echo(f"{how} {result.target.platform} image in {result.out} ({result.seconds:.1f} s)")
+    say_wrote(f"the {result.target.platform} image ({how} in {result.seconds:.1f} s)", result.out)
 
 
 @image.command()
 @click.argument("build_dir", type=click.Path(file_okay=False))
-@click.option("-o", "--output", "log", type=click.Path(dir_okay=False), required=True, help="Serial log to write.")
+@click.option("-o", "--output", "log", type=Output(directory=False), required=True, help="Serial log to write.")
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds before giving up.")
 @exits_cleanly
 def boot(build_dir: str, log: str, timeout: float) -> None:
@@ -49,21 +51,22 @@ def boot(build_dir: str, log: str, timeout: float) -> None:
     from smosverify.image.boot import boot_image
 
     result = boot_image(Path(build_dir), Path(log), timeout)
-    click.echo(f"booted and read back in {result.seconds:.1f} s; serial log in {result.log}")
+    say_wrote(f"the serial log (booted and read back in {result.seconds:.1f} s)", result.log)
 
 
 @image.command()
 @click.argument("system_or_spec", type=click.Path(dir_okay=False))
 @click.argument("boot_log", type=click.Path(dir_okay=False))
+@system_options
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Report format.")
 @click.option("--sel4", type=click.Path(file_okay=False), help="seL4 workspace, to find capDL-tool.")
 @exits_cleanly
-def conform(system_or_spec: str, boot_log: str, fmt: str, sel4: str | None) -> None:
+def conform(system_or_spec: str, boot_log: str, sdf: SdfOptions, fmt: str, sel4: str | None) -> None:
     """Check that what the kernel holds in BOOT_LOG is what SYSTEM_OR_SPEC says, and for a system that
     the kernel's authority is within the model's (exit 0/1/2/3)."""
     from smosverify.image.run import conform_log
     from smosverify.report import render
 
-    report = conform_log(system_or_spec, boot_log, sel4, _say)
+    report = conform_log(system_or_spec, boot_log, sel4, _say, sdf)
     click.echo(render(report, fmt), nl=False)
     sys.exit(report.exit_code())

@@ -72,14 +72,6 @@ def emit_capdl(system: System) -> str:
                               groups=plan.groups, containers=plan.containers)
 
 
-def write_capdl(system: System, out_dir: str | Path) -> Path:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{system.name}.cdl"
-    path.write_text(emit_capdl(system), encoding="utf-8")
-    return path
-
-
 @cache
 def _template() -> jinja2.Template:
     env = jinja2.Environment(loader=jinja2.PackageLoader("smosverify.emit", "templates"), trim_blocks=True,

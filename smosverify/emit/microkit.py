@@ -4,7 +4,8 @@
 API: memory regions, protection domains with their maps, interrupts, I/O ports, child PDs and
 virtual machines, then channels. What sdfgen's API cannot write is refused rather than dropped.
 `labels_yaml` writes the labels file that binds the emitted elements to the model's sids, roles
-and objects, so that reading the SDF with it gives the same model. Both are deterministic.
+and objects, so that reading the SDF with it gives the same model (`emit yaml` writes the same
+labels inline). Both are deterministic.
 """
 
 from __future__ import annotations
@@ -117,6 +118,13 @@ def _refuse_unwritable(layout: MicrokitSystem) -> None:
 
 def labels_yaml(system: System, layout: MicrokitSystem) -> str:
     """The labels file for the emitted SDF: every element bound by its exact name."""
+    head = f"# Labels for {system.name}: the sids of the SDF's elements (smosverify emit microkit; docs/microkit.md)."
+    return f"{head}\n{labels_body(system, layout)}"
+
+
+def labels_body(system: System, layout: MicrokitSystem) -> str:
+    """The labels as YAML: `layout`'s elements bound to `system`'s sids, roles and objects by exact
+    name (sections that would be empty are left out)."""
     callees = {other.pd for ch in layout.channels for end, other in ((ch.a, ch.b), (ch.b, ch.a)) if end.pp}
     waiters = {other.pd for ch in layout.channels for end, other in ((ch.a, ch.b), (ch.b, ch.a)) if end.notify}
     note_sids = {n.waiters[0][0]: n.sid for n in system.notifications.values() if len(n.waiters) == 1}
@@ -128,5 +136,5 @@ def labels_yaml(system: System, layout: MicrokitSystem) -> str:
                      if c.role is not (Role.SERVER if n in callees else Role.CLIENT)}
     data["objects"] = {c.name: {o.name: {"class": o.cls, "sid": o.sid} for o in c.objects}
                        for c in system.components.values() if c.objects}
-    body = yaml.safe_dump({k: v for k, v in data.items() if v}, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True)
-    return f"# Labels for {system.name}: the sids of the SDF's elements (smosverify emit microkit; docs/microkit.md).\n{body}"
+    body = {k: v for k, v in data.items() if v}
+    return yaml.safe_dump(body, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True)

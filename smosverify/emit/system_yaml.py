@@ -11,7 +11,6 @@ from pathlib import Path
 
 import yaml
 
-from smosverify.errors import InputError
 from smosverify.model.kernel import Right
 from smosverify.model.system import System
 
@@ -32,18 +31,27 @@ def _flow(pairs: list[tuple[str, str]]) -> str:
     return "{" + ", ".join(f"{_scalar(k)}: {v}" for k, v in pairs) + "}"
 
 
+def _relative(file: str | Path, base: Path) -> str:
+    return Path(os.path.relpath(Path(file).resolve(), base)).as_posix()
+
+
+def _sdf_lines(system: System, base: Path) -> list[str]:
+    """A system read from an SDF: the SDF named by `sdf:`, and labels binding each of its elements
+    by name (its layout, addresses and priorities have no place in the YAML format)."""
+    from smosverify.emit.microkit import labels_body  # sdfgen is loaded only for SDF systems
+
+    labels = labels_body(system, system.microkit).splitlines()
+    return [f"sdf: {_scalar(_relative(system.microkit.span.file, base))}", "labels:", *(f"  {line}" for line in labels)]
+
+
 def system_to_yaml(system: System, out: Path) -> str:
-    """The system as YAML text for a file at `out` (policy paths are written relative to it)."""
-    if system.microkit is not None:
-        raise InputError(
-            "this system was read from a Microkit SDF; its layout (addresses, priorities, channel ids) has no "
-            "place in the YAML format: keep the SDF and name it with `sdf:` (docs/microkit.md)",
-            system.span,
-        )
+    """The system as YAML text for a file at `out` (file paths are written relative to it)."""
     base = out.resolve().parent
-    roots = [Path(os.path.relpath(Path(f).resolve(), base)).as_posix() for f in system.policy.roots]
-    lines = [f"system: {_scalar(system.name)}", f"arch: {system.arch}"]
-    lines.append(f"policy: {_scalar(roots[0])}" if len(roots) == 1 else "policy: [" + ", ".join(map(_scalar, roots)) + "]")
+    roots = [_relative(f, base) for f in system.policy.roots]
+    policy = f"policy: {_scalar(roots[0])}" if len(roots) == 1 else "policy: [" + ", ".join(map(_scalar, roots)) + "]"
+    if system.microkit is not None:  # the arch goes in the labels
+        return "\n".join([f"system: {_scalar(system.name)}", policy, *_sdf_lines(system, base)]) + "\n"
+    lines = [f"system: {_scalar(system.name)}", f"arch: {system.arch}", policy]
     lines.append("components:")
     for c in system.components.values():
         lines.append(f"  {_scalar(c.name)}:")

@@ -27,6 +27,7 @@ from smosverify.image.spec import load_spec
 from smosverify.image.system_boot import conform_system_boot
 from smosverify.image.targets import TARGETS
 from smosverify.image.workspace import ENV_VAR, find_workspace
+from smosverify.load.any import SdfOptions, load_any
 from smosverify.model.system import System
 
 Notify = Callable[[str], None]
@@ -41,14 +42,16 @@ class SpecSource:
     system: System | None  # the system it was emitted from
 
 
-def spec_source(path: str, arch: str | None = None, notify: Notify = lambda _: None) -> SpecSource:
-    """A `.cdl` spec as it is (for the arch of its `arch` line), or a system emitted to capDL."""
+def spec_source(path: str, arch: str | None = None, notify: Notify = lambda _: None,
+                options: SdfOptions = SdfOptions()) -> SpecSource:
+    """A `.cdl` spec as it is (for the arch of its `arch` line), or a system (YAML, or an SDF bound
+    by `options`) emitted to capDL."""
     if not os.path.exists(path):
         raise InputError("no such file", Span(path, 1, 1))
     if not path.endswith(".cdl"):
-        from smosverify.load.system import load_system
-
-        return system_source(load_system(path), arch, notify)
+        return system_source(load_any(path, options), arch, notify)
+    if options.given():
+        raise options.go_with_an_sdf(path)
     text = Path(path).read_text(encoding="utf-8")
     found = _ARCH_LINE.search(text)
     if found is None:
@@ -89,10 +92,11 @@ def parse_capdl_for_conform(sel4: str | None) -> Path:
                              f"--sel4 / set {ENV_VAR} so it can be built from the workspace")
 
 
-def conform_log(path: str, log: str, sel4: str | None = None, notify: Notify = lambda _: None) -> Report:
+def conform_log(path: str, log: str, sel4: str | None = None, notify: Notify = lambda _: None,
+                options: SdfOptions = SdfOptions()) -> Report:
     """Check the boot in `log` against SYSTEM_OR_SPEC (a system is emitted for the log's arch)."""
     boot = read_boot_log(log)
-    source = spec_source(path, boot.dump.arch if not path.endswith(".cdl") else None, notify)
+    source = spec_source(path, boot.dump.arch if not path.endswith(".cdl") else None, notify, options)
     return _conform(source, boot, lambda: parse_capdl_for_conform(sel4))
 
 

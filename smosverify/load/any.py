@@ -33,6 +33,13 @@ class SdfOptions:
         named += self.board.changed() if self.board else ()
         return tuple(f"--{name.replace('_', '-')}" for name in named)
 
+    def go_with_an_sdf(self, where: str) -> InputError:
+        """The error for options given where no SDF is."""
+        *first, last = self.given()
+        named = f"{', '.join(first)} and {last} go" if first else f"{last} goes"
+        return InputError(f"{where}: {named} with a Microkit SDF ({', '.join(SDF_SUFFIXES)}); "
+                          "a YAML system names its policy and labels itself")
+
 
 def is_sdf(path: str | Path) -> bool:
     return Path(path).suffix in SDF_SUFFIXES
@@ -44,6 +51,5 @@ def load_any(path: str | Path, options: SdfOptions = SdfOptions()) -> System:
         return load_microkit(path, options.policy, options.labels, options.default_sid, options.board or MicrokitBoard(),
                              options.search_path or ())
     if options.given():
-        raise InputError(f"{path}: {', '.join(options.given())} go with a Microkit SDF ({', '.join(SDF_SUFFIXES)}); "
-                         "a YAML system names its policy and labels itself")
+        raise options.go_with_an_sdf(str(path))
     return load_system(path)

@@ -20,9 +20,9 @@ def run(*args):
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
 def test_emit_inspect_conform(path, tmp_path):
-    emitted = run("emit", "capdl", path, "-o", tmp_path)
+    spec = tmp_path / "emitted.cdl"
+    emitted = run("emit", "capdl", path, "-o", spec)
     assert emitted.exit_code == 0, emitted.output
-    spec = emitted.output.strip()
     inspected = run("capdl", "inspect", spec, "--format", "json")
     assert inspected.exit_code == 0, inspected.output
     summary = json.loads(inspected.output)
@@ -50,8 +50,9 @@ def test_inspect_text_lists_objects_caps_and_authority():
 
 
 def test_conform_json_and_sarif_have_checks_shape(tmp_path):
-    spec = run("emit", "capdl", REPO / "examples" / "pink-file" / "system.yaml", "-o", tmp_path).output.strip()
-    text = open(spec).read().replace("0x1: ep_fs (WP, badge: 1)", "0x1: ep_fs (RWP, badge: 1)")
+    spec = tmp_path / "pink-file.cdl"
+    assert run("emit", "capdl", REPO / "examples" / "pink-file" / "system.yaml", "-o", spec).exit_code == 0
+    text = spec.read_text().replace("0x1: ep_fs (WP, badge: 1)", "0x1: ep_fs (RWP, badge: 1)")
     mutant = tmp_path / "mutant.cdl"
     mutant.write_text(text)
     as_json = run("conform", REPO / "examples" / "pink-file" / "system.yaml", mutant, "--format", "json")
@@ -63,7 +64,7 @@ def test_conform_json_and_sarif_have_checks_shape(tmp_path):
     assert finding["kind"] == "extra-authority" and finding["locations"][0]["file"] == str(mutant)
     written = run("conform", REPO / "examples" / "pink-file" / "system.yaml", mutant, "--format", "sarif",
                   "-o", tmp_path / "r.sarif")
-    assert written.exit_code == 1 and written.output == ""
+    assert written.exit_code == 1 and written.stdout == ""
     sarif = json.loads((tmp_path / "r.sarif").read_text())
     assert sarif["runs"][0]["results"][0]["ruleId"] == "CONFORM-AUTHORITY"
 

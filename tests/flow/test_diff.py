@@ -113,7 +113,7 @@ def test_cli_systems_show_flow_and_leakage_changes(run_cli):
 
 @pytest.mark.parametrize("old, new, message", [
     ("examples/diff/v1.yaml", "examples/diff/v1.pol", "cannot compare a system file with a policy file"),
-    ("examples/diff/README.md", "examples/diff/v1.pol", "expected a system file (.yaml, .yml) or a policy file (.pol)"),
+    ("examples/diff/README.md", "examples/diff/v1.pol", "expected a system file (.yaml, .yml, or a Microkit SDF .system, .xml) or a policy file (.pol)"),
     ("examples/diff/v1.pol", "examples/diff/missing.pol", "no such file"),
 ])
 def test_cli_bad_input_exits_2(run_cli, old, new, message):

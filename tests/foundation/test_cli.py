@@ -191,7 +191,7 @@ def test_output_file(run_cli, violating, fmt):
     expected = run_cli("check", violating, "--format", fmt).stdout
     out = violating.parent / f"report.{fmt}"
     result = run_cli("check", violating, "--format", fmt, "-o", out)
-    assert result.exit_code == 1 and result.stdout == "" and result.stderr == ""
+    assert result.exit_code == 1 and result.stdout == "" and result.stderr == f"wrote the report to {out}\n"
     assert out.read_text(encoding="utf-8") == expected
 
 

@@ -64,8 +64,8 @@ def test_every_example_emits_a_module_following_the_contract(emitted):
 def test_emission_is_deterministic_across_processes(emitted, tmp_path):
     system, _, module, _ = emitted
     for seed in ("0", "12345"):
-        _emit_in_child(system.file, tmp_path / seed, seed)
-        assert (tmp_path / seed / module.path).read_text(encoding="utf-8") == module.text
+        _emit_in_child(system.file, tmp_path / f"{seed}.lean", seed)
+        assert (tmp_path / f"{seed}.lean").read_text(encoding="utf-8") == module.text
 
 
 def _emit_in_child(system_file: str, out: Path, seed: str) -> None:

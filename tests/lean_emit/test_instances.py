@@ -21,6 +21,6 @@ def test_committed_instance_is_up_to_date(example):
     if not any(c.claimed for c in module.claims):
         assert not path.exists(), f"{path.name} claims nothing; it should not be in lean/Instances"
         return
-    assert path.exists(), f"run: smosverify emit lean {example.relative_to(REPO)}/system.yaml -o lean"
+    assert path.exists(), f"run: smosverify emit lean {example.relative_to(REPO)}/system.yaml -o {path.relative_to(REPO)}"
     assert path.read_text(encoding="utf-8") == module.text, (
-        f"{path.relative_to(REPO)} is stale; run: smosverify emit lean {example.relative_to(REPO)}/system.yaml -o lean")
+        f"{path.relative_to(REPO)} is stale; run: smosverify emit lean {example.relative_to(REPO)}/system.yaml -o {path.relative_to(REPO)}")

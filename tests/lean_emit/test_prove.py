@@ -69,13 +69,13 @@ def test_check_lean_off(run_cli):
 
 
 def test_emit_lean_cli(run_cli, tmp_path):
-    result = run_cli("emit", "lean", PASSWORD, "-o", tmp_path)
+    result = run_cli("emit", "lean", PASSWORD, "-o", tmp_path / "PasswordChecker.lean")
     assert result.exit_code == 0 and "Lean was not run" in result.stdout
-    assert (tmp_path / "Instances" / "PasswordChecker.lean").exists()
+    assert (tmp_path / "PasswordChecker.lean").exists()
 
 
 def test_emit_lean_bad_input(run_cli, tmp_path):
-    result = run_cli("emit", "lean", tmp_path / "missing.yaml", "-o", tmp_path)
+    result = run_cli("emit", "lean", tmp_path / "missing.yaml", "-o", tmp_path / "Missing.lean")
     assert result.exit_code == 2 and "Traceback" not in result.output
 
 
