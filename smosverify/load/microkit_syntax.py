@@ -38,15 +38,23 @@ HEX_DIGITS = re.compile(r"[0-9a-fA-F]+")
 
 def parse_number(text: str) -> int | None:
     """Microkit's numbers: decimal or 0x-prefixed hexadecimal, underscores ignored. A leading '-'
-    is read too, so that a negative id is reported as out of range rather than as no number."""
+    is read too, so that a negative id is reported as out of range rather than as no number.
+    A decimal number of more digits than 2^64 has is read as 2^64: past every range, and not
+    converted digit by digit (Python refuses to convert more than 4300 decimal digits)."""
     digits = text.replace("_", "")
     sign = -1 if digits.startswith("-") else 1
     digits = digits.removeprefix("-")
     if digits.isascii() and digits.isdigit():
-        return sign * int(digits)
+        significant = digits.lstrip("0")
+        return sign * (int(significant or "0") if len(significant) <= len(str(U64_MAX)) else U64_MAX + 1)
     if digits.startswith("0x") and HEX_DIGITS.fullmatch(digits, 2):
         return sign * int(digits[2:], 16)
     return None
+
+
+def _written(name: str, text: str) -> str:
+    """An attribute as written, its value cut short: an error names the token, never a file's contents."""
+    return f'{name}="{text if len(text) <= 40 else text[:40] + "..."}"'
 
 
 class _Attrs:
@@ -71,9 +79,9 @@ class _Attrs:
             return default
         value = parse_number(text)
         if value is None:
-            raise InputError(f"{name}=\"{text}\" is not a number (expected decimal or 0x-prefixed hexadecimal)", self.el.attr_span(name))
+            raise InputError(f"{_written(name, text)} is not a number (expected decimal or 0x-prefixed hexadecimal)", self.el.attr_span(name))
         if not low <= value <= high:
-            raise InputError(f"{name}=\"{text}\" is out of range (expected {low} to {high})", self.el.attr_span(name))
+            raise InputError(f"{_written(name, text)} is out of range (expected {low} to {high})", self.el.attr_span(name))
         return value
 
     def flag(self, name: str, default: bool) -> bool:
@@ -84,7 +92,7 @@ class _Attrs:
         if text is None:
             return default
         if text not in options:
-            raise InputError(f"{name}=\"{text}\" must be one of: {', '.join(options)}", self.el.attr_span(name))
+            raise InputError(f"{_written(name, text)} must be one of: {', '.join(options)}", self.el.attr_span(name))
         return text
 
 
@@ -218,9 +226,9 @@ def _map(el: XmlElement, in_pd: bool) -> MicrokitMap:
     _children(el, {})
     perms = el.attrs.get("perms", "rw")  # Microkit maps read-write by default
     if set(perms) - set("rwx"):
-        raise InputError(f"perms=\"{perms}\" may only combine 'r', 'w' and 'x'", el.attr_span("perms"))
+        raise InputError(f"{_written('perms', perms)} may only combine 'r', 'w' and 'x'", el.attr_span("perms"))
     if "w" in perms and "r" not in perms:
-        raise InputError(f"perms=\"{perms}\": write without read is not allowed (seL4 has no write-only mappings)", el.attr_span("perms"))
+        raise InputError(f"{_written('perms', perms)}: write without read is not allowed (seL4 has no write-only mappings)", el.attr_span("perms"))
     return MicrokitMap(
         mr=a.text("mr", required=True),
         vaddr=a.number("vaddr", required=True),
@@ -260,15 +268,15 @@ def pci_address(el: XmlElement, name: str) -> tuple[int, int, int]:
     text = el.attrs[name]
     match = re.fullmatch(r"([^:]*):([^.]*)\.(.*)", text)
     if not match:
-        raise InputError(f"{name}=\"{text}\" is not a PCI address (expected bus:device.function in hexadecimal)", el.attr_span(name))
+        raise InputError(f"{_written(name, text)} is not a PCI address (expected bus:device.function in hexadecimal)", el.attr_span(name))
     fields = []
     for (what, limit), field in zip(PCI_LIMITS, match.groups()):
         digits = field.strip()
         if not re.fullmatch(r"-?[0-9a-fA-F]+", digits):
-            raise InputError(f"{name}=\"{text}\": the PCI {what} '{digits}' is not a hexadecimal number", el.attr_span(name))
+            raise InputError(f"{_written(name, text)}: the PCI {what} '{digits}' is not a hexadecimal number", el.attr_span(name))
         value = int(digits, 16)
         if not 0 <= value <= limit:
-            raise InputError(f"{name}=\"{text}\": the PCI {what} must be within 0 and 0x{limit:x}", el.attr_span(name))
+            raise InputError(f"{_written(name, text)}: the PCI {what} must be within 0 and 0x{limit:x}", el.attr_span(name))
         fields.append(value)
     return fields[0], fields[1], fields[2]
 
@@ -426,8 +434,8 @@ def _domains(el: XmlElement) -> MicrokitDomains:
         duration = e.text("duration", required=True)
         value, _, unit = duration.partition(" ")
         number = parse_number(value)
-        if number is None or number == 0 or unit not in ("us", "ticks"):
-            raise InputError(f"duration=\"{duration}\" must be a positive number and a unit, e.g. '1000 us' or '5 ticks'", c.attr_span("duration"))
+        if number is None or not 0 < number <= U64_MAX or unit not in ("us", "ticks"):
+            raise InputError(f"{_written('duration', duration)} must be a positive number and a unit, e.g. '1000 us' or '5 ticks'", c.attr_span("duration"))
         entries.append(MicrokitScheduleEntry(e.text("domain", required=True), number, unit, c.span))
 
     def end_marker(c: XmlElement) -> None:
@@ -450,7 +458,7 @@ def _io_space(el: XmlElement) -> MicrokitIoSpace:
         _children(c, {})
         perms = c.attrs.get("perms", "rw")
         if not perms or set(perms) - set("rw"):
-            raise InputError(f"perms=\"{perms}\": an <iomap> takes a non-empty combination of 'r' and 'w'", c.attr_span("perms"))
+            raise InputError(f"{_written('perms', perms)}: an <iomap> takes a non-empty combination of 'r' and 'w'", c.attr_span("perms"))
         iomaps.append(MicrokitIoMap(m.text("mr", required=True), m.number("iovaddr", required=True), "".join(p for p in "rw" if p in perms), c.span))
 
     _children(el, {"iomap": iomap})

@@ -272,3 +272,13 @@ def test_board_options_reach_the_loader(tmp_path, run_cli, assert_bad_input):
 def test_board_options_go_with_an_sdf(small_system, run_cli):
     result = run_cli("check", small_system, "--no-iommu")
     assert result.exit_code == 2 and "--iommu" in result.stderr and "with a Microkit SDF" in result.stderr
+
+
+def test_numbers_beyond_64_bits_and_negative_durations(tmp_path):
+    huge = "9" * 5000  # more decimal digits than Python converts
+    message = verdict(tmp_path, sdf(pd("a", attrs=f' priority="{huge}"')))
+    assert 'priority="' + "9" * 40 + '..." is out of range (expected 0 to 254)' in message and len(message) < 300
+    entry = '<schedule_entry domain="d0" duration="{}" />'
+    assert 'duration="-5 ticks" must be a positive number' in verdict(tmp_path, domains(entry.format("-5 ticks")))
+    assert "must be a positive number" in verdict(tmp_path, domains(entry.format(f"{2**64} us")))
+    assert verdict(tmp_path, domains(entry.format(f"{2**64 - 1} us"))) is None
