@@ -156,8 +156,6 @@ def _channels(sdf: MicrokitSystem, pds: dict[str, MicrokitPd], arch: str) -> Non
             if end.pd not in pds:
                 raise InputError(f"channel end names '{end.pd}', which is not a protection domain", end.span)
             ids[end.pd].add(end.id, end.span)
-        if ch.a.pd == ch.b.pd:
-            raise InputError(f"a channel from '{ch.a.pd}' to itself", ch.span)
         for caller, callee in ((ch.a, ch.b), (ch.b, ch.a)):
             low, high = pds[caller.pd], pds[callee.pd]
             if caller.pp and low.priority >= high.priority:

@@ -86,7 +86,8 @@ CASES = [
     ("reserved-name", edit('name="server"', 'name="monitor"').replace('pd="server"', 'pd="monitor"'), 8, 5, ["'monitor' is reserved"]),
     ("both-pp", edit('<end pd="server" id="0" />', '<end pd="server" id="0" pp="true" />'), 12, 5, ["pp=\"true\"", "one way"]),
     ("call-to-lower-priority", edit('priority="1"', 'priority="3"'), 13, 9, ["strictly higher priority", "'client' (priority 3)"]),
-    ("channel-to-itself", edit('<end pd="server" id="0" />', '<end pd="client" id="1" />'), 12, 5, ["to itself"]),
+    # Microkit allows a channel from a PD to itself (to notify itself), but a call needs a higher priority
+    ("call-to-itself", edit('<end pd="server" id="0" />', '<end pd="client" id="1" />'), 13, 9, ["strictly higher priority", "'client' (priority 1) calls 'client'"]),
     ("overlapping-maps", edit('<map mr="buf" vaddr="0x1000000" perms="rw" />', '<map mr="buf" vaddr="0x1000000" perms="rw" /><map mr="buf" vaddr="0x1000000" perms="r" />'),
      6, '<map mr="buf" vaddr="0x1000000" perms="r"', ["map of 'buf' [0x1000000..0x1001000) overlaps map of 'buf'", "in protection_domain 'client'"]),
     ("unaligned-vaddr", edit('vaddr="0x1000000" perms="rw"', 'vaddr="0x1000010" perms="rw"'), 6, 9, ["not aligned"]),

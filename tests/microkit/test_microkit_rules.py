@@ -282,3 +282,13 @@ def test_numbers_beyond_64_bits_and_negative_durations(tmp_path):
     assert 'duration="-5 ticks" must be a positive number' in verdict(tmp_path, domains(entry.format("-5 ticks")))
     assert "must be a positive number" in verdict(tmp_path, domains(entry.format(f"{2**64} us")))
     assert verdict(tmp_path, domains(entry.format(f"{2**64 - 1} us"))) is None
+
+
+def test_a_pd_may_notify_itself(tmp_path):
+    """Microkit checks neither end against the other: a channel from a PD to itself only needs two ids."""
+    text = sdf(pd("solo"), '<channel><end pd="solo" id="1" /><end pd="solo" id="2" notify="false" /></channel>')
+    paths = {"sdf": write(tmp_path, "solo.system", text), "policy": write(tmp_path, "p.pol", ALLOW_ALL)}
+    system = load_microkit(paths["sdf"], paths["policy"], default_sid="a_t")
+    (note,) = system.notifications.values()
+    assert [s for s, _ in note.signallers] == ["solo"] and [w for w, _ in note.waiters] == ["solo"]
+    assert "duplicate channel id in 'solo': 1" in verdict(tmp_path, text.replace('id="2"', 'id="1"'))
