@@ -83,7 +83,7 @@ class Output(click.ParamType):
 
     def convert(self, value, param, ctx):
         path = os.fspath(value)
-        command = ctx.command_path if ctx else "this command"
+        command = " ".join(["smosverify", *ctx.command_path.split()[1:]]) if ctx else "this command"
         hint = f" ({self.example})" if self.example else ""
         if self.directory and os.path.exists(path) and not os.path.isdir(path):
             self.fail(f"'{path}' is a file; {command} writes several files, so -o names a directory{hint}", param, ctx)
