@@ -1,8 +1,9 @@
 """Read a capDL spec (the syntax of seL4's capDL-tool) into a CapDLSpec, or raise an InputError.
 
 Three steps, each in its own module: syntax (capdl_syntax: text -> tree), names and slots
-(capdl_build: tree -> spec) and capDL-tool's model checks (capdl_checks). A spec in JSON (rust-sel4's
-form, which Microkit writes) is read by capdl_json. docs/capdl.md describes both and what is checked.
+(capdl_build: tree -> spec) and capDL-tool's model checks (capdl_checks); capdl_dump reads the
+kernel-dump dialect into the same tree. A spec in JSON (rust-sel4's form, which Microkit writes) is
+read by capdl_json. docs/capdl.md describes both and what is checked.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from smosverify.gc_pause import cycle_collection_paused
 from smosverify.load.capdl_build import build_spec
+from smosverify.load.capdl_dump import is_dump, parse_dump
 from smosverify.load.capdl_json import looks_like_json, parse_capdl_json
 from smosverify.load.capdl_syntax import parse_capdl_text
 from smosverify.load.source import read_text
@@ -22,8 +24,8 @@ def load_capdl(path: str | Path) -> CapDLSpec:
 
 
 def parse_capdl(text: str, file: str) -> CapDLSpec:
-    """A spec in capDL's text, or in JSON when the text starts with `{`."""
+    """A spec in capDL's text, in its kernel-dump dialect (first line `-- Dump`), or in JSON."""
     with cycle_collection_paused():
         if looks_like_json(text):
             return parse_capdl_json(text, file)
-        return build_spec(parse_capdl_text(text, file))
+        return build_spec(parse_dump(text, file) if is_dump(text) else parse_capdl_text(text, file))

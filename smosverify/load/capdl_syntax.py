@@ -166,7 +166,7 @@ class Module(NamedTuple):
 
 def parse_capdl_text(text: str, file: str) -> Module:
     """The syntax tree of a capDL spec, or an InputError at the first syntax error."""
-    return _Parser(text, file).module()
+    return Parser(text, file).module()
 
 
 def _tokenize(text: str, file: str) -> tuple[list[str], list[int]]:
@@ -204,7 +204,9 @@ def _comment_end(text: str, start: int, file: str) -> int:
     raise InputError("unterminated comment: `/*` without its `*/`", SourceMap.of(text, file).span(start))
 
 
-class _Parser:
+class Parser:
+    """The recursive-descent parser; capdl_dump reuses its pieces for kernel dumps."""
+
     def __init__(self, text: str, file: str):
         self.text = text
         self.toks, offsets = _tokenize(text, file)
@@ -262,9 +264,14 @@ class _Parser:
             return TCB_SLOTS[token]
         return self.number("a slot (a number or a TCB slot name such as cspace)")
 
-    def is_slot_label(self) -> bool:
+    def slot_label(self) -> int | None:
+        """`slot:` before an entry, if there is one."""
         token = self.toks[self.i]
-        return (token[:1].isdigit() or token in TCB_SLOTS) and self.toks[self.i + 1] == ":"
+        if not ((token[:1].isdigit() or token in TCB_SLOTS) and self.toks[self.i + 1] == ":"):
+            return None
+        slot = self.slot()
+        self.i += 1
+        return slot
 
     # -- grammar ------------------------------------------------------------------------------
 
@@ -345,13 +352,7 @@ class _Parser:
         self.expect("=")
         type_at = self.i
         kind = self.name("an object type")
-        params: list[Param] = []
-        if self.accept("("):
-            if not self.accept(")"):
-                params.append(self.obj_param())
-                while self.accept(","):
-                    params.append(self.obj_param())
-                self.expect(")")
+        params = self.obj_params()
         body = None
         if self.accept("{"):
             items = []
@@ -362,7 +363,17 @@ class _Parser:
                     items.append(self.name_ref("a declaration or the name of a covered object"))
                 self.accept(",")
             body = tuple(items)
-        return ObjDecl(tuple(path), kind, type_at, tuple(params), body, at)
+        return ObjDecl(tuple(path), kind, type_at, params, body, at)
+
+    def obj_params(self) -> tuple[Param, ...]:
+        params: list[Param] = []
+        if self.accept("("):
+            if not self.accept(")"):
+                params.append(self.obj_param())
+                while self.accept(","):
+                    params.append(self.obj_param())
+                self.expect(")")
+        return tuple(params)
 
     def _declares(self) -> bool:
         """At `name[...]`: does a declaration (`=` or `/`) follow the brackets?"""
@@ -454,10 +465,7 @@ class _Parser:
 
     def cap_entry(self) -> CapEntry:
         at = self.i
-        slot = None
-        if self.is_slot_label():
-            slot = self.slot()
-            self.i += 1
+        slot = self.slot_label()
         cap_name = None
         copy = self.accept("<")
         source = self.name_ref("a cap: an object name or <cap name>")
@@ -467,14 +475,18 @@ class _Parser:
             source = self.name_ref("a cap: an object name or <cap name>")
         if copy:
             self.expect(">")
+        params = self.cap_params()
+        parent = self.slot_ref() if self.accept("- child_of") else None
+        return CapEntry(slot, cap_name, source, copy, params, parent, at)
+
+    def cap_params(self) -> tuple[Param, ...]:
         params: list[Param] = []
         if self.accept("("):
             params.append(self.cap_param())
             while self.accept(","):
                 params.append(self.cap_param())
             self.expect(")")
-        parent = self.slot_ref() if self.accept("- child_of") else None
-        return CapEntry(slot, cap_name, source, copy, tuple(params), parent, at)
+        return tuple(params)
 
     def rights(self) -> frozenset[str]:
         """One or more words of right letters (`RW`, `R W G`); X is capDL-tool's other name for G."""
@@ -530,10 +542,7 @@ class _Parser:
         mappings = []
         while not self.accept("}"):
             at = self.i
-            slot = None
-            if self.is_slot_label():
-                slot = self.slot()
-                self.i += 1
+            slot = self.slot_label()
             mappings.append(IrqMapping(slot, self.name_ref("an irq object"), at))
             self.accept(";")
         return tuple(mappings)

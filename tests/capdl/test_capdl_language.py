@@ -11,7 +11,10 @@ import re
 import pytest
 
 from smosverify.errors import InputError
+from smosverify.load.capdl import load_capdl
 from smosverify.model.capdl import CapType, DomainEntry, Domains, ObjectType
+
+from .conftest import SPECS
 
 # -- untyped covers (MakeModel.getUntypedCover) -------------------------------------------------
 
@@ -154,4 +157,40 @@ def test_domain_error_points_at_the_item(spec_of):
 def test_keywords_as_capdl_tool_reads_them(spec_of, text):
     """capDL-tool reads `irq maps` as one keyword and never takes `objects` or `caps` as a name."""
     with pytest.raises(InputError):
+        spec_of(text)
+
+
+# -- the kernel-dump dialect (CapDL/DumpParser.hs) ---------------------------------------------
+
+
+def test_dump_arrays_covers_and_irqs():
+    """Alike objects at consecutive addresses become arrays (frames 4 KiB apart, endpoints 16 bytes
+    apart), caps name their elements, each object is covered by the smallest untyped declared
+    before it whose range holds it (not its last byte: ep@0x100fff falls to the larger one), and
+    irqhandler@0x5 is IRQ 5."""
+    spec = load_capdl(SPECS / "dump_ia32.cdl")
+    assert [n for n in spec.objects if n.startswith(("frame", "ep"))] == [
+        "ep@0x100fff", "frame@0x101000[0]", "frame@0x101000[1]", "frame@0x104000", "ep@0x105000[0]", "ep@0x105000[1]"]
+    assert spec.covers == {
+        "untyped@0x100000@12": ("notification@0x100800",),
+        "untyped@0x100000@16": ("cnode@0x107000", "ep@0x100fff", "ep@0x105000[0]", "ep@0x105000[1]",
+                                "frame@0x101000[0]", "frame@0x101000[1]", "frame@0x104000", "tcb@0x106000",
+                                "untyped@0x100000@12")}
+    assert spec.objects["tcb@0x106000"].slots[4].target == "frame@0x101000[1]"
+    assert (spec.objects["cnode@0x107000"].slots[1].target, spec.objects["cnode@0x107000"].slots[1].badge) == (
+        "ep@0x105000[1]", 3)
+    assert spec.irq_map == {5: "irqhandler@0x5"}
+    assert spec.cdt == {("tcb@0x106000", 0): ("cnode@0x107000", 2)}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("-- Dump\narch ia32 caps { } objects { } cdt { }", "'objects'"),
+    ("-- Dump\narch ia32 objects { } caps { }", "'cdt'"),
+    ("-- Dump\narch ia32 objects { } caps { } cdt { } objects { }", "the end of the dump"),
+    ("-- Dump\narch ia32 objects { e@5 = ep } caps { } cdt { }", "its address after it"),
+    ("-- Dump\narch ia32 objects { u@0x0 = ut (4 bits)  e@0x1 = ep } caps { } cdt { }", "no size in its name"),
+    ("-- Dump\narch ia32 objects { e = ep[2] } caps { } cdt { }", "found '['"),
+])
+def test_bad_dumps_are_refused(spec_of, text, message):
+    with pytest.raises(InputError, match=re.escape(message)):
         spec_of(text)

@@ -1,0 +1,67 @@
+"""capDL-tool's own example specs (capDL-tool/*.cdl in seL4/capdl), read as capDL-tool reads them.
+
+Needs a checkout of seL4/capdl: $SMOSVERIFY_CAPDL (the repository, or its capDL-tool folder) or
+the one in the seL4 workspace $SMOSVERIFY_SEL4 (projects/capdl); skipped without one. The specs
+are not copied into this repository.
+
+- Without GHC: each example that has a `.right` file (capDL-tool's printed reading of it, from its
+  own test suite) reads to as many objects of each type and as many caps as that `.right` does.
+- With capDL-tool's parse-capDL (on PATH, or built by `smosverify image`): every example is
+  accepted or refused as parse-capDL does, and an accepted one reads to the same objects, slots,
+  caps, untyped covers and CDT as parse-capDL's XML.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from smosverify.errors import InputError
+from smosverify.load.capdl import load_capdl
+
+from .capdl_tool import our_reading, parse_capdl_tool, tool_accepts, tool_reading
+
+
+def _capdl_tool_dir() -> Path | None:
+    for given, below in ((os.environ.get("SMOSVERIFY_CAPDL"), ("capDL-tool", ".")),
+                         (os.environ.get("SMOSVERIFY_SEL4"), ("projects/capdl/capDL-tool",))):
+        for part in below if given else ():
+            folder = Path(given) / part
+            if (folder / "CapDL" / "Parser.hs").is_file():
+                return folder
+    return None
+
+
+FOLDER = _capdl_tool_dir()
+EXAMPLES = sorted(FOLDER.glob("*.cdl")) if FOLDER else []
+pytestmark = pytest.mark.skipif(FOLDER is None, reason="no seL4/capdl checkout: set SMOSVERIFY_CAPDL")
+
+
+def _counts(spec) -> tuple[Counter, int]:
+    return Counter(obj.type.value for obj in spec.objects.values()), sum(len(obj.slots) for obj in spec.objects.values())
+
+
+@pytest.mark.parametrize("path", [p for p in EXAMPLES if p.with_suffix(".right").is_file()], ids=lambda p: p.stem)
+def test_counts_equal_capdl_tools_right_output(path, tmp_path):
+    right = tmp_path / f"{path.stem}.right.cdl"  # capDL-tool's printed reading is itself capDL
+    right.write_text(path.with_suffix(".right").read_text())
+    assert _counts(load_capdl(path)) == _counts(load_capdl(right))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_same_verdict_and_reading_as_parse_capdl(path):
+    tool = parse_capdl_tool()
+    if tool is None:
+        pytest.skip("capDL-tool's parse-capDL is not available")
+    accepted, messages = tool_accepts(tool, path)
+    if not accepted:
+        with pytest.raises(InputError):
+            load_capdl(path)
+        return
+    ours = load_capdl(path)
+    theirs = tool_reading(tool, path)
+    if theirs is not None:
+        assert our_reading(ours) == theirs
