@@ -7,6 +7,9 @@ and without `keeps`), connections with random rights and badges (0 included), sh
 notifications, untyped memory covering any object (other untyped too) and hand-listed caps with
 random rights and badges. The policy mixes a blanket allow of the kernel classes, random allow and
 deny rules, file permissions (for borrowed identities) and trusted sids.
+
+Choices among names made during a draw are drawn as indices, and every other strategy is built
+once: building strategies inside a draw costs more than the checks under test.
 """
 
 from __future__ import annotations
@@ -28,13 +31,26 @@ SIDS = SUBJECT_SIDS + OBJECT_SIDS
 FILE_OPS = ("open", "read", "write", "close")
 ROLES = ("client", "server", "policy", "root")
 COMPONENT_KINDS = ("tcb", "cnode", "vspace", "frames")
-MEMORY_RIGHTS = ("read", "write", "execute")
-BADGES = st.integers(0, 3)
-SID_SETS = st.one_of(st.just("*"), st.sampled_from(SIDS))
+
+
+def subsets(options: tuple[str, ...]):
+    """A non-empty subset of `options`, as a list in their order (stable text)."""
+    return st.integers(1, 2 ** len(options) - 1).map(lambda mask: [o for i, o in enumerate(options) if mask >> i & 1])
+
+
+def kind_rights(kind: str) -> tuple[str, ...]:
+    return tuple(r.value for r in rights_for(ObjectKind(kind)))
+
 
 # Endpoint rights the rules care about, drawn often; any other subset now and then.
 ENDPOINT_COMBOS = (("send",), ("send", "grant"), ("send", "grant_reply"), ("receive",), ("receive", "grant"),
                    ("send", "receive", "grant"), ("grant",), ("send", "receive"))
+RIGHTS = {kind.value: subsets(kind_rights(kind.value)) for kind in ObjectKind}
+RIGHTS["endpoint"] = st.one_of(st.sampled_from(ENDPOINT_COMBOS).map(list), RIGHTS["endpoint"])
+BADGES = st.integers(0, 3)
+SID_SETS = st.one_of(st.just("*"), st.sampled_from(SIDS))
+CLASS_OPS = {cls: subsets(tuple(r.value for r in ops)) for cls, ops in KERNEL_CLASSES.items()}
+FILE_OP_SETS = subsets(FILE_OPS)
 
 
 @dataclass(frozen=True)
@@ -52,18 +68,16 @@ class SystemText:
             return load_system(path)
 
 
-def subsets(options, min_size: int = 1):
-    """A non-empty subset of `options`, as a list in their order (stable text)."""
-    return st.frozensets(st.sampled_from(options), min_size=min_size).map(
-        lambda chosen: [o for o in options if o in chosen])
+def pick(draw, items):
+    return items[draw(st.integers(0, len(items) - 1))]
 
 
-def endpoint_rights():
-    return st.one_of(st.sampled_from(ENDPOINT_COMBOS).map(list), subsets(rights_for_text("endpoint")))
-
-
-def rights_for_text(kind: str) -> tuple[str, ...]:
-    return tuple(r.value for r in rights_for(ObjectKind(kind)))
+def some(draw, items, min_size: int = 0, max_size: int = 3, unique: bool = True) -> list:
+    """A short list of `items`, drawn by index."""
+    if not items:
+        return []
+    chosen = draw(st.lists(st.integers(0, len(items) - 1), min_size=min_size, max_size=max_size, unique=unique))
+    return [items[i] for i in chosen]
 
 
 def kind_of(target: str, shared: dict[str, str]) -> str:
@@ -73,44 +87,42 @@ def kind_of(target: str, shared: dict[str, str]) -> str:
 @st.composite
 def system_texts(draw) -> SystemText:
     names = [f"c{i}" for i in range(draw(st.integers(2, 6)))]
-    roles = {n: draw(st.sampled_from(ROLES)) for n in names}
     pairs = [(a, b) for a in names for b in names if a != b]
     connections = []
-    for a, b in draw(st.lists(st.sampled_from(pairs), unique=True, max_size=6)):
-        conn = {"from": a, "to": b, "rights": draw(endpoint_rights())}
+    for a, b in some(draw, pairs, max_size=6):
+        conn = {"from": a, "to": b, "rights": draw(RIGHTS["endpoint"])}
         if draw(st.booleans()):
             conn["badge"] = draw(BADGES)
         connections.append(conn)
     served = sorted({c["to"] for c in connections})
     regions = {
         f"r{i}": {"sid": draw(st.sampled_from(SIDS)),
-                  "map": {c: draw(subsets(MEMORY_RIGHTS)) for c in draw(st.lists(st.sampled_from(names), unique=True, min_size=1, max_size=3))}}
+                  "map": {c: draw(RIGHTS["region"]) for c in some(draw, names, min_size=1)}}
         for i in range(draw(st.integers(0, 2)))
     }
-    ends = st.lists(st.sampled_from(names), unique=True, min_size=1, max_size=3)
     notifications = {
-        f"n{i}": {"sid": draw(st.sampled_from(SIDS)), "signal": draw(ends), "wait": draw(ends)}
+        f"n{i}": {"sid": draw(st.sampled_from(SIDS)), "signal": some(draw, names, min_size=1), "wait": some(draw, names, min_size=1)}
         for i in range(draw(st.integers(0, 2)))
     }
     untyped_names = [f"u{i}" for i in range(draw(st.integers(0, 2)))]
     shared = {r: "region" for r in regions} | {n: "notification" for n in notifications} | {u: "untyped" for u in untyped_names}
     targets = [f"{n}.{k}" for n in names for k in COMPONENT_KINDS] + [f"{s}.endpoint" for s in served] + list(shared)
     untyped = {
-        u: {"sid": draw(st.sampled_from(SIDS)),
-            "covers": draw(st.lists(st.sampled_from([t for t in targets if t != u]), unique=True, max_size=4))}
+        u: {"sid": draw(st.sampled_from(SIDS)), "covers": some(draw, [t for t in targets if t != u], max_size=4)}
         for u in untyped_names
     }
-    components = {n: draw(component(n, roles[n], targets, shared)) for n in names}
+    components = {n: component(draw, n, targets, untyped_names, shared) for n in names}
     data = {"system": "generated", "policy": "policy.pol", "components": components}
     for key, value in (("connections", connections), ("regions", regions), ("notifications", notifications), ("untyped", untyped)):
         if value:
             data[key] = value
     text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120)
-    return SystemText(text, draw(policy_text()))
+    return SystemText(text, policy_text(draw))
 
 
-@st.composite
-def component(draw, name: str, role: str, targets: list[str], shared: dict[str, str]) -> dict:
+def component(draw, name: str, targets: list[str], untyped: list[str], shared: dict[str, str]) -> dict:
+    """A component's keys; a cap to an untyped is drawn about as often as one to any other target."""
+    role = draw(st.sampled_from(ROLES))
     out: dict = {"sid": draw(st.sampled_from(SUBJECT_SIDS)), "role": role}
     if role in ("server", "policy"):
         objects = {f"{name}_o{j}": {"class": "file", "sid": draw(st.sampled_from(OBJECT_SIDS))}
@@ -118,38 +130,33 @@ def component(draw, name: str, role: str, targets: list[str], shared: dict[str, 
         if objects:
             out["objects"] = objects
     caps = []
-    for target in draw(st.lists(st.sampled_from(targets), max_size=3)):
+    for target in some(draw, targets, unique=False) + some(draw, untyped, max_size=1):
         kind = kind_of(target, shared)
-        cap = {"to": target, "rights": draw(endpoint_rights() if kind == "endpoint" else subsets(rights_for_text(kind)))}
+        cap = {"to": target, "rights": draw(RIGHTS[kind])}
         if kind in ("endpoint", "notification") and draw(st.booleans()):
             cap["badge"] = draw(BADGES)
         caps.append(cap)
     if caps:
         out["caps"] = caps
     if role == "root" and draw(st.booleans()):
-        out["keeps"] = draw(st.lists(st.sampled_from(targets), unique=True, max_size=3))
+        out["keeps"] = some(draw, targets)
     return out
 
 
-@st.composite
 def policy_text(draw) -> str:
     lines = ["class file { open read write close }", f"sid {', '.join(SIDS)};"]
-    kernel = " ".join(KERNEL_CLASSES)
     if draw(st.booleans()):
-        lines.append(f"allow * * : {{ {kernel} }} *;")
+        lines.append(f"allow * * : {{ {' '.join(KERNEL_CLASSES)} }} *;")
     for _ in range(draw(st.integers(0, 5))):
-        kind = draw(st.sampled_from(("allow", "deny")))
         cls = draw(st.sampled_from(tuple(KERNEL_CLASSES)))
-        ops = draw(subsets(tuple(r.value for r in KERNEL_CLASSES[cls])))
-        lines.append(f"{kind} {draw(SID_SETS)} {draw(SID_SETS)} : {cls} {{ {' '.join(ops)} }};")
+        ops = " ".join(draw(CLASS_OPS[cls]))
+        lines.append(f"{draw(st.sampled_from(('allow', 'deny')))} {draw(SID_SETS)} {draw(SID_SETS)} : {cls} {{ {ops} }};")
     for _ in range(draw(st.integers(0, 3))):
-        subject = draw(st.sampled_from(SUBJECT_SIDS))
-        lines.append(f"allow {subject} {draw(st.sampled_from(OBJECT_SIDS))} : file {{ {' '.join(draw(subsets(FILE_OPS)))} }};")
+        ops = " ".join(draw(FILE_OP_SETS))
+        lines.append(f"allow {draw(st.sampled_from(SUBJECT_SIDS))} {draw(st.sampled_from(OBJECT_SIDS))} : file {{ {ops} }};")
     lines.append("lattice { low < high; }")
-    labelled = draw(st.lists(st.sampled_from(SIDS), unique=True, max_size=4))
-    for sid in labelled:
-        lines.append(f"label {sid} : {draw(st.sampled_from(('low', 'high')))};")
-    trusted = draw(st.lists(st.sampled_from(SUBJECT_SIDS), unique=True, max_size=2))
+    lines += [f"label {sid} : {draw(st.sampled_from(('low', 'high')))};" for sid in some(draw, SIDS, max_size=4)]
+    trusted = some(draw, SUBJECT_SIDS, max_size=2)
     if trusted:
         lines.append(f"trusted {{ {' '.join(trusted)} }} for high -> low;")
     return "\n".join(lines) + "\n"

@@ -16,7 +16,7 @@ from smosverify.semantics.rules import AUTHORITY_RULE
 from . import naive
 from .strategies import SystemText, system_texts
 
-EXAMPLES = settings(max_examples=300, deadline=None)
+EXAMPLES = settings(max_examples=200, deadline=None)  # each: about 7 s here, all passing
 
 
 def fast_caps(closure) -> frozenset[naive.Cap]:
@@ -25,8 +25,8 @@ def fast_caps(closure) -> frozenset[naive.Cap]:
 
 def findings_of(system: System, result: PropertyResult) -> frozenset[naive.Finding]:
     """The findings a fast result's evidence names, as the reference writes them: one per right
-    for authority findings; for the callers of one server that share a badge, every pair of them
-    with different sids, sorted, on the server's endpoint."""
+    for authority findings (P3 names the right last in its request); for the callers of one
+    server that share a badge, every pair of them with different sids, sorted, on its endpoint."""
     out: set[naive.Finding] = set()
     sid = {name: c.sid for name, c in system.components.items()}
     for e in result.evidence:
@@ -36,7 +36,7 @@ def findings_of(system: System, result: PropertyResult) -> frozenset[naive.Findi
             out |= {(e.kind, a, f"{data['server']}.endpoint", b) for a in callers for b in callers
                     if a < b and sid[a] != sid[b]}
             continue
-        rights = data.get("rights") or [data.get("right", "")]
+        rights = data.get("rights") or [data["right"] if "right" in data else data["request"][-1]]
         holder = data.get("holder", data.get("server", ""))
         out |= {(e.kind, holder, data.get("target", ""), right) for right in rights}
     return frozenset(out)
@@ -51,16 +51,16 @@ def test_the_reference_applies_every_rule_of_the_table():
     assert not set(naive.RULES) & set(naive.ADDS_NO_CAPS)
 
 
-@EXAMPLES
-@given(system_texts())
-def test_the_fast_closure_has_exactly_the_reference_caps(text: SystemText):
-    system = text.load()
-    assert fast_caps(authority_closure(system)) == naive.closure(system)
-
-
 def fast_and_reference(text: SystemText):
     system = text.load()
     return system, authority_closure(system), naive.closure(system)
+
+
+@EXAMPLES
+@given(system_texts())
+def test_the_fast_closure_has_exactly_the_reference_caps(text: SystemText):
+    _, closure, caps = fast_and_reference(text)
+    assert fast_caps(closure) == caps
 
 
 @EXAMPLES
