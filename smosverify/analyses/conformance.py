@@ -1,11 +1,18 @@
 """P3 authority conformance (the shape of seL4's pas_refined): every cap any component can ever
-hold, after closing the initial caps under the transfer rules, is one the policy allows."""
+hold, after closing the initial caps under the transfer rules, is one the policy allows.
+
+A send cap to a server's endpoint also carries an identity: the server knows its caller by the
+badge, so whoever holds a client's badged cap acts with that client's sid (an unbadged cap can be
+minted with any client's badge). The operations that identity opens must be allowed to the
+holder's own sid too."""
 
 from __future__ import annotations
 
 from smosverify.analyses.authority import AuthorityClosure, Explainer
+from smosverify.analyses.mediation import callers_by_badge
 from smosverify.analyses.result import Evidence, PropertyResult, Status
-from smosverify.model.system import System
+from smosverify.model.kernel import ObjectKind, Right
+from smosverify.model.system import System, Target
 
 ID, NAME = "P3", "authority conformance"
 
@@ -43,6 +50,45 @@ def check_authority_conformance(system: System, closure: AuthorityClosure) -> Pr
                     "chain": explainer.chain(holder, target, right),
                 },
             ))
+    evidence.extend(_borrowed_identities(system, closure, explainer))
     if evidence:
-        return PropertyResult(ID, NAME, Status.VIOLATED, f"{len(evidence)} of {checked} authority edge(s) are not allowed by the policy", tuple(evidence), closure)
-    return PropertyResult(ID, NAME, Status.HOLDS, f"all {checked} authority edge(s) of the closure are allowed by the policy", (), closure)
+        return PropertyResult(ID, NAME, Status.VIOLATED, f"{len(evidence)} finding(s) over {checked} authority edge(s): authority the policy does not allow", tuple(evidence), closure)
+    if not checked:
+        return PropertyResult(ID, NAME, Status.NOT_APPLICABLE, "no component holds a cap to another's object: no authority edge to check", (), closure)
+    return PropertyResult(ID, NAME, Status.HOLDS, f"all {checked} authority edge(s) of the closure are allowed by the policy, and no caller acts with a sid that opens more", (), closure)
+
+
+def _borrowed_identities(system: System, closure: AuthorityClosure, explainer: Explainer) -> list[Evidence]:
+    """Holders of a send cap whose badge names a client of another sid, for which the policy opens
+    operations it does not open to the holder's own sid."""
+    policy = system.policy
+    out = []
+    for server in system.components.values():
+        if not server.objects or Target(ObjectKind.ENDPOINT, server.name) not in closure.objects:
+            continue
+        declared: dict[int, set[str]] = {}
+        for conn in system.connections:
+            if conn.server == server.name:
+                declared.setdefault(conn.badge, set()).add(system.components[conn.client].sid)
+        everyone = set().union(*declared.values()) if declared else set()
+        for badge, holders in sorted(callers_by_badge(closure, server.name).items()):
+            identities = everyone if badge == 0 else declared.get(badge, set())
+            for holder in sorted(holders):
+                own = system.components[holder].sid
+                for sid in sorted(identities - {own}):
+                    gained = [(o, op) for o in server.objects for op in policy.classes[o.cls].operations
+                              if policy.allows(sid, o.sid, o.cls, op) and not policy.allows(own, o.sid, o.cls, op)]
+                    if not gained:
+                        continue
+                    endpoint = Target(ObjectKind.ENDPOINT, server.name)
+                    shown = ", ".join(f"{o.name} {op}" for o, op in gained[:5]) + (" ..." if len(gained) > 5 else "")
+                    out.append(Evidence(
+                        "borrowed-identity",
+                        f"{holder} ({own}) can call {server.name} {'with an unbadged cap minted as' if badge == 0 else f'with badge {badge}, as'} "
+                        f"{sid}, which the policy lets do what {own} may not: {shown}",
+                        (system.components[holder].span, server.span),
+                        {"holder": holder, "server": server.name, "badge": badge, "as": sid,
+                         "operations": [[o.name, op] for o, op in gained],
+                         "chain": explainer.chain(holder, endpoint, Right.SEND)},
+                    ))
+    return out

@@ -18,6 +18,7 @@ from smosverify.analyses.authority import AuthorityClosure
 from smosverify.analyses.flow_graph import FlowGraph
 from smosverify.analyses.flow_policy import FlowPolicy, flow_policy
 from smosverify.analyses.result import Evidence, PropertyResult, Status
+from smosverify.analyses.tamper import tampering
 from smosverify.graph import propagate_union, set_bits
 from smosverify.model.policy import TrustRule
 from smosverify.model.system import System
@@ -140,14 +141,23 @@ def check_information_flow(system: System, closure: AuthorityClosure, graph: Flo
     """P5 over the flow graph of `closure` (the closure explains caps obtained by transfers)."""
     if not system.policy.labels:
         return PropertyResult(ID, NAME, Status.NOT_APPLICABLE, "the policy declares no labels (no lattice, no flow policy to check)")
-    policy = flow_policy(system.policy, system)
+    trusted = [c.name for c in system.components.values() if any(c.sid in r.subjects for r in system.policy.trusted)]
+    void = {name: found[0] for name in trusted if (found := tampering(closure, name))}
+    policy = flow_policy(system.policy, system, frozenset(void))
     facts = reachable_facts(graph, policy)
     groups = violations(facts)
     trust = tuple(_trust_evidence(system, component, rule) for component, rule in facts.relied_on)
+    trust += tuple(
+        Evidence("trust-void", f"not relying on {name}'s trust: {holder} can obtain {right.value} on {target}, "
+                 "so its code may not be what was trusted (P2 reports it); flows through it are checked like anyone's",
+                 (system.components[name].span,), {"component": name, "holder": holder, "target": str(target)})
+        for name, (holder, target, right) in void.items())
+    relied = [e for e in trust if e.kind != "trust-void"]
     unlabelled = sum(1 for node in graph.nodes if node.label is None)
     size = f"{len(graph.nodes)} node(s), {len(graph.edges)} edge(s)"
     notes = "".join([
-        f"; relies on {len(trust)} trust assumption(s): " + "; ".join(f"{e.data['component']} `{e.data['rule']}`" for e in trust) if trust else "",
+        f"; relies on {len(relied)} trust assumption(s): " + "; ".join(f"{e.data['component']} `{e.data['rule']}`" for e in relied) if relied else "",
+        f"; trust void for {', '.join(void)} (others can tamper with them)" if void else "",
         f"; {unlabelled} unlabelled node(s) pass information through unchecked" if unlabelled else "",
     ])
     if groups:

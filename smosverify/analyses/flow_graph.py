@@ -1,26 +1,31 @@
 """The flow graph of a system: where information can move, derived from its closed authority.
 
-Nodes are components, server objects, shared regions and notifications; each edge is one channel
-in one direction with its kind, capacity (bits per epoch) and cause. The rules
+Nodes are components, server objects, shared regions, notifications, and endpoints with more than
+one receiver; each edge is one channel in one direction with its kind, capacity (bits per epoch)
+and cause. The rules are the flow rules of smosverify/semantics/rules.py, read on single caps
 (docs/flow-and-leakage.md has a table):
-- endpoint: every holder of send on an endpoint flows to every holder of receive on it (the
-  request); back again as the reply when the sender can be replied to (send with grant or
+- call / answer: every holder of a cap with send on an endpoint flows to every holder of receive
+  on it (the request); back again as the reply when that cap can be replied to (send with grant or
   grant_reply), otherwise as 1 bit of synchronisation (a blocking send tells the sender when the
   receiver took the message). A reply from a policy server over its own endpoint is a decision.
   A connection's declared capacity bounds the way back (reply, decision or synchronisation):
   what a server answers is its protocol's to bound, while a request is always a full message;
-- memory: writers of a region flow into it, it flows to readers (execute counts as reading);
-  read/write/control over another component's frames, TCB, CNode or VSpace is a memory channel;
-- notification: signallers flow into it, it flows to waiters;
+- receiveAffects: two or more receivers on one endpoint (waiters on one notification) flow to
+  each other through it: whoever receives first consumes what the other would have seen;
+- memory: a frame cap gives a mapping only with read, so a cap without read moves nothing;
+  with read the memory flows to its holder, with read and write also from it (execute counts as
+  reading); control of another component's TCB, CNode or VSpace is a memory channel both ways;
+- signal: signallers flow into a notification, it flows to waiters;
 - object: a server and its objects flow both ways; a component that can call a server flows into
-  each of its objects by the operations the policy allows it that write, and out by those that read.
+  each of its objects by the operations the policy allows it that write, and out by those that
+  read, under its own sid and under every sid its cap's badge lets it act as (docs/properties.md).
 Edges are listed object, memory, notification, endpoint, so that among equally short paths the
 one through mediated object operations is found first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import NamedTuple
 
@@ -30,6 +35,7 @@ from smosverify.model.authority import Cap
 from smosverify.model.kernel import KERNEL_CLASSES, ObjectKind, Right
 from smosverify.model.policy import Policy, RuleKind
 from smosverify.model.system import Role, ServerObject, System, Target
+from smosverify.semantics.rules import MEMORY_KINDS, gets_replies_with_caps, mapped
 
 # Built-in capacities in bits per epoch (an epoch: one use of each channel).
 ENDPOINT_BITS = 120 * 64  # one IPC message: 120 message registers of 64 bits
@@ -47,6 +53,7 @@ class NodeKind(str, Enum):
     OBJECT = "object"
     REGION = "region"
     NOTIFICATION = "notification"
+    ENDPOINT = "endpoint"  # only when several components receive on it (receiveAffects)
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,9 @@ class _Builder:
 
     def _objects(self, holders, object_bits: int) -> None:
         access: dict[tuple[str, str, str], tuple[tuple[str, Span] | None, tuple[str, Span] | None]] = {}
+        declared: dict[tuple[str, int], set[str]] = {}
+        for conn in self.system.connections:
+            declared.setdefault((conn.server, conn.badge), set()).add(self.system.components[conn.client].sid)
         for server in self.system.components.values():
             if not server.objects:
                 continue
@@ -180,17 +190,22 @@ class _Builder:
                 name = _object_name(obj)
                 self.edge(server.name, name, "object", object_bits, f"{server.name} implements {name}", obj.span)
                 self.edge(name, server.name, "object", object_bits, f"{server.name} implements {name}", obj.span)
+            everyone = set().union(*(sids for (s, _), sids in declared.items() if s == server.name))
             endpoint = Target(ObjectKind.ENDPOINT, server.name)
-            for caller, rights in holders.get(endpoint, ()):
-                if Right.SEND not in rights or caller == server.name:
-                    continue
-                subject = self.system.components[caller].sid
+            acting: dict[str, set[str]] = {}  # caller -> the sids it can act as
+            for caller, rights, badge in holders.get(endpoint, ()):
+                if Right.SEND in rights and caller != server.name:
+                    acting.setdefault(caller, {self.system.components[caller].sid}).update(
+                        everyone if badge == 0 else declared.get((server.name, badge), ()))
+            for caller, sids in acting.items():
                 for obj in server.objects:
-                    key = (subject, obj.sid, obj.cls)
-                    if key not in access:
-                        access[key] = self._access(*key)
-                    writes, reads = access[key]
                     name = _object_name(obj)
+                    writes = reads = None
+                    for subject in sorted(sids):
+                        key = (subject, obj.sid, obj.cls)
+                        if key not in access:
+                            access[key] = self._access(*key)
+                        writes, reads = writes or access[key][0], reads or access[key][1]
                     if writes:
                         self.edge(caller, name, "object", object_bits, f"{caller} writes {name} {writes[0]}", writes[1])
                     if reads:
@@ -211,18 +226,25 @@ class _Builder:
         return described([op for op in allowed if op in writes]), described([op for op in allowed if op in reads])
 
     def _regions_and_notifications(self, holders) -> None:
-        """Writers (signallers) flow into each shared channel, it flows to readers (waiters)."""
+        """Writers (signallers) flow into each shared channel, it flows to readers (waiters);
+        waiters on one notification flow to each other through it."""
         channels = [(ObjectKind.REGION, r.name, "memory", "region ") for r in self.system.regions.values()]
         channels += [(ObjectKind.NOTIFICATION, n.name, "notification", "") for n in self.system.notifications.values()]
         for kind, name, channel, noun in channels:
             target = Target(kind, name)
             bits = self.nodes[self.index[name]].capacity
-            for holder, rights in holders.get(target, ()):
+            caps = holders.get(target, ())
+            waiters = {h for h, rights, _ in caps if Right.WAIT in rights}
+            for holder, held, _ in caps:
+                rights = mapped(held) if kind in MEMORY_KINDS else held
                 span = self.cap_span(holder, target)
                 into = next((r for r in (Right.WRITE, Right.SIGNAL) if r in rights), None)
                 out_of = next((r for r in (Right.READ, Right.EXECUTE, Right.WAIT) if r in rights), None)
                 if into:
                     self.edge(holder, name, channel, bits, f"{holder} {VERBS[into]} {noun}{name}", span, (holder, target, into))
+                elif out_of is Right.WAIT and len(waiters) > 1:
+                    self.edge(holder, name, channel, bits, f"{holder} waits on {name}, consuming what another waiter would see",
+                              span, (holder, target, Right.WAIT))
                 if out_of:
                     self.edge(name, holder, channel, bits, f"{holder} {VERBS[out_of]} {noun}{name}", span, (holder, target, out_of))
 
@@ -233,13 +255,17 @@ class _Builder:
         for target, held in holders.items():
             if target.kind is not ObjectKind.ENDPOINT:
                 continue
-            receivers = [h for h, rights in held if Right.RECEIVE in rights]
+            receivers = list(dict.fromkeys(h for h, rights, _ in held if Right.RECEIVE in rights))
             monitor = self.system.components[target.name].role is Role.POLICY
             shown = str(target)
-            for sender, rights in held:
-                if Right.SEND not in rights:
+            if len(receivers) > 1:
+                self._shared_receive(target, receivers, endpoint_bits)
+            sent: set[tuple[str, bool]] = set()
+            for sender, rights, _ in held:
+                replied = gets_replies_with_caps(rights)
+                if Right.SEND not in rights or (sender, replied) in sent:
                     continue
-                replied = Right.GRANT in rights or Right.GRANT_REPLY in rights
+                sent.add((sender, replied))
                 own = declared.get((sender, target.name))
                 span = self.cap_span(sender, target)
                 send = (sender, target, Right.SEND)
@@ -258,15 +284,29 @@ class _Builder:
                         cause = f"{receiver} replies to {sender} over {shown}"
                     self.edge(receiver, sender, kind, own if own is not None else bits, cause, span, send)
 
+    def _shared_receive(self, target: Target, receivers: list[str], bits: int) -> None:
+        """receiveAffects: whoever receives a message first takes it from the others."""
+        name = str(target)
+        self.node(NodeKind.ENDPOINT, name, self.closure.objects[target].sid, self.closure.objects[target].span, bits)
+        self.nodes[-1] = replace(self.nodes[-1], label=None)  # a conduit between its receivers, not a sink
+        for receiver in receivers:
+            span = self.cap_span(receiver, target)
+            how = (receiver, target, Right.RECEIVE)
+            self.edge(receiver, name, "endpoint", bits, f"{receiver} receives on {name}, taking what another receiver would see", span, how)
+            self.edge(name, receiver, "endpoint", bits, f"{receiver} receives on {name}", span, how)
+
     def _control(self, holders) -> None:
         bits = channel_capacity(self.policy, "memory", None, PAGE_BITS)
         for target, held in holders.items():
             if target.kind not in (ObjectKind.TCB, ObjectKind.CNODE, ObjectKind.VSPACE, ObjectKind.FRAMES):
                 continue
             owner = target.name
-            for holder, rights in held:
-                if holder == owner:
-                    continue
+            merged: dict[str, frozenset[Right]] = {}
+            for holder, rights, _ in held:
+                if holder != owner:
+                    usable = mapped(rights) if target.kind in MEMORY_KINDS else rights
+                    merged[holder] = merged.get(holder, frozenset()) | usable
+            for holder, rights in merged.items():
                 span = self.cap_span(holder, target)
                 shown = " ".join(sorted(r.value for r in rights))
                 into = next((r for r in (Right.CONTROL, Right.WRITE) if r in rights), None)
@@ -281,9 +321,9 @@ def _object_name(obj: ServerObject) -> str:
     return f"{obj.server}.{obj.name}"
 
 
-def _holders_by_target(closure: AuthorityClosure) -> dict[Target, list[tuple[str, frozenset[Right]]]]:
-    """Who holds which rights on each target, in component then target order."""
-    out: dict[Target, list[tuple[str, frozenset[Right]]]] = {}
-    for holder, target, rights in closure.edges():
-        out.setdefault(target, []).append((holder, rights))
+def _holders_by_target(closure: AuthorityClosure) -> dict[Target, list[tuple[str, frozenset[Right], int]]]:
+    """(holder, rights, badge) of each cap to each target, in component then target order."""
+    out: dict[Target, list[tuple[str, frozenset[Right], int]]] = {}
+    for holder, target, rights, badge in closure.caps():
+        out.setdefault(target, []).append((holder, rights, badge))
     return out

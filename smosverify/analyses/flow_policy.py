@@ -49,8 +49,9 @@ class FlowPolicy:
         return mask, tuple(fired)
 
 
-def flow_policy(policy: Policy, system: System | None = None) -> FlowPolicy:
-    """The relation of `policy`, with its trust rules applied to the components of `system`."""
+def flow_policy(policy: Policy, system: System | None = None, void: frozenset[str] = frozenset()) -> FlowPolicy:
+    """The relation of `policy`, with its trust rules applied to the components of `system`
+    except those in `void` (trusted components others can tamper with: their trust is void)."""
     labels = tuple(sorted(policy.labels))
     index = {name: i for i, name in enumerate(labels)}
     higher: list[list[int]] = [[] for _ in labels]
@@ -64,7 +65,7 @@ def flow_policy(policy: Policy, system: System | None = None) -> FlowPolicy:
     trust: dict[str, tuple[TrustRule, ...]] = {}
     for comp in system.components.values() if system else ():
         rules = tuple(r for r in policy.trusted if comp.sid in r.subjects)
-        if rules:
+        if rules and comp.name not in void:
             trust[comp.name] = rules
     return FlowPolicy(labels, index, tuple(below), tuple(may_reach), trust)
 
