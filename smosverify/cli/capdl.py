@@ -18,15 +18,18 @@ def capdl() -> None:
 @capdl.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--arch", type=click.Choice(["aarch64", "x86_64", "riscv"]),
+              help="The architecture of a JSON spec, where nothing in it shows which.")
 @exits_cleanly
-def inspect(spec: str, fmt: str) -> None:
-    """Summarise SPEC: objects and caps by type, and the authority of each thread, closed under
-    seL4's transfer rules (exit 0, or 2 when SPEC is not valid capDL)."""
+def inspect(spec: str, fmt: str, arch: str | None) -> None:
+    """Summarise SPEC (capDL text, or JSON as Microkit's --capdl-json writes it): objects and caps by
+    type, and the authority of each thread, closed under seL4's transfer rules (exit 0, or 2 when
+    SPEC is not a valid spec)."""
     from smosverify.analyses.capdl_authority import spec_authority
     from smosverify.load.capdl import load_capdl
     from smosverify.report.capdl_inspect import inspect_summary, render_inspect
 
-    parsed = load_capdl(spec)
+    parsed = load_capdl(spec, arch)
     click.echo(render_inspect(inspect_summary(parsed, spec_authority(parsed)), fmt), nl=False)
 
 
@@ -45,10 +48,11 @@ def conform(system: str, spec: str, sdf: SdfOptions, map_file: str | None, fmt: 
     from smosverify.analyses.conformance_capdl import conform_capdl
     from smosverify.load.capdl import load_capdl
     from smosverify.load.capdl_map import load_capdl_map
+    from smosverify.model.capdl import ARCH_OF_SYSTEM
     from smosverify.report import render
 
     model = load_any(system, sdf)
-    parsed = load_capdl(spec)
+    parsed = load_capdl(spec, ARCH_OF_SYSTEM.get(model.arch))  # a JSON spec is for the system's arch
     mapping = load_capdl_map(map_file, model) if map_file else None
     report = conform_capdl(model, parsed, mapping)
     print_or_write(render(report, fmt), output, "the report")

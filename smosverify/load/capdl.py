@@ -19,13 +19,14 @@ from smosverify.load.source import read_text
 from smosverify.model.capdl import CapDLSpec
 
 
-def load_capdl(path: str | Path) -> CapDLSpec:
-    return parse_capdl(read_text(path), str(path))
+def load_capdl(path: str | Path, arch: str | None = None) -> CapDLSpec:
+    return parse_capdl(read_text(path), str(path), arch)
 
 
-def parse_capdl(text: str, file: str) -> CapDLSpec:
-    """A spec in capDL's text, in its kernel-dump dialect (first line `-- Dump`), or in JSON."""
+def parse_capdl(text: str, file: str, arch: str | None = None) -> CapDLSpec:
+    """A spec in capDL's text, in its kernel-dump dialect (first line `-- Dump`), or in JSON, whose
+    architecture (capDL's name for it) may be given as `arch` (the text says its own)."""
     with cycle_collection_paused():
         if looks_like_json(text):
-            return parse_capdl_json(text, file)
+            return parse_capdl_json(text, file, arch)
         return build_spec(parse_dump(text, file) if is_dump(text) else parse_capdl_text(text, file))

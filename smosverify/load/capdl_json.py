@@ -7,9 +7,10 @@ are named by their index; an object or a cap is `{"Variant": {fields}}`, or `"Va
 has no fields. docs/capdl.md describes the mapping to capDL's object and cap types.
 
 The JSON says nothing of the architecture, which decides what a page table is (a PGD, a PML4...):
-it is read from what only one architecture has (ARM or x86 interrupts, I/O ports, EPT), from the
-depth of the page tables (RISC-V Sv39 keeps 4 KiB pages at level 2, AArch64 and x86-64 at level
-3) and, last, from the names Microkit gives VSpace roots (`pgd_...`, `pml4_...`).
+it is the one given by the caller (`--arch`, or the system a spec is conformed to) if any, and
+must fit what only one architecture has (ARM or x86 interrupts, I/O ports, EPT), the depth of the
+page tables (RISC-V Sv39 keeps 4 KiB pages at level 2, AArch64 and x86-64 at level 3) and, last,
+the names Microkit gives VSpace roots (`pgd_...`, `pml4_...`).
 
 Python's json module keeps no positions, so the offsets that spans need come from a second walk
 that decodes each object and slot entry again (at C speed) to learn where it starts.
@@ -66,13 +67,15 @@ def looks_like_json(text: str) -> bool:
     return text[_WS.match(text).end():][:1] in ("{", "[")
 
 
-def parse_capdl_json(text: str, file: str) -> CapDLSpec:
-    return _Reader(text, file).spec()
+def parse_capdl_json(text: str, file: str, arch: str | None = None) -> CapDLSpec:
+    """The spec; `arch` (capDL's name: aarch64, x86_64, riscv) when the caller knows it."""
+    return _Reader(text, file, arch).spec()
 
 
 class _Reader:
-    def __init__(self, text: str, file: str):
+    def __init__(self, text: str, file: str, arch: str | None):
         self.text = text
+        self.given_arch = arch
         self.source = SourceMap.of(text, file)
         self.decode = json.JSONDecoder().raw_decode
 
@@ -425,6 +428,9 @@ class _Reader:
         """The one architecture everything in the spec fits (see the module's docstring)."""
         candidates = {"aarch64", "x86_64", "riscv"}
         reasons: list[str] = []
+        if self.given_arch is not None:
+            candidates.intersection_update({self.given_arch})
+            reasons.append(f"{self.given_arch} as given")
 
         def narrow(archs: set[str], why: str) -> None:
             if candidates & archs != candidates:
