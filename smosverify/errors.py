@@ -26,6 +26,22 @@ class Span:
         return out
 
 
+QUOTE_LIMIT = 40
+
+
+def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """At most `limit` characters of `text` (then "..."), unprintable ones escaped. An error
+    message names the offending token, never more: the file may be a secret that a system points
+    at by mistake (or on purpose), and a token may be a megabyte long."""
+    shown = text if len(text) <= limit else text[:limit] + "..."
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)
+
+
+def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text` shortened, in single quotes: how error messages show what they found."""
+    return "'" + shorten(text, limit) + "'"
+
+
 class InputError(Exception):
     """Bad input: the CLI prints `file:line:col: message` and exits with code 2."""
 

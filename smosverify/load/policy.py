@@ -15,8 +15,8 @@ from pathlib import Path
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from smosverify.errors import InputError, Span
-from smosverify.load.source import read_text
+from smosverify.errors import InputError, Span, quote
+from smosverify.load.source import read_source
 from smosverify.model.kernel import KERNEL_CLASSES
 from smosverify.model.policy import (
     AccessRule,
@@ -39,6 +39,7 @@ from smosverify.model.policy import (
 from smosverify.model.system import Role
 
 CHANNEL_KINDS = ("endpoint", "memory", "notification", "object", "decision")
+MAX_NUMBER = 2**64 - 1  # budgets and capacities fit a 64-bit word, as every number in capDL does
 MAX_ATTRIBUTE_NESTING = 64  # attributes defined through attributes; resolution recurses per level
 
 
@@ -67,9 +68,9 @@ def _syntax_message(err: UnexpectedInput) -> str:
     if isinstance(err, UnexpectedEOF):
         return f"unexpected end of file, expected {_expected(err.expected)}"
     if isinstance(err, UnexpectedCharacters):
-        return f"unexpected character {err.char!r}, expected {_expected(err.allowed)}"
+        return f"unexpected character {quote(err.char)}, expected {_expected(err.allowed)}"
     assert isinstance(err, UnexpectedToken)
-    what = "end of file" if err.token.type == "$END" else repr(err.token.value)
+    what = "end of file" if err.token.type == "$END" else quote(err.token.value)
     return f"unexpected {what}, expected {_expected(err.accepts or err.expected)}"
 
 
@@ -84,6 +85,14 @@ def _expected(names) -> str:
             continue
         shown.append(repr(pattern.value) if pattern.type == "str" else name.lower())
     return "one of " + ", ".join(shown) if len(shown) > 1 else (shown[0] if shown else "nothing")
+
+
+def _number(tok: Token, f: str) -> int:
+    digits = tok.value.lstrip("0")
+    # Python refuses to convert thousands of digits: the length is checked before the value.
+    if len(digits) > len(str(MAX_NUMBER)) or int(tok.value) > MAX_NUMBER:
+        raise InputError(f"number {quote(tok.value)} does not fit in 64 bits (at most {MAX_NUMBER})", _span(f, tok))
+    return int(tok.value)
 
 
 def _span(file: str, node: Tree | Token) -> Span:
@@ -105,28 +114,32 @@ class _Statement:
 
 
 def _collect(paths: list[tuple[Path, Span | None]]) -> tuple[list[str], list[_Statement]]:
-    """Every statement of every file reachable by import, each file once, in load order."""
+    """Every statement of every file reachable by import, each file once, in load order.
+
+    A file is known by its identity (device, inode), not its name: a symlink or another spelling
+    of a path neither loads a file twice nor hides a cycle, and a symlink loop is a read error."""
     files: list[str] = []
     statements: list[_Statement] = []
-    loaded: set[Path] = set()
+    loaded: set[tuple[int, int]] = set()
 
-    def visit(path: Path, referenced_at: Span | None, chain: tuple[Path, ...]) -> None:
-        resolved = path.resolve()
-        if resolved in chain:
-            cycle = " -> ".join(str(p) for p in chain[chain.index(resolved):] + (resolved,))
-            raise InputError(f"import cycle: {cycle}", referenced_at)
-        if resolved in loaded:
+    def visit(path: Path, referenced_at: Span | None, chain: tuple[tuple[tuple[int, int], Path], ...]) -> None:
+        source = read_source(path, referenced_at)
+        identities = [identity for identity, _ in chain]
+        if source.identity in identities:
+            names = [str(name) for _, name in chain[identities.index(source.identity):]] + [str(path)]
+            raise InputError(f"import cycle: {' -> '.join(names)}", referenced_at)
+        if source.identity in loaded:
             return
-        text = read_text(path, referenced_at)
-        tree = parse_policy_text(text, str(path))
-        loaded.add(resolved)
+        tree = parse_policy_text(source.text, str(path))
+        loaded.add(source.identity)
         files.append(str(path))
         for stmt in tree.children:
             if stmt.data == "import_stmt":
                 token = stmt.children[0]
-                visit(Path(os.path.normpath(path.parent / token.value[1:-1])), _span(str(path), token), chain + (resolved,))
+                target = Path(os.path.normpath(path.parent / token.value[1:-1]))
+                visit(target, _span(str(path), token), chain + ((source.identity, path),))
             else:
-                statements.append(_Statement(stmt, str(path), text[stmt.meta.start_pos : stmt.meta.end_pos]))
+                statements.append(_Statement(stmt, str(path), source.text[stmt.meta.start_pos : stmt.meta.end_pos]))
 
     for path, referenced_at in paths:
         visit(path, referenced_at, ())
@@ -208,7 +221,7 @@ class _Resolver:
         for kind, table in (("sid", self.sids), ("attribute", self.attribute_trees)):
             if name in table:
                 first = table[name].span if kind == "sid" else table[name][2]
-                raise InputError(f"duplicate {what} '{name}' (already declared as {kind} at {first})", span)
+                raise InputError(f"duplicate {what} {quote(name)} (already declared as {kind} at {first})", span)
 
     def _declare_class(self, t: Tree, f: str) -> None:
         name, *ops = t.children
@@ -216,11 +229,11 @@ class _Resolver:
         if name.value in self.classes:
             first = self.classes[name.value]
             where = "a built-in kernel class" if first.builtin else f"declared at {first.span}"
-            raise InputError(f"duplicate class '{name.value}' ({where})", span)
+            raise InputError(f"duplicate class {quote(name.value)} ({where})", span)
         seen: set[str] = set()
         for op in ops:
             if op.value in seen:
-                raise InputError(f"operation '{op.value}' listed twice in class '{name.value}'", _span(f, op))
+                raise InputError(f"operation {quote(op.value)} listed twice in class {quote(name.value)}", _span(f, op))
             seen.add(op.value)
         self.classes[name.value] = ClassDecl(name.value, tuple(o.value for o in ops), span)
 
@@ -231,7 +244,7 @@ class _Resolver:
                 self.labels.setdefault(tok.value, _span(f, tok))
             for lower, higher in zip(names, names[1:]):
                 if lower.value == higher.value:
-                    raise InputError(f"label '{lower.value}' cannot be below itself", _span(f, higher))
+                    raise InputError(f"label {quote(lower.value)} cannot be below itself", _span(f, higher))
                 self.order.append(OrderEdge(lower.value, higher.value, _span(f, higher)))
 
     def _attribute(self, name: str, resolving: tuple[str, ...]) -> frozenset[str]:
@@ -239,7 +252,7 @@ class _Resolver:
             return self.attributes[name].members
         tree, f, span = self.attribute_trees[name]
         if name in resolving:
-            raise InputError(f"attribute '{name}' is defined in terms of itself", span)
+            raise InputError(f"attribute {quote(name)} is defined in terms of itself", span)
         if len(resolving) >= MAX_ATTRIBUTE_NESTING:
             raise InputError(f"attributes nested more than {MAX_ATTRIBUTE_NESTING} deep", span)
         members = self._sid_set(tree, f, resolving + (name,))
@@ -271,13 +284,13 @@ class _Resolver:
             return frozenset({tok.value})
         if tok.value in self.attribute_trees:
             return self._attribute(tok.value, resolving)
-        raise InputError(f"unknown sid or attribute '{tok.value}'", _span(f, tok))
+        raise InputError(f"unknown sid or attribute {quote(tok.value)}", _span(f, tok))
 
     def _classes(self, t: Tree, f: str) -> list[str]:
         out = []
         for tok in t.children:
             if tok.value not in self.classes:
-                raise InputError(f"unknown class '{tok.value}' (declare it with `class {tok.value} {{ ... }}`)", _span(f, tok))
+                raise InputError(f"unknown class {quote(tok.value)} (declare it with `class NAME {{ operations }}`)", _span(f, tok))
             out.append(tok.value)
         return out
 
@@ -291,14 +304,14 @@ class _Resolver:
             for tok in ops.children:
                 if tok.value not in known:
                     raise InputError(
-                        f"class '{cls}' has no operation '{tok.value}' (it has: {' '.join(known)})", _span(f, tok)
+                        f"class {quote(cls)} has no operation {quote(tok.value)} (it has: {' '.join(known)})", _span(f, tok)
                     )
                 perms.add((cls, tok.value))
         return frozenset(perms)
 
     def _label(self, tok: Token, f: str) -> str:
         if tok.value not in self.labels:
-            raise InputError(f"unknown label '{tok.value}' (declare labels in a `lattice {{ ... }}`)", _span(f, tok))
+            raise InputError(f"unknown label {quote(tok.value)} (declare labels in a `lattice {{ ... }}`)", _span(f, tok))
         return tok.value
 
     def policy(self, files: tuple[str, ...]) -> Policy:
@@ -329,7 +342,7 @@ class _Resolver:
                 for sid in sorted(self._sid_set(c[0], f)):
                     if sid in label_of and label_of[sid].label != label:
                         raise InputError(
-                            f"sid '{sid}' already has label '{label_of[sid].label}' (at {label_of[sid].span})", span
+                            f"sid {quote(sid)} already has label {quote(label_of[sid].label)} (at {label_of[sid].span})", span
                         )
                     label_of[sid] = LabelBinding(sid, label, span)
             elif t.data == "flow_stmt":
@@ -337,17 +350,17 @@ class _Resolver:
             elif t.data == "trusted_stmt":
                 source, sink = self._label(c[1], f), self._label(c[2], f)
                 if source == sink:
-                    raise InputError(f"a trust declaration needs two different labels, got '{source}' twice", _span(f, c[2]))
+                    raise InputError(f"a trust declaration needs two different labels, got {quote(source)} twice", _span(f, c[2]))
                 trusted.append(TrustRule(self._sid_set(c[0], f), source, sink, st.text, span))
             elif t.data == "budget_stmt":
-                budgets.append(Budget(self._label(c[0], f), self._label(c[1], f), int(c[2].value), span))
+                budgets.append(Budget(self._label(c[0], f), self._label(c[1], f), _number(c[2], f), span))
             elif t.data == "capacity_stmt":
                 kind = c[0].value
                 if kind not in CHANNEL_KINDS:
-                    raise InputError(f"unknown channel kind '{kind}', expected one of {', '.join(CHANNEL_KINDS)}", _span(f, c[0]))
+                    raise InputError(f"unknown channel kind {quote(kind)}, expected one of {', '.join(CHANNEL_KINDS)}", _span(f, c[0]))
                 if kind in capacities:
-                    raise InputError(f"capacity of '{kind}' already set at {capacities[kind].span}", span)
-                capacities[kind] = CapacityDefault(kind, int(c[1].value), span)
+                    raise InputError(f"capacity of {quote(kind)} already set at {capacities[kind].span}", span)
+                capacities[kind] = CapacityDefault(kind, _number(c[1], f), span)
             elif t.data == "operation_flow_stmt":
                 (cls,) = self._classes(Tree("class_set", [c[1]]), f)
                 ops = frozenset(op for _, op in self._permissions([cls], c[2], f))
@@ -357,7 +370,7 @@ class _Resolver:
                 if len(c) == 3:
                     role = c[2].value
                     if role not in {r.value for r in Role}:
-                        raise InputError(f"unknown role '{role}', expected client, server, policy or root", _span(f, c[2]))
+                        raise InputError(f"unknown role {quote(role)}, expected client, server, policy or root", _span(f, c[2]))
                 spawns.append(SpawnRule(self._sid_set(c[0], f), self._sid_set(c[1], f), role, st.text, span))
             elif t.data == "connect_stmt":
                 connects.append(ConnectRule(self._sid_set(c[0], f), self._sid_set(c[1], f), st.text, span))

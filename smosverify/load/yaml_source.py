@@ -1,7 +1,10 @@
 """YAML with a source span for every key and value, and none of YAML's traps.
 
 Anchors and aliases are refused (no alias bombs), nesting is bounded, duplicate keys are errors
-(PyYAML would keep the last silently), and only one document is allowed.
+(PyYAML would keep the last silently), and only one document is allowed. Numbers are integers of
+at most 64 bits, read as capDL reads them: those that YAML 1.1 (PyYAML) and YAML 1.2 or capDL
+read differently are refused (`010`: octal 8 or ten; `1:30`: 90 or a string), and so are
+fractions (`2.0`), which no field takes.
 
 The data is built straight from libyaml's event stream in one pass: no node tree, and spans are
 kept as plain tuples until someone asks for one, which keeps a 100,000-line system quick to load.
@@ -15,9 +18,10 @@ from typing import Any
 
 import yaml
 
-from smosverify.errors import InputError, Span
+from smosverify.errors import InputError, Span, quote
 
 MAX_DEPTH = 64
+MAX_NUMBER = 2**64 - 1
 # libyaml when PyYAML was built with it (the wheels are), else the pure-Python loader.
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 KEY = "<key>"  # path suffix under which a mapping key's own span is stored
@@ -26,6 +30,12 @@ KEY = "<key>"  # path suffix under which a mapping key's own span is stored
 # through PyYAML's resolver and constructor (ints, booleans, null, floats, timestamps).
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _YAML_WORDS = frozenset("y n yes no on off true false null".split())
+_OCTAL = re.compile(r"[-+]?0o[0-7]+")  # YAML 1.2's and capDL's octal, a string to YAML 1.1
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_CONTAINER_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 @dataclass(frozen=True)
@@ -52,13 +62,32 @@ def _place(start, end) -> tuple[int, int, int, int]:
 def load_yaml(text: str, file: str) -> LocatedData:
     builder = _Builder(file)
     try:
-        for event in yaml.parse(text, Loader=Loader):
-            builder.feed(event)
+        _parse_into(builder, text)
     except yaml.YAMLError as err:
+        _raise_own_nesting_error(err, text, file)
         raise _yaml_error(err, file) from None
     if builder.result is _NOTHING:
         raise InputError("empty file, expected a YAML mapping", Span(file, 1, 1))
     return LocatedData(builder.result, builder.spans, file)
+
+
+def _parse_into(builder: _Builder, text: str) -> None:
+    for event in yaml.parse(text, Loader=Loader):
+        builder.feed(event)
+
+
+def _raise_own_nesting_error(err: yaml.YAMLError, text: str, file: str) -> None:
+    """The libyaml of newer PyYAML wheels (6.0.4) refuses flow nesting past 1,000 levels itself,
+    before the events of a `[[[[...` reach the builder. Every version then says the same thing at
+    the same place: the text up to libyaml's complaint, read again, ends before libyaml's limit
+    and is deeper than MAX_DEPTH, so the builder raises its own error there."""
+    mark = getattr(err, "problem_mark", None)
+    if mark is None or "nesting depth" not in str(getattr(err, "problem", "")):
+        return
+    try:
+        _parse_into(_Builder(file), text[: mark.index])
+    except yaml.YAMLError:
+        return
 
 
 def _yaml_error(err: yaml.YAMLError, file: str) -> InputError:
@@ -66,6 +95,8 @@ def _yaml_error(err: yaml.YAMLError, file: str) -> InputError:
     problem = getattr(err, "problem", None) or str(err)
     context = getattr(err, "context", None)
     message = f"malformed YAML: {problem}" + (f" ({context})" if context else "")
+    # PyYAML quotes what it found (a tag, a handle) in full: keep each quote short.
+    message = _QUOTED.sub(lambda m: quote(m.group()[1:-1]), message)
     return InputError(message, Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1))
 
 
@@ -101,6 +132,8 @@ class _Builder:
                 raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
             if self.stack and isinstance(self.stack[-1][0], dict) and self.stack[-1][2] is _NOTHING:
                 raise self.fail("expected a name as mapping key", event.start_mark)
+            if event.tag not in _CONTAINER_TAGS:  # !!set, !!omap, !!python/...: not silently a plain mapping
+                raise self.unsupported_tag(event)
             path = self.child_path()
             self.spans[path] = _place(event.start_mark, event.end_mark)
             container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
@@ -124,7 +157,7 @@ class _Builder:
                 raise self.fail("expected a name as mapping key", event.start_mark)
             if value in frame[0]:
                 first = Span(self.file, *self.spans[frame[1] + (value, KEY)][:2])
-                raise self.fail(f"duplicate key '{value}' (first at {first})", event.start_mark)
+                raise self.fail(f"duplicate key {quote(value)} (first at {first})", event.start_mark)
             self.spans[frame[1] + (value, KEY)] = _place(event.start_mark, event.end_mark)
             frame[2] = value
             return
@@ -145,13 +178,52 @@ class _Builder:
     def scalar(self, event) -> Any:
         text = event.value
         plain = event.implicit[0] and event.tag in (None, "!")
-        if not plain and event.tag in (None, "!", "tag:yaml.org,2002:str"):
+        if not plain:
+            if event.tag in (None, "!", _STR_TAG):
+                return text
+            if event.tag == _INT_TAG:
+                node = yaml.ScalarNode(_INT_TAG, text, event.start_mark, event.end_mark, event.style)
+                return self.integer(text, event, lambda: self.constructor.construct_object(node))
+            raise self.unsupported_tag(event)
+        if _PLAIN_NAME.fullmatch(text) and text.lower() not in _YAML_WORDS:
             return text
-        if plain and _PLAIN_NAME.fullmatch(text) and text.lower() not in _YAML_WORDS:
-            return text
-        tag = self.resolver.resolve(yaml.ScalarNode, text, event.implicit) if plain else event.tag
+        if _OCTAL.fullmatch(text):
+            return self.integer(text, event, lambda: int(text, 8))
+        tag = self.resolver.resolve(yaml.ScalarNode, text, event.implicit)
         node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
+        if tag == _FLOAT_TAG:
+            raise self.fail(f"{quote(text)} is not an integer: every number here is a whole number", event.start_mark)
+        if tag == _INT_TAG:
+            return self.integer(text, event, lambda: self.constructor.construct_object(node))
         try:
             return self.constructor.construct_object(node)
         except yaml.YAMLError as err:
             raise _yaml_error(err, self.file) from None
+
+    def integer(self, text: str, event, construct) -> int:
+        """An integer as capDL would read it, or an error where YAML versions disagree."""
+        digits = text.lstrip("+-").replace("_", "")
+        if ":" in digits:
+            raise self.fail(f"{quote(text)} is a base 60 number in YAML 1.1 and a string in YAML 1.2: write it in decimal",
+                            event.start_mark)
+        if len(digits) > 1 and digits[0] == "0" and digits[1].isdigit():
+            sign = "-" if text.startswith("-") else ""
+            raise self.fail(
+                f"{quote(text)} has a leading zero, which YAML 1.1 reads as octal and YAML 1.2 and capDL as "
+                f"decimal: write {sign}{int(digits)} for decimal or {sign}0o{digits.lstrip('0') or '0'} for octal",
+                event.start_mark,
+            )
+        # 66 characters hold 64 binary digits and their 0b; Python refuses to read thousands of decimal ones.
+        if len(digits) > 66:
+            raise self.fail(f"{quote(text)} does not fit in 64 bits (at most {MAX_NUMBER})", event.start_mark)
+        try:
+            value = construct()
+        except (ValueError, yaml.YAMLError):  # only with an explicit !!int tag on something else
+            raise self.fail(f"{quote(text)} is not an integer", event.start_mark) from None
+        if abs(value) > MAX_NUMBER:
+            raise self.fail(f"{quote(text)} does not fit in 64 bits (at most {MAX_NUMBER})", event.start_mark)
+        return value
+
+    def unsupported_tag(self, event) -> InputError:
+        return self.fail(f"unsupported YAML tag {quote(event.tag)}: only !!str and !!int are read; write the value without it",
+                         event.start_mark)

@@ -3,7 +3,17 @@ on stderr that says what was expected, nothing on stdout, no traceback, no hang.
 
 from __future__ import annotations
 
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
+
+from smosverify.load.system import load_system
 
 # Five lines every YAML case below starts from; additions begin on line 6.
 BASE = """\
@@ -26,7 +36,9 @@ YAML_CASES = [
     ("tab-indentation", "system: s\npolicy: policy.pol\ncomponents:\n\tfs: {sid: server_t, role: server}\n", (4, 1), ["malformed YAML", "cannot start any token"]),
     ("two-documents", "---\nsystem: s\n---\nsystem: t\n", (3, 1), ["malformed YAML", "single document"]),
     ("python-tag", "system: !!python/object:os.system x\npolicy: policy.pol\ncomponents: {fs: {sid: server_t, role: server}}\n",
-     (1, 9), ["malformed YAML", "python/object"]),
+     (1, 9), ["unsupported YAML tag", "python/object"]),
+    ("set-tag", "system: s\npolicy: policy.pol\ncomponents: !!set {fs, c}\n", (3, 13), ["unsupported YAML tag", "set"]),
+    ("int-tag-on-words", "system: s\npolicy: !!int policy.pol\n", (2, 9), ["'policy.pol' is not an integer"]),
     ("non-string-key", BASE + "  1: {sid: alice_t, role: client}\n", (6, 3), ["expected a name"]),
     ("complex-key", BASE + "  ? [a]\n  : 1\n", (6, 5), ["expected a name"]),
     ("top-level-list", "- system\n- policy\n", (1, 1), ["expected a mapping", "system, policy, components"]),
@@ -269,7 +281,6 @@ def test_deep_attribute_chain_is_an_error(tmp_path, write_system, run_cli, asser
 
 
 def test_moderate_attribute_chain_resolves(tmp_path, write_system, base_policy):
-    from smosverify.load.system import load_system
 
     chain = " ".join(f"attribute a{i + 1} = a{i};" for i in reversed(range(40))) + " attribute a0 = { alice_t bob_t };\n"
     path = write_system(tmp_path, BASE, base_policy + chain)
@@ -298,3 +309,264 @@ def test_entry_point_refuses_hostile_policy(tmp_path, write_system, run_cli_proc
     assert "Traceback" not in result.output
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {tmp_path / 'policy.pol'}:4:")
+
+
+# -- hostile input, found by fuzzing (issue 13) ------------------------------------------------
+# Every place a path is read, every kind of file a path can name, numbers of any length, line
+# endings, quotes from files that are not what they claim to be: exit 2 at the right place.
+
+ECHO = Path(__file__).resolve().parents[2] / "examples" / "microkit-echo"
+TOO_LONG_NAME = "n" * 300  # longer than any file name (NAME_MAX is 255 on Linux)
+TOO_LONG_PATH = "d/" * 2100 + "x"  # longer than any path (PATH_MAX is 4096)
+
+
+def _echo(tmp_path: Path) -> Path:
+    """A copy of the Microkit echo example (SDF, labels, policy, YAML system) to edit."""
+    shutil.copytree(ECHO, tmp_path / "echo")
+    return tmp_path / "echo"
+
+
+def _assert_short_error(result, *words):
+    """Exit 2 with one short `error:` line (no position: the file named on the command line)."""
+    assert "Traceback" not in result.output
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and len(line) < 400, line
+    for word in words:
+        assert word in line, line
+    return line
+
+
+@pytest.mark.parametrize("path", [TOO_LONG_NAME + ".yaml", TOO_LONG_PATH], ids=["long-name", "long-path"])
+def test_system_path_too_long(tmp_path, monkeypatch, run_cli, path):
+    monkeypatch.chdir(tmp_path)
+    _assert_short_error(run_cli("check", path), "path too long")
+
+
+@pytest.mark.parametrize("option", ["--policy", "--labels"])
+def test_sdf_option_path_too_long(tmp_path, run_cli, option):
+    echo = _echo(tmp_path)
+    given = {"--policy": str(echo / "echo.pol"), "--labels": str(echo / "labels.yaml"), option: str(echo / TOO_LONG_NAME)}
+    result = run_cli("check", echo / "echo.system", "--policy", given["--policy"], "--labels", given["--labels"], "--lean", "off")
+    _assert_short_error(result, "path too long")
+
+
+@pytest.mark.parametrize("key", ["policy", "sdf", "labels"])
+@pytest.mark.parametrize("name", [TOO_LONG_NAME, TOO_LONG_PATH], ids=["long-name", "long-path"])
+def test_yaml_names_a_path_too_long(tmp_path, run_cli, assert_bad_input, key, name):
+    echo = _echo(tmp_path)
+    system = echo / "system.yaml"
+    text = system.read_text(encoding="utf-8")
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith(f"{key}:"))
+    system.write_text(text.replace(f"\n{key}: ", f"\n{key}: {name}  # ", 1), encoding="utf-8")
+    assert_bad_input(run_cli("check", system, "--lean", "off"), system, line, len(key) + 3, "path too long")
+
+
+def test_import_path_too_long(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
+    path = write_system(tmp_path, BASE, base_policy + f'import "{TOO_LONG_PATH}";\n')
+    assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 4, 8, "path too long")
+
+
+def test_capdl_paths_too_long(tmp_path, small_system, run_cli):
+    _assert_short_error(run_cli("capdl", "inspect", tmp_path / TOO_LONG_NAME), "path too long")
+    _assert_short_error(run_cli("conform", small_system, tmp_path / TOO_LONG_NAME), "path too long")
+
+
+def test_symlink_loop_as_system(tmp_path, run_cli):
+    (tmp_path / "loop.yaml").symlink_to("loop.yaml")
+    _assert_short_error(run_cli("check", tmp_path / "loop.yaml"), "symlink loop", "loop.yaml")
+
+
+def test_symlink_loop_as_policy(tmp_path, write_system, run_cli, assert_bad_input):
+    (tmp_path / "a.pol").symlink_to("b.pol")
+    (tmp_path / "b.pol").symlink_to("a.pol")
+    path = write_system(tmp_path, BASE.replace("policy.pol", "a.pol"))
+    assert_bad_input(run_cli("check", path), path, 2, 9, "symlink loop", "a.pol")
+
+
+def test_symlink_loop_as_import(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
+    (tmp_path / "loop.pol").symlink_to("loop.pol")
+    path = write_system(tmp_path, BASE, base_policy + 'import "loop.pol";\n')
+    assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 4, 8, "symlink loop")
+
+
+def test_the_same_file_under_two_names_is_read_once(tmp_path, write_system, base_policy):
+    """Import identity is the file, not its name: a symlink to an imported file adds nothing."""
+    (tmp_path / "lib.pol").write_text("sid extra_t;\n", encoding="utf-8")
+    (tmp_path / "alias.pol").symlink_to("lib.pol")
+    path = write_system(tmp_path, BASE, base_policy + 'import "lib.pol";\nimport "alias.pol";\n')
+    assert "extra_t" in load_system(path).policy.sids
+
+
+def _run_guarded(*args, timeout: float = 20) -> subprocess.CompletedProcess:
+    """The real entry point in a child with a time and memory limit: a file read without bound
+    fails the test instead of the machine."""
+    def limit_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    return subprocess.run([sys.executable, "-c", "from smosverify.cli import main; main()", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, preexec_fn=limit_memory)
+
+
+def _assert_guarded_error(done: subprocess.CompletedProcess, prefix: str, *words: str) -> None:
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(prefix), line
+    for word in words:
+        assert word in line, line
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "/dev/urandom", "fifo"])
+def test_special_file_as_import(tmp_path, write_system, base_policy, special):
+    if special == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+    path = write_system(tmp_path, BASE, base_policy + f'import "{special}";\n')
+    _assert_guarded_error(_run_guarded("check", path), f"error: {tmp_path / 'policy.pol'}:4:8: ", "not a regular file")
+
+
+@pytest.mark.parametrize("special", ["/dev/urandom", "fifo"])
+def test_special_file_as_policy_or_system(tmp_path, write_system, special):
+    if special == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+        special = str(tmp_path / "fifo")
+    path = write_system(tmp_path, BASE.replace("policy.pol", special))
+    _assert_guarded_error(_run_guarded("check", path), f"error: {path}:2:9: ", "not a regular file")
+    _assert_guarded_error(_run_guarded("check", special), "error: ", "not a regular file")
+
+
+def test_size_limit_applies_before_reading(tmp_path, write_system, run_cli, assert_bad_input):
+    from smosverify.load.source import MAX_INPUT_BYTES
+
+    with open(tmp_path / "policy.pol", "wb") as sparse:  # takes no disk space
+        sparse.truncate(MAX_INPUT_BYTES + 1)
+    path = write_system(tmp_path, BASE)
+    assert_bad_input(run_cli("check", path), path, 2, 9, "larger than")
+
+
+# Integers: every format takes at most 64-bit values; longer ones are refused where they are written.
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize("badge", [HUGE, "0x" + "f" * 5000, "18446744073709551616"], ids=["decimal", "hex", "2^64"])
+def test_yaml_integer_too_long(tmp_path, write_system, run_cli, assert_bad_input, base_policy, badge):
+    path = write_system(tmp_path, BASE + f"connections:\n  - {{from: c, to: fs, rights: [send], badge: {badge}}}\n", base_policy)
+    line = assert_bad_input(run_cli("check", path), path, 7, 46, "64 bits")
+    assert len(line) < 400
+
+
+@pytest.mark.parametrize("statement", [f"budget lo -> hi <= {HUGE} bits;", f"capacity memory {HUGE} bits;"], ids=["budget", "capacity"])
+def test_policy_integer_too_long(tmp_path, write_system, run_cli, assert_bad_input, base_policy, statement):
+    path = write_system(tmp_path, BASE, base_policy + "lattice { lo < hi }\n" + statement + "\n")
+    col = statement.index("9") + 1
+    line = assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 5, col, "64 bits")
+    assert len(line) < 400
+
+
+def test_sdf_integer_too_long(tmp_path, run_cli, assert_bad_input):
+    echo = _echo(tmp_path)
+    sdf = echo / "echo.system"
+    sdf.write_text(sdf.read_text(encoding="utf-8").replace('priority="200"', f'priority="{HUGE}"'), encoding="utf-8")
+    result = run_cli("check", sdf, "--policy", echo / "echo.pol", "--labels", echo / "labels.yaml", "--lean", "off")
+    assert_bad_input(result, sdf, 8, None, "priority", "out of range")
+
+
+# Numbers that YAML 1.1 reads differently from YAML 1.2 and capDL are refused, not guessed.
+@pytest.mark.parametrize("badge, words", [
+    ("2.0", ["'2.0'", "not an integer"]),
+    ("1e3", ["expected integer, got string"]),  # a string in YAML 1.1, a fraction in YAML 1.2
+    (".inf", ["'.inf'", "not an integer"]),
+    ("010", ["'010'", "leading zero", "0o10"]),
+    ("-07", ["'-07'", "leading zero"]),
+    ("1:30", ["'1:30'", "base 60"]),
+])
+def test_ambiguous_yaml_numbers(tmp_path, write_system, run_cli, assert_bad_input, base_policy, badge, words):
+    path = write_system(tmp_path, BASE + f"connections:\n  - {{from: c, to: fs, rights: [send], badge: {badge}}}\n", base_policy)
+    assert_bad_input(run_cli("check", path), path, 7, 46, *words)
+
+
+@pytest.mark.parametrize("badge, value", [("10", 10), ("0o10", 8), ("0x10", 16), ("0b10", 2), ("1_000", 1000), ("0", 0)])
+def test_yaml_numbers_read_as_capdl_reads_them(tmp_path, write_system, base_policy, badge, value):
+    path = write_system(tmp_path, BASE + f"connections:\n  - {{from: c, to: fs, rights: [send], badge: {badge}}}\n", base_policy)
+    (connection,) = load_system(path).connections
+    assert connection.badge == value
+
+
+# Line endings: \r, \r\n and \n all end a line (and a comment), in every file.
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\n"], ids=["cr", "crlf", "lf"])
+def test_policy_line_endings(tmp_path, write_system, base_policy, newline):
+    policy = base_policy + "# alice may read the secret" + newline + "allow alice_t secret_t : file read;" + newline
+    path = write_system(tmp_path, BASE, "")
+    (tmp_path / "policy.pol").write_bytes(policy.encode())
+    (rule,) = load_system(path).policy.rules
+    assert (rule.span.line, rule.span.col) == (5, 1)
+    assert rule.permissions == {("file", "read")}
+
+
+def test_policy_carriage_return_error_lines(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
+    path = write_system(tmp_path, BASE, "")
+    (tmp_path / "policy.pol").write_bytes((base_policy + "# a\rallow alice_t nope_t : file read;\r").encode())
+    assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 5, 15, "unknown sid or attribute 'nope_t'")
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"], ids=["line-separator", "paragraph-separator", "next-line"])
+def test_policy_unicode_line_separators_refused(tmp_path, write_system, run_cli, assert_bad_input, base_policy, separator):
+    """Some editors end a line at these; the policy language does not: refuse rather than guess."""
+    path = write_system(tmp_path, BASE, base_policy + "# a" + separator + "allow alice_t secret_t : file read;\n")
+    assert_bad_input(run_cli("check", path), tmp_path / "policy.pol", 4, 4, "unexpected character")
+
+
+def test_yaml_carriage_returns(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
+    path = write_system(tmp_path, "", base_policy)
+    path.write_bytes(BASE.replace("\n", "\r").encode() + b"  d: {sid: nope_t, role: client}\r")
+    assert_bad_input(run_cli("check", path), path, 6, 12, "unknown sid 'nope_t'")
+
+
+# Quotes in messages are short: a token at most, never a line of a file that is not what it claims.
+SECRET = "s3cr3t" + "X" * 200 + "TAIL"
+
+
+@pytest.mark.parametrize("policy_text, col", [
+    (f"{SECRET} = 1\n", 1),
+    (f'"{SECRET} and the rest of the line"\n', 1),
+    (f"sid a;\nallow a {SECRET} : file read;\n", None),
+], ids=["name", "string", "resolved-name"])
+def test_policy_errors_quote_little(tmp_path, write_system, run_cli, policy_text, col):
+    path = write_system(tmp_path, BASE, "")
+    (tmp_path / "policy.pol").write_text(policy_text, encoding="utf-8")
+    result = run_cli("check", path)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "TAIL" not in result.stderr and len(result.stderr) < 400, result.stderr
+
+
+@pytest.mark.parametrize("yaml_text", [
+    BASE + f"{SECRET}: 1\n",
+    BASE + f"  d: {{sid: alice_t, role: {SECRET}}}\n",
+    BASE + f"  d: {{sid: alice_t, role: client, caps: [{{to: fs.tcb, rights: [{SECRET}]}}]}}\n",
+    BASE + f"  d: {{sid: alice_t, role: client, caps: [{{to: fs.tcb, rights: [control, control]}}]}}\n",
+    f"system: !<{SECRET}> s\n",
+    f"system: !{SECRET} s\n",
+    BASE + f"  {SECRET} and more: {{sid: alice_t, role: client}}\n",
+], ids=["key", "enum", "rights", "unique", "verbatim-tag", "tag", "pattern"])
+def test_yaml_errors_quote_little(tmp_path, write_system, run_cli, base_policy, yaml_text):
+    path = write_system(tmp_path, "", base_policy)
+    path.write_text(yaml_text, encoding="utf-8")
+    result = run_cli("check", path)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    (line,) = result.stderr.splitlines()
+    assert "TAIL" not in line and len(line) < len(str(path)) + 250, line
+
+
+def test_megabyte_yaml_with_one_bad_key_is_refused_quickly(tmp_path, write_system, run_cli, assert_bad_input, base_policy):
+    components = "".join(f"  c{i}:\n    sid: alice_t\n    role: client\n" for i in range(25_000))
+    connections = "".join(f"  - {{from: c{i}, to: fs, rights: [send]}}\n" for i in range(10_000))
+    text = "system: s\npolicy: policy.pol\ncomponents:\n  fs: {sid: server_t, role: server}\n" + components
+    text += "connections:\n" + connections + "  - {from: c1, to: fs, rihgts: [send]}\n"
+    assert len(text) > 1_000_000
+    path = write_system(tmp_path, "", base_policy)
+    path.write_text(text, encoding="utf-8")
+    start = time.process_time()
+    result = run_cli("check", path)
+    elapsed = time.process_time() - start
+    assert_bad_input(result, path, text.count("\n"), 24, "unknown key 'rihgts'")
+    assert elapsed < 2.0, f"{elapsed:.2f} s of CPU to refuse"
