@@ -186,7 +186,7 @@ class _Conformance:
     def extra(self, thread: str, comp: str, obj: str, target: Target, extra: frozenset[Right]) -> Evidence:
         held = extra & self.auth.initial[thread].get(obj, frozenset())
         obtained = extra - held
-        holdings = self.auth.holdings(thread, obj) if held else []
+        holdings = [h for h in self.auth.holdings(thread, obj) if h.rights & held]  # the caps at fault
         parts = []
         if held:
             parts.append(f"holds {_names(held)} through " + "; ".join(h.describe() for h in holdings))

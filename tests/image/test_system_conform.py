@@ -118,8 +118,8 @@ def test_added_cap(recorded, boot_of):
 
 
 def test_widened_right(recorded, boot_of):
-    """Grant on alice's endpoint cap: alice can pass caps to fs and receive what fs is sent, and
-    through fs every client can reach the policy server's endpoint."""
+    """Grant on alice's endpoint cap: alice can pass her caps to fs; fs's replies carry none (its
+    receive cap has no grant, seL4's setupCallerCap), so nobody gains more than that."""
     system, spec, log = recorded("pink-file")
     report = conform_system_boot(system, spec, boot_of(log.replace(ALICE_EP_LINE, f"0x1: {EP_FS} (WGP, badge: 1)")))
     found = _findings(report)
@@ -127,8 +127,8 @@ def test_widened_right(recorded, boot_of):
     authority = next(r for r in report.results if r.id == "BOOT-CONFORM-AUTHORITY")
     first = authority.evidence[0]
     assert first.data["thread"] == "tcb_alice" and first.data["object"] == "ep_fs"
-    assert first.data["held"] == ["grant"] and "receive" in first.data["rights"]
-    assert {(e.data["thread"], e.data["object"]) for e in authority.evidence} >= {("tcb_bob", "ep_auth"), ("tcb_alice", "ep_auth")}
+    assert first.data["held"] == first.data["rights"] == ["grant"]
+    assert len(authority.evidence) == 1
 
 
 def test_dropped_object(recorded, boot_of):
