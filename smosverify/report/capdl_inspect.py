@@ -4,7 +4,8 @@ The JSON (docs/capdl.md) has `arch`, `objects` (capDL type keyword -> number, ea
 element counted), `objects_total`, `caps` (cap type -> rights as written -> number), `caps_total`
 (every slot entry of every object with slots), `threads`, `authority` (one edge per thread and
 object it holds or can obtain: the rights, and those it only obtains through transfers) and
-`transfers` (the edges caps travel along).
+`transfers` (the edges caps travel along, each with its rule's name in the rule table and the
+step of that rule).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def inspect_summary(spec: CapDLSpec, auth: SpecAuthority) -> dict:
         "cap_names": len(spec.cap_names),
         "untyped_covers": len(spec.covers),
         "authority": authority,
-        "transfers": [{"from": t.source, "to": t.sink, "rule": t.rule, "via": t.via} for t in auth.transfers],
+        "transfers": [{"from": t.source, "to": t.sink, "rule": t.rule, "step": t.step, "via": t.via}
+                      for t in auth.transfers],
     }
 
 
@@ -70,5 +72,6 @@ def render_inspect(summary: dict, fmt: str) -> str:
         lines.append(f"  ... and {len(edges) - MAX_SHOWN} more (all of them in --format json)")
     if summary["transfers"]:
         lines += ["", f"transfers ({len(summary['transfers'])} edges caps travel along):"]
-        lines += [f"  {t['from']} -> {t['to']} ({t['rule']} via {t['via']})" for t in summary["transfers"][:MAX_SHOWN]]
+        lines += [f"  {t['from']} -> {t['to']} ({t['step']} of {t['rule']} via {t['via']})"
+                  for t in summary["transfers"][:MAX_SHOWN]]
     return "\n".join(lines) + "\n"
