@@ -37,6 +37,8 @@ from smosverify.emit.smt import smt_queries
 from smosverify.errors import InputError, Span
 from smosverify.lean_runner import ProveResult, default_project, find_lake, prove
 from smosverify.load.any import SdfOptions, is_sdf, load_any
+from smosverify.model.microkit import MicrokitBoard
+from smosverify.model.system import System
 from smosverify.report.json_report import render_json
 
 MANIFEST = "manifest.json"
@@ -66,7 +68,7 @@ def write_bundle(system_path: str | Path, out_dir: str | Path, options: SdfOptio
         "format": FORMAT,
         "tool": {"name": "smosverify", "version": __version__},
         "entry": entry,
-        **({"sdf_options": {k: v for k, v in dataclasses.asdict(bundled).items() if v is not None}} if is_sdf(entry) else {}),
+        **({"sdf_options": _options_entry(bundled)} if is_sdf(entry) else {}),
         **derived.entry,
         "files": [{"path": p, "sha256": _sha256(files[p]), "bytes": len(files[p])} for p in sorted(files)],
     }
@@ -162,7 +164,7 @@ def _run_lean(bundle: Path, manifest: dict, mode: str) -> ProveResult | None:
 
 def _inputs(system_path: Path, options: SdfOptions) -> tuple[dict[str, bytes], str, SdfOptions]:
     """The input files by bundle path (under inputs/), the system's own bundle path, and the SDF
-    options with their files' bundle paths."""
+    options with their files' and folders' bundle paths."""
     system = load_any(system_path, options)
     paths = [Path(system.file), *(Path(p) for p in system.policy.files)]
     if is_sdf(system_path):
@@ -170,14 +172,44 @@ def _inputs(system_path: Path, options: SdfOptions) -> tuple[dict[str, bytes], s
     else:
         data = yaml.safe_load(Path(system.file).read_text(encoding="utf-8"))
         paths += [Path(system.file).parent / data[k] for k in ("sdf", "labels") if isinstance(data.get(k), str)]
-    resolved = [p.resolve() for p in paths]
-    root = Path(os.path.commonpath([p.parent for p in resolved]))
+    prefills, searched = _prefill_files(system, options.search_path or ())
+    resolved = [p.resolve() for p in paths + prefills]
+    root = Path(os.path.commonpath([p.parent for p in resolved] + [d.resolve() for d in searched]))
 
     def bundled(path: str | Path | None) -> str | None:
         return None if path is None else f"inputs/{Path(path).resolve().relative_to(root).as_posix()}"
 
     files = {bundled(p): p.read_bytes() for p in resolved}
-    return files, bundled(system.file), SdfOptions(bundled(options.policy), bundled(options.labels), options.default_sid)
+    kept = SdfOptions(bundled(options.policy), bundled(options.labels), options.default_sid,
+                      tuple(bundled(d) for d in searched) or None, options.board)
+    return files, bundled(system.file), kept
+
+
+def _prefill_files(system: System, search_path: tuple[str, ...]) -> tuple[list[Path], list[Path]]:
+    """The files an SDF's memory regions are prefilled from, found where the SDF reader finds them
+    (the SDF's folder, then the search path), and the search-path folders they were found in."""
+    if system.microkit is None:
+        return [], []
+    folders = [Path(system.microkit.span.file).parent, *(Path(d) for d in search_path)]
+    files, searched = [], []
+    for mr in system.microkit.memory_regions:
+        if mr.prefill_path is not None:
+            folder = next(f for f in folders if (f / mr.prefill_path).exists())
+            files.append(folder / mr.prefill_path)
+            if folder != folders[0] and folder not in searched:
+                searched.append(folder)
+    return files, searched
+
+
+def _options_entry(options: SdfOptions) -> dict:
+    """The SDF options as the manifest records them: only what is set, the board as its changes."""
+    entry = {k: v for k, v in (("policy", options.policy), ("labels", options.labels), ("default_sid", options.default_sid))
+             if v is not None}
+    if options.search_path:
+        entry["search_path"] = list(options.search_path)
+    if options.board is not None and options.board.changed():
+        entry["board"] = {name: getattr(options.board, name) for name in options.board.changed()}
+    return entry
 
 
 def _lean_library() -> dict[str, bytes]:
@@ -197,7 +229,10 @@ def z3_answer(text: str) -> str:
 
 
 def _sdf_options(manifest: dict) -> SdfOptions:
-    return SdfOptions(**manifest.get("sdf_options", {}))
+    given = manifest.get("sdf_options", {})
+    board = MicrokitBoard(**given["board"]) if "board" in given else None
+    return SdfOptions(given.get("policy"), given.get("labels"), given.get("default_sid"),
+                      tuple(given["search_path"]) if "search_path" in given else None, board)
 
 
 def _is_derived(path: str) -> bool:
@@ -225,11 +260,20 @@ def _read_manifest(bundle: Path) -> dict:
             or not isinstance(manifest["entry"], str) or not isinstance(manifest["tool"], dict):
         raise InputError(f"{MANIFEST}: `files` must list {{path, sha256}}, `smt` {{path, expected}}, `entry` be a path",
                          Span(str(path), 1, 1))
-    options = manifest.get("sdf_options", {})
-    known = {f.name for f in dataclasses.fields(SdfOptions)}
-    if not isinstance(options, dict) or not all(k in known and isinstance(v, str) for k, v in options.items()):
-        raise InputError(f"{MANIFEST}: `sdf_options` maps {', '.join(sorted(known))} to strings", Span(str(path), 1, 1))
+    if not _valid_options_entry(manifest.get("sdf_options", {})):
+        raise InputError(f"{MANIFEST}: `sdf_options` maps policy, labels, default_sid to strings, search_path to a "
+                         "list of strings and board to the board parameters", Span(str(path), 1, 1))
     return manifest
+
+
+def _valid_options_entry(entry) -> bool:
+    if not isinstance(entry, dict) or not set(entry) <= {"policy", "labels", "default_sid", "search_path", "board"}:
+        return False
+    board, search_path = entry.get("board", {}), entry.get("search_path", [])
+    parameters = {f.name for f in dataclasses.fields(MicrokitBoard)}
+    return (all(isinstance(entry[k], str) for k in ("policy", "labels", "default_sid") if k in entry)
+            and isinstance(search_path, list) and all(isinstance(d, str) for d in search_path)
+            and isinstance(board, dict) and set(board) <= parameters and all(isinstance(v, int) for v in board.values()))
 
 
 def _present(bundle: Path) -> list[str]:

@@ -268,3 +268,36 @@ def test_every_writer_says_what_it_wrote(args, name, what, run_cli, tmp_path):
     assert len(wrote) == 1 and what in wrote[0] and wrote[0].endswith(f" to {out}")
     assert "wrote" not in result.stdout
     assert out.exists()
+
+
+def test_bundle_of_an_sdf_carries_its_prefill_files_search_path_and_board(run_cli, tmp_path):
+    """A region prefilled from a file found on --search-path, and a board with two cores: the
+    bundle holds the file, records where it is looked for and the board, and re-checks."""
+    sdf_dir, data = tmp_path / "sdf", tmp_path / "data"
+    sdf_dir.mkdir()
+    data.mkdir()
+    (data / "table.bin").write_bytes(b"\x01" * 100)
+    text = SDF.read_text().replace('<memory_region name="buf_bob" size="0x1000" />',
+                                   '<memory_region name="buf_bob" size="0x1000" prefill_path="table.bin" />')
+    (sdf_dir / "echo.system").write_text(text)
+    for name in ("echo.pol", "labels.yaml"):
+        (sdf_dir / name).write_text((ECHO / name).read_text())
+    args = ["--policy", sdf_dir / "echo.pol", "--labels", sdf_dir / "labels.yaml", "--search-path", data, "--cores", "2"]
+    assert run_cli("check", sdf_dir / "echo.system", *args[:4], "--lean", "off").exit_code == 2  # not found without it
+    out = tmp_path / "bundle"
+    made = run_cli("bundle", sdf_dir / "echo.system", *args, "-o", out)
+    assert made.exit_code == 0, made.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["sdf_options"]["search_path"] == ["inputs/data"] and manifest["sdf_options"]["board"] == {"cores": 2}
+    assert (out / "inputs" / "data" / "table.bin").read_bytes() == b"\x01" * 100
+    assert run_cli("verify-bundle", out, "--lean", "off").exit_code == 0
+    (out / "inputs" / "data" / "table.bin").write_bytes(b"\x02" * 100)
+    changed = run_cli("verify-bundle", out, "--lean", "off")
+    assert changed.exit_code == 1 and "inputs/data/table.bin: SHA-256 differs" in changed.stdout
+
+
+def test_board_options_reach_every_command(run_cli, tmp_path):
+    """echo.system has three protection domains: a board allowing two refuses it everywhere."""
+    for command in ("check", "graph", "emit capdl", "bundle"):
+        result = run_cli(*invocation(command, SDF, tmp_path, SDF), *BINDING, "--max-pds", "2")
+        assert result.exit_code == 2 and str(SDF) in result.stderr, (command, result.output)
