@@ -8,6 +8,7 @@ import click
 
 from smosverify.cli.common import Output, exits_cleanly, system_options, write_output
 from smosverify.emit.system_yaml import system_to_yaml
+from smosverify.errors import InputError
 from smosverify.load.any import SdfOptions, load_any
 
 
@@ -21,4 +22,8 @@ def emit_yaml(system: str, sdf: SdfOptions, output: str) -> None:
     """Write SYSTEM as a YAML system description with every default spelled out; an SDF is
     named by `sdf:` with every element's label written out (docs/microkit.md)."""
     model = load_any(system, sdf)
+    unwritable = [o for o in sdf.given() if o not in ("--policy", "--labels", "--default-sid")]
+    if unwritable:  # the written file would be read with Microkit's defaults, and maybe refused
+        raise InputError(f"{system}: a YAML system has no place for {', '.join(unwritable)}; keep the SDF and "
+                         "pass them to each command instead")
     write_output(output, system_to_yaml(model, Path(output)), f"the YAML system {model.name}")

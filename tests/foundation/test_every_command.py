@@ -301,3 +301,12 @@ def test_board_options_reach_every_command(run_cli, tmp_path):
     for command in ("check", "graph", "emit capdl", "bundle"):
         result = run_cli(*invocation(command, SDF, tmp_path, SDF), *BINDING, "--max-pds", "2")
         assert result.exit_code == 2 and str(SDF) in result.stderr, (command, result.output)
+
+
+def test_emit_yaml_refuses_what_the_yaml_format_cannot_say(run_cli, tmp_path):
+    """A YAML system naming an SDF is read with Microkit's default board and no search path."""
+    out = tmp_path / "echo.yaml"
+    result = run_cli("emit", "yaml", SDF, *BINDING, "--cores", "2", "--search-path", tmp_path, "-o", out)
+    assert result.exit_code == 2 and not out.exists()
+    assert result.stderr == (f"error: {SDF}: a YAML system has no place for --search-path, --cores; keep the SDF and "
+                             "pass them to each command instead\n")
