@@ -110,11 +110,15 @@ class _Reader:
             pos = self.skip(self.decode(self.text, pos)[1])
             pos += self.text[pos] == ","
 
-    def offset(self, path: tuple) -> int:
-        """Where the value at `path` (keys and indices from the top) starts, or as near as exists."""
-        pos = self.skip(0)
+    def offset(self, path: tuple, pos: int | None = None) -> int:
+        """Where the value at `path` (keys and indices from the top, or from the value at `pos`)
+        starts, or as near as exists."""
+        pos = self.skip(0) if pos is None else pos
         for step in path:
-            inner = self.members(pos) if isinstance(step, str) else dict(enumerate(self.elements(pos)))
+            opening = "{" if isinstance(step, str) else "["
+            if self.text[pos] != opening:
+                break
+            inner = self.members(pos) if opening == "{" else dict(enumerate(self.elements(pos)))
             if step not in inner:
                 break
             pos = inner[step]
@@ -290,7 +294,7 @@ class _Reader:
         variant = decoded[index][0]
         path = ("objects", index, "object", variant, "slots")
         slots = self.array(self.get(body, "slots", path[:-1], "the cap slots"), path, "the cap slots")
-        offsets = self.elements(self.offset(path)) if slots else []
+        offsets = self.elements(self.offset(path[2:], at)) if slots else []
         for k, entry in enumerate(slots):
             where = path + (k,)
             entry = self.record(entry, where, "a slot entry {\"slot\": ..., \"cap\": ...}")
@@ -413,10 +417,8 @@ class _Reader:
         pending = [i for i in levels]
         while pending:
             i = pending.pop()
-            for entry in decoded[i][1].get("slots") or ():
-                cap = entry.get("cap") if isinstance(entry, dict) else None
-                child = cap.get("PageTable", {}).get("object") if isinstance(cap, dict) else None
-                if isinstance(child, int) and 0 <= child < len(decoded) and child not in levels:
+            for child in _targets(decoded[i][1], "PageTable", decoded):
+                if decoded[child][0] == "PageTable" and child not in levels:
                     levels[child] = min(levels[i] + 1, 3)
                     pending.append(child)
         for i, (variant, _, _) in enumerate(decoded):
@@ -461,13 +463,20 @@ class _Reader:
         return candidates.pop()
 
 
-def _holds_small_frame(body: dict, decoded: list) -> bool:
-    for entry in body.get("slots") or ():
+def _targets(body: dict, variant: str, decoded: list):
+    """The objects the caps of one kind in an object's slots name, skipping what is malformed (the
+    slots are checked, with positions, when they are read)."""
+    slots = body.get("slots")
+    for entry in slots if isinstance(slots, list) else ():
         cap = entry.get("cap") if isinstance(entry, dict) else None
-        target = cap.get("Frame", {}).get("object") if isinstance(cap, dict) else None
-        if isinstance(target, int) and 0 <= target < len(decoded) and decoded[target][1].get("size_bits") == 12:
-            return True
-    return False
+        fields = cap.get(variant) if isinstance(cap, dict) else None
+        target = fields.get("object") if isinstance(fields, dict) else None
+        if type(target) is int and 0 <= target < len(decoded):
+            yield target
+
+
+def _holds_small_frame(body: dict, decoded: list) -> bool:
+    return any(decoded[t][1].get("size_bits") == 12 for t in _targets(body, "Frame", decoded))
 
 
 def _names(decoded: list) -> list[str]:

@@ -8,7 +8,11 @@ accepts it, so the two readings must agree object by object and cap by cap.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
+import random
+from collections import Counter
 
 import pytest
 from click.testing import CliRunner
@@ -268,3 +272,45 @@ def test_conform_reads_the_json_form_of_emitted_specs(path, tmp_path):
     assert statuses == [(r.id, r.status) for r in conform_capdl(system, text_spec).results]
     result = CliRunner().invoke(main, ["conform", str(path), str(json_path)])
     assert result.exit_code == 0, result.output
+
+
+# -- hostile input: a mutation loop with a fixed seed -------------------------------------------
+
+_ODD_VALUES = (None, True, 0, 1, 12, 255, 256, -1, 2**64, 1.5, "", "x", "PageTable", "EndMarker", [], {}, [1, 2],
+               {"start": 5, "end": 2}, {"Ticks": 0}, {"Frame": {"object": 0}})
+
+
+def _paths(value, path=()):
+    yield path
+    inner = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in inner:
+        yield from _paths(item, path + (key,))
+
+
+def test_mutated_json_specs_read_or_fail_at_a_place(tmp_path):
+    """Each field of the fixture replaced or removed at random (fixed seed): every result is a
+    spec or an InputError inside the file, never another exception."""
+    rng = random.Random(13)
+    base = json.loads(JSON_SPEC.read_text())
+    places = [p for p in _paths(base) if p]
+    outcomes = Counter()
+    for _ in range(600):
+        data = copy.deepcopy(base)
+        for _ in range(rng.randint(1, 3)):
+            *parents, last = rng.choice(places)
+            try:
+                holder = functools.reduce(lambda value, key: value[key], parents, data)
+                if isinstance(holder, dict) and rng.random() < 0.2:
+                    holder.pop(last, None)
+                else:
+                    holder[last] = copy.deepcopy(rng.choice(_ODD_VALUES))
+            except (KeyError, IndexError, TypeError):
+                pass  # an earlier mutation took this place away
+        text = json.dumps(data, indent=1)
+        try:
+            parse_capdl(text, "mutated.json")
+            outcomes["read"] += 1
+        except InputError as err:
+            assert err.span is not None and 1 <= err.span.line <= text.count("\n") + 1, err
+            outcomes["refused"] += 1
+    assert outcomes["read"] and outcomes["refused"]
