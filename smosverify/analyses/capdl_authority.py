@@ -191,22 +191,26 @@ class SpecAuthority:
     node_caps: tuple[set[int], ...] = field(repr=False)  # closed caps per node, by number
     cap_table: tuple[SpecCap, ...] = field(repr=False)  # cap number -> cap
     uses: dict[str, frozenset[int]] = field(repr=False)  # thread -> caps its TCB slots and VSpace give it
+    initial_numbers: dict[str, frozenset[int]] = field(repr=False)  # thread -> its caps at the start
 
     @cached_property
     def _node_number(self) -> dict[str, int]:
         return {n: i for i, n in enumerate(self.nodes)}
 
-    def node_has(self, node: str, obj: str, accept: Callable[[frozenset[Right]], bool]) -> bool:
-        """Does a CNode (or mailbox) hold, once the rules are closed, one cap to `obj` whose
-        rights `accept`?"""
+    def node_has(self, node: str, accept: Callable[[SpecCap], bool]) -> bool:
+        """Does a CNode (or mailbox) hold, once the rules are closed, a cap `accept` takes?"""
         table = self.cap_table
-        return any(table[n].target == obj and accept(table[n].rights) for n in self.node_caps[self._node_number[node]])
+        return any(accept(table[n]) for n in self.node_caps[self._node_number[node]])
 
     def caps(self, thread: str) -> frozenset[SpecCap]:
         """The thread's caps once the rules are closed, one by one (what it uses included)."""
         root = self.roots[thread]
         held = self.node_caps[self._node_number[root]] if root is not None else ()
         return frozenset(self.cap_table[n] for n in (*held, *self.uses[thread]))
+
+    def initial_caps(self, thread: str) -> frozenset[SpecCap]:
+        """The thread's caps at the start: those in every CNode its CSpace reaches, and its uses."""
+        return frozenset(self.cap_table[n] for n in self.initial_numbers[thread])
 
     def edges(self):
         """(thread, object, rights) for every closed authority edge, threads in spec order."""
@@ -232,9 +236,15 @@ class SpecAuthority:
         if right in self.initial[thread].get(obj, ()):
             return [f"{thread} holds {right.value} on {obj} from the start: "
                     + "; ".join(h.describe() for h in self.holdings(thread, obj))]
-        from smosverify.analyses.capdl_explain import explain_obtained
+        from smosverify.analyses.capdl_explain import Has, Want, explain_obtained
 
-        return explain_obtained(self, thread, obj, right)
+        return explain_obtained(self, thread, Want(obj, Has(right)), f"{right.value} on {obj}")
+
+    def explain_cap(self, thread: str, cap: SpecCap) -> list[str]:
+        """How `thread` comes to hold this very cap (rights and badge) when it does not at the start."""
+        from smosverify.analyses.capdl_explain import Exactly, Want, explain_obtained
+
+        return explain_obtained(self, thread, Want(cap.target, Exactly(cap.rights), cap.badge), cap.describe())
 
 
 class _PerThread(Mapping):
@@ -428,17 +438,18 @@ class _Closure:
             return merged
 
         cspaces = {t: _reach(spec, roots[t]) for t in self.threads}
-        initial = {}
+        initial, initial_numbers = {}, {}
         for t in self.threads:
             start = set(uses[t])
             for c in cspaces[t]:
                 start |= initial_sets[node[c]]
-            initial[t] = decode(start)
+            initial[t], initial_numbers[t] = decode(start), frozenset(start)
         return SpecAuthority(spec, self.threads, roots, cspaces, initial, _PerThread(self.threads, final_of),
                              tuple(SpecTransfer(labels[a], labels[b], step, via)
                                    for (a, b), (step, via) in sorted(transfers.items())),
                              {c: tuple(dict.fromkeys(g)) for c, g in gains.items()},
-                             tuple(labels), tuple(flow.facts(v) for v in range(len(labels))), tuple(table), uses)
+                             tuple(labels), tuple(flow.facts(v) for v in range(len(labels))), tuple(table), uses,
+                             initial_numbers)
 
 
 def _reach(spec: CapDLSpec, root: str | None) -> tuple[str, ...]:

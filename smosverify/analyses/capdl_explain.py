@@ -14,31 +14,70 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from smosverify.analyses.capdl_authority import Holding, SpecAuthority, SpecTransfer, cap_rights, control_gains, rights_text
+from smosverify.analyses.capdl_authority import (
+    Holding,
+    SpecAuthority,
+    SpecCap,
+    SpecTransfer,
+    cap_rights,
+    control_gains,
+    rights_text,
+)
 from smosverify.model.kernel import Right
 from smosverify.semantics.rules import controls
 
-Accept = Callable[[frozenset[Right]], bool]
-# "the cap carries right r", one predicate per right, so that a need can be recognised again.
-_HAS: dict[Right, Accept] = {r: (lambda rights, r=r: r in rights) for r in Right}
+
+@dataclass(frozen=True)
+class Has:
+    """Rights that include one right."""
+
+    right: Right
+
+    def __call__(self, rights: frozenset[Right]) -> bool:
+        return self.right in rights
 
 
-def explain_obtained(auth: SpecAuthority, thread: str, obj: str, right: Right) -> list[str]:
+@dataclass(frozen=True)
+class Exactly:
+    """Exactly these rights: one particular cap."""
+
+    rights: frozenset[Right]
+
+    def __call__(self, rights: frozenset[Right]) -> bool:
+        return rights == self.rights
+
+
+@dataclass(frozen=True)
+class Want:
+    """The cap a chain explains: one to `obj` whose rights pass `rights`, with `badge` if given.
+    Values, so that a need met further up a chain is recognised and never used again below."""
+
+    obj: str
+    rights: Callable[[frozenset[Right]], bool]
+    badge: int | None = None
+
+    def __call__(self, cap: SpecCap) -> bool:
+        return cap.target == self.obj and self.rights(cap.rights) and self.badge in (None, cap.badge)
+
+
+def explain_obtained(auth: SpecAuthority, thread: str, want: Want, what: str) -> list[str]:
+    """The steps by which `thread` obtains a cap `want` accepts (`what` names it for messages)."""
     root = auth.roots[thread]
     if root is None:
-        return [f"{thread} has no CSpace; {right.value} on {obj} reaches it only with a thread it controls"]
+        return [f"{thread} has no CSpace; {what} reaches it only with a thread it controls"]
     into: dict[str, list[SpecTransfer]] = {}
     for tr in auth.transfers:
         into.setdefault(tr.sink, []).append(tr)
-    return _Explainer(auth, into).chain(root, obj, _HAS[right], frozenset()) or [
-        f"{thread} can obtain {right.value} on {obj} (no chain found within the transfer graph)"]
+    return _Explainer(auth, into).chain(root, want, frozenset()) or [
+        f"{thread} can obtain {what} (no chain found within the transfer graph)"]
 
 
-def _need(tr: SpecTransfer) -> tuple[str, str, Accept]:
-    """The one cap (node, object, what its rights must satisfy) that makes a transfer possible."""
+def _need(tr: SpecTransfer) -> tuple[str, Want]:
+    """The one cap (node, what it must be) that makes a transfer possible."""
     node, accept = tr.enabler
-    return node, tr.via, accept
+    return node, Want(tr.via, accept)
 
 
 class _Explainer:
@@ -46,22 +85,23 @@ class _Explainer:
         self.auth, self.spec, self.into = auth, auth.spec, into
         self.owner = {c: t for t in auth.threads for c in auth.cspaces[t]}
 
-    def held_at_start(self, node: str, obj: str, accept: Accept) -> bool:
+    def held_at_start(self, node: str, want: Want) -> bool:
         cnode = self.spec.objects.get(node)
-        return cnode is not None and any(cap.target == obj and accept(cap_rights(cap)) for cap in cnode.slots.values())
+        return cnode is not None and any(want(SpecCap(cap.target, cap_rights(cap), cap.badge))
+                                         for cap in cnode.slots.values())
 
-    def chain(self, node: str, obj: str, accept: Accept, visiting: frozenset) -> list[str] | None:
-        visiting = visiting | {(node, obj, accept)}
+    def chain(self, node: str, want: Want, visiting: frozenset) -> list[str] | None:
+        visiting = visiting | {(node, want)}
         parent: dict[str, SpecTransfer | None] = {node: None}
         queue = deque([node])
         while queue:
             c = queue.popleft()
-            origin = self.origin(c, obj, accept, visiting)
+            origin = self.origin(c, want, visiting)
             if origin is not None:
                 return self.steps(origin, c, parent, visiting)
             for tr in self.into.get(c, ()):
                 need = _need(tr)
-                if tr.source in parent or need in visiting or not self.auth.node_has(tr.source, obj, accept):
+                if tr.source in parent or need in visiting or not self.auth.node_has(tr.source, want):
                     continue
                 parent[tr.source] = tr
                 (queue.appendleft if self.held_at_start(*need) else queue.append)(tr.source)
@@ -78,22 +118,23 @@ class _Explainer:
             c = tr.sink
         return steps
 
-    def origin(self, cnode: str, obj: str, accept: Accept, visiting: frozenset) -> list[str] | None:
+    def origin(self, cnode: str, want: Want, visiting: frozenset) -> list[str] | None:
         """How a CNode holds such a cap without a transfer: in a slot, or by a rule on a cap it
         controls (whose own origin comes first)."""
         holder = self.spec.objects.get(cnode)
         if holder is None:
             return None  # an endpoint's mailbox holds nothing of its own
         for slot, cap in holder.slots.items():
-            if cap.target == obj and accept(cap_rights(cap)):
-                return [f"{Holding(cnode, slot, cap, cap_rights(cap)).describe()} gives {rights_text(cap_rights(cap))} on {obj}"]
+            rights = cap_rights(cap)
+            if want(SpecCap(cap.target, rights, cap.badge)):
+                return [f"{Holding(cnode, slot, cap, rights).describe()} gives {rights_text(rights)} on {cap.target}"]
         who = self.owner.get(cnode, cnode)
         for rule, via in self.auth.gains.get(cnode, ()):
-            gained = next((cap for r, cap in control_gains(self.spec, via)
-                           if r == rule and cap.target == obj and accept(cap.rights)), None)
-            if gained is None or (cnode, via, controls) in visiting:
+            gained = next((cap for r, cap in control_gains(self.spec, via) if r == rule and want(cap)), None)
+            control = Want(via, controls)
+            if gained is None or (cnode, control) in visiting:
                 continue
-            before = self.chain(cnode, via, controls, visiting)
+            before = self.chain(cnode, control, visiting)
             if before is not None:
                 return before + [f"{who}, controlling {via}, gains {gained.describe()} ({rule} rule)"]
         return None

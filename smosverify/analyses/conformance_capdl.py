@@ -4,8 +4,9 @@
   element of the system (by the names smosverify emits, or a mapping file);
 - CONFORM-AUTHORITY: every authority edge of the spec, closed under the transfer rules, is one
   the model's own closure gives that component (or authority over the component's own objects,
-  which is intrinsic). Extra authority is a violation naming the slot and cap that give it, or
-  the chain of transfers that lets the thread obtain it;
+  which is intrinsic), and so is every cap one by one: its rights on one model cap with its badge
+  (an unbadged model cap stands for any badge). Extra authority is a violation naming the slot
+  and cap that give it, or the chain of transfers that lets the thread obtain it;
 - CONFORM-CONNECTIONS: every cap the model starts a component with is in the spec: the
   connections with their rights and badge, the server's receive cap, region mappings,
   notification ends and caps listed by hand.
@@ -17,10 +18,10 @@ policy's allow rules would permit the edge.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from smosverify.analyses.authority import authority_closure
-from smosverify.analyses.capdl_authority import SpecAuthority, spec_authority
+from smosverify.analyses.capdl_authority import SpecAuthority, SpecCap, spec_authority
 from smosverify.analyses.result import Evidence, PropertyResult, Report, Status
 from smosverify.emit.capdl import emitted_names
 from smosverify.errors import InputError
@@ -29,6 +30,7 @@ from smosverify.model.authority import initial_caps, kernel_objects
 from smosverify.model.capdl import PAGE_TABLES, CapDLMap, CapDLSpec, CapType, MapRule, ObjectType
 from smosverify.model.kernel import ObjectKind, Right
 from smosverify.model.system import System, Target
+from smosverify.semantics.rules import mintable
 
 IGNORED = "ignored"
 _KIND_OF_TYPE = {ObjectType.TCB: ObjectKind.TCB, ObjectType.CNODE: ObjectKind.CNODE, ObjectType.EP: ObjectKind.ENDPOINT,
@@ -166,6 +168,9 @@ class _Conformance:
                 if extra:
                     finding = self.extra(t, comp, obj, target, extra)
                     (first if finding.data["initial"] else later).append(finding)
+            for cap in self.uncovered_caps(t, comp, allowed_all):
+                finding = self.extra_cap(t, comp, cap)
+                (first if finding.data["initial"] else later).append(finding)
         root_first = sorted(first, key=lambda f: not f.data["in_root"])  # the cap at fault before what it brings
         found = root_first + later
         name = "capDL authority within the model's"
@@ -174,6 +179,47 @@ class _Conformance:
                                   f"{len(found)} authority edge(s) of the spec go beyond the model", tuple(found), self.auth)
         return PropertyResult("CONFORM-AUTHORITY", name, Status.HOLDS,
                               f"all {checked} right(s) the spec's threads hold or can obtain are the model's", (), self.auth)
+
+    @cached_property
+    def model_caps(self) -> dict[tuple[str, Target], list[tuple[frozenset[Right], int]]]:
+        """(component, object) -> (rights, badge) of each cap the model's closure gives it."""
+        out: dict[tuple[str, Target], list[tuple[frozenset[Right], int]]] = {}
+        for holder, target, rights, badge in self.closure.caps():
+            out.setdefault((holder, target), []).append((rights, badge))
+        return out
+
+    def uncovered_caps(self, thread: str, comp: str, allowed_all: dict[Target, frozenset[Right]]):
+        """The thread's caps whose rights the model gives `comp`, but on no one cap with that badge
+        (an unbadged model cap stands for any badge): such a cap could grant where the model's
+        caps cannot, or let the thread call as another client."""
+        for cap in self.auth.caps(thread):
+            target = self.resolve(cap.target)
+            if not cap.rights or not isinstance(target, Target) or self.objects[target].owner == comp:
+                continue
+            if not cap.rights <= allowed_all.get(target, frozenset()) or cap.rights <= self.reply_rights(
+                    comp, target, cap.rights):
+                continue  # reported right by right, or a reply cap
+            if not any(cap.rights <= rights and (badge == cap.badge or mintable(target.kind, badge))
+                       for rights, badge in self.model_caps.get((comp, target), ())):
+                yield cap
+
+    def extra_cap(self, thread: str, comp: str, cap: SpecCap) -> Evidence:
+        target = self.resolve(cap.target)
+        held = cap in self.auth.initial_caps(thread)
+        holdings = [h for h in self.auth.holdings(thread, cap.target) if h.rights == cap.rights
+                    and h.cap.badge == cap.badge] if held else []
+        model = "; ".join(f"{_names(r) or 'no rights'}{f' badge {b}' if b else ''}"
+                          for r, b in self.model_caps.get((comp, target), ())) or "none"
+        how = ("holds it through " + "; ".join(h.describe() for h in holdings)) if held else "can obtain it (steps below)"
+        message = (f"{thread} ({comp}) has one cap to {cap.target} ({target}) with {_names(cap.rights)}"
+                   f"{f' and badge {cap.badge}' if cap.badge else ' unbadged'}, which no one cap the model gives "
+                   f"{comp} covers (the model's caps to it: {model}): it {how}")
+        spans = tuple(self.spec.span(h.cap.at) for h in holdings) + self.where(thread)
+        return Evidence("extra-cap", message, spans, {
+            "thread": thread, "component": comp, "object": cap.target, "target": str(target),
+            "rights": sorted(r.value for r in cap.rights), "badge": cap.badge, "initial": held,
+            "in_root": any(h.container == self.auth.roots[thread] for h in holdings),
+            "slots": [h.describe() for h in holdings], "chain": [] if held else self.auth.explain_cap(thread, cap)})
 
     def reply_rights(self, comp: str, target: Target, rights: frozenset[Right]) -> frozenset[Right]:
         """Send on a caller's TCB (a reply cap) is the model's when that caller calls `comp`."""

@@ -75,6 +75,11 @@ def test_granted_caps_keep_their_badge(spec_of):
     auth = spec_authority(spec_of(two_threads("1: e (WG); 2: n (W, badge: 7)", "1: e (R)")))
     assert SpecCap("n", frozenset({R.SIGNAL}), 7) in auth.caps("b")
     assert SpecCap("n", frozenset({R.SIGNAL}), 0) not in auth.caps("b")
+    assert auth.explain_cap("b", SpecCap("n", frozenset({R.SIGNAL}), 7)) == [
+        "ca slot 0x2: NotificationCap to n (W) badge 7 gives signal on n",
+        "ca sends caps into e (one cap to it with send+grant) [grant]",
+        "cb receives caps sent into e (it holds receive on it) [grant]",
+    ]
 
 
 def test_send_without_grant_passes_nothing(spec_of):

@@ -71,3 +71,29 @@ def test_conform_finds_authority_an_untyped_cap_gives():
         "cnode_alice slot 0x2: UntypedCap to spare gives control on spare",
         "tcb_alice, controlling spare, gains control on tcb_bob (untypedCover rule)",
     ]
+
+
+def _pink_with(extra_caps: str):
+    pink = load_system(REPO / "examples" / "pink-file" / "system.yaml")
+    text = emit_capdl(pink)
+    assert ALICE_CAP in text
+    return conform_capdl(pink, parse_capdl(text.replace(ALICE_CAP, ALICE_CAP + extra_caps), "badge.cdl"))
+
+
+@pytest.mark.parametrize(("cap", "badge"), [("ep_fs (WP, badge: 2)", 2), ("ep_fs (WP)", 0)])
+def test_conform_finds_a_cap_with_another_clients_badge(cap, badge):
+    """alice's rights on fs's endpoint are the model's (send, grant_reply), but a second cap with
+    bob's badge, or an unbadged one that can be minted with any badge, lets her call fs as bob
+    (issue 11, class 1): the model gives her no such cap."""
+    report = _pink_with(f"\n    0x2: {cap}")
+    authority = report.results[1]
+    [finding] = authority.evidence
+    assert finding.kind == "extra-cap"
+    assert (finding.data["thread"], finding.data["target"], finding.data["rights"], finding.data["badge"]) == (
+        "tcb_alice", "fs.endpoint", ["grant_reply", "send"], badge)
+    assert finding.data["initial"] and finding.data["slots"][0].startswith("cnode_alice slot 0x2: EndpointCap to ep_fs")
+    assert "the model's caps to it: grant_reply, send badge 1" in finding.message
+
+
+def test_conform_accepts_a_second_copy_of_the_models_cap():
+    assert _pink_with("\n    0x2: ep_fs (W, badge: 1)").results[1].evidence == ()
