@@ -4,7 +4,7 @@ elements of a system. The format (docs/capdl.md):
     objects:                      # first matching line wins
       client_tcb: alice.tcb       # COMPONENT.tcb|cnode|vspace|frames|endpoint
       "client_*": alice           # a component: each object's type says which part of it
-      note: rx_ready              # a notification or a region, by name
+      note: rx_ready              # a notification, a region or an untyped, by name
     ignore:                       # outside the model: not checked, but listed in the report
       - "irq_*"
 
@@ -42,7 +42,8 @@ def load_capdl_map(path: str | Path, system: System) -> CapDLMap:
     rules = []
     for pattern, element in objects.items():
         if not isinstance(element, str):
-            raise InputError("expected a model element: COMPONENT, COMPONENT.kind, a region or a notification",
+            raise InputError("expected a model element: COMPONENT, COMPONENT.kind, a region, a notification or "
+                             "an untyped",
                              located.span(("objects", pattern)))
         target, component = _element(element, system, known, located.span(("objects", pattern)))
         rules.append(MapRule(pattern, target, component, located.span(("objects", pattern, KEY))))
@@ -62,7 +63,9 @@ def _element(text: str, system: System, known: dict, span) -> tuple[Target | Non
             return Target(ObjectKind.REGION, name), None
         if name in system.notifications:
             return Target(ObjectKind.NOTIFICATION, name), None
-        raise InputError(f"'{name}' is no component, region or notification of {system.name}", span)
+        if name in system.untyped:
+            return Target(ObjectKind.UNTYPED, name), None
+        raise InputError(f"'{name}' is no component, region or notification of {system.name}, nor an untyped", span)
     if name not in system.components:
         raise InputError(f"'{name}' is no component of {system.name}", span)
     kinds = ("tcb", "cnode", "vspace", "frames", "endpoint")

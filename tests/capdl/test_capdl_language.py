@@ -14,9 +14,13 @@ import pytest
 
 from smosverify.errors import InputError
 from smosverify.load.capdl import load_capdl, parse_capdl
+from smosverify.load.capdl_map import load_capdl_map
+from smosverify.load.system import load_system
 from smosverify.model.capdl import CapType, DomainEntry, Domains, ObjectType
+from smosverify.model.kernel import ObjectKind
+from smosverify.model.system import Target
 
-from .conftest import SPECS
+from .conftest import REPO, SPECS
 
 # -- untyped covers (MakeModel.getUntypedCover) -------------------------------------------------
 
@@ -222,3 +226,18 @@ def test_mutated_dumps_read_or_fail_at_a_place():
             assert err.span is not None and 1 <= err.span.line <= text.count("\n") + 1, err
             outcomes["refused"] += 1
     assert outcomes["read"] and outcomes["refused"]
+
+
+def test_mapping_files_name_untyped(tmp_path):
+    """A mapping file can say which capDL `ut` stands for a system's untyped (system key `untyped:`)."""
+    camkes = SPECS.parent / "systems" / "camkes_style"
+    policy = (camkes / "policy.pol").read_text().replace('import "../../../../policies/', f'import "{REPO}/policies/')
+    (tmp_path / "policy.pol").write_text(policy.replace("sid client_t,", "sid pool_t, client_t,"))
+    (tmp_path / "system.yaml").write_text((camkes / "system.yaml").read_text()
+                                         + "untyped:\n  pool: {sid: pool_t, covers: [client.tcb, event]}\n")
+    (tmp_path / "map.yaml").write_text("objects:\n  ut_*: pool\n  client_tcb: client.tcb\n")
+    mapping = load_capdl_map(tmp_path / "map.yaml", load_system(tmp_path / "system.yaml"))
+    assert [rule.target for rule in mapping.rules] == [Target(ObjectKind.UNTYPED, "pool"), Target(ObjectKind.TCB, "client")]
+    (tmp_path / "map.yaml").write_text("objects:\n  ut_*: pond\n")
+    with pytest.raises(InputError, match="'pond' is no component, region or notification of camkes-style, nor an untyped"):
+        load_capdl_map(tmp_path / "map.yaml", load_system(tmp_path / "system.yaml"))
