@@ -167,15 +167,13 @@ NOT_APPLICABLE = Verdict("not_applicable", frozenset())
 # -- P1 complete mediation ------------------------------------------------------------------
 
 def p1(system: System, caps: frozenset[Cap]) -> Verdict:
-    """Backing and requests are checked for the servers with objects; callers' badges for every
-    endpoint. Without a policy server, each server with objects also consults none."""
+    """Without a policy server, that one finding stands for every server it leaves unmediated."""
     servers = {c.name for c in system.components.values() if c.objects}
     if not servers:
         return NOT_APPLICABLE
     monitors = {c.name for c in system.by_role(Role.POLICY)}
     at_start = initial(system)
-    findings: set[Finding] = {("no-policy-server", "", "", "")} if not monitors else set()
-    findings |= {
+    findings: set[Finding] = {("no-policy-server", "", "", "")} if not monitors else {
         ("server-not-mediated", s, "", "") for s in servers
         if system.components[s].role is not Role.POLICY
         and not any(h == s and t.kind is ENDPOINT and t.name in monitors and SEND in rs for h, t, rs, _ in at_start)
@@ -184,20 +182,28 @@ def p1(system: System, caps: frozenset[Cap]) -> Verdict:
         ("backing-resource-reachable" if t.kind in COMPONENT_KINDS else "requests-interceptable", h, str(t), r.value)
         for h, t, r in rights_on(caps) if intrudes(h, t, r, servers)
     }
-    findings |= ambiguous_badges(system, caps)
+    findings |= ambiguous_callers(system, caps, servers)
     return verdict(findings)
 
 
-def ambiguous_badges(system: System, caps: frozenset[Cap]) -> set[Finding]:
-    """Two callers of different sids whose send caps to S.endpoint may carry the same badge
-    (equal badges, or one unbadged: `mint` makes any badge from it). Holder pairs are sorted."""
+def ambiguous_callers(system: System, caps: frozenset[Cap], servers: set[str]) -> set[Finding]:
+    """Two callers of a server with objects whose send caps may carry the same badge (equal
+    badges, or one unbadged: `mint` makes any badge from it), and whose sids the policy decides
+    differently for some operation on its objects: the server cannot ask for the right one.
+    Holder pairs are sorted."""
     senders = {(h, t, b) for h, t, rs, b in caps if t.kind is ENDPOINT and SEND in rs and h != t.name}
-    sid = {name: c.sid for name, c in system.components.items()}
     return {
         ("ambiguous-badge", h1, str(t), h2)
-        for h1, t, b1 in senders for h2, t2, b2 in senders
-        if t2 == t and h1 < h2 and sid[h1] != sid[h2] and (b1 == b2 or b1 == 0 or b2 == 0)
+        for h1, t, b1 in senders if t.name in servers for h2, t2, b2 in senders
+        if t2 == t and h1 < h2 and (b1 == b2 or b1 == 0 or b2 == 0) and decided_differently(system, t.name, h1, h2)
     }
+
+
+def decided_differently(system: System, server: str, a: str, b: str) -> bool:
+    """Whether the policy answers some request on `server`'s objects differently for a's and b's sids."""
+    policy, sid = system.policy, {name: c.sid for name, c in system.components.items()}
+    return any(policy.allows(sid[a], o.sid, o.cls, op) != policy.allows(sid[b], o.sid, o.cls, op)
+               for o in system.components[server].objects for op in policy.classes[o.cls].operations)
 
 
 # -- P2 tamper-proofness --------------------------------------------------------------------
@@ -245,13 +251,14 @@ def p3(system: System, caps: frozenset[Cap]) -> Verdict:
 def borrowed_identities(system: System, caps: frozenset[Cap]) -> set[tuple[str, str, str]]:
     """(holder, server, sid) for each sid other than the holder's own that one of its send caps to
     the server's endpoint lets it speak as: the clients declared with that badge, or with an
-    unbadged cap (it can be minted with any badge) every client declared to that server."""
+    unbadged cap (it can be minted with any badge) every client declared to that server. A server
+    calling itself borrows nothing: it implements its objects and needs no one's identity."""
     sid = {name: c.sid for name, c in system.components.items()}
     out = set()
     for h, t, rights, badge in caps:
-        if t.kind is not ENDPOINT or SEND not in rights:
+        if t.kind is not ENDPOINT or SEND not in rights or h == t.name:
             continue
         declared = [c for c in system.connections if c.server == t.name]
-        speaks_as = {sid[c.client] for c in declared if c.badge == badge or (badge == 0 and h != t.name)}
+        speaks_as = {sid[c.client] for c in declared if c.badge == badge or badge == 0}
         out |= {(h, t.name, i) for i in speaks_as if i != sid[h]}
     return out

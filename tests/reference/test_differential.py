@@ -26,17 +26,20 @@ def fast_caps(closure) -> frozenset[naive.Cap]:
 def findings_of(system: System, result: PropertyResult) -> frozenset[naive.Finding]:
     """The findings a fast result's evidence names, as the reference writes them: one per right
     for authority findings (P3 names the right last in its request); for the callers of one
-    server that share a badge, every pair of them with different sids, sorted, on its endpoint."""
+    server that share a badge, every pair of them the policy decides differently for, sorted;
+    for a borrowed identity, each (object, operation) it opens."""
     out: set[naive.Finding] = set()
-    sid = {name: c.sid for name, c in system.components.items()}
     for e in result.evidence:
         data = e.data
         if e.kind == "ambiguous-badge":
-            callers = data["callers"]
-            out |= {(e.kind, a, f"{data['server']}.endpoint", b) for a in callers for b in callers
-                    if a < b and sid[a] != sid[b]}
+            callers, server = data["callers"], data["server"]
+            out |= {(e.kind, a, f"{server}.endpoint", b) for a in callers for b in callers
+                    if a < b and naive.decided_differently(system, server, a, b)}
             continue
-        rights = data.get("rights") or [data["right"] if "right" in data else data["request"][-1]]
+        if e.kind == "borrowed-identity":
+            out |= {(e.kind, data["holder"], f"{data['server']}.{obj}", op) for obj, op in data["operations"]}
+            continue
+        rights = data.get("rights") or [data.get("right") or data.get("request", [""])[-1]]
         holder = data.get("holder", data.get("server", ""))
         out |= {(e.kind, holder, data.get("target", ""), right) for right in rights}
     return frozenset(out)
