@@ -5,8 +5,8 @@ strongly connected component therefore always hold the same set, so each compone
 into one node (its smallest member, kept by union-find) the moment it appears: rules that add
 edges then run once per component instead of once per member, and edges between members vanish.
 When every node ends up reaching every other, this keeps the work linear in the number of facts
-rather than in nodes x edges (the 10k-thread capDL benchmark has 15M member edges but few
-components).
+rather than in nodes x edges (a 10k-thread capDL spec whose threads all reach each other has
+millions of member edges but few components).
 
 The caller runs its rules on `fresh` facts of each leader (stopping when `edge` merges that
 leader away), adds edges between any nodes, and calls `propagate` until it reports no growth
