@@ -220,8 +220,8 @@ class _Binder:
         named += [(f"{c.name}.{o.name}", o.span) for c in components.values() for o in c.objects]
         for name, span in named:
             if name in seen:
-                raise InputError(f"the name '{name}' is used twice (also at {seen[name]}); smosverify needs distinct names "
-                                 "for protection domains, virtual machines, memory regions and objects", span)
+                raise InputError(f"the name '{name}' is used twice (also at {seen[name]}); the model needs one name per "
+                                 "element (PDs, VMs, regions, notifications, labels objects): rename one of them", span)
             seen[name] = span
 
 

@@ -292,3 +292,15 @@ def test_a_pd_may_notify_itself(tmp_path):
     (note,) = system.notifications.values()
     assert [s for s, _ in note.signallers] == ["solo"] and [w for w, _ in note.waiters] == ["solo"]
     assert "duplicate channel id in 'solo': 1" in verdict(tmp_path, text.replace('id="2"', 'id="1"'))
+
+
+def test_a_clash_the_model_cannot_rename_is_an_error(tmp_path):
+    """A labels object `fs.log` and a region named `fs.log`: both would be the flow node `fs.log`."""
+    text = sdf('<memory_region name="fs.log" size="0x1000" />',
+               pd("fs", '<map mr="fs.log" vaddr="0x1000000" perms="r" />', attrs=' priority="2"'), pd("app", attrs=' priority="1"'),
+               '<channel><end pd="app" id="0" pp="true" /><end pd="fs" id="0" /></channel>')
+    paths = {"sdf": write(tmp_path, "fs.system", text), "policy": write(tmp_path, "p.pol", ALLOW_ALL + "class file { read }\n"),
+             "labels": write(tmp_path, "labels.yaml", "default_sid: a_t\nobjects:\n  fs:\n    log: {class: file, sid: b_t}\n")}
+    with pytest.raises(InputError, match=r"the name 'fs\.log' is used twice .* rename one of them") as err:
+        load_microkit(paths["sdf"], paths["policy"], paths["labels"])
+    assert err.value.span.file == str(paths["labels"])
