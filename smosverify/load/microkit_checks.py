@@ -16,7 +16,6 @@ from smosverify.model.microkit import (
 )
 
 RESERVED_PD = "monitor"  # the Microkit monitor's name
-ARCHES = ("aarch64", "riscv64", "x86_64")
 ADDRESS_END = 2**64  # a map whose region would end here or past it wraps around (its end is no 64-bit number)
 LARGE_PAGE = 0x200000
 
@@ -40,9 +39,9 @@ def check_layout(sdf: MicrokitSystem, board: MicrokitBoard = MicrokitBoard(), ar
     architecture (as declared, else x86_64 when x86-only elements are used, else aarch64)."""
     _kernel_features(sdf, board)
     arch = _arch(sdf, arch, arch_span)
-    pds = dict(_names(sdf, board))
+    pds = dict(_names(sdf))
     mrs = {mr.name: mr for mr in sdf.memory_regions}
-    for pd, parent in sdf.all_pds():
+    for pd, _ in sdf.all_pds():
         _cpus(pd, board)
         _address_space(f"protection_domain '{pd.name}'", pd.maps, mrs, board.pd_map_limit(arch, pd.stack_size))
         if pd.virtual_machine:
@@ -91,7 +90,7 @@ def _kernel_features(sdf: MicrokitSystem, board: MicrokitBoard) -> None:
                              "(the board does not)", pd.span)
 
 
-def _names(sdf: MicrokitSystem, board: MicrokitBoard) -> Iterable[tuple[str, MicrokitPd]]:
+def _names(sdf: MicrokitSystem) -> Iterable[tuple[str, MicrokitPd]]:
     """PD, VM and memory region names are unique within their kind (Microkit keeps them apart)."""
     names = _Unique("protection_domain name")
     vms = _Unique("virtual_machine name")
