@@ -5,8 +5,9 @@ are compared against it, so it must not share their code or their shortcuts.
 
 A cap is (holder, target, rights, badge). The closure starts from the initial caps and applies
 every rule of the table, as written, to every cap, until a round adds nothing. The properties are
-set comprehensions over that closure (each takes it, so that it is computed once). A finding is a flat tuple (kind, holder, target, detail),
-"" where a field does not apply, so that sets of findings compare exactly.
+set comprehensions over that closure (each takes it, so that it is computed once). A finding is a
+flat tuple (kind, holder, target, detail), "" where a field does not apply, so that sets of
+findings compare exactly.
 """
 
 from __future__ import annotations
@@ -231,20 +232,19 @@ def p3(system: System, caps: frozenset[Cap]) -> Verdict:
     policy = system.policy
     sid = {name: c.sid for name, c in system.components.items()}
     checked = {(h, t, r) for h, t, r in rights_on(caps) if owner(t) != h}
+    if not checked:  # a borrowed identity needs a send cap to another's endpoint, itself checked
+        return NOT_APPLICABLE
     findings = {
         ("authority-not-allowed", h, str(t), r.value) for h, t, r in checked
         if not policy.allows(sid[h], sid_of(system, t), KIND_CLASS[t.kind], r.value)
     }
-    identities = borrowed_identities(system, caps)
     findings |= {
         ("borrowed-identity", h, f"{o.server}.{o.name}", op)
-        for h, server, i in identities
+        for h, server, i in borrowed_identities(system, caps)
         for o in system.components[server].objects
         for op in policy.classes[o.cls].operations
         if policy.allows(i, o.sid, o.cls, op) and not policy.allows(sid[h], o.sid, o.cls, op)
     }
-    if not checked and not identities:
-        return NOT_APPLICABLE
     return verdict(findings)
 
 
