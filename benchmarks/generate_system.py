@@ -39,7 +39,9 @@ def generate(n: int, out: Path, seed: int = 1) -> Path:
         "allow { clients servers } policy_t : endpoint { send grant_reply };",
         "allow { clients servers } shared_t : memory { read write };",
         "allow { clients servers } note_t : notification *;",
-        "allow clients { " + " ".join(f"file{i}_t" for i in range(SERVER_SIDS)) + " } : file { open read close };",
+        # brokers (server sids) receive clients' badged caps, and so act as those clients: they
+        # may do what clients may, so the system holds (P1's callers and P3's identities agree)
+        "allow { clients servers } { " + " ".join(f"file{i}_t" for i in range(SERVER_SIDS)) + " } : file { open read close };",
         "neverallow clients policy_t : cnode *;",
     ]
     (out / "policy.pol").write_text("\n".join(policy) + "\n")

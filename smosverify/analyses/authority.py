@@ -99,6 +99,7 @@ class AuthorityClosure:
     derivations: tuple[Derivation, ...]
     stages: tuple[tuple[int, ...], ...]  # node bits after each phase: processing 0, propagation 0, ...
     transfer_stage: dict[tuple[str, str], int]  # the stage after which each transfer exists
+    _numbers: tuple[tuple[int, ...], ...]  # each component's cap numbers in the closure, ascending
 
     @cached_property
     def _node_index(self) -> dict[str, int]:
@@ -119,36 +120,56 @@ class AuthorityClosure:
         bits = self.initial_bits if at_start else self.bits
         return set_bits(bits[self._node_index[node]])
 
+
     def caps(self):
         """(holder, target, rights, badge) for every cap in the closure, components in order."""
         known = self.caps_known
-        for i, holder in enumerate(self.components):
-            for n in set_bits(self.bits[i]):
+        for holder, numbers in zip(self.components, self._numbers):
+            for n in numbers:
                 key = known[n]
                 yield holder, key.target, key.rights, key.badge
 
-    def holders(self, target: Target) -> list[tuple[str, frozenset[Right], int]]:
-        """(holder, rights, badge) of every cap to `target` in the closure, one entry per cap."""
-        out = []
-        mask = self._target_mask.get(target, 0)
-        for i, holder in enumerate(self.components):
-            for n in set_bits(self.bits[i] & mask):
-                out.append((holder, self.caps_known[n].rights, self.caps_known[n].badge))
+    @cached_property
+    def _origins(self) -> dict[tuple[str, CapKey], Cap]:
+        out: dict[tuple[str, CapKey], Cap] = {}
+        for cap in self.initial_caps:
+            out.setdefault((cap.holder, CapKey(cap.target, cap.rights, cap.badge)), cap)
+            out.setdefault((cap.holder, CapKey(cap.target, frozenset(), -1)), cap)
         return out
+
+    def origin(self, holder: str, target: Target, key: CapKey | None = None) -> Cap | None:
+        """The declared cap that gives `holder` cap `key` (or, without a key, its first cap to
+        `target`) from the start, if one does."""
+        return self._origins.get((holder, key or CapKey(target, frozenset(), -1)))
+
+    @cached_property
+    def _by_target(self) -> dict[Target, list[tuple[str, int]]]:
+        out: dict[Target, list[tuple[str, int]]] = {}
+        known = self.caps_known
+        for holder, numbers in zip(self.components, self._numbers):
+            for n in numbers:
+                out.setdefault(known[n].target, []).append((holder, n))
+        return out
+
+    def holders(self, target: Target) -> list[tuple[str, frozenset[Right], int]]:
+        """(holder, rights, badge) of every cap to `target` in the closure, one entry per cap,
+        components in order."""
+        known = self.caps_known
+        return [(holder, known[n].rights, known[n].badge) for holder, n in self._by_target.get(target, ())]
 
     @cached_property
     def final(self) -> dict[str, dict[Target, frozenset[Right]]]:
         """Each component's rights per object in the closure: the union over its caps (exact for
         "can it exercise right r on t"; rule premises look at single caps, see `caps`)."""
-        return {c: self._merged(self.bits[i]) for i, c in enumerate(self.components)}
+        return {c: self._merged(numbers) for c, numbers in zip(self.components, self._numbers)}
 
     @cached_property
     def initial(self) -> dict[str, dict[Target, frozenset[Right]]]:
-        return {c: self._merged(self.initial_bits[i]) for i, c in enumerate(self.components)}
+        return {c: self._merged(set_bits(self.initial_bits[i])) for i, c in enumerate(self.components)}
 
-    def _merged(self, b: int) -> dict[Target, frozenset[Right]]:
+    def _merged(self, numbers) -> dict[Target, frozenset[Right]]:
         out: dict[Target, frozenset[Right]] = {}
-        for n in set_bits(b):
+        for n in numbers:
             key = self.caps_known[n]
             out[key.target] = out.get(key.target, frozenset()) | key.rights
         return dict(sorted(out.items()))
@@ -335,6 +356,7 @@ def _close(system: System) -> AuthorityClosure:
         derivations=tuple(derivations),
         stages=tuple(stages),
         transfer_stage=transfer_stage,
+        _numbers=tuple(tuple(sorted(p)) for p in processed),
     )
 
 
@@ -363,10 +385,7 @@ def _explain(closure: AuthorityClosure, holder: str, n: int) -> list[str]:
     shown = _cap_text(key)
     stage = closure.stage(holder, n)
     if stage == -1:
-        cause = next(
-            cap for cap in closure.initial_caps
-            if cap.holder == holder and CapKey(cap.target, cap.rights, cap.badge) == key
-        )
+        cause = closure.origin(holder, key.target, key)
         return [f"{holder} holds {shown} from the start ({cause.cause}, {cause.span})"]
     if stage % 2 == 0:  # a processing phase: derived from another cap the holder has
         d = next(d for d in closure.derivations if d.holder == holder and d.gained == n)

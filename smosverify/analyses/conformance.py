@@ -9,7 +9,7 @@ holder's own sid too."""
 from __future__ import annotations
 
 from smosverify.analyses.authority import AuthorityClosure, Explainer
-from smosverify.analyses.mediation import callers_by_badge
+from smosverify.analyses.mediation import acting_sids, decisions
 from smosverify.analyses.result import Evidence, PropertyResult, Status
 from smosverify.model.kernel import ObjectKind, Right
 from smosverify.model.system import System, Target
@@ -63,32 +63,31 @@ def _borrowed_identities(system: System, closure: AuthorityClosure, explainer: E
     operations it does not open to the holder's own sid."""
     policy = system.policy
     out = []
-    for server in system.components.values():
-        if not server.objects or Target(ObjectKind.ENDPOINT, server.name) not in closure.objects:
-            continue
-        declared: dict[int, set[str]] = {}
-        for conn in system.connections:
-            if conn.server == server.name:
-                declared.setdefault(conn.badge, set()).add(system.components[conn.client].sid)
-        everyone = set().union(*declared.values()) if declared else set()
-        for badge, holders in sorted(callers_by_badge(closure, server.name).items()):
-            identities = everyone if badge == 0 else declared.get(badge, set())
-            for holder in sorted(holders):
-                own = system.components[holder].sid
-                for sid in sorted(identities - {own}):
-                    gained = [(o, op) for o in server.objects for op in policy.classes[o.cls].operations
-                              if policy.allows(sid, o.sid, o.cls, op) and not policy.allows(own, o.sid, o.cls, op)]
-                    if not gained:
-                        continue
-                    endpoint = Target(ObjectKind.ENDPOINT, server.name)
-                    shown = ", ".join(f"{o.name} {op}" for o, op in gained[:5]) + (" ..." if len(gained) > 5 else "")
-                    out.append(Evidence(
-                        "borrowed-identity",
-                        f"{holder} ({own}) can call {server.name} {'with an unbadged cap minted as' if badge == 0 else f'with badge {badge}, as'} "
-                        f"{sid}, which the policy lets do what {own} may not: {shown}",
-                        (system.components[holder].span, server.span),
-                        {"holder": holder, "server": server.name, "badge": badge, "as": sid,
-                         "operations": [[o.name, op] for o, op in gained],
-                         "chain": explainer.chain(holder, endpoint, Right.SEND)},
-                    ))
+    rows: dict[tuple[str, str], tuple[bool, ...]] = {}  # (sid, server) -> smos_auth's answers
+    for name, callers in acting_sids(system, closure).items():
+        server = system.components[name]
+        endpoint = Target(ObjectKind.ENDPOINT, name)
+        ops = [(o, op) for o in server.objects for op in policy.classes[o.cls].operations]
+
+        def row(sid: str) -> tuple[bool, ...]:
+            if (sid, name) not in rows:
+                rows[sid, name] = decisions(policy, sid, server.objects)
+            return rows[sid, name]
+
+        for holder, sids in callers.items():
+            own = system.components[holder].sid
+            for sid in sorted(sids - {own}):
+                gained = [ops[i] for i, (theirs, mine) in enumerate(zip(row(sid), row(own))) if theirs and not mine]
+                if not gained:
+                    continue
+                shown = ", ".join(f"{o.name} {op}" for o, op in gained[:5]) + (" ..." if len(gained) > 5 else "")
+                out.append(Evidence(
+                    "borrowed-identity",
+                    f"{holder} ({own}) can call {server.name} as {sid} (a badge it holds names a client of that sid, "
+                    f"or an unbadged cap mints one), which the policy lets do what {own} may not: {shown}",
+                    (system.components[holder].span, server.span),
+                    {"holder": holder, "server": server.name, "as": sid,
+                     "operations": [[o.name, op] for o, op in gained],
+                     "chain": explainer.chain(holder, endpoint, Right.SEND)},
+                ))
     return out

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from smosverify.analyses.authority import AuthorityClosure, authority_closure
+from smosverify.analyses.mediation import acting_sids
 from smosverify.errors import Span
 from smosverify.model.kernel import ObjectKind, Right
 from smosverify.model.policy import Policy
@@ -154,16 +155,15 @@ def _handle_authority(system: System, closure: AuthorityClosure, objects: dict[s
     policy = system.policy
     held: dict[str, dict[str, set[str]]] = {}
     decided: dict[tuple[str, str], tuple[str, ...]] = {}  # (sid, object) -> ops: one decision each
-    for holder, target, rights in closure.edges():
-        if target.kind is not ObjectKind.ENDPOINT or Right.SEND not in rights:
-            continue
-        sid = system.components[holder].sid
-        for obj in system.components[target.name].objects:
-            key = object_key(obj)
-            if (sid, key) not in decided:
-                decided[sid, key] = allowed_ops(policy, sid, obj)
-            if decided[sid, key]:
-                held.setdefault(holder, {}).setdefault(key, set()).update(decided[sid, key])
+    for server, callers in acting_sids(system, closure).items():  # a borrowed badge opens as its client
+        for holder, sids in callers.items():
+            for sid in sorted(sids):
+                for obj in system.components[server].objects:
+                    key = object_key(obj)
+                    if (sid, key) not in decided:
+                        decided[sid, key] = allowed_ops(policy, sid, obj)
+                    if decided[sid, key]:
+                        held.setdefault(holder, {}).setdefault(key, set()).update(decided[sid, key])
     edges: dict[str, list[tuple[str, str | None]]] = {}
     for tr in closure.transfers:
         edges.setdefault(tr.source, []).append((tr.sink, None))

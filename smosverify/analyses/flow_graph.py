@@ -30,6 +30,7 @@ from enum import Enum
 from typing import NamedTuple
 
 from smosverify.analyses.authority import AuthorityClosure
+from smosverify.analyses.mediation import acting_sids
 from smosverify.errors import InputError, Span
 from smosverify.model.authority import Cap
 from smosverify.model.kernel import KERNEL_CLASSES, ObjectKind, Right
@@ -172,17 +173,15 @@ class _Builder:
             bits = channel_capacity(policy, "notification", note.capacity, NOTIFICATION_BITS)
             self.node(NodeKind.NOTIFICATION, note.name, note.sid, note.span, bits)
         holders = _holders_by_target(self.closure)
-        self._objects(holders, object_bits)
+        self._objects(object_bits)
         self._regions_and_notifications(holders)
         self._endpoints(holders)
         self._control(holders)
         return FlowGraph(tuple(self.nodes), tuple(self.edges), self.index)
 
-    def _objects(self, holders, object_bits: int) -> None:
+    def _objects(self, object_bits: int) -> None:
         access: dict[tuple[str, str, str], tuple[tuple[str, Span] | None, tuple[str, Span] | None]] = {}
-        declared: dict[tuple[str, int], set[str]] = {}
-        for conn in self.system.connections:
-            declared.setdefault((conn.server, conn.badge), set()).add(self.system.components[conn.client].sid)
+        callers = acting_sids(self.system, self.closure)
         for server in self.system.components.values():
             if not server.objects:
                 continue
@@ -190,14 +189,7 @@ class _Builder:
                 name = _object_name(obj)
                 self.edge(server.name, name, "object", object_bits, f"{server.name} implements {name}", obj.span)
                 self.edge(name, server.name, "object", object_bits, f"{server.name} implements {name}", obj.span)
-            everyone = set().union(*(sids for (s, _), sids in declared.items() if s == server.name))
-            endpoint = Target(ObjectKind.ENDPOINT, server.name)
-            acting: dict[str, set[str]] = {}  # caller -> the sids it can act as
-            for caller, rights, badge in holders.get(endpoint, ()):
-                if Right.SEND in rights and caller != server.name:
-                    acting.setdefault(caller, {self.system.components[caller].sid}).update(
-                        everyone if badge == 0 else declared.get((server.name, badge), ()))
-            for caller, sids in acting.items():
+            for caller, sids in callers.get(server.name, {}).items():
                 for obj in server.objects:
                     name = _object_name(obj)
                     writes = reads = None

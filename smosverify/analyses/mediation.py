@@ -87,6 +87,30 @@ def callers_by_badge(closure: AuthorityClosure, server: str) -> dict[int, set[st
     return out
 
 
+def acting_sids(system: System, closure: AuthorityClosure) -> dict[str, dict[str, set[str]]]:
+    """For each server with objects: every caller with the sids it can act as: its own, and those
+    of the clients whose declared connections carry a badge it holds (all of them for an
+    unbadged cap, which can be minted with any badge)."""
+    declared: dict[str, dict[int, set[str]]] = {}
+    for conn in system.connections:
+        declared.setdefault(conn.server, {}).setdefault(conn.badge, set()).add(system.components[conn.client].sid)
+    out: dict[str, dict[str, set[str]]] = {}
+    for server in system.components.values():
+        if not server.objects or Target(ObjectKind.ENDPOINT, server.name) not in closure.objects:
+            continue
+        badges = declared.get(server.name, {})
+        everyone = set().union(*badges.values()) if badges else set()
+        callers: dict[str, set[str]] = {}
+        for holder, rights, badge in closure.holders(Target(ObjectKind.ENDPOINT, server.name)):
+            if holder != server.name and Right.SEND in rights:
+                sids = callers.get(holder)
+                if sids is None:
+                    sids = callers[holder] = {system.components[holder].sid}
+                sids.update(everyone if badge == 0 else badges.get(badge, ()))
+        out[server.name] = callers
+    return out
+
+
 def decisions(policy: Policy, sid: str, objects: tuple[ServerObject, ...]) -> tuple[bool, ...]:
     """What smos_auth answers a caller of `sid` for every operation on every object of a server."""
     return tuple(policy.allows(sid, o.sid, o.cls, op) for o in objects for op in policy.classes[o.cls].operations)
@@ -105,6 +129,8 @@ def _ambiguous_callers(system: System, closure: AuthorityClosure) -> list[Eviden
         by_badge = callers_by_badge(closure, server.name)
         anyone = by_badge.get(0, set())
         for badge in sorted(by_badge):
+            if len(by_badge[badge]) == 1 and (not anyone or not badge):
+                continue  # one caller with this badge: nothing to confuse it with
             holders = sorted(by_badge[badge] | (anyone if badge else set()))
             for h in holders:
                 sid = system.components[h].sid
@@ -129,5 +155,5 @@ def _ambiguous_callers(system: System, closure: AuthorityClosure) -> list[Eviden
 
 def _cap_span(system: System, closure: AuthorityClosure, holder: str, target: Target):
     """Where `holder`'s cap to `target` is declared, or the holder itself for an obtained cap."""
-    return next((c.span for c in closure.initial_caps if c.holder == holder and c.target == target),
-                system.components[holder].span)
+    cap = closure.origin(holder, target)
+    return cap.span if cap else system.components[holder].span
