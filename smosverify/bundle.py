@@ -35,7 +35,7 @@ from smosverify.emit.capdl import emit_capdl
 from smosverify.emit.lean import lean_module
 from smosverify.emit.smt import smt_queries
 from smosverify.errors import InputError, Span
-from smosverify.lean_runner import ProveResult, default_project, find_lake, prove
+from smosverify.lean_runner import ProveResult, default_project, find_lean, prove, runs_unasked
 from smosverify.load.any import SdfOptions, is_sdf, load_any
 from smosverify.model.microkit import MicrokitBoard
 from smosverify.model.system import System
@@ -152,7 +152,7 @@ def verify_bundle(bundle: str | Path, lean: str = "auto") -> Verification:
 
 
 def _run_lean(bundle: Path, manifest: dict, mode: str) -> ProveResult | None:
-    if mode == "off" or (mode == "auto" and find_lake() is None):
+    if mode == "off" or (mode == "auto" and not runs_unasked(find_lean())):
         return None
     with contextlib.chdir(bundle):
         module = lean_module(load_any(manifest["entry"], _sdf_options(manifest)))

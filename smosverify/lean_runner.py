@@ -1,93 +1,105 @@
-"""Running Lean on an emitted instance module: `lake build`, and a verdict per theorem.
+"""Running Lean on an emitted instance module, and a verdict per theorem.
 
-Lean is optional. Without `lake` on PATH nothing is claimed to be checked: every theorem is
-reported as skipped, with how to install a toolchain. With it, the module is written into the
-Lake project and `lake build Instances.<Mod>` decides: a claimed theorem is proved when the build
-reports no error inside it (and none in the data it uses), failed otherwise, with Lean's message;
-Lean elaborates each declaration on its own, so one failed theorem does not fail the others.
+Lean is optional. Which Lean runs, and how, is `smosverify.lean_toolchain`'s business: `lake`
+when it is on PATH, else the npm build `smosverify lean install` puts in the user's cache.
+Without either nothing is claimed to be checked: every theorem is reported as skipped, with how
+to install a toolchain. With one, Lean checks the module (and the library it imports): a claimed
+theorem is proved when Lean reports no error inside it (and none in the data it uses or in the
+library), failed otherwise, with Lean's message; Lean elaborates each declaration on its own, so
+one failed theorem does not fail the others. A run stopped for time or memory proves nothing.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-from dataclasses import dataclass, replace
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from smosverify.analyses.result import Evidence, PropertyResult, Report, Status
 from smosverify.emit.lean import LeanModule, lean_module, write_lean_module
 from smosverify.errors import EnvironmentProblem
+from smosverify.lean_toolchain import DEFAULT_TIMEOUT, LAKE, Lean, Run, check, default_project, find_lean
 from smosverify.model.system import System
 
-INSTALL = ("install a Lean toolchain with elan (https://github.com/leanprover/elan: "
-           "`curl https://raw.githubusercontent.com/leanprover/elan/master/elan-init.sh -sSf | sh`), "
-           "then run again; lean/lean-toolchain pins the version")
-NO_TOOLCHAIN = "no Lean toolchain: `lake` is not on PATH, so nothing was checked by Lean"
-ERROR = re.compile(r"(?P<file>[^\s:]+\.lean):(?P<line>\d+):(?P<col>\d+): error: (?P<msg>.*)$")
-BUILD_TIMEOUT = 3600
+INSTALL = ("install Lean with elan (https://github.com/leanprover/elan; lean/lean-toolchain pins the version) "
+           "or run `smosverify lean install` (Lean from npm, run by Node.js), then run again")
+NO_TOOLCHAIN = "no Lean toolchain: neither `lake` on PATH nor a Lean installed by `smosverify lean install`"
 
 
 @dataclass(frozen=True)
 class TheoremOutcome:
     property: str
     theorem: str
-    status: str  # proved | failed | skipped | not claimed
+    status: str  # proved | failed | stopped | skipped | not claimed
     message: str
 
 
 @dataclass(frozen=True)
 class ProveResult:
     module: str
-    ran: bool  # whether `lake build` ran
+    run: Run | None  # None when no Lean was found
     outcomes: tuple[TheoremOutcome, ...]
-    log: str  # Lean's output, when it ran
+
+    @property
+    def ran(self) -> bool:
+        return self.run is not None
 
     @property
     def failed(self) -> bool:
         return any(o.status == "failed" for o in self.outcomes)
 
+    @property
+    def stopped(self) -> bool:
+        return any(o.status == "stopped" for o in self.outcomes)
 
-def default_project() -> Path:
-    """The Lake project of the source tree smosverify runs from."""
-    return Path(__file__).resolve().parent.parent / "lean"
+    @property
+    def log(self) -> str:
+        return self.run.log if self.run else ""
 
 
-def find_lake() -> str | None:
-    return shutil.which("lake")
-
-
-def prove(module: LeanModule, project: Path | None = None, lake: str | None = None,
-          timeout: int = BUILD_TIMEOUT) -> ProveResult:
-    """Build the module with Lake when a toolchain is present; otherwise report every claimed
-    theorem as skipped (never as proved)."""
-    lake = lake or find_lake()
-    if lake is None:
-        return ProveResult(module.name, False, _outcomes(module, lambda c: ("skipped", "not checked: no Lean toolchain")), "")
+def prove(module: LeanModule, project: Path | None = None, lean: Lean | None = None,
+          timeout: int = DEFAULT_TIMEOUT) -> ProveResult:
+    """Check the module with the Lean found (or `lean`); without one report every claimed theorem
+    as skipped (never as proved). With lake the module is written into the project, as users
+    build it; the npm build reads it from a temporary directory and leaves the project as it is."""
     project = project or default_project()
+    lean = lean or find_lean(project)
+    name = f"Instances.{module.name}"
+    if lean is None:
+        return ProveResult(module.name, None, _outcomes(module, lambda c: ("skipped", "not checked: no Lean toolchain")))
     if not (project / "lakefile.lean").exists():
         raise EnvironmentProblem(f"no Lake project at {project} (expected lakefile.lean there); pass --project")
-    path = write_lean_module(module, project)
-    try:
-        done = subprocess.run([lake, "build", f"Instances.{module.name}"], cwd=project, capture_output=True,
-                              text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return ProveResult(module.name, True, _outcomes(module, lambda c: ("failed", f"lake build timed out after {timeout} s")), "")
-    log = done.stdout + done.stderr
-    errors = [m for m in (ERROR.search(line.strip()) for line in log.splitlines()) if m and Path(m["file"]).name == path.name]
+    if lean.kind == LAKE:
+        path = write_lean_module(module, project)
+        run = check(lean, project, [name], timeout=timeout)
+    else:
+        with tempfile.TemporaryDirectory(prefix="smosverify-instance-") as tmp:
+            path = write_lean_module(module, tmp)
+            run = check(lean, project, [name], extra=Path(tmp), timeout=timeout)
+    return ProveResult(module.name, run, _outcomes(module, _verdicts(module, run, path)))
+
+
+def _verdicts(module: LeanModule, run: Run, path: Path):
+    """claim -> (status, message), from the errors of `run` (see the module docstring)."""
     spans = _theorem_lines(module.text)
+    here = [e for e in run.errors if e.path is not None and e.path.resolve() == path.resolve()]
+    outside = [e for e in run.errors if e not in here]
+    loose = outside + [e for e in here if not any(a <= e.line <= b for a, b in spans.values())]
 
     def verdict(claim) -> tuple[str, str]:
-        mine = [e for e in errors if spans[claim.theorem][0] <= int(e["line"]) <= spans[claim.theorem][1]]
-        elsewhere = [e for e in errors if not any(a <= int(e["line"]) <= b for a, b in spans.values())]
-        if mine or elsewhere:
-            e = (mine or elsewhere)[0]
-            return "failed", f"line {e['line']}: {e['msg']}"
-        if done.returncode != 0 and not errors:
-            return "failed", f"lake build failed (exit {done.returncode}): {_last_line(log)}"
-        return "proved", "checked by Lean (lake build)"
+        if run.stopped:
+            return "stopped", f"not checked: {run.stopped} ({run.summary})"
+        mine = [e for e in here if spans[claim.theorem][0] <= e.line <= spans[claim.theorem][1]]
+        if mine or loose:
+            e = (mine or loose)[0]
+            where = f"line {e.line}" if e in here else f"{e.path or 'the library'}:{e.line}"
+            return "failed", f"{where}: {e.text.splitlines()[0]}"
+        if run.exit_code != 0 and not run.errors:
+            return "failed", run.failure()
+        return "proved", f"checked by {run.summary}"
 
-    return ProveResult(module.name, True, _outcomes(module, verdict), log)
+    return verdict
 
 
 def _outcomes(module: LeanModule, verdict) -> tuple[TheoremOutcome, ...]:
@@ -112,40 +124,55 @@ def _theorem_lines(text: str) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _last_line(log: str) -> str:
-    lines = [line for line in log.splitlines() if line.strip()]
-    return lines[-1] if lines else "(no output)"
-
-
 def lean_result(result: ProveResult) -> PropertyResult:
-    """The Lean step as a row of the report (id LEAN): it says plainly whether Lean ran."""
+    """The Lean step as a row of the report (id LEAN): it says plainly whether and which Lean ran."""
     evidence = tuple(Evidence(f"theorem-{o.status.replace(' ', '-')}", f"{o.property} {o.theorem}: {o.status}: {o.message}",
                               (), {"property": o.property, "theorem": o.theorem, "status": o.status})
                      for o in result.outcomes)
     claimed = [o for o in result.outcomes if o.status != "not claimed"]
-    if not result.ran:
+    if result.run is None:
         return PropertyResult("LEAN", "Lean proof", Status.SKIPPED,
                               f"not run: {NO_TOOLCHAIN} ({len(claimed)} theorem(s) would be checked); {INSTALL}", evidence)
+    module = f"Instances.{result.module}"
     if result.failed:
         bad = [o.property for o in claimed if o.status == "failed"]
         return PropertyResult("LEAN", "Lean proof", Status.VIOLATED,
-                              f"lake build rejected {', '.join(bad)} of module Instances.{result.module}", evidence)
+                              f"Lean rejected {', '.join(bad)} of module {module} ({result.run.summary})", evidence)
+    if result.stopped:
+        return PropertyResult("LEAN", "Lean proof", Status.UNKNOWN,
+                              f"Lean did not finish module {module}: {result.run.stopped}", evidence)
     return PropertyResult("LEAN", "Lean proof", Status.HOLDS,
-                          f"lake build checked {len(claimed)} theorem(s) of module Instances.{result.module}: "
+                          f"{result.run.summary}: {len(claimed)} theorem(s) of module {module} proved: "
                           f"{', '.join(o.property for o in claimed) or 'none claimed'}", evidence)
 
 
+def runs_unasked(lean: Lean | None) -> bool:
+    """Whether `--lean auto` runs this Lean: lake does (incremental, seconds); the npm build is
+    not started unasked (minutes per system)."""
+    return lean is not None and lean.kind == LAKE
+
+
 def with_lean_step(system: System, report: Report, mode: str, project: Path | None = None) -> Report:
-    """`report` with the Lean step's row added. mode: auto (run when `lake` is on PATH), on
-    (a missing toolchain is an environment problem: exit 3), off (not run, and said so)."""
+    """`report` with the Lean step added. mode: on (any Lean found runs; none is an environment
+    problem: exit 3), auto (lake runs when it is on PATH; the npm build is not started unasked,
+    since it takes minutes per system; either way a step not run is a note, not a property),
+    off (not run: a note)."""
     if mode == "off":
-        return replace(report, notes=report.notes + ("Lean was not run (--lean off): nothing was checked by Lean",))
-    if find_lake() is None:
+        return _with_note(report, "Lean was not run (--lean off): nothing was checked by Lean")
+    lean = find_lean(project)
+    if lean is None:
         if mode == "on":
             raise EnvironmentProblem(f"--lean on, but {NO_TOOLCHAIN}; {INSTALL}")
         # Without a toolchain nothing is emitted: the module's claims are only worth their cost
         # when Lean will check them (`smosverify emit lean` shows them on request).
-        return replace(report, notes=report.notes + (
-            f"Lean was not run: {NO_TOOLCHAIN}; {INSTALL}; `smosverify emit lean` shows what would be claimed",))
-    row = lean_result(prove(lean_module(system, report), project))
-    return replace(report, results=report.results + (row,))
+        return _with_note(report, f"Lean was not run: {NO_TOOLCHAIN}; {INSTALL}; "
+                                  "`smosverify emit lean` shows what would be claimed")
+    if mode == "auto" and not runs_unasked(lean):
+        return _with_note(report, f"Lean was not run: {lean.short} takes minutes per system, so it runs only "
+                                  "when asked (--lean on, or `smosverify prove`)")
+    row = lean_result(prove(lean_module(system, report), project, lean))
+    return Report(report.system, report.files, report.results + (row,), report.notes)
+
+
+def _with_note(report: Report, note: str) -> Report:
+    return Report(report.system, report.files, report.results, report.notes + (note,))

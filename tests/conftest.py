@@ -148,3 +148,21 @@ def small_yaml() -> str:
 @pytest.fixture
 def small_policy() -> str:
     return BASE_POLICY + SMALL_RULES
+
+
+@pytest.fixture(scope="session")
+def lean():
+    """The Lean that `lean`-marked tests run (lake, else the npm build of `smosverify lean install`).
+    Without one they are skipped, except where SMOSVERIFY_REQUIRE_LEAN is set (CI sets it after
+    installing Lean): there a missing Lean fails them."""
+    import os
+
+    from smosverify.lean_toolchain import find_lean
+
+    found = find_lean()
+    if found is None:
+        why = "no Lean: neither lake on PATH nor `smosverify lean install` done"
+        if os.environ.get("SMOSVERIFY_REQUIRE_LEAN"):
+            pytest.fail(f"{why}, and SMOSVERIFY_REQUIRE_LEAN is set")
+        pytest.skip(why)
+    return found

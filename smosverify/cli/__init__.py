@@ -27,6 +27,7 @@ def _register() -> None:
         emit_yaml,
         graph,
         image,
+        lean,
         prove,
     )
 
@@ -39,6 +40,7 @@ def _register() -> None:
         capdl.capdl,
         capdl.conform,
         image.image,
+        lean.lean,
         prove.prove_command,
         bundle.bundle,
         bundle.verify_bundle_command,

@@ -9,7 +9,7 @@ import click
 from smosverify.bundle import MANIFEST, verify_bundle, write_bundle
 from smosverify.cli.common import EXIT_HOLDS, EXIT_VIOLATED, Output, exits_cleanly, say_wrote, system_options
 from smosverify.errors import EnvironmentProblem
-from smosverify.lean_runner import INSTALL, NO_TOOLCHAIN, find_lake
+from smosverify.lean_runner import INSTALL, NO_TOOLCHAIN, find_lean
 from smosverify.load.any import SdfOptions
 
 
@@ -38,7 +38,7 @@ def bundle(system: str, sdf: SdfOptions, out_dir: str) -> None:
 def verify_bundle_command(directory: str, lean: str) -> None:
     """Re-check a bundle: hashes, the analyses and emitters re-run on its inputs, the Z3 answers,
     and the Lean theorems when a toolchain is present. Exit 0 nothing differs, 1 something does."""
-    if lean == "on" and find_lake() is None:
+    if lean == "on" and find_lean() is None:
         raise EnvironmentProblem(f"--lean on, but {NO_TOOLCHAIN}; {INSTALL}")
     result = verify_bundle(directory, lean)
     for note in result.notes:

@@ -19,7 +19,8 @@ from smosverify.report import render
 @click.option("-o", "--output", type=Output(directory=False), help="Write the report here instead of stdout.")
 @system_options
 @click.option("--lean", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
-              help="Check the emitted Lean theorems with `lake build`: auto runs it when lake is on PATH; on requires it (exit 3 without).")
+              help="Check the emitted Lean theorems: auto runs lake when it is on PATH; on runs any Lean found, also the "
+              "npm build of `smosverify lean install` (exit 3 without one); off does not.")
 @click.option("--boot", is_flag=True, help="Also build SYSTEM's capDL image, boot it in QEMU and check what the kernel "
               "holds (docs/image.md; needs an seL4 workspace).")
 @click.option("--sel4", type=click.Path(file_okay=False), help="seL4 workspace for --boot (default: $SMOSVERIFY_SEL4).")

