@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
+from smosverify.analyses.mediation import acting_sids
 from smosverify.analyses.dynamic_state import DynamicState, Step, allowed_ops, build_state, is_enabled
 from smosverify.analyses.result import Evidence
 from smosverify.model.kernel import ObjectKind, Right
@@ -134,29 +135,35 @@ class HandlePaths:
         parent = self.searched[obj_key, op]
         hops = []
         at = holder
-        while parent[at] is not None:
+        while not isinstance(parent[at], str):
             how = parent[at]
             hops.append(how.describe())
             at = how.actor if isinstance(how, Step) else how.source
         obj, policy = self.state.objects[obj_key], self.state.base.policy
-        sid = self.state.system.components[at].sid
+        sid = parent[at]  # the sid it opens as: its own, or one its badge lets it act as
         rule = policy.matching(RuleKind.ALLOW, sid, obj.sid, obj.cls, op)
         hops.append(f"{at} can call {obj.server} and opens {obj_key}: smos_auth permits {op} for {sid} by `{rule.text}` ({rule.span})")
+        if sid != self.state.system.components[at].sid:  # how it came to call with that sid's badge
+            hops.extend(reversed(self.state.closure.explain(at, Target(ObjectKind.ENDPOINT, obj.server), Right.SEND)))
         return hops[::-1]
 
     def _search(self, obj_key: str, op: str) -> dict[str, object]:
+        """Parent of each component on a shortest way to the operation; a root maps to the sid it opens as."""
         state = self.state
         obj = state.objects[obj_key]
         endpoint = Target(ObjectKind.ENDPOINT, obj.server)
         parent: dict[str, object] = {}
         queue: deque[str] = deque()
         permitted: dict[str, bool] = {}
-        for name, caps in state.closure.final.items():
-            sid = state.system.components[name].sid
-            if sid not in permitted:
-                permitted[sid] = op in allowed_ops(state.base.policy, sid, obj)
-            if Right.SEND in caps.get(endpoint, ()) and permitted[sid]:
-                parent[name] = None
+        callers = acting_sids(state.system, state.closure).get(obj.server, {})
+        for name, sids in callers.items():  # own sid, and any its badges let it act as
+            for sid in sids:
+                if sid not in permitted:
+                    permitted[sid] = op in allowed_ops(state.base.policy, sid, obj)
+            own = state.system.components[name].sid
+            usable = sorted(sid for sid in sids if permitted[sid])
+            if usable:
+                parent[name] = own if own in usable else usable[0]  # a root: the sid it opens as
                 queue.append(name)
         passes = [(s.actor, s.other, s) for s in state.steps if s.kind == "pass" and s.obj == obj_key]
         edges = {**self.edges}
