@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from smosverify.analyses.authority import authority_closure
-from smosverify.errors import Span
+from smosverify.errors import InputError, Span
 from smosverify.load.system import load_system
 from smosverify.model.authority import initial_caps
 from smosverify.model.kernel import COMPONENT_KINDS, ObjectKind, Right, rights_for
@@ -413,3 +413,59 @@ def test_every_cap_in_the_closure_has_an_explanation(system):
             assert chain and "from the start" in chain[0]
             if right in closure.initial[holder].get(target, frozenset()):
                 assert len(chain) == 1 and chain[0].startswith(f"{holder} holds ") and f" on {target}" in chain[0]
+
+
+# -- untypedCover: control of untyped memory is control of what was made from it ----------------
+
+UNTYPED = """\
+components:
+  mm: {sid: server_t, role: server, caps: [{to: pool, rights: [control]}]}
+  auth: {sid: policy_t, role: policy}
+untyped:
+  pool: {sid: public_t, covers: [auth.tcb, auth.frames]}
+"""
+
+
+def test_untyped_control_gives_every_right_on_what_it_covers(tmp_path, write_system, base_policy):
+    closure = closure_of(tmp_path, write_system, base_policy, UNTYPED)
+    held = closure.final["mm"]
+    assert held[Target(ObjectKind.TCB, "auth")] == {CONTROL}
+    assert held[Target(ObjectKind.FRAMES, "auth")] == {READ, WRITE, EXECUTE}
+    assert held[Target(ObjectKind.CNODE, "auth")] == {CONTROL}  # then tcbCNode
+    chain = closure.explain("mm", Target(ObjectKind.CNODE, "auth"), CONTROL)
+    assert_chain(chain, "mm holds control on pool from the start", "(untypedCover rule)", "(tcbCNode rule)")
+    # read-only access to untyped memory is no cap the kernel gives: only control is a right on it
+    bad = UNTYPED.replace("rights: [control]", "rights: [read]")
+    with pytest.raises(InputError, match="cannot carry read"):
+        closure_of(tmp_path, write_system, base_policy, bad)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("untyped:\n  pool: {sid: public_t, covers: [nobody.tcb]}\n", "unknown component 'nobody'"),
+    ("untyped:\n  pool: {sid: public_t, covers: [pool]}\n", "cannot cover itself"),
+    ("untyped:\n  pool: {sid: nosuch_t, covers: []}\n", "unknown sid 'nosuch_t'"),
+])
+def test_bad_untyped_is_refused_at_its_position(tmp_path, write_system, base_policy, text, message):
+    body = "components:\n  mm: {sid: server_t, role: server}\n" + text
+    with pytest.raises(InputError, match=message) as err:
+        closure_of(tmp_path, write_system, base_policy, body)
+    assert err.value.span.line >= 4
+
+
+# -- badges survive transfer; an unbadged cap stands for any badge (mint) ---------------------
+
+def test_a_granted_cap_keeps_its_badge(tmp_path, write_system, base_policy):
+    body = """\
+    components:
+      fs: {sid: server_t, role: server}
+      alice: {sid: alice_t, role: client}
+      relay: {sid: bob_t, role: server}
+    connections:
+      - {from: alice, to: fs, rights: [send], badge: 7}
+      - {from: alice, to: relay, rights: [send, grant]}
+    """
+    closure = closure_of(tmp_path, write_system, base_policy, textwrap.dedent(body))
+    fs = Target(ObjectKind.ENDPOINT, "fs")
+    assert ("relay", fs, frozenset({Right.SEND}), 7) in set(closure.caps())
+    assert closure.holders(fs) == [("fs", frozenset({Right.RECEIVE}), 0), ("alice", frozenset({Right.SEND}), 7),
+                                   ("relay", frozenset({Right.SEND}), 7)]
