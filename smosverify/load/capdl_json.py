@@ -245,8 +245,8 @@ class _Reader:
                       ("prio", number("prio", 255, tcb, where)), ("max_prio", number("max_prio", 255, tcb, where)),
                       ("affinity", number("affinity", record=tcb, where=where)),
                       ("resume", self.bool(self.get(tcb, "resume", where, "true or false"), where + ("resume",))),
-                      ("fpu_disabled", self.bool(self.get(tcb, "fpu_disabled", where, "true or false"),
-                                                 where + ("fpu_disabled",)))]
+                      # rust-sel4 before 2026-03 has no fpu_disabled: the FPU was on
+                      ("fpu_disabled", self.bool(tcb.get("fpu_disabled", False), where + ("fpu_disabled",)))]
             gprs = self.array(self.get(tcb, "gprs", where, "the initial registers"), where + ("gprs",), "gprs")
             params.append(("init", tuple(self.int(g, where + ("gprs", k)) for k, g in enumerate(gprs))))
             for key, param, limit in (("domain", "dom", 255), ("master_fault_ep", "fault_ep", MAX_WORD)):
@@ -386,6 +386,10 @@ class _Reader:
         for k, entry in enumerate(self.array(schedule, ("domain_schedule",), "the domain schedule")):
             where = ("domain_schedule", k)
             entry = self.record(entry, where, "a schedule entry {\"domain\": ..., \"duration\": ...}")
+            if "id" in entry and "domain" not in entry:  # rust-sel4 before 2026-07: {id, time}, time in ticks
+                entries.append(DomainEntry(self.int(entry["id"], where + ("id",), 255),
+                                           self.int(self.get(entry, "time", where, "a number of ticks"), where + ("time",))))
+                continue
             domain = self.int(self.get(entry, "domain", where, "a domain number"), where + ("domain",), 255)
             unit, amount = self.variant(self.get(entry, "duration", where, "the duration"), where + ("duration",),
                                         ("Ticks", "Us", "EndMarker"), "duration")

@@ -314,3 +314,15 @@ def test_mutated_json_specs_read_or_fail_at_a_place(tmp_path):
             assert err.span is not None and 1 <= err.span.line <= text.count("\n") + 1, err
             outcomes["refused"] += 1
     assert outcomes["read"] and outcomes["refused"]
+
+
+def test_older_rust_sel4_forms(tmp_path):
+    """Before 2026-07 a schedule entry was {id, time} (ticks; (0, 0) ends it), before 2026-03 a TCB
+    had no fpu_disabled (the FPU was on)."""
+    data = json.loads(JSON_SPEC.read_text())
+    data["domain_schedule"] = [{"id": 1, "time": 100}, {"id": 0, "time": 0}]
+    data["domain_set_start"] = 0
+    del data["objects"][0]["object"]["Tcb"]["extra"]["fpu_disabled"]
+    spec = _read(tmp_path, data)
+    assert spec.domains == Domains((DomainEntry(1, 100), DomainEntry(0, 0)), 0, 0)
+    assert spec.objects["tcb_client"].param("fpu_disabled") is False
