@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from smosverify.errors import Span
+
+if TYPE_CHECKING:
+    from smosverify.analyses.authority import AuthorityClosure
+    from smosverify.analyses.dynamic_state import DynamicState
+    from smosverify.analyses.flow import FlowFacts
+    from smosverify.analyses.leakage import BudgetResult
+
+# What each property's checker can re-check: P2 and P3 the closed authority, P5 the closed flow
+# facts, P6 one result per budget (each with its cut or flow), P7 the last dynamic state explored.
+Certificate = Union["AuthorityClosure", "FlowFacts", "tuple[BudgetResult, ...]", "DynamicState", None]
 
 
 class Status(str, Enum):
@@ -49,7 +59,7 @@ class PropertyResult:
     status: Status
     message: str
     evidence: tuple[Evidence, ...] = ()
-    certificate: Any = None  # what a checker can re-check (e.g. the closed authority set)
+    certificate: Certificate = None
 
     def to_json(self) -> dict:
         return {
