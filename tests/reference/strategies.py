@@ -26,8 +26,8 @@ from smosverify.model.kernel import KERNEL_CLASSES, ObjectKind, rights_for
 from smosverify.model.system import System
 
 SUBJECT_SIDS = ("policy_t", "a_t", "b_t", "c_t")
-OBJECT_SIDS = ("o_t", "p_t", "m_t")
-SIDS = SUBJECT_SIDS + OBJECT_SIDS
+OBJECT_SIDS = ("o_t", "p_t")
+SIDS = SUBJECT_SIDS + OBJECT_SIDS + ("m_t",)
 FILE_OPS = ("open", "read", "write", "close")
 ROLES = ("client", "server", "policy", "root")
 COMPONENT_KINDS = ("tcb", "cnode", "vspace", "frames")
@@ -47,7 +47,7 @@ ENDPOINT_COMBOS = (("send",), ("send", "grant"), ("send", "grant_reply"), ("rece
                    ("send", "receive", "grant"), ("grant",), ("send", "receive"))
 RIGHTS = {kind.value: subsets(kind_rights(kind.value)) for kind in ObjectKind}
 RIGHTS["endpoint"] = st.one_of(st.sampled_from(ENDPOINT_COMBOS).map(list), RIGHTS["endpoint"])
-BADGES = st.integers(0, 3)
+BADGES = st.integers(0, 2)  # few badges: callers often share one
 SID_SETS = st.one_of(st.just("*"), st.sampled_from(SIDS))
 CLASS_OPS = {cls: subsets(tuple(r.value for r in ops)) for cls, ops in KERNEL_CLASSES.items()}
 FILE_OP_SETS = subsets(FILE_OPS)
@@ -87,9 +87,11 @@ def kind_of(target: str, shared: dict[str, str]) -> str:
 @st.composite
 def system_texts(draw) -> SystemText:
     names = [f"c{i}" for i in range(draw(st.integers(2, 6)))]
+    roles = {n: draw(st.sampled_from(ROLES)) for n in names}
     pairs = [(a, b) for a in names for b in names if a != b]
+    to_servers = [(a, b) for a, b in pairs if roles[b] in ("server", "policy")]
     connections = []
-    for a, b in some(draw, pairs, max_size=6):
+    for a, b in some(draw, to_servers, max_size=4) + some(draw, [p for p in pairs if p not in to_servers], max_size=2):
         conn = {"from": a, "to": b, "rights": draw(RIGHTS["endpoint"])}
         if draw(st.booleans()):
             conn["badge"] = draw(BADGES)
@@ -111,7 +113,7 @@ def system_texts(draw) -> SystemText:
         u: {"sid": draw(st.sampled_from(SIDS)), "covers": some(draw, [t for t in targets if t != u], max_size=4)}
         for u in untyped_names
     }
-    components = {n: component(draw, n, targets, untyped_names, shared) for n in names}
+    components = {n: component(draw, n, roles[n], targets, untyped_names, shared) for n in names}
     data = {"system": "generated", "policy": "policy.pol", "components": components}
     for key, value in (("connections", connections), ("regions", regions), ("notifications", notifications), ("untyped", untyped)):
         if value:
@@ -120,13 +122,12 @@ def system_texts(draw) -> SystemText:
     return SystemText(text, policy_text(draw))
 
 
-def component(draw, name: str, targets: list[str], untyped: list[str], shared: dict[str, str]) -> dict:
+def component(draw, name: str, role: str, targets: list[str], untyped: list[str], shared: dict[str, str]) -> dict:
     """A component's keys; a cap to an untyped is drawn about as often as one to any other target."""
-    role = draw(st.sampled_from(ROLES))
     out: dict = {"sid": draw(st.sampled_from(SUBJECT_SIDS)), "role": role}
     if role in ("server", "policy"):
         objects = {f"{name}_o{j}": {"class": "file", "sid": draw(st.sampled_from(OBJECT_SIDS))}
-                   for j in range(draw(st.integers(0, 2)))}
+                   for j in range(draw(st.integers(int(role == "server"), 2)))}
         if objects:
             out["objects"] = objects
     caps = []
@@ -151,7 +152,7 @@ def policy_text(draw) -> str:
         cls = draw(st.sampled_from(tuple(KERNEL_CLASSES)))
         ops = " ".join(draw(CLASS_OPS[cls]))
         lines.append(f"{draw(st.sampled_from(('allow', 'deny')))} {draw(SID_SETS)} {draw(SID_SETS)} : {cls} {{ {ops} }};")
-    for _ in range(draw(st.integers(0, 3))):
+    for _ in range(draw(st.integers(1, 3))):  # sids decided differently make badges and identities matter
         ops = " ".join(draw(FILE_OP_SETS))
         lines.append(f"allow {draw(st.sampled_from(SUBJECT_SIDS))} {draw(st.sampled_from(OBJECT_SIDS))} : file {{ {ops} }};")
     lines.append("lattice { low < high; }")
