@@ -120,8 +120,9 @@ def _lake_version(lake: str, project: Path) -> str:
 
 def check(lean: Lean, project: Path, roots: list[str], extra: Path | None = None,
           timeout: int = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY) -> Run:
-    """Have `lean` check the modules `roots` (and everything they import) of `project`. `extra`
-    is a directory searched before the project for modules (an instance not written into it)."""
+    """Have `lean` check the modules `roots` (and everything they import) of `project`. For the
+    npm build, `extra` is a directory searched before the project (an instance not written into
+    it); lake builds only what is in its project."""
     if lean.kind == LAKE:
         run = _watch([str(lean.program), "build", *roots], project, timeout, memory)
         return Run(lean, tuple(roots), _lake_messages(run.output, project), *run.result())
