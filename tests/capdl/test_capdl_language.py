@@ -2,6 +2,8 @@
 
 Expected values follow capDL-tool's own reading (CapDL/Parser.hs, CapDL/MakeModel.hs,
 CapDL/State.hs in seL4/capdl), worked out by hand from those sources before running smosverify.
+Where capDL-tool's parse-capDL is at hand (tests/capdl/capdl_tool.py finds it), every inline spec
+of this module is also given to it, and it must accept or refuse the spec as smosverify does.
 """
 
 from __future__ import annotations
@@ -20,7 +22,34 @@ from smosverify.model.capdl import CapType, DomainEntry, Domains, ObjectType
 from smosverify.model.kernel import ObjectKind
 from smosverify.model.system import Target
 
+from .capdl_tool import parse_capdl_tool, tool_accepts
 from .conftest import REPO, SPECS
+
+TOOL = parse_capdl_tool()
+# Refused by smosverify, accepted by capDL-tool, which evaluates these parts only when it uses them.
+STRICTER = frozenset({
+    "arch aarch64 domains { index_shift: 1 index_shift: 2 }",
+    "-- Dump\narch ia32 objects { e@5 = ep } caps { } cdt { }",
+    "-- Dump\narch ia32 objects { u@0x0 = ut (4 bits)  e@0x1 = ep } caps { } cdt { }",
+})
+
+
+@pytest.fixture
+def spec_of(tmp_path):
+    """Read a spec given as text; parse-capDL, when at hand, must give the same verdict."""
+    def read(text: str, file: str = "inline.cdl"):
+        verdict = None
+        if TOOL is not None and text not in STRICTER:
+            (tmp_path / "inline.cdl").write_text(text)
+            verdict, messages = tool_accepts(TOOL, tmp_path / "inline.cdl")
+        try:
+            spec = parse_capdl(text, file)
+        except InputError:
+            assert verdict in (None, False), f"capDL-tool accepts what smosverify refuses: {text}"
+            raise
+        assert verdict in (None, True), f"capDL-tool refuses what smosverify accepts: {text}\n{messages}"
+        return spec
+    return read
 
 # -- untyped covers (MakeModel.getUntypedCover) -------------------------------------------------
 
