@@ -15,7 +15,7 @@ from smosverify.properties import CATALOGUE
 
 REPO = Path(__file__).resolve().parents[2]
 PINK = REPO / "examples" / "pink-file" / "system.yaml"
-STATUSES = {"holds", "violated", "unknown", "skipped"}
+STATUSES = {"holds", "violated", "unknown", "skipped", "not_applicable"}
 
 # bob may also read the secret file's frames directly (P1, P3), and the policy has a dead allow (P4)
 BYPASS_CAP = ("  bob: {sid: bob_t, role: client}", "  bob: {sid: bob_t, role: client, caps: [{to: fs.frames, rights: [read]}]}")
