@@ -71,7 +71,7 @@ def rights_found(res: PropertyResult) -> set[tuple[str, str, str]]:
 # nothing moves and both hold. An unbadged cap of mallory's to fs is the same defect: it can be
 # minted with alice's badge.
 BADGES = system_yaml("class1", MEDIATED + """\
-  alice: {sid: alice_t, role: client}
+  alice: {sid: alice_t, role: client%s}
   mallory: {sid: mallory_t, role: client%s}
 connections:
   - {from: alice, to: fs, rights: [send, grant_reply], badge: 1}
@@ -89,7 +89,7 @@ UNBADGED = ", caps: [{to: fs.endpoint, rights: [send]}]"
 
 @pytest.mark.parametrize("mallory_caps, rights", [("", "send, grant"), (UNBADGED, "send")])
 def test_a_badge_another_component_can_call_with_is_ambiguous(tmp_path, write_system, mallory_caps, rights):
-    report = report_for(tmp_path, write_system, BADGES % (mallory_caps, rights), BADGE_RULES)
+    report = report_for(tmp_path, write_system, BADGES % ("", mallory_caps, rights), BADGE_RULES)
     p1, p3 = result(report, "P1"), result(report, "P3")
     assert p1.status is Status.VIOLATED
     assert [e.kind for e in p1.evidence] == ["ambiguous-badge"]
@@ -101,7 +101,7 @@ def test_a_badge_another_component_can_call_with_is_ambiguous(tmp_path, write_sy
 
 
 def test_without_grant_the_badge_stays_with_its_client(tmp_path, write_system):
-    report = report_for(tmp_path, write_system, BADGES % ("", "send"), BADGE_RULES)
+    report = report_for(tmp_path, write_system, BADGES % ("", "", "send"), BADGE_RULES)
     assert result(report, "P1").status is Status.HOLDS
     assert result(report, "P3").status is Status.HOLDS
 
@@ -134,6 +134,15 @@ def test_send_and_grant_on_two_caps_transfer_nothing(tmp_path, write_system):
     system = load_system(write_system(tmp_path, MERGE % "send", SIDS + MERGE_RULES))
     assert not [cap for cap in authority_closure(system).caps() if cap[0] == "r" and cap[1] == BUF]
     report = check_system(system)
+    assert result(report, "P3").status is Status.HOLDS
+
+
+def test_send_and_grant_on_two_caps_pass_no_badge_on(tmp_path, write_system):
+    """Class 1's system where alice's send and grant to mallory's endpoint are two caps: mallory
+    gains nothing, so it cannot call fs with alice's badge; P1 and P3 hold."""
+    grant_alone = ", caps: [{to: mallory.endpoint, rights: [grant]}]"
+    report = report_for(tmp_path, write_system, BADGES % (grant_alone, "", "send"), BADGE_RULES)
+    assert result(report, "P1").status is Status.HOLDS
     assert result(report, "P3").status is Status.HOLDS
 
 
