@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -42,10 +43,23 @@ def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
     return "'" + shorten(text, limit) + "'"
 
 
+LONGEST_WORD = 200
+_LONG_WORD = re.compile(r"\S{%d,}" % (LONGEST_WORD + 1))
+
+
+def bounded(message: str) -> str:
+    """`message` on one line (unprintable characters escaped) with no word longer than
+    LONGEST_WORD: whatever a reader quotes from a file, an error never prints more of it."""
+    printable = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    return _LONG_WORD.sub(lambda m: m.group()[:LONGEST_WORD] + "...", printable)
+
+
 class InputError(Exception):
-    """Bad input: the CLI prints `file:line:col: message` and exits with code 2."""
+    """Bad input: the CLI prints `file:line:col: message` and exits with code 2. The message is
+    bounded here, once for every reader (messages quote tokens with `quote`, which cuts sooner)."""
 
     def __init__(self, message: str, span: Span | None = None):
+        message = bounded(message)
         super().__init__(message)
         self.message = message
         self.span = span

@@ -35,6 +35,8 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"
 _CONTAINER_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _FLOAT_TAG = "tag:yaml.org,2002:float"
+# What YAML 1.1 may not contain (PyYAML's reader has the same set).
+_NOT_IN_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
@@ -63,6 +65,8 @@ def load_yaml(text: str, file: str) -> LocatedData:
     builder = _Builder(file)
     try:
         _parse_into(builder, text)
+    except yaml.reader.ReaderError:
+        raise _unreadable_character(text, file) from None
     except yaml.YAMLError as err:
         _raise_own_nesting_error(err, text, file)
         raise _yaml_error(err, file) from None
@@ -88,6 +92,17 @@ def _raise_own_nesting_error(err: yaml.YAMLError, text: str, file: str) -> None:
         _parse_into(_Builder(file), text[: mark.index])
     except yaml.YAMLError:
         return
+
+
+def _unreadable_character(text: str, file: str) -> InputError:
+    """YAML allows no control characters but tab and line breaks (and no U+FFFE, U+FFFF). PyYAML's
+    reader says where in characters, libyaml in bytes: the place is found here, alike for both."""
+    found = _NOT_IN_YAML.search(text)
+    at = found.start() if found else 0
+    line = text.count("\n", 0, at) + 1
+    col = at - (text.rfind("\n", 0, at) + 1) + 1
+    character = f"U+{ord(found.group()):04X}" if found else "a character"
+    return InputError(f"malformed YAML: the character {character} is not allowed in YAML", Span(file, line, col))
 
 
 def _yaml_error(err: yaml.YAMLError, file: str) -> InputError:

@@ -606,3 +606,21 @@ def test_libyaml_nesting_limit_reported_as_our_own():
     with pytest.raises(InputError, match="nesting deeper than 64") as caught:
         yaml_source._raise_own_nesting_error(libyaml_error, text, "f.yaml")
     assert (caught.value.span.line, caught.value.span.col) == (1, 65)
+
+
+@pytest.mark.parametrize("loader", ["CSafeLoader", "SafeLoader"], ids=["libyaml", "pure-python"])
+@pytest.mark.parametrize("character", ["\x0c", "\x7f", "\x1b", "\ufffe"])
+def test_yaml_control_characters_are_placed_alike(monkeypatch, loader, character):
+    """PyYAML's reader counts characters, libyaml bytes: the error is at the character either way."""
+    import yaml
+
+    from smosverify.errors import InputError
+    from smosverify.load import yaml_source
+
+    if not hasattr(yaml, loader):
+        pytest.skip("this PyYAML was built without libyaml")
+    monkeypatch.setattr(yaml_source, "Loader", getattr(yaml, loader))
+    with pytest.raises(InputError, match=f"U\\+{ord(character):04X} is not allowed") as caught:
+        yaml_source.load_yaml("system: s\npolicy: ééé" + character + "\n", "f.yaml")
+    assert (caught.value.span.line, caught.value.span.col) == (2, 12)
+    assert "\n" not in str(caught.value)
