@@ -1,15 +1,22 @@
-"""`smosverify doctor`: which versions of the tools smosverify uses are here, or "not found"."""
+"""`smosverify doctor`: which versions of the tools smosverify uses are here, and for each one
+that is missing, which commands need it and how to get it."""
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import subprocess
 from importlib import metadata
+from pathlib import Path
 
 import click
 
 from smosverify import __version__
+from smosverify.errors import EnvironmentProblem
+from smosverify.image.capdl_tool import GHC_PACKAGES, TOOL, cache_dir
+from smosverify.image.targets import QEMU_PACKAGES, TARGETS
+from smosverify.image.workspace import ENV_VAR, validate_workspace
 from smosverify.lean_install import default_home, installed_version, launcher
 from smosverify.lean_toolchain import find_lean
 
@@ -69,6 +76,53 @@ def lean_line() -> str:
     return f"Lean proofs: {lean.short}, run as {lean.how}"
 
 
+IMAGE_COMMANDS = "image, check --boot"
+
+
+def image_tools() -> list[tuple[str, str]]:
+    """(what, version, or why it is needed and how to get it) for everything that building,
+    booting and reading back seL4 images uses: the workspace, capDL-tool, and per architecture
+    QEMU and the (cross) toolchain."""
+    rows = [("seL4 workspace", _workspace()), ("capDL-tool", _capdl_tool())]
+    needs: dict[str, tuple[str, list[str]]] = {}  # executable -> (Debian package, architectures)
+    for target in TARGETS.values():
+        for executable, package in ((target.qemu, QEMU_PACKAGES[target.qemu]), *target.build_tools):
+            needs.setdefault(executable, (package, []))[1].append(target.arch)
+    for executable, (package, archs) in needs.items():
+        found = _tool_version(executable, "--version")
+        rows.append((executable, found if found != "not found" else
+                     f"not found: needed for {' and '.join(archs)} images ({IMAGE_COMMANDS}); Debian: apt install {package}"))
+    sel4_deps = _package_version("sel4-deps")
+    rows.append(("sel4-deps", sel4_deps if sel4_deps != "not found" else
+                 f"not found: the seL4 build's Python modules ({IMAGE_COMMANDS}); pip install sel4-deps"))
+    return rows
+
+
+def _workspace() -> str:
+    where = os.environ.get(ENV_VAR)
+    if not where:
+        return (f"not set: {IMAGE_COMMANDS} need an seL4 checkout in the layout of seL4's manifests (kernel/, "
+                f"tools/seL4/, projects/capdl, ...); pass --sel4 DIR or set {ENV_VAR} (docs/image.md)")
+    try:
+        return f"{validate_workspace(Path(where)).root} (${ENV_VAR})"
+    except EnvironmentProblem as err:
+        return f"${ENV_VAR} is set, but: {err}"
+
+
+def _capdl_tool() -> str:
+    on_path = shutil.which(TOOL)
+    if on_path:
+        return f"{TOOL} at {on_path}"
+    built = sorted(cache_dir().glob(f"{TOOL}-*"))
+    if built:
+        return f"{TOOL} built from a workspace's capDL-tool: {', '.join(str(p) for p in built)}"
+    ghc = _tool_version("ghc", "--version")
+    if ghc != "not found":
+        return f"{TOOL} not built yet; {IMAGE_COMMANDS} build it once from the workspace with {ghc}"
+    return (f"not found: {IMAGE_COMMANDS} and conform with a boot log need {TOOL} on PATH, or GHC to build it from "
+            f"the workspace (Debian: apt install {GHC_PACKAGES})")
+
+
 @click.command()
 def doctor() -> None:
     """Print the versions of python, z3, Lean and the other tools smosverify uses, and which Lean
@@ -78,3 +132,12 @@ def doctor() -> None:
     for name, version in rows:
         click.echo(f"{name.ljust(width)}  {version}")
     click.echo("\n" + lean_line())
+    images = image_tools()
+    click.echo(f"\nseL4 images ({IMAGE_COMMANDS}):")
+    width = max(len(name) for name, _ in images)
+    for name, found in images:
+        click.echo(f"{name.ljust(width)}  {found}")
+    missing = sum(1 for _, found in images if found.startswith(("not found", "not set")))
+    if missing:
+        click.echo(f"\n{missing} missing for seL4 images; on Debian, .ci/install-sel4-deps in the smosverify "
+                   "repository installs all of the packages")
