@@ -72,6 +72,5 @@ def render_inspect(summary: dict, fmt: str) -> str:
         lines.append(f"  ... and {len(edges) - MAX_SHOWN} more (all of them in --format json)")
     if summary["transfers"]:
         lines += ["", f"transfers ({len(summary['transfers'])} edges caps travel along):"]
-        lines += [f"  {t['from']} -> {t['to']} ({t['step']} of {t['rule']} via {t['via']})"
-                  for t in summary["transfers"][:MAX_SHOWN]]
+        lines += [f"  {t['from']} -> {t['to']} ({t['rule']} via {t['via']})" for t in summary["transfers"][:MAX_SHOWN]]
     return "\n".join(lines) + "\n"
