@@ -78,7 +78,7 @@ def cap_rights(cap: Cap) -> frozenset[Right]:
 
 def all_rights(kind: ObjectType) -> frozenset[Right]:
     """Every right a cap to an object of this type can carry (what `untypedCover` gives)."""
-    letters = _LETTERS.get(CAP_OF[kind])
+    letters = _LETTERS.get(CAP_OF.get(kind))
     return frozenset(letters.values()) if letters else CONTROL
 
 
