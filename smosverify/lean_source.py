@@ -1,11 +1,18 @@
 """Lean modules elaborated as one file, and Lean's messages mapped back to the modules.
 
-The npm build of Lean (see `smosverify.lean_install`) cannot use the .olean files it writes for
-this project's modules, and it holds only the public part of its own library, so no code can be
-compiled. It therefore checks a project as ONE file: every module a root imports, in import
-order, each inside `noncomputable section ... end` (kernel evaluation, `decide +kernel`, needs no
-compiled code; the section also keeps each module's `variable`s, `open`s and options to itself).
-Import lines become blank lines, so line L of a module is line `first + L` of the file.
+The npm build of Lean (see `smosverify.lean_install`) holds only the public part of its own
+library, so it cannot compile code, and it reads back only the public part of the .olean files it
+writes: a plain module's declarations come back unusable ("not an inductive type"), a `module`'s
+public, exposed ones come back whole. So the project's modules are checked as few files:
+
+* the library as ONE `module` (every library module, in import order, each inside
+  `@[expose] public noncomputable section ... end`), compiled once to one .olean file;
+* each instance (with any non-library module it needs) as one plain file that imports it, each
+  module inside `noncomputable section ... end`.
+
+`noncomputable`: kernel evaluation (`decide +kernel`) needs no compiled code. The sections also
+keep each module's `variable`s, `open`s and options to itself. Import lines become blank lines,
+so line L of a module is line `first + L` of the file.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from smosverify.errors import InputError, Span
 
 IMPORT = re.compile(r"^import\s+([\w.]+)\s*$")
 OPEN, CLOSE = "noncomputable section", "end"
+# A library module: public declarations, definitions exposed to importers.
+LIBRARY_OPEN = "@[expose] public noncomputable section"
 
 
 @dataclass(frozen=True)
@@ -79,16 +88,20 @@ def header_imports(path: Path, text: str) -> list[tuple[int, str]]:
     return out
 
 
-def import_order(search: tuple[Path, ...], roots: list[str]) -> list[str]:
-    """Every module the roots need, each after the modules it imports (depth first). Core
-    modules (`Init`, `Std`, `Lean`) come from the toolchain and are left out."""
+def import_order(search: tuple[Path, ...], roots: list[str],
+                 provided: frozenset[str] = frozenset()) -> tuple[list[str], set[str]]:
+    """Every module the roots need, each after the modules it imports (depth first), and which of
+    the `provided` modules (those that come as .olean files) they import. Core modules (`Init`,
+    `Std`, `Lean`) come from the toolchain and are left out."""
     order: list[str] = []
+    used: set[str] = set()
     state: dict[str, str] = {}
 
     def visit(module: str, importer: Span | None) -> None:
-        if module.split(".")[0] in ("Init", "Std", "Lean"):
+        if module.split(".")[0] in ("Init", "Std", "Lean") or state.get(module) == "done":
             return
-        if state.get(module) == "done":
+        if module in provided:
+            used.add(module)
             return
         if state.get(module) == "visiting":
             raise InputError(f"import cycle through {module}", importer)
@@ -103,21 +116,27 @@ def import_order(search: tuple[Path, ...], roots: list[str]) -> list[str]:
 
     for root in roots:
         visit(root, None)
-    return order
+    return order, used
 
 
-def combine(search: tuple[Path, ...], roots: list[str]) -> Combined:
+def combine(search: tuple[Path, ...], roots: list[str], as_module: bool = False,
+            provided: frozenset[str] = frozenset(), library: str = "") -> Combined:
     """The modules `roots` need, found in the directories `search`, as one file (see the module
-    docstring)."""
-    out: list[str] = []
+    docstring). `as_module`: the file is a library `module` whose declarations are all public
+    with their definitions exposed, so that a file importing its .olean can evaluate them
+    (`decide +kernel`). Modules in `provided` are not copied: they come from the .olean file of
+    module `library`, which the file then imports."""
+    order, used = import_order(search, roots, provided)
+    out = (["module"] if as_module else []) + ([f"import {library}"] if used else [])
+    opening = LIBRARY_OPEN if as_module else OPEN
     pieces = []
-    for module in import_order(search, roots):
+    for module in order:
         path = module_path(search, module)
         lines = path.read_text(encoding="utf-8").splitlines()
         for i, _ in header_imports(path, "\n".join(lines)):
             lines[i] = ""
         pieces.append(Piece(module, path, len(out) + 1, len(lines)))
-        out += [OPEN, *lines, CLOSE]
+        out += [opening, *lines, CLOSE]
     return Combined("\n".join(out) + "\n", tuple(pieces))
 
 

@@ -2,14 +2,16 @@
 
 Two kinds of Lean, in this order of preference:
 * `lake` on PATH (a native toolchain from elan): `lake build` of the modules, as users run it;
-* the npm build installed by `smosverify lean install` (Lean under Node.js): the modules are
-  elaborated as one combined file (`smosverify.lean_source`), one Node process per run, watched so
-  that it is stopped beyond a memory limit or a time limit.
+* the npm build installed by `smosverify lean install` (Lean under Node.js): the library is
+  checked and compiled to one .olean file (kept, keyed by its sources and the Lean version), and
+  each instance is checked as one file importing it (`smosverify.lean_source`); one Node process
+  per run, watched so that it is stopped beyond a memory limit or a time limit.
 Every run says which Lean ran (version line, commit), how long it took and how much memory it used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -17,11 +19,11 @@ import signal
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from smosverify.lean_install import default_home, installed_version, launcher
-from smosverify.lean_source import Combined, Message, combine, quiet
+from smosverify.lean_source import Combined, Message, combine, import_order, quiet
 
 LAKE, NPM = "lake", "npm"
 DEFAULT_TIMEOUT = 3600
@@ -29,6 +31,7 @@ DEFAULT_MEMORY = 4 * 1024**3  # bytes; the npm build needs well under this per m
 POLL = 0.5
 LAKE_MESSAGE = re.compile(r"(?P<file>[^\s:]+\.lean):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning|info)(?:\([\w.]+\))?: (?P<text>.*)$")
 COMBINED_NAME = "SMOSCheck.lean"
+LIBRARY = "SMOS"  # the root of the library; instances import it
 
 
 @dataclass(frozen=True)
@@ -50,8 +53,8 @@ class Lean:
     def how(self) -> str:
         if self.kind == LAKE:
             return f"`lake build` in the Lake project ({self.program})"
-        return (f"{self.program}: each run elaborates the modules and the library they import as one file, "
-                "in one Node.js process bounded in memory and time")
+        return (f"{self.program}: the library checked and compiled once to one .olean, each instance checked "
+                "as one file importing it, one Node.js process per run, bounded in memory and time")
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class Run:
     peak_bytes: int  # peak resident memory of the Lean process (0 when not measured)
     stopped: str  # why the run was stopped ("" when it ended by itself)
     log: str  # Lean's output, without the npm build's trace lines
+    library: str = ""  # for a run against the library's .olean: that library's own run
+    reused: bool = False  # the library's .olean of an earlier run with the same sources and Lean
 
     @property
     def errors(self) -> tuple[Message, ...]:
@@ -79,7 +84,9 @@ class Run:
         """e.g. "Lean 4.28.0-pre (...) checked SMOS, Instances.PinkFile in 212 s, peak 2.1 GB"."""
         peak = f", peak {self.peak_bytes / 1024**3:.1f} GB" if self.peak_bytes else ""
         verb = "stopped on" if self.stopped else "checked"
-        return f"{self.lean.short} {verb} {', '.join(self.roots)} in {self.seconds:.0f} s{peak}"
+        when = " (earlier, .olean reused)" if self.reused else ""
+        against = f"; against the library's .olean: {self.library}" if self.library else ""
+        return f"{self.lean.short} {verb} {', '.join(self.roots)}{when} in {self.seconds:.0f} s{peak}{against}"
 
     def failure(self) -> str:
         """Why the run did not check its modules ("" when it did)."""
@@ -122,15 +129,55 @@ def check(lean: Lean, project: Path, roots: list[str], extra: Path | None = None
           timeout: int = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY) -> Run:
     """Have `lean` check the modules `roots` (and everything they import) of `project`. For the
     npm build, `extra` is a directory searched before the project (an instance not written into
-    it); lake builds only what is in its project."""
+    it); lake builds only what is in its project. With the npm build the library is checked and
+    compiled to one .olean file first (`build_library`), and the roots are checked against it;
+    an error in the library is an error of every run."""
     if lean.kind == LAKE:
         run = _watch([str(lean.program), "build", *roots], project, timeout, memory)
         return Run(lean, tuple(roots), _lake_messages(run.output, project), *run.result())
-    combined = combine(tuple(p for p in (extra, project) if p), roots)
+    built, olean_dir = build_library(lean, project, timeout, memory)
+    if roots == [LIBRARY] or not built.ok:
+        return replace(built, roots=tuple(roots))
+    library_modules = frozenset(import_order((project,), [LIBRARY])[0])
+    combined = combine(tuple(p for p in (extra, project) if p), roots, provided=library_modules, library=LIBRARY)
     with tempfile.TemporaryDirectory(prefix="smosverify-lean-") as tmp:
         (Path(tmp) / COMBINED_NAME).write_text(combined.text, encoding="utf-8")
-        run = _watch([str(lean.program), "-j1", COMBINED_NAME], Path(tmp), timeout, memory)
-    return Run(lean, tuple(roots), _combined_messages(run.output, combined), *run.result())
+        env = {"LEAN_PATH": f"{_install_dir(lean) / 'lib' / 'lean'}:{olean_dir}"}
+        run = _watch([str(lean.program), "-j1", COMBINED_NAME], Path(tmp), timeout, memory, env)
+    return Run(lean, tuple(roots), _combined_messages(run.output, combined), *run.result(), library=built.summary)
+
+
+def build_library(lean: Lean, project: Path, timeout: int = DEFAULT_TIMEOUT,
+                  memory: int = DEFAULT_MEMORY) -> tuple[Run, Path]:
+    """Check the library `SMOS` with the npm build and write it as one .olean file, kept under the
+    installation keyed by the sources and the Lean version (a later run reuses it); the run (the
+    recorded one when reused) and the directory holding SMOS.olean."""
+    combined = combine((project,), [LIBRARY], as_module=True)
+    key = hashlib.sha256(f"{lean.version}\n{combined.text}".encode()).hexdigest()[:16]
+    out = _install_dir(lean) / "build" / key
+    record = out / "RUN"
+    if (out / f"{LIBRARY}.olean").is_file() and record.is_file():
+        seconds, peak = record.read_text(encoding="utf-8").split()
+        return Run(lean, (LIBRARY,), (), 0, float(seconds), int(peak), "", "", reused=True), out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="building-", dir=out.parent))
+    try:
+        (work / f"{LIBRARY}.lean").write_text(combined.text, encoding="utf-8")
+        watched = _watch([str(lean.program), "-j1", "-o", f"{LIBRARY}.olean", f"{LIBRARY}.lean"], work, timeout, memory)
+        run = Run(lean, (LIBRARY,), _combined_messages(watched.output, combined, f"{LIBRARY}.lean"), *watched.result())
+        if run.ok and (work / f"{LIBRARY}.olean").is_file():
+            (work / "RUN").write_text(f"{run.seconds:.1f} {run.peak_bytes}\n", encoding="utf-8")
+            if not out.exists():
+                work.rename(out)
+    finally:
+        if work.exists():
+            shutil.rmtree(work)
+    return run, out
+
+
+def _install_dir(lean: Lean) -> Path:
+    """The npm build's installation: the launcher is its bin/lean."""
+    return lean.program.parent.parent
 
 
 @dataclass(frozen=True)
@@ -145,13 +192,14 @@ class _Watched:
         return self.exit_code, self.seconds, self.peak_bytes, self.stopped, quiet(self.output)
 
 
-def _watch(command: list[str], cwd: Path, timeout: int, memory: int) -> _Watched:
+def _watch(command: list[str], cwd: Path, timeout: int, memory: int, env: dict[str, str] | None = None) -> _Watched:
     """Run `command`, stopping it (and its process group) past `timeout` seconds or past
     `memory` bytes of resident memory; its output, exit code, wall time and peak memory."""
     start = time.monotonic()
     peak, stopped = 0, ""
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as out:
-        proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, **(env or {})})
         while proc.poll() is None:
             rss, hwm = _memory(proc.pid)
             peak = max(peak, hwm)
@@ -180,9 +228,9 @@ def _memory(pid: int) -> tuple[int, int]:
     return int(fields.get("VmRSS", 0)) * 1024, int(fields.get("VmHWM", 0)) * 1024
 
 
-def _combined_messages(output: str, combined: Combined) -> tuple[Message, ...]:
+def _combined_messages(output: str, combined: Combined, name: str = COMBINED_NAME) -> tuple[Message, ...]:
     def place(file: str, line: int) -> tuple[Path | None, int] | None:
-        if Path(file).name != COMBINED_NAME:
+        if Path(file).name != name:
             return None
         return combined.locate(line) or (None, line)
     return _messages(output, place)

@@ -118,7 +118,8 @@ def test_modules_come_after_what_they_import_and_lines_map_back(tmp_path):
         "Lib/A.lean": "def f := 1\n",
         "Lib/B.lean": "import Lib.A\nimport Init.Data\ndef g := f\n",
     })
-    assert import_order((project,), ["Top"]) == ["Lib.A", "Lib.B", "Top"]
+    assert import_order((project,), ["Top"]) == (["Lib.A", "Lib.B", "Top"], set())
+    assert import_order((project,), ["Top"], frozenset({"Lib.A"})) == (["Lib.B", "Top"], {"Lib.A"})
     combined = combine((project,), ["Top"])
     lines = combined.text.splitlines()
     assert lines.count("noncomputable section") == 3 and lines.count("end") == 3
@@ -127,6 +128,17 @@ def test_modules_come_after_what_they_import_and_lines_map_back(tmp_path):
     assert combined.locate(t_line) == (project / "Top.lean", 4)
     assert combined.locate(lines.index("def g := f") + 1) == (project / "Lib" / "B.lean", 3)
     assert combined.locate(1) is None  # the `noncomputable section` line is the combiner's own
+
+
+def test_a_library_is_written_as_a_module_and_imported_from_its_olean(tmp_path):
+    project = _project(tmp_path, {"Lib.lean": "import Lib.A\n", "Lib/A.lean": "def f := 1\n",
+                                  "Inst.lean": "import Lib\ntheorem t : f = 1 := rfl\n"})
+    library = combine((project,), ["Lib"], as_module=True).text.splitlines()
+    assert library[0] == "module" and library.count("@[expose] public noncomputable section") == 2
+    instance = combine((project,), ["Inst"], provided=frozenset({"Lib", "Lib.A"}), library="Lib")
+    lines = instance.text.splitlines()
+    assert lines[0] == "import Lib" and "def f := 1" not in lines and lines.count("noncomputable section") == 1
+    assert instance.locate(lines.index("theorem t : f = 1 := rfl") + 1) == (project / "Inst.lean", 2)
 
 
 def test_an_extra_directory_is_searched_first(tmp_path):
