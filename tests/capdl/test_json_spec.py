@@ -2,8 +2,9 @@
 
 The fixture microkit_aarch64.json was written by hand from the serde form of
 sel4_capdl_initializer_types::Spec (externally tagged enums, newtype ids as bare numbers, ranges
-as {"start", "end"}); its twin microkit_aarch64.cdl says the same in capDL text and capDL-tool
-accepts it, so the two readings must agree object by object and cap by cap.
+as {"start", "end"}), and checked to deserialize with serde_json into those types (rust-sel4
+d441a880, the types Microkit cfd5216 builds with); its twin microkit_aarch64.cdl says the same in
+capDL text and capDL-tool accepts it, so the two readings must agree object by object and cap by cap.
 """
 
 from __future__ import annotations
