@@ -236,8 +236,14 @@ def test_doctor(run_cli):
     assert rows["z3"] == z3.get_version_string()
     for tool in ("lean", "lake"):
         assert rows[tool] == "not found" or "(" in rows[tool]  # a version and its path
-    if "not found" in (rows["lean"], rows["lake"]):
-        assert "Lean proofs are skipped without lake" in result.stdout
+    from smosverify.lean_toolchain import find_lean
+
+    lean = find_lean()
+    said = next(line for line in result.stdout.splitlines() if line.startswith("Lean proofs: "))
+    if lean is None:
+        assert "no Lean found" in said and "smosverify lean install" in said and "elan" in said
+    else:
+        assert said.startswith(f"Lean proofs: {lean.short}, run as ")
 
 
 def test_version_and_help(run_cli):
