@@ -371,7 +371,8 @@ class _Reader:
                 if owner.setdefault(child, names[parent]) != names[parent]:
                     raise self.fail(f"{quote(names[child])} is covered by two untypeds, {quote(owner[child])} and "
                                     f"{quote(names[parent])}", where)
-            covers[names[parent]] = covers.get(names[parent], ()) + tuple(names[start:end])
+            covers[names[parent]] = covers.get(names[parent], ()) + tuple(  # DomainSet is no object here
+                names[child] for child in range(start, end) if decoded[child][0] != "DomainSet")
         return {ut: tuple(dict.fromkeys(children)) for ut, children in covers.items()}  # a repeat counts once
 
     def domains(self, top: dict) -> Domains:

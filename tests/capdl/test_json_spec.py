@@ -327,3 +327,12 @@ def test_older_rust_sel4_forms(tmp_path):
     spec = _read(tmp_path, data)
     assert spec.domains == Domains((DomainEntry(1, 100), DomainEntry(0, 0)), 0, 0)
     assert spec.objects["tcb_client"].param("fpu_disabled") is False
+
+
+def test_covers_name_only_objects(tmp_path):
+    """The DomainSet object becomes the `domain` cap, not an object, so no cover lists it."""
+    data = json.loads(JSON_SPEC.read_text())
+    data["untyped_covers"].append({"parent": 12, "children": {"start": 13, "end": 14}})
+    spec = _read(tmp_path, data)
+    assert spec.covers == {"ut_0": ("tcb_client", "ep_server")}
+    assert all(child in spec.objects for children in spec.covers.values() for child in children)
