@@ -135,13 +135,12 @@ def system : Sys where
     comp2,
     comp3]
   caps := [
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩]
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩]
   handles := []
+  covers := []
 
 /-- The certificate every claimed theorem uses: the closed authority of the initial state (kernel steps only). -/
 def certificate : Certificate where
@@ -151,12 +150,10 @@ def certificate : Certificate where
     comp2,
     comp3]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩]
   handles := []
   flows := [
     (comp0, comp0),
@@ -178,26 +175,24 @@ def dynamicCertificate : Certificate where
     comp3,
     summary0]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp0 .endpoint, .send⟩,
-    ⟨comp3, .own summary0 .tcb, .control⟩,
-    ⟨comp3, .own summary0 .cnode, .control⟩,
-    ⟨comp3, .own summary0 .vspace, .control⟩,
-    ⟨comp3, .own summary0 .frames, .read⟩,
-    ⟨comp3, .own summary0 .frames, .write⟩,
-    ⟨comp3, .own summary0 .frames, .execute⟩,
-    ⟨summary0, .own comp0 .endpoint, .send⟩,
-    ⟨summary0, .own summary0 .tcb, .control⟩,
-    ⟨summary0, .own summary0 .cnode, .control⟩,
-    ⟨summary0, .own summary0 .vspace, .control⟩,
-    ⟨summary0, .own summary0 .frames, .read⟩,
-    ⟨summary0, .own summary0 .frames, .write⟩,
-    ⟨summary0, .own summary0 .frames, .execute⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send], 2⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send], 3⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send], 4⟩,
+    ⟨comp3, .own summary0 .tcb, [.control], 0⟩,
+    ⟨comp3, .own summary0 .cnode, [.control], 0⟩,
+    ⟨comp3, .own summary0 .vspace, [.control], 0⟩,
+    ⟨comp3, .own summary0 .frames, [.read, .write, .execute], 0⟩,
+    ⟨summary0, .own comp0 .endpoint, [.send], 2⟩,
+    ⟨summary0, .own comp0 .endpoint, [.send], 3⟩,
+    ⟨summary0, .own comp0 .endpoint, [.send], 4⟩,
+    ⟨summary0, .own summary0 .tcb, [.control], 0⟩,
+    ⟨summary0, .own summary0 .cnode, [.control], 0⟩,
+    ⟨summary0, .own summary0 .vspace, [.control], 0⟩,
+    ⟨summary0, .own summary0 .frames, [.read, .write, .execute], 0⟩]
   handles := [
     ⟨comp2, obj0, 0⟩,
     ⟨comp2, obj0, 1⟩,
@@ -274,7 +269,7 @@ theorem p4_policy_correct : PolicyCorrect system.policy :=
 theorem p5_flow_security : FlowSecurity system :=
   flow_security_of_check system certificate (by decide +kernel)
 
--- P6 not claimed: the analysis skipped it: the policy declares no budgets
+-- P6 not claimed: the analysis found it not_applicable: the policy declares no budgets
 
 -- P7 not claimed: the analysis found it violated (smosverify check shows why)
 

@@ -133,15 +133,13 @@ def system : Sys where
     comp2,
     comp3]
   caps := [
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp0 .endpoint, .send⟩,
-    ⟨comp3, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩]
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩]
   handles := []
+  covers := []
 
 /-- The certificate every claimed theorem uses: the closed authority of the initial state (kernel steps only). -/
 def certificate : Certificate where
@@ -151,14 +149,11 @@ def certificate : Certificate where
     comp2,
     comp3]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp0 .endpoint, .send⟩,
-    ⟨comp3, .own comp0 .endpoint, .grantReply⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩]
   handles := []
   flows := [
     (comp0, comp0),
@@ -187,28 +182,26 @@ def dynamicCertificate : Certificate where
     comp3,
     summary0]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp2, .own summary0 .tcb, .control⟩,
-    ⟨comp2, .own summary0 .cnode, .control⟩,
-    ⟨comp2, .own summary0 .vspace, .control⟩,
-    ⟨comp2, .own summary0 .frames, .read⟩,
-    ⟨comp2, .own summary0 .frames, .write⟩,
-    ⟨comp2, .own summary0 .frames, .execute⟩,
-    ⟨comp3, .own comp0 .endpoint, .send⟩,
-    ⟨comp3, .own comp0 .endpoint, .grantReply⟩,
-    ⟨summary0, .own comp0 .endpoint, .send⟩,
-    ⟨summary0, .own comp0 .endpoint, .grantReply⟩,
-    ⟨summary0, .own summary0 .tcb, .control⟩,
-    ⟨summary0, .own summary0 .cnode, .control⟩,
-    ⟨summary0, .own summary0 .vspace, .control⟩,
-    ⟨summary0, .own summary0 .frames, .read⟩,
-    ⟨summary0, .own summary0 .frames, .write⟩,
-    ⟨summary0, .own summary0 .frames, .execute⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send], 3⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send], 4⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send], 5⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp2, .own summary0 .tcb, [.control], 0⟩,
+    ⟨comp2, .own summary0 .cnode, [.control], 0⟩,
+    ⟨comp2, .own summary0 .vspace, [.control], 0⟩,
+    ⟨comp2, .own summary0 .frames, [.read, .write, .execute], 0⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨summary0, .own comp0 .endpoint, [.send], 3⟩,
+    ⟨summary0, .own comp0 .endpoint, [.send], 4⟩,
+    ⟨summary0, .own comp0 .endpoint, [.send], 5⟩,
+    ⟨summary0, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨summary0, .own summary0 .tcb, [.control], 0⟩,
+    ⟨summary0, .own summary0 .cnode, [.control], 0⟩,
+    ⟨summary0, .own summary0 .vspace, [.control], 0⟩,
+    ⟨summary0, .own summary0 .frames, [.read, .write, .execute], 0⟩]
   handles := [
     ⟨comp2, obj0, 0⟩,
     ⟨comp2, obj0, 1⟩,
@@ -280,7 +273,7 @@ theorem p4_policy_correct : PolicyCorrect system.policy :=
 
 -- P5 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): flow comp0 -> comp3: label 1 may not flow to label 0 (and 2 more)
 
--- P6 not claimed: the analysis skipped it: the policy declares no budgets
+-- P6 not claimed: the analysis found it not_applicable: the policy declares no budgets
 
 -- P7 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): flow comp0 -> comp3: label 1 may not flow to label 0 (and 3 more)
 

@@ -39,7 +39,10 @@ def policy : Policy where
     ⟨2, 2, .endpoint, .receive⟩,
     ⟨0, 0, .tcb, .control⟩,
     ⟨0, 0, .cnode, .control⟩,
-    ⟨0, 0, .vspace, .control⟩]
+    ⟨0, 0, .vspace, .control⟩,
+    ⟨0, 0, .frames, .read⟩,
+    ⟨0, 0, .frames, .write⟩,
+    ⟨0, 0, .frames, .execute⟩]
   neverallow := [⟨0, 3, 0, 1⟩]
   kernelNeverallow := [
     ⟨0, 2, .tcb, .control⟩,
@@ -60,27 +63,34 @@ def system : Sys where
   objects := [obj0]
   comps := [comp0, comp1, comp2]
   caps := [
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp1, .own comp2 .endpoint, .send⟩,
-    ⟨comp2, .own comp2 .endpoint, .receive⟩]
+    ⟨comp0, .own comp1 .endpoint, [.send], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp2 .endpoint, [.send], 1⟩,
+    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩]
   handles := []
+  covers := []
 
-/-- The closed authority set found by the dynamic-safety analysis. -/
+/-- The closed authority set found by the dynamic-safety analysis. A parent controls its spawned
+children's CNode, so parent and children copy each other's caps (the connection a child makes,
+badge 2, included); control of a child's VSpace gives its frames. -/
 def certificate : Certificate where
   comps := [comp0, comp1, comp2, summary0]
   caps := [
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp1, .own comp2 .endpoint, .send⟩,
-    ⟨comp2, .own comp2 .endpoint, .receive⟩,
-    ⟨comp0, .own summary0 .tcb, .control⟩,
-    ⟨comp0, .own summary0 .cnode, .control⟩,
-    ⟨comp0, .own summary0 .vspace, .control⟩,
-    ⟨summary0, .own summary0 .tcb, .control⟩,
-    ⟨summary0, .own summary0 .cnode, .control⟩,
-    ⟨summary0, .own summary0 .vspace, .control⟩,
-    ⟨summary0, .own comp1 .endpoint, .send⟩]
+    ⟨comp0, .own comp1 .endpoint, [.send], 1⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send], 2⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp2 .endpoint, [.send], 1⟩,
+    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own summary0 .tcb, [.control], 0⟩,
+    ⟨comp0, .own summary0 .cnode, [.control], 0⟩,
+    ⟨comp0, .own summary0 .vspace, [.control], 0⟩,
+    ⟨comp0, .own summary0 .frames, [.read, .write, .execute], 0⟩,
+    ⟨summary0, .own comp1 .endpoint, [.send], 1⟩,
+    ⟨summary0, .own comp1 .endpoint, [.send], 2⟩,
+    ⟨summary0, .own summary0 .tcb, [.control], 0⟩,
+    ⟨summary0, .own summary0 .cnode, [.control], 0⟩,
+    ⟨summary0, .own summary0 .vspace, [.control], 0⟩,
+    ⟨summary0, .own summary0 .frames, [.read, .write, .execute], 0⟩]
   handles := [⟨comp0, obj0, 0⟩, ⟨summary0, obj0, 0⟩]
   flows := [
     (comp0, comp0), (comp0, comp1), (comp0, comp2), (comp0, summary0),

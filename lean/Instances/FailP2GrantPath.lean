@@ -105,17 +105,15 @@ def system : Sys where
     comp3,
     comp4]
   caps := [
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .grant⟩,
-    ⟨comp4, .own comp2 .endpoint, .send⟩,
-    ⟨comp4, .own comp2 .endpoint, .grantReply⟩,
-    ⟨comp2, .own comp3 .endpoint, .send⟩,
-    ⟨comp2, .own comp3 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp2, .own comp2 .endpoint, .receive⟩,
-    ⟨comp3, .own comp3 .endpoint, .receive⟩,
-    ⟨comp0, .own comp3 .cnode, .control⟩]
+    ⟨comp0, .own comp1 .endpoint, [.send, .grant], 1⟩,
+    ⟨comp4, .own comp2 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
+    ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp3 .cnode, [.control], 0⟩]
   handles := []
+  covers := []
 
 /-- The certificate every claimed theorem uses: the closed authority of the initial state (kernel steps only). -/
 def certificate : Certificate where
@@ -126,26 +124,21 @@ def certificate : Certificate where
     comp3,
     comp4]
   caps := [
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .receive⟩,
-    ⟨comp0, .own comp1 .endpoint, .grant⟩,
-    ⟨comp0, .own comp3 .cnode, .control⟩,
-    ⟨comp0, .own comp3 .endpoint, .receive⟩,
-    ⟨comp1, .own comp1 .endpoint, .send⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp1, .own comp1 .endpoint, .grant⟩,
-    ⟨comp1, .own comp3 .cnode, .control⟩,
-    ⟨comp1, .own comp3 .endpoint, .receive⟩,
-    ⟨comp2, .own comp2 .endpoint, .receive⟩,
-    ⟨comp2, .own comp3 .endpoint, .send⟩,
-    ⟨comp2, .own comp3 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp1 .endpoint, .send⟩,
-    ⟨comp3, .own comp1 .endpoint, .receive⟩,
-    ⟨comp3, .own comp1 .endpoint, .grant⟩,
-    ⟨comp3, .own comp3 .cnode, .control⟩,
-    ⟨comp3, .own comp3 .endpoint, .receive⟩,
-    ⟨comp4, .own comp2 .endpoint, .send⟩,
-    ⟨comp4, .own comp2 .endpoint, .grantReply⟩]
+    ⟨comp0, .own comp1 .endpoint, [.send, .grant], 1⟩,
+    ⟨comp0, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp3 .cnode, [.control], 0⟩,
+    ⟨comp0, .own comp3 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp1 .endpoint, [.send, .grant], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp3 .cnode, [.control], 0⟩,
+    ⟨comp1, .own comp3 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp1 .endpoint, [.send, .grant], 1⟩,
+    ⟨comp3, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp3, .own comp3 .cnode, [.control], 0⟩,
+    ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
+    ⟨comp4, .own comp2 .endpoint, [.send, .grantReply], 1⟩]
   handles := []
   flows := [
     (comp0, comp0),
@@ -183,26 +176,21 @@ def dynamicCertificate : Certificate where
     comp3,
     comp4]
   caps := [
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .receive⟩,
-    ⟨comp0, .own comp1 .endpoint, .grant⟩,
-    ⟨comp0, .own comp3 .cnode, .control⟩,
-    ⟨comp0, .own comp3 .endpoint, .receive⟩,
-    ⟨comp1, .own comp1 .endpoint, .send⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp1, .own comp1 .endpoint, .grant⟩,
-    ⟨comp1, .own comp3 .cnode, .control⟩,
-    ⟨comp1, .own comp3 .endpoint, .receive⟩,
-    ⟨comp2, .own comp2 .endpoint, .receive⟩,
-    ⟨comp2, .own comp3 .endpoint, .send⟩,
-    ⟨comp2, .own comp3 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp1 .endpoint, .send⟩,
-    ⟨comp3, .own comp1 .endpoint, .receive⟩,
-    ⟨comp3, .own comp1 .endpoint, .grant⟩,
-    ⟨comp3, .own comp3 .cnode, .control⟩,
-    ⟨comp3, .own comp3 .endpoint, .receive⟩,
-    ⟨comp4, .own comp2 .endpoint, .send⟩,
-    ⟨comp4, .own comp2 .endpoint, .grantReply⟩]
+    ⟨comp0, .own comp1 .endpoint, [.send, .grant], 1⟩,
+    ⟨comp0, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp3 .cnode, [.control], 0⟩,
+    ⟨comp0, .own comp3 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp1 .endpoint, [.send, .grant], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp3 .cnode, [.control], 0⟩,
+    ⟨comp1, .own comp3 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp1 .endpoint, [.send, .grant], 1⟩,
+    ⟨comp3, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp3, .own comp3 .cnode, [.control], 0⟩,
+    ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
+    ⟨comp4, .own comp2 .endpoint, [.send, .grantReply], 1⟩]
   handles := [
     ⟨comp4, obj0, 0⟩,
     ⟨comp4, obj0, 1⟩,
@@ -257,7 +245,7 @@ theorem p4_policy_correct : PolicyCorrect system.policy :=
 theorem p5_flow_security : FlowSecurity system :=
   flow_security_of_check system certificate (by decide +kernel)
 
--- P6 not claimed: the analysis skipped it: the policy declares no budgets
+-- P6 not claimed: the analysis found it not_applicable: the policy declares no budgets
 
 -- P7 not claimed: the analysis found it violated (smosverify check shows why)
 

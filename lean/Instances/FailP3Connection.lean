@@ -95,16 +95,14 @@ def system : Sys where
     comp2,
     comp3]
   caps := [
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp0 .endpoint, .send⟩,
-    ⟨comp3, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩]
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp3, .own comp1 .endpoint, [.send], 1⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩]
   handles := []
+  covers := []
 
 /-- The certificate every claimed theorem uses: the closed authority of the initial state (kernel steps only). -/
 def certificate : Certificate where
@@ -114,15 +112,12 @@ def certificate : Certificate where
     comp2,
     comp3]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp0 .endpoint, .send⟩,
-    ⟨comp3, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp1 .endpoint, .send⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp3, .own comp1 .endpoint, [.send], 1⟩]
   handles := []
   flows := [
     (comp0, comp0),
@@ -150,15 +145,12 @@ def dynamicCertificate : Certificate where
     comp2,
     comp3]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp0 .endpoint, .send⟩,
-    ⟨comp3, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp1 .endpoint, .send⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp3, .own comp1 .endpoint, [.send], 1⟩]
   handles := [
     ⟨comp2, obj0, 0⟩,
     ⟨comp2, obj0, 1⟩,
@@ -204,7 +196,7 @@ theorem p4_policy_correct : PolicyCorrect system.policy :=
 
 -- P5 not claimed: the analysis found it violated (smosverify check shows why)
 
--- P6 not claimed: the analysis skipped it: the policy declares no budgets
+-- P6 not claimed: the analysis found it not_applicable: the policy declares no budgets
 
 -- P7 not claimed: the analysis found it violated (smosverify check shows why)
 

@@ -99,15 +99,13 @@ def system : Sys where
     comp2,
     comp3]
   caps := [
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp0 .endpoint, .send⟩,
-    ⟨comp3, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩]
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩]
   handles := []
+  covers := []
 
 /-- The certificate every claimed theorem uses: the closed authority of the initial state (kernel steps only). -/
 def certificate : Certificate where
@@ -117,14 +115,11 @@ def certificate : Certificate where
     comp2,
     comp3]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp0 .endpoint, .send⟩,
-    ⟨comp3, .own comp0 .endpoint, .grantReply⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩]
   handles := []
   flows := [
     (comp0, comp0),
@@ -152,14 +147,11 @@ def dynamicCertificate : Certificate where
     comp2,
     comp3]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp0, .own comp1 .endpoint, .send⟩,
-    ⟨comp0, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp0 .endpoint, .send⟩,
-    ⟨comp3, .own comp0 .endpoint, .grantReply⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩]
   handles := [
     ⟨comp2, obj0, 0⟩,
     ⟨comp2, obj0, 1⟩,
@@ -214,7 +206,7 @@ theorem p3_authority_conformance : AuthorityConformance system :=
 
 -- P5 not claimed: the analysis found it violated (smosverify check shows why)
 
--- P6 not claimed: the analysis skipped it: the policy declares no budgets
+-- P6 not claimed: the analysis found it not_applicable: the policy declares no budgets
 
 -- P7 not claimed: the analysis found it violated (smosverify check shows why)
 

@@ -82,29 +82,23 @@ def system : Sys where
     comp1,
     comp2]
   caps := [
-    ⟨comp1, .own comp0 .endpoint, .send⟩,
-    ⟨comp1, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp0, .chan .region 0 3, .read⟩,
-    ⟨comp0, .chan .region 0 3, .write⟩,
-    ⟨comp1, .chan .region 0 3, .read⟩,
-    ⟨comp1, .chan .region 0 3, .write⟩,
-    ⟨comp0, .chan .region 1 3, .read⟩,
-    ⟨comp0, .chan .region 1 3, .write⟩,
-    ⟨comp2, .chan .region 1 3, .read⟩,
-    ⟨comp2, .chan .region 1 3, .write⟩,
-    ⟨comp0, .chan .region 2 4, .read⟩,
-    ⟨comp0, .chan .region 2 4, .write⟩,
-    ⟨comp1, .chan .notification 0 2, .signal⟩,
-    ⟨comp2, .chan .notification 0 2, .signal⟩,
-    ⟨comp0, .chan .notification 0 2, .wait⟩,
-    ⟨comp0, .chan .notification 1 0, .signal⟩,
-    ⟨comp1, .chan .notification 1 0, .wait⟩,
-    ⟨comp0, .chan .notification 2 1, .signal⟩,
-    ⟨comp2, .chan .notification 2 1, .wait⟩]
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .chan .region 0 3, [.read, .write], 0⟩,
+    ⟨comp1, .chan .region 0 3, [.read, .write], 0⟩,
+    ⟨comp0, .chan .region 1 3, [.read, .write], 0⟩,
+    ⟨comp2, .chan .region 1 3, [.read, .write], 0⟩,
+    ⟨comp0, .chan .region 2 4, [.read, .write], 0⟩,
+    ⟨comp1, .chan .notification 0 2, [.signal], 0⟩,
+    ⟨comp2, .chan .notification 0 2, [.signal], 0⟩,
+    ⟨comp0, .chan .notification 0 2, [.wait], 0⟩,
+    ⟨comp0, .chan .notification 1 0, [.signal], 0⟩,
+    ⟨comp1, .chan .notification 1 0, [.wait], 0⟩,
+    ⟨comp0, .chan .notification 2 1, [.signal], 0⟩,
+    ⟨comp2, .chan .notification 2 1, [.wait], 0⟩]
   handles := []
+  covers := []
 
 /-- The certificate every claimed theorem uses: the closed authority of the initial state (kernel steps only). -/
 def certificate : Certificate where
@@ -113,28 +107,21 @@ def certificate : Certificate where
     comp1,
     comp2]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp0, .chan .region 0 3, .read⟩,
-    ⟨comp0, .chan .region 0 3, .write⟩,
-    ⟨comp0, .chan .region 1 3, .read⟩,
-    ⟨comp0, .chan .region 1 3, .write⟩,
-    ⟨comp0, .chan .region 2 4, .read⟩,
-    ⟨comp0, .chan .region 2 4, .write⟩,
-    ⟨comp0, .chan .notification 0 2, .wait⟩,
-    ⟨comp0, .chan .notification 1 0, .signal⟩,
-    ⟨comp0, .chan .notification 2 1, .signal⟩,
-    ⟨comp1, .own comp0 .endpoint, .send⟩,
-    ⟨comp1, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp1, .chan .region 0 3, .read⟩,
-    ⟨comp1, .chan .region 0 3, .write⟩,
-    ⟨comp1, .chan .notification 0 2, .signal⟩,
-    ⟨comp1, .chan .notification 1 0, .wait⟩,
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp2, .chan .region 1 3, .read⟩,
-    ⟨comp2, .chan .region 1 3, .write⟩,
-    ⟨comp2, .chan .notification 0 2, .signal⟩,
-    ⟨comp2, .chan .notification 2 1, .wait⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .chan .region 0 3, [.read, .write], 0⟩,
+    ⟨comp0, .chan .region 1 3, [.read, .write], 0⟩,
+    ⟨comp0, .chan .region 2 4, [.read, .write], 0⟩,
+    ⟨comp0, .chan .notification 0 2, [.wait], 0⟩,
+    ⟨comp0, .chan .notification 1 0, [.signal], 0⟩,
+    ⟨comp0, .chan .notification 2 1, [.signal], 0⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .chan .region 0 3, [.read, .write], 0⟩,
+    ⟨comp1, .chan .notification 0 2, [.signal], 0⟩,
+    ⟨comp1, .chan .notification 1 0, [.wait], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp2, .chan .region 1 3, [.read, .write], 0⟩,
+    ⟨comp2, .chan .notification 0 2, [.signal], 0⟩,
+    ⟨comp2, .chan .notification 2 1, [.wait], 0⟩]
   handles := []
   flows := [
     (comp0, comp0),
@@ -154,28 +141,21 @@ def dynamicCertificate : Certificate where
     comp1,
     comp2]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp0, .chan .region 0 3, .read⟩,
-    ⟨comp0, .chan .region 0 3, .write⟩,
-    ⟨comp0, .chan .region 1 3, .read⟩,
-    ⟨comp0, .chan .region 1 3, .write⟩,
-    ⟨comp0, .chan .region 2 4, .read⟩,
-    ⟨comp0, .chan .region 2 4, .write⟩,
-    ⟨comp0, .chan .notification 0 2, .wait⟩,
-    ⟨comp0, .chan .notification 1 0, .signal⟩,
-    ⟨comp0, .chan .notification 2 1, .signal⟩,
-    ⟨comp1, .own comp0 .endpoint, .send⟩,
-    ⟨comp1, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp1, .chan .region 0 3, .read⟩,
-    ⟨comp1, .chan .region 0 3, .write⟩,
-    ⟨comp1, .chan .notification 0 2, .signal⟩,
-    ⟨comp1, .chan .notification 1 0, .wait⟩,
-    ⟨comp2, .own comp0 .endpoint, .send⟩,
-    ⟨comp2, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp2, .chan .region 1 3, .read⟩,
-    ⟨comp2, .chan .region 1 3, .write⟩,
-    ⟨comp2, .chan .notification 0 2, .signal⟩,
-    ⟨comp2, .chan .notification 2 1, .wait⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .chan .region 0 3, [.read, .write], 0⟩,
+    ⟨comp0, .chan .region 1 3, [.read, .write], 0⟩,
+    ⟨comp0, .chan .region 2 4, [.read, .write], 0⟩,
+    ⟨comp0, .chan .notification 0 2, [.wait], 0⟩,
+    ⟨comp0, .chan .notification 1 0, [.signal], 0⟩,
+    ⟨comp0, .chan .notification 2 1, [.signal], 0⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .chan .region 0 3, [.read, .write], 0⟩,
+    ⟨comp1, .chan .notification 0 2, [.signal], 0⟩,
+    ⟨comp1, .chan .notification 1 0, [.wait], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp2, .chan .region 1 3, [.read, .write], 0⟩,
+    ⟨comp2, .chan .notification 0 2, [.signal], 0⟩,
+    ⟨comp2, .chan .notification 2 1, [.wait], 0⟩]
   handles := []
   flows := [
     (comp0, comp0),
@@ -197,10 +177,10 @@ def network : LeakNet where
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
 def cuts : List (Budget × List Nat) := []
 
-theorem p1_complete_mediation : CompleteMediation system :=
-  complete_mediation_of_check system certificate (by decide +kernel)
+-- P1 not claimed: the analysis found it not_applicable: no component implements objects: nothing to mediate
 
--- P2 not claimed: the analysis skipped it: no policy server in the system (see P1)
+theorem p2_tamper_proof : TamperProof system :=
+  tamper_proof_of_check system certificate (by decide +kernel)
 
 theorem p3_authority_conformance : AuthorityConformance system :=
   authority_conformance_of_check system certificate (by decide +kernel)
@@ -210,7 +190,7 @@ theorem p4_policy_correct : PolicyCorrect system.policy :=
 
 -- P5 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): flow comp1 -> comp2: label 0 may not flow to label 1 (and 1 more)
 
--- P6 not claimed: the analysis skipped it: the policy declares no budgets
+-- P6 not claimed: the analysis found it not_applicable: the policy declares no budgets
 
 -- P7 not claimed: holds in the Python analysis, but the emitted data fails the Lean checker's condition (the Lean model differs, docs/lean.md): flow comp1 -> comp2: label 0 may not flow to label 1 (and 1 more)
 

@@ -76,15 +76,14 @@ def system : Sys where
     comp1,
     comp2]
   caps := [
-    ⟨comp2, .own comp1 .endpoint, .send⟩,
-    ⟨comp2, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp0 .endpoint, .send⟩,
-    ⟨comp1, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp1, .chan .notification 0 4, .signal⟩,
-    ⟨comp2, .chan .notification 0 4, .wait⟩]
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .chan .notification 0 4, [.signal], 0⟩,
+    ⟨comp2, .chan .notification 0 4, [.wait], 0⟩]
   handles := []
+  covers := []
 
 /-- The certificate every claimed theorem uses: the closed authority of the initial state (kernel steps only). -/
 def certificate : Certificate where
@@ -93,14 +92,12 @@ def certificate : Certificate where
     comp1,
     comp2]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp1, .own comp0 .endpoint, .send⟩,
-    ⟨comp1, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp1, .chan .notification 0 4, .signal⟩,
-    ⟨comp2, .own comp1 .endpoint, .send⟩,
-    ⟨comp2, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp2, .chan .notification 0 4, .wait⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .chan .notification 0 4, [.signal], 0⟩,
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp2, .chan .notification 0 4, [.wait], 0⟩]
   handles := []
   flows := [
     (comp0, comp0),
@@ -120,14 +117,12 @@ def dynamicCertificate : Certificate where
     comp1,
     comp2]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp1, .own comp0 .endpoint, .send⟩,
-    ⟨comp1, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp1, .chan .notification 0 4, .signal⟩,
-    ⟨comp2, .own comp1 .endpoint, .send⟩,
-    ⟨comp2, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp2, .chan .notification 0 4, .wait⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .chan .notification 0 4, [.signal], 0⟩,
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp2, .chan .notification 0 4, [.wait], 0⟩]
   handles := [
     ⟨comp2, obj0, 0⟩]
   flows := [

@@ -73,13 +73,12 @@ def system : Sys where
     comp1,
     comp2]
   caps := [
-    ⟨comp2, .own comp1 .endpoint, .send⟩,
-    ⟨comp2, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp0 .endpoint, .send⟩,
-    ⟨comp1, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp0, .own comp0 .endpoint, .receive⟩]
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩]
   handles := []
+  covers := []
 
 /-- The certificate every claimed theorem uses: the closed authority of the initial state (kernel steps only). -/
 def certificate : Certificate where
@@ -88,12 +87,10 @@ def certificate : Certificate where
     comp1,
     comp2]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp1, .own comp0 .endpoint, .send⟩,
-    ⟨comp1, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp2, .own comp1 .endpoint, .send⟩,
-    ⟨comp2, .own comp1 .endpoint, .grantReply⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩]
   handles := []
   flows := [
     (comp0, comp0),
@@ -113,12 +110,10 @@ def dynamicCertificate : Certificate where
     comp1,
     comp2]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp1, .own comp0 .endpoint, .send⟩,
-    ⟨comp1, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp2, .own comp1 .endpoint, .send⟩,
-    ⟨comp2, .own comp1 .endpoint, .grantReply⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩]
   handles := [
     ⟨comp2, obj0, 0⟩]
   flows := [

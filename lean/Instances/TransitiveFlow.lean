@@ -103,18 +103,15 @@ def system : Sys where
     comp3,
     comp4]
   caps := [
-    ⟨comp2, .own comp1 .endpoint, .send⟩,
-    ⟨comp2, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp1 .endpoint, .send⟩,
-    ⟨comp3, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp0 .endpoint, .send⟩,
-    ⟨comp1, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp3, .chan .region 0 5, .read⟩,
-    ⟨comp3, .chan .region 0 5, .write⟩,
-    ⟨comp4, .chan .region 0 5, .read⟩]
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp3, .chan .region 0 5, [.read, .write], 0⟩,
+    ⟨comp4, .chan .region 0 5, [.read], 0⟩]
   handles := []
+  covers := []
 
 /-- The certificate every claimed theorem uses: the closed authority of the initial state (kernel steps only). -/
 def certificate : Certificate where
@@ -125,17 +122,13 @@ def certificate : Certificate where
     comp3,
     comp4]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp1, .own comp0 .endpoint, .send⟩,
-    ⟨comp1, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp2, .own comp1 .endpoint, .send⟩,
-    ⟨comp2, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp1 .endpoint, .send⟩,
-    ⟨comp3, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp3, .chan .region 0 5, .read⟩,
-    ⟨comp3, .chan .region 0 5, .write⟩,
-    ⟨comp4, .chan .region 0 5, .read⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp3, .chan .region 0 5, [.read, .write], 0⟩,
+    ⟨comp4, .chan .region 0 5, [.read], 0⟩]
   handles := []
   flows := [
     (comp0, comp0),
@@ -168,17 +161,13 @@ def dynamicCertificate : Certificate where
     comp3,
     comp4]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, .receive⟩,
-    ⟨comp1, .own comp0 .endpoint, .send⟩,
-    ⟨comp1, .own comp0 .endpoint, .grantReply⟩,
-    ⟨comp1, .own comp1 .endpoint, .receive⟩,
-    ⟨comp2, .own comp1 .endpoint, .send⟩,
-    ⟨comp2, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp3, .own comp1 .endpoint, .send⟩,
-    ⟨comp3, .own comp1 .endpoint, .grantReply⟩,
-    ⟨comp3, .chan .region 0 5, .read⟩,
-    ⟨comp3, .chan .region 0 5, .write⟩,
-    ⟨comp4, .chan .region 0 5, .read⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp3, .chan .region 0 5, [.read, .write], 0⟩,
+    ⟨comp4, .chan .region 0 5, [.read], 0⟩]
   handles := [
     ⟨comp2, obj0, 0⟩,
     ⟨comp2, obj0, 2⟩,
@@ -233,7 +222,7 @@ theorem p4_policy_correct : PolicyCorrect system.policy :=
 
 -- P5 not claimed: the analysis found it violated (smosverify check shows why)
 
--- P6 not claimed: the analysis skipped it: the policy declares no budgets
+-- P6 not claimed: the analysis found it not_applicable: the policy declares no budgets
 
 -- P7 not claimed: the analysis found it violated (smosverify check shows why)
 

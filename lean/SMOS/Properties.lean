@@ -18,10 +18,11 @@ def PrivateTo (s : State) (c : Component) : Prop :=
 def Mediated (sys : Sys) (s : State) : Prop :=
   ∀ a, a ∈ s.log → Perm.mk a.subject.sid a.obj.sid a.obj.cls a.op ∈ sys.policy.allow
 
-/-- Every server that implements an object holds a connection to the policy server. -/
+/-- Every server that implements an object holds a cap with send to the policy server's
+endpoint. -/
 def ServersConnected (sys : Sys) : Prop :=
-  ∀ o, o ∈ sys.objects →
-    Edge.mk o.server (.own sys.policyServer .endpoint) .send ∈ sys.caps
+  ∀ o, o ∈ sys.objects → ∃ e, e ∈ sys.caps ∧ e.holder = o.server ∧
+    e.target = .own sys.policyServer .endpoint ∧ Right.send ∈ e.rights
 
 /-- **P1 Complete mediation.** Every object's server holds a connection to the policy server;
 nobody but the implementing server ever holds caps to its backing resources (TCB, CNode,
@@ -36,10 +37,10 @@ server a cap to the policy server's TCB, CNode, VSpace or frames. -/
 def TamperProof (sys : Sys) : Prop :=
   ∀ s, KReachable sys s → PrivateTo s sys.policyServer
 
-/-- Every cap and every handle in `s` is permitted by the policy. -/
+/-- Every right of every cap and every handle in `s` is permitted by the policy. -/
 def ConformsIn (sys : Sys) (s : State) : Prop :=
-  (∀ e, e ∈ s.caps →
-    KPerm.mk e.holder.sid e.target.sid e.target.kind e.right ∈ sys.policy.kernelAllow) ∧
+  (∀ e, e ∈ s.caps → ∀ r, r ∈ e.rights →
+    KPerm.mk e.holder.sid e.target.sid e.target.kind r ∈ sys.policy.kernelAllow) ∧
   (∀ h, h ∈ s.handles → Perm.mk h.holder.sid h.obj.sid h.obj.cls h.op ∈ sys.policy.allow)
 
 /-- **P3 Authority conformance** (the shape of seL4's `pas_refined`): every authority edge the

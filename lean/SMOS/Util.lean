@@ -49,6 +49,17 @@ theorem imp3_true {x y z r : Bool} (h : (!(x && (y && z)) || r) = true) (hx : x 
     (hy : y = true) (hz : z = true) : r = true := by
   cases x <;> cases y <;> cases z <;> cases r <;> simp_all
 
+/-- One of two members found makes the `||` of their `memB`s true. -/
+theorem or_memB {α : Type} [DecidableEq α] {y z : α} {l : List α} (h : y ∈ l ∨ z ∈ l) :
+    (memB y l || memB z l) = true := by
+  cases h with
+  | inl hy => rw [memB_of_mem hy, Bool.true_or]
+  | inr hz => rw [memB_of_mem hz, Bool.or_true]
+
+theorem both_true {a b : Bool} (ha : a = true) (hb : b = true) : (a && b) = true := by
+  rw [ha, hb]
+  rfl
+
 theorem false_of_not_true {b : Bool} (h : (!b) = true) : b = false := by
   cases b <;> simp_all
 

@@ -23,10 +23,11 @@ from smosverify.analyses.result import Report, Status
 from smosverify.emit import lean_check
 from smosverify.emit.lean_data import (
     Terms,
-    kperm_order,
-    closure_edges,
+    closure_caps,
     comp_order,
-    initial_edges,
+    initial_cap_terms,
+    kperm_order,
+    lean_covers,
     lean_policy,
     numbering,
     state_handles,
@@ -88,11 +89,12 @@ def lean_module(system: System, report: Report | None = None) -> LeanModule:
         "policyServer": monitor or (len(comps), 0, Role.POLICY.value, False),
         "objects": [terms.obj(f"{o.server}.{o.name}") for o in system.objects()],
         "comps": comps,
-        "caps": initial_edges(system, terms),
+        "caps": initial_cap_terms(system, terms),
         "handles": [],
+        "covers": lean_covers(system, terms),
     }
-    dynamic = _certificate(comps + summaries, closure_edges(final.system, final.closure, terms), state_handles(final, terms))
-    kernel = _certificate(comps, closure_edges(system, results["P3"].certificate, terms), [])
+    dynamic = _certificate(comps + summaries, closure_caps(final.system, final.closure, terms), state_handles(final, terms))
+    kernel = _certificate(comps, closure_caps(system, results["P3"].certificate, terms), [])
     intrinsic = _intrinsic(sys["policy"]["kernelAllow"], dynamic, kernel)
     sys["policy"]["kernelAllow"] = sys["policy"]["kernelAllow"] + intrinsic
     net, cuts = _leakage(results["P6"], terms)
@@ -121,8 +123,8 @@ def _certificate(comps: list[tuple], caps: list[tuple], handles: list[tuple]) ->
 def _intrinsic(kernel_allow: list[tuple], *certs: dict) -> list[tuple]:
     """`kernelAllow` entries for a component's authority over its own objects, which the policy
     language leaves implicit (P3 does not check it) but `CertConforms` checks like any cap."""
-    own = {(e[0][1], e[0][1], e[1][2], e[2]) for cert in certs for e in cert["caps"]
-           if e[1][0] == "own" and e[1][1] == e[0] and not e[0][3]}
+    own = {(c[0][1], c[0][1], c[1][2], right) for cert in certs for c in cert["caps"]
+           if c[1][0] == "own" and c[1][1] == c[0] and not c[0][3] for right in c[2]}
     return sorted(own - set(kernel_allow), key=kperm_order)
 
 

@@ -9,6 +9,7 @@ written into the module. Each function returns problems (empty: the condition ho
 
 from __future__ import annotations
 
+from smosverify.emit.lean_data import kind_rights
 from smosverify.emit.lean_flow import one_step_flows
 
 PRIVATE = ("tcb", "cnode", "vspace", "frames")
@@ -16,15 +17,15 @@ SHOWN = 3
 
 
 def show(x) -> str:
-    """A component, target, edge or handle in the instance module's own notation."""
+    """A component, target, cap or handle in the instance module's own notation."""
     if isinstance(x, tuple) and len(x) == 4 and isinstance(x[3], bool):
         return f"summary {x[1]} .{x[2]}" if x[3] else f"comp{x[0]}"
     if isinstance(x, tuple) and x and x[0] == "own":
         return f".own ({show(x[1])}) .{x[2]}"
     if isinstance(x, tuple) and x and x[0] == "chan":
         return f".chan .{x[1]} {x[2]} {x[3]}"
-    if isinstance(x, tuple) and len(x) == 3 and isinstance(x[1], tuple) and x[1] and x[1][0] in ("own", "chan"):
-        return f"⟨{show(x[0])}, {show(x[1])}, .{x[2]}⟩"
+    if isinstance(x, tuple) and len(x) == 4 and isinstance(x[1], tuple) and x[1] and x[1][0] in ("own", "chan"):
+        return f"⟨{show(x[0])}, {show(x[1])}, [{', '.join('.' + r for r in x[2])}], {x[3]}⟩"
     if isinstance(x, tuple) and len(x) == 3 and isinstance(x[1], tuple):
         return f"⟨{show(x[0])}, obj{x[1][0]}, {x[2]}⟩"
     if isinstance(x, tuple):
@@ -36,50 +37,65 @@ def c_abs(c: tuple) -> tuple:
     return (0 if c[3] else c[0], *c[1:])
 
 
-def e_abs(e: tuple) -> tuple:
-    target = ("own", c_abs(e[1][1]), e[1][2]) if e[1][0] == "own" else e[1]
-    return (c_abs(e[0]), target, e[2])
+def t_abs(t: tuple) -> tuple:
+    return ("own", c_abs(t[1]), t[2]) if t[0] == "own" else t
 
 
-def _held(caps) -> dict[tuple, set[tuple]]:
-    out: dict[tuple, set[tuple]] = {}
-    for holder, target, right in caps:
-        out.setdefault(holder, set()).add((target, right))
-    return out
+def cap_abs(c: tuple) -> tuple:
+    return (c_abs(c[0]), t_abs(c[1]), c[2], c[3])
+
+
+def kind(t: tuple) -> str:
+    return t[2] if t[0] == "own" else t[1]
 
 
 def kernel_closed(sys: dict, cert: dict) -> list[str]:
-    """`checkKernelClosed`: the certificate covers the initial state and is closed under KStep."""
+    """`checkKernelClosed`: the certificate covers the initial state and is closed under every
+    rule of `KStep`, each premise checked on one cap."""
     A, comps = set(cert["caps"]), set(cert["comps"])
     bad = [f"initial component {show(c)} missing" for c in sys["comps"] if c_abs(c) not in comps]
-    bad += [f"initial cap {show(e)} missing" for e in sys["caps"] if e_abs(e) not in A]
-    held = _held(cert["caps"])
-    by_target: dict[tuple, dict[str, list[tuple]]] = {}
-    for holder, target, right in cert["caps"]:  # lists, not sets: the first problem found is reproducible
-        by_target.setdefault(target, {}).setdefault(right, []).append(holder)
+    bad += [f"initial cap {show(c)} missing" for c in sys["caps"] if cap_abs(c) not in A]
+    held: dict[tuple, set[tuple]] = {}
+    by_target: dict[tuple, list[tuple]] = {}
+    for c in cert["caps"]:  # lists, not sets: the first problem found is reproducible
+        held.setdefault(c[0], set()).add(c[1:])
+        by_target.setdefault(c[1], []).append(c)
 
     def subset(giver: tuple, taker: tuple, rule: str) -> None:
         missing = held.get(giver, set()) - held.get(taker, set())
-        bad.extend(f"{rule}: {show(taker)} lacks {show(m[0])} .{m[1]}, which {show(giver)} holds" for m in sorted(missing, key=repr)[:1])
+        bad.extend(f"{rule}: {show(taker)} lacks {show((giver, *m))}'s copy, which {show(giver)} holds"
+                   for m in sorted(missing, key=repr)[:1])
 
-    for target, rights in by_target.items():
-        senders = set(rights.get("send", ()))
-        for rcv in rights.get("receive", ()):
-            for snd in (h for h in rights.get("grant", ()) if h in senders):
-                subset(snd, rcv, "grant")
-            if rcv not in rights.get("grant", ()):  # a reply carries caps only from a receiver with grant
-                continue
-            if rcv in rights.get("grant", ()):  # seL4 gives the reply cap the receiver's grant right
-                for clt in (h for h in rights.get("grantReply", ()) if h in senders):
-                    subset(rcv, clt, "reply")
-    for a, target, right in cert["caps"]:
-        if target[0] == "own" and right == "control" and target[2] == "cnode":
-            subset(target[1], a, "copyOut")
-            subset(a, target[1], "copyIn")
-        if target[0] == "own" and right == "control" and target[2] == "tcb":
-            bad += [f"tcb: {show(a)} controls {show(target[1])}'s tcb but not its {k}"
-                    for k in ("cnode", "vspace") if (a, ("own", target[1], k), "control") not in A]
+    for caps in by_target.values():
+        for g in caps:
+            if "send" in g[2] and "grant" in g[2]:
+                for v in (v for v in caps if "receive" in v[2]):
+                    subset(g[0], v[0], "grant")
+            if "send" in g[2] and ("grant" in g[2] or "grantReply" in g[2]):
+                for v in (v for v in caps if "receive" in v[2] and "grant" in v[2]):
+                    subset(v[0], g[0], "reply")
+    for a, target, rights, _ in cert["caps"]:
+        if target[0] != "own" or "control" not in rights:
+            continue
+        x, k = target[1], target[2]
+        if k == "cnode":
+            subset(x, a, "copyOut")
+            subset(a, x, "copyIn")
+        derived = {"tcb": (("tcbCNode", "cnode", ("control",)), ("tcbVSpace", "vspace", ("control",))),
+                   "vspace": (("vspaceFrames", "frames", ("read", "write", "execute")),)}.get(k, ())
+        bad += [f"{rule}: {show(a)} controls {show(x)}'s {k} but lacks {show((a, ('own', x, gained), got, 0))}"
+                for rule, gained, got in derived if (a, ("own", x, gained), got, 0) not in A]
+    for u, t in sys["covers"]:
+        for a, target, rights, _ in cert["caps"]:
+            want = (a, t_abs(t), kind_rights(kind(t)), 0)
+            if target == t_abs(u) and "control" in rights and want not in A:
+                bad.append(f"untypedCover: {show(a)} controls {show(u)} but lacks {show(want)}")
     return bad
+
+
+def sends_to(caps, c: tuple, v: tuple) -> bool:
+    """`sendsTo`: `c` holds a cap with send to `v`'s endpoint."""
+    return any(h == c and t == ("own", v, "endpoint") and "send" in rights for h, t, rights, _ in caps)
 
 
 def dynamic_closed(sys: dict, cert: dict) -> list[str]:
@@ -93,13 +109,13 @@ def dynamic_closed(sys: dict, cert: dict) -> list[str]:
             kid = (0, child, role, True)
             bad += [f"spawn: {show(kid)} missing"] if kid not in comps else []
             bad += [f"spawn: {show(p)} lacks control of {show(kid)}'s {k}" for k in ("tcb", "cnode", "vspace")
-                    if (p, ("own", kid, k), "control") not in A]
+                    if (p, ("own", kid, k), ("control",), 0) not in A]
     for client, server in pol["connect"]:
         bad += [f"connect: {show(c)} lacks send on {show(v)}'s endpoint" for c in comps for v in comps
-                if (c[1], v[1]) == (client, server) and (c, ("own", v, "endpoint"), "send") not in A]
+                if (c[1], v[1]) == (client, server) and not sends_to(cert["caps"], c, v)]
     for o in sys["objects"]:
         endpoint = ("own", c_abs(o[3]), "endpoint")
-        for holder in [h for h, t, r in cert["caps"] if t == endpoint and r == "send"]:
+        for holder in [h for h, t, rights, _ in cert["caps"] if t == endpoint and "send" in rights]:
             bad += [f"open: handle {show((holder, o, op))} missing" for s, ob, cls, op in pol["allow"]
                     if (s, ob, cls) == (holder[1], o[2], o[1]) and (holder, o, op) not in handles]
     for holder, obj, op in cert["handles"]:
@@ -111,7 +127,7 @@ def dynamic_closed(sys: dict, cert: dict) -> list[str]:
 def private_to(cert: dict, c: tuple) -> list[str]:
     """`checkPrivate`: `c` is an initial component and nobody else holds its private objects."""
     bad = [f"{show(c)} is spawned"] if c[3] else []
-    return bad + [f"{show(e[0])} holds {e[2]} on {show(c)}'s {e[1][2]}" for e in cert["caps"]
+    return bad + [f"{show(e[0])} holds a cap to {show(c)}'s {e[1][2]}" for e in cert["caps"]
                   if e[1][0] == "own" and e[1][1] == c and e[1][2] in PRIVATE and e[0] != c]
 
 
@@ -123,10 +139,8 @@ def conforms(sys: dict, cert: dict) -> list[str]:
     def sid(t: tuple) -> int:
         return t[1][1] if t[0] == "own" else t[3]
 
-    def kind(t: tuple) -> str:
-        return t[2] if t[0] == "own" else t[1]
-
-    bad = [f"cap {show(e)} is not in kernelAllow" for e in cert["caps"] if (e[0][1], sid(e[1]), kind(e[1]), e[2]) not in kernel]
+    bad = [f"{r} of cap {show(e)} is not in kernelAllow" for e in cert["caps"] for r in e[2]
+           if (e[0][1], sid(e[1]), kind(e[1]), r) not in kernel]
     return bad + [f"handle {show(h)} is not in allow" for h in cert["handles"] if (h[0][1], h[1][2], h[1][1], h[2]) not in allow]
 
 
@@ -146,9 +160,8 @@ def flow_closed(sys: dict, cert: dict) -> list[str]:
 
 
 def servers_connected(sys: dict) -> list[str]:
-    endpoint = ("own", sys["policyServer"], "endpoint")
     return [f"{show(o[3])} (server of obj{o[0]}) holds no send on the policy server's endpoint"
-            for o in sys["objects"] if (o[3], endpoint, "send") not in set(sys["caps"])]
+            for o in sys["objects"] if not sends_to(sys["caps"], o[3], sys["policyServer"])]
 
 
 def policy_sane(pol: dict) -> list[str]:

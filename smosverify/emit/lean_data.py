@@ -4,10 +4,11 @@ Every name becomes a number in declaration order; each Lean value is a Python tu
 the Lean term, so the renderer only prints and the checker mirror (`lean_check`) only reads:
 
     Component (id, sid, role, spawned)      Target ("own", comp, kind) | ("chan", kind, id, sid)
-    Edge (holder, target, right)            SObj (id, cls, sid, server)   Handle (holder, obj, op)
+    Cap (holder, target, rights, badge)     SObj (id, cls, sid, server)   Handle (holder, obj, op)
     Perm (subject, object, cls, op)         KPerm (subject, object, kind, right)
 
-Rights and kinds use the Lean constructor names (`grantReply`).
+Caps are kept one by one, as the closure finds them; a cap's rights are a tuple in `Right`'s
+order. Rights and kinds use the Lean constructor names (`grantReply`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from smosverify.analyses.authority import AuthorityClosure
 from smosverify.analyses.dynamic_state import DynamicState
 from smosverify.analyses.flow_policy import flow_policy
 from smosverify.model.authority import initial_caps
-from smosverify.model.kernel import KIND_CLASS, ObjectKind, Right
+from smosverify.model.kernel import KIND_CLASS, SHARED_KINDS, ObjectKind, Right, rights_for
 from smosverify.model.policy import AccessRule, RuleKind
 from smosverify.model.system import Role, System, Target
 
@@ -58,6 +59,7 @@ def numbering(system: System, summaries: tuple[str, ...]) -> Numbering:
             "obj": tuple(f"{o.server}.{o.name}" for o in system.objects()),
             "region": tuple(system.regions),
             "notification": tuple(system.notifications),
+            "untyped": tuple(system.untyped),
         },
         {c: policy.classes[c].operations for c in classes},
     )
@@ -88,7 +90,7 @@ class Terms:
         return (self.n("comp", name), self.sid(c.sid), c.role.value, False)
 
     def target(self, t: Target, sid: str) -> tuple:
-        if t.kind in (ObjectKind.REGION, ObjectKind.NOTIFICATION):
+        if t.kind in SHARED_KINDS:
             return ("chan", t.kind.value, self.n(t.kind.value, t.name), self.sid(sid))
         return ("own", self.comp(t.name), t.kind.value)
 
@@ -100,8 +102,13 @@ class Terms:
     def op(self, cls: str, op: str) -> int:
         return self.num.ops[cls].index(op)
 
-    def edges(self, holder: str, target: Target, rights, sid: str) -> list[tuple]:
-        return [(self.comp(holder), self.target(target, sid), LEAN_RIGHT[r]) for r in sorted(rights, key=list(Right).index)]
+    def cap(self, holder: str, target: Target, rights, badge: int, sid: str) -> tuple:
+        return (self.comp(holder), self.target(target, sid), lean_rights(rights), badge)
+
+
+def lean_rights(rights) -> tuple[str, ...]:
+    """A cap's rights in `Right`'s order, by their Lean names."""
+    return tuple(LEAN_RIGHT[r] for r in Right if r in rights)
 
 
 def _rule_pairs(rule: AccessRule):
@@ -158,12 +165,11 @@ def role_order(p: tuple) -> tuple:
     return (p[0], p[1], ROLES.index(p[2]))
 
 
-def initial_edges(system: System, terms: Terms) -> list[tuple]:
-    """`initial_caps(system)`, one edge per right, in the model's order without repeats."""
+def initial_cap_terms(system: System, terms: Terms) -> list[tuple]:
+    """`initial_caps(system)`, one cap each, in the model's order without repeats."""
     out: dict[tuple, None] = {}
     for cap in initial_caps(system):
-        for e in terms.edges(cap.holder, cap.target, cap.rights, target_sid(system, cap.target)):
-            out.setdefault(e)
+        out.setdefault(terms.cap(cap.holder, cap.target, cap.rights, cap.badge, target_sid(system, cap.target)))
     return list(out)
 
 
@@ -172,14 +178,27 @@ def target_sid(system: System, target: Target) -> str:
         return system.regions[target.name].sid
     if target.kind is ObjectKind.NOTIFICATION:
         return system.notifications[target.name].sid
+    if target.kind is ObjectKind.UNTYPED:
+        return system.untyped[target.name].sid
     return system.components[target.name].sid
 
 
-def closure_edges(system: System, closure: AuthorityClosure, terms: Terms) -> list[tuple]:
-    """Every cap of the closure, one edge per right, sorted by the numbering."""
-    edges = [e for holder, target, rights in closure.edges()
-             for e in terms.edges(holder, target, rights, target_sid(system, target))]
-    return sorted(set(edges), key=edge_order)
+def closure_caps(system: System, closure: AuthorityClosure, terms: Terms) -> list[tuple]:
+    """Every cap of the closure, one by one (badges included), sorted by the numbering."""
+    caps = {terms.cap(holder, target, rights, badge, target_sid(system, target))
+            for holder, target, rights, badge in closure.caps()}
+    return sorted(caps, key=cap_order)
+
+
+def lean_covers(system: System, terms: Terms) -> list[tuple]:
+    """(untyped, covered object) pairs: `Sys.covers`."""
+    return [(terms.target(Target(ObjectKind.UNTYPED, ut.name), ut.sid), terms.target(t, target_sid(system, t)))
+            for ut in system.untyped.values() for t in ut.covers]
+
+
+def kind_rights(kind: str) -> tuple[str, ...]:
+    """Lean's `kindRights`: every right of an object kind, in `Right`'s order."""
+    return lean_rights(rights_for(ObjectKind(kind)))
 
 
 def state_handles(state: DynamicState, terms: Terms) -> list[tuple]:
@@ -201,5 +220,5 @@ def target_order(t: tuple) -> tuple:
     return (1, KINDS.index(t[1]), t[2], t[3])
 
 
-def edge_order(e: tuple) -> tuple:
-    return (comp_order(e[0]), target_order(e[1]), RIGHTS.index(e[2]))
+def cap_order(c: tuple) -> tuple:
+    return (comp_order(c[0]), target_order(c[1]), [RIGHTS.index(r) for r in c[2]], c[3])

@@ -23,16 +23,17 @@ FROM_OWNER = ("read", "send", "control")
 
 
 def one_step_flows(caps: list[tuple], handles: list[tuple]) -> set[tuple]:
-    """The `FlowStep` pairs (pair, toOwner, fromOwner, handleIn, handleOut) of a certificate."""
+    """The `FlowStep` pairs (pair, toOwner, fromOwner, handleIn, handleOut) of a certificate; a
+    holder has a right on a target when one of its caps to it carries the right."""
     out: set[tuple] = set()
-    by_target: dict[tuple, list[tuple]] = {}
-    for holder, target, right in caps:
-        by_target.setdefault(target, []).append((holder, right))
+    by_target: dict[tuple, set[tuple]] = {}
+    for holder, target, rights, _ in caps:
+        by_target.setdefault(target, set()).update((holder, right) for right in rights)
         if target[0] == "own":
             owner = target[1]
-            if right in TO_OWNER:
+            if set(rights) & set(TO_OWNER):
                 out.add((holder, owner))
-            if right in FROM_OWNER:
+            if set(rights) & set(FROM_OWNER):
                 out.add((owner, holder))
     for held in by_target.values():
         out.update((a, b) for a, r1 in held for b, r2 in held if (r1, r2) in FLOW_PAIRS)

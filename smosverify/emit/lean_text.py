@@ -27,7 +27,7 @@ class LeanText:
         lines = []
         for kind, title in (("sid", "sids"), ("class", "classes"), ("label", "labels"), ("comp", "components"),
                             ("summary", "summaries (spawned sid:role)"), ("obj", "objects"),
-                            ("region", "regions"), ("notification", "notifications")):
+                            ("region", "regions"), ("notification", "notifications"), ("untyped", "untyped")):
             names = num.names[kind]
             if names:
                 lines.append(f"* {title}: " + ", ".join(f"{i} = `{self.comment(n)}`" for i, n in enumerate(names)))
@@ -49,8 +49,12 @@ class LeanText:
             return f".own {self.comp(t[1])} .{t[2]}"
         return f".chan .{t[1]} {t[2]} {t[3]}"
 
-    def edge(self, e: tuple) -> str:
-        return f"⟨{self.comp(e[0])}, {self.target(e[1])}, .{e[2]}⟩"
+    def cap(self, c: tuple) -> str:
+        rights = ", ".join(f".{r}" for r in c[2])
+        return f"⟨{self.comp(c[0])}, {self.target(c[1])}, [{rights}], {c[3]}⟩"
+
+    def cover(self, pair: tuple) -> str:
+        return f"({self.target(pair[0])}, {self.target(pair[1])})"
 
     def obj_value(self, o: tuple) -> str:
         return f"⟨{o[0]}, {o[1]}, {o[2]}, {self.comp(o[3])}⟩"

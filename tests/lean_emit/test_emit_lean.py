@@ -16,7 +16,7 @@ from smosverify.analyses.check import check_system
 from smosverify.analyses.result import Status
 from smosverify.emit import lean_check
 from smosverify.emit.lean import lean_module, module_name, write_lean_module
-from smosverify.emit.lean_data import closure_edges, Terms, numbering
+from smosverify.emit.lean_data import closure_caps, Terms, numbering
 from smosverify.emit.lean_text import LeanText
 from smosverify.load.system import load_system
 from smosverify.model.authority import initial_caps
@@ -82,6 +82,7 @@ def test_parsed_back_data_is_the_emitted_data(emitted):
     assert env["system"]["comps"] == data["system"]["comps"]
     assert env["system"]["objects"] == data["system"]["objects"]
     assert env["system"]["caps"] == data["system"]["caps"]
+    assert env["system"]["covers"] == data["system"]["covers"]
     assert env["system"]["policyServer"] == data["system"]["policyServer"]
     for field, value in data["system"]["policy"].items():
         assert env["policy"][field] == value, field
@@ -101,13 +102,13 @@ def test_emitted_data_is_the_model(emitted):
     assert len(num["objects"]) == len(system.objects())
     for (i, cls, sid, server), obj in zip(num["objects"], system.objects()):
         assert sids[sid] == obj.sid and list(system.components)[server[0]] == obj.server
-    expected = {(cap.holder, str(cap.target), r.value) for cap in initial_caps(system) for r in cap.rights}
+    expected = {(cap.holder, str(cap.target), frozenset(r.value for r in cap.rights), cap.badge) for cap in initial_caps(system)}
     names = list(system.components)
+    shared = {"region": system.regions, "notification": system.notifications, "untyped": system.untyped}
     shown = set()
-    for holder, target, right in num["caps"]:
-        where = f"{names[target[1][0]]}.{target[2]}" if target[0] == "own" else \
-            list(system.regions if target[1] == "region" else system.notifications)[target[2]]
-        shown.add((names[holder[0]], where, "grant_reply" if right == "grantReply" else right))
+    for holder, target, rights, badge in num["caps"]:
+        where = f"{names[target[1][0]]}.{target[2]}" if target[0] == "own" else list(shared[target[1]])[target[2]]
+        shown.add((names[holder[0]], where, frozenset("grant_reply" if r == "grantReply" else r for r in rights), badge))
     assert shown == expected
 
 
@@ -116,8 +117,8 @@ def test_certificates_are_the_ones_the_analyses_checked(emitted):
     results = {r.id: r for r in report.results}
     final = results["P7"].certificate
     terms = Terms(final.system, numbering(system, final.summaries()))
-    dynamic = closure_edges(final.system, final.closure, terms)
-    static = closure_edges(system, results["P3"].certificate, terms)
+    dynamic = closure_caps(final.system, final.closure, terms)
+    static = closure_caps(system, results["P3"].certificate, terms)
     data = module.data
     if data["dynamicCertificate"] is None:
         assert data["certificate"]["caps"] == dynamic
@@ -135,7 +136,7 @@ def test_claimed_only_when_the_analysis_holds_and_both_mirrors_accept(emitted):
     sys_, cert = env["system"], env["certificate"]
     theirs = {
         "P1": lambda: MIRROR.kernel_closed(sys_, cert) + [f for o in sys_["objects"] for f in MIRROR.private_to(cert, o[3])]
-        + [o for o in sys_["objects"] if (o[3], ("own", sys_["policyServer"], "endpoint"), "send") not in sys_["caps"]],
+        + MIRROR.servers_connected(sys_),
         "P2": lambda: MIRROR.kernel_closed(sys_, cert) + MIRROR.private_to(cert, sys_["policyServer"]),
         "P3": lambda: MIRROR.kernel_closed(sys_, cert) + MIRROR.conforms(sys_, cert),
         "P4": lambda: [t for t in env["policy"]["allow"] if t in env["policy"]["neverallow"]]

@@ -4,9 +4,10 @@ import SMOS.Certificate
 # Checkers for the authority certificate (P1, P2, P3)
 
 Each checker decides one condition of `KernelClosed`, `Closed`, `CertPrivate` or
-`CertConforms` on concrete data; `SMOS.Thm.Authority` proves each sound. Nested `List.all`
-loops are written so that the inner loops only run when the outer edge can take part in the
-rule (`!condition || ...`).
+`CertConforms` on concrete data; `SMOS.Thm.Authority` proves each sound. A rule's premise is
+checked on one cap (`memB r c.rights` for every right it names), as `KStep` states it. Nested
+`List.all` loops are written so that the inner loops only run when the outer cap can take part
+in the rule (`!condition || ...`).
 -/
 
 namespace SMOS
@@ -17,78 +18,93 @@ def checkInit (sys : Sys) (cert : Certificate) : Bool :=
   (sys.caps.all (fun e => memB e.abs cert.caps) &&
    sys.handles.all (fun h => memB h.abs cert.handles))
 
-/-- Closure under `KStep.grant`. -/
-def checkGrant (A : List Edge) : Bool :=
+/-- Closure under `KStep.grant`: `g` is the sender's cap, `v` a receiver's, `c` any cap of the
+sender. -/
+def checkGrant (A : List Cap) : Bool :=
   A.all fun g =>
-    !(decide (g.right = .grant) && memB (Edge.mk g.holder g.target .send) A) ||
-    A.all fun r =>
-      !(decide (r.right = .receive) && decide (r.target = g.target)) ||
+    !(memB Right.send g.rights && memB Right.grant g.rights) ||
+    A.all fun v =>
+      !(decide (v.target = g.target) && memB Right.receive v.rights) ||
       A.all fun c =>
-        !decide (c.holder = g.holder) || memB (Edge.mk r.holder c.target c.right) A
+        !decide (c.holder = g.holder) || memB (Cap.mk v.holder c.target c.rights c.badge) A
 
-/-- Closure under `KStep.reply`. -/
-def checkReply (A : List Edge) : Bool :=
+/-- Closure under `KStep.reply`: `g` is the caller's cap, `v` a receiver's, `c` any cap of the
+receiver. -/
+def checkReply (A : List Cap) : Bool :=
   A.all fun g =>
-    !(decide (g.right = .grantReply) && memB (Edge.mk g.holder g.target .send) A) ||
-    A.all fun r =>
-      !(decide (r.right = .receive) && decide (r.target = g.target)) ||
-      (!memB (Edge.mk r.holder r.target .grant) A ||
-        A.all fun c =>
-          !decide (c.holder = r.holder) || memB (Edge.mk g.holder c.target c.right) A)
+    !(memB Right.send g.rights && (memB Right.grant g.rights || memB Right.grantReply g.rights)) ||
+    A.all fun v =>
+      !(decide (v.target = g.target) &&
+        (memB Right.receive v.rights && memB Right.grant v.rights)) ||
+      A.all fun c =>
+        !decide (c.holder = v.holder) || memB (Cap.mk g.holder c.target c.rights c.badge) A
 
-/-- Closure under `KStep.copyOut` and `KStep.copyIn` for one edge. -/
-def cnodeClosedAt (A : List Edge) (g : Edge) : Bool :=
+/-- Closure under `KStep.copyOut` and `KStep.copyIn` for one cap. -/
+def cnodeClosedAt (A : List Cap) (g : Cap) : Bool :=
   match g.target with
-  | .own b k =>
-    !(decide (g.right = .control) && decide (k = .cnode)) ||
+  | .own x k =>
+    !(decide (k = .cnode) && memB Right.control g.rights) ||
     A.all fun c =>
-      (!decide (c.holder = b) || memB (Edge.mk g.holder c.target c.right) A) &&
-      (!decide (c.holder = g.holder) || memB (Edge.mk b c.target c.right) A)
+      (!decide (c.holder = x) || memB (Cap.mk g.holder c.target c.rights c.badge) A) &&
+      (!decide (c.holder = g.holder) || memB (Cap.mk x c.target c.rights c.badge) A)
   | .chan _ _ _ => true
 
 /-- Closure under `KStep.copyOut` and `KStep.copyIn`. -/
-def checkCNode (A : List Edge) : Bool :=
+def checkCNode (A : List Cap) : Bool :=
   A.all (cnodeClosedAt A)
 
-/-- Closure under `KStep.tcbCNode` and `KStep.tcbVSpace` for one edge. -/
-def tcbClosedAt (A : List Edge) (g : Edge) : Bool :=
+/-- Closure under `KStep.tcbCNode`, `KStep.tcbVSpace` and `KStep.vspaceFrames` for one cap. -/
+def derivedAt (A : List Cap) (g : Cap) : Bool :=
   match g.target with
-  | .own b k =>
-    !(decide (g.right = .control) && decide (k = .tcb)) ||
-    (memB (Edge.mk g.holder (.own b .cnode) .control) A &&
-     memB (Edge.mk g.holder (.own b .vspace) .control) A)
+  | .own x k =>
+    !memB Right.control g.rights ||
+    ((!decide (k = .tcb) ||
+      (memB (Cap.mk g.holder (.own x .cnode) [Right.control] 0) A &&
+       memB (Cap.mk g.holder (.own x .vspace) [Right.control] 0) A)) &&
+     (!decide (k = .vspace) || memB (Cap.mk g.holder (.own x .frames) memoryRights 0) A))
   | .chan _ _ _ => true
 
-/-- Closure under `KStep.tcbCNode` and `KStep.tcbVSpace`. -/
-def checkTcb (A : List Edge) : Bool :=
-  A.all (tcbClosedAt A)
+/-- Closure under `KStep.tcbCNode`, `KStep.tcbVSpace` and `KStep.vspaceFrames`. -/
+def checkDerived (A : List Cap) : Bool :=
+  A.all (derivedAt A)
+
+/-- Closure under `KStep.untypedCover`, for every (untyped, covered object) pair. -/
+def checkUntyped (covers : List (Target × Target)) (A : List Cap) : Bool :=
+  covers.all fun ut => A.all fun g =>
+    !(decide (g.target = ut.1.abs) && memB Right.control g.rights) ||
+    memB (Cap.mk g.holder ut.2.abs (kindRights ut.2.kind) 0) A
 
 /-- Decides `KernelClosed`. -/
 def checkKernelClosed (sys : Sys) (cert : Certificate) : Bool :=
   checkInit sys cert &&
   (checkGrant cert.caps &&
    (checkReply cert.caps &&
-    (checkCNode cert.caps && checkTcb cert.caps)))
+    (checkCNode cert.caps &&
+     (checkDerived cert.caps && checkUntyped sys.covers cert.caps))))
 
 /-- Closure under `Step.spawn`. -/
 def checkSpawn (sys : Sys) (cert : Certificate) : Bool :=
   cert.comps.all fun p => sys.policy.spawn.all fun rule =>
     !decide (rule.parent = p.sid) ||
     (memB (summary rule.child rule.role) cert.comps &&
-     (memB (Edge.mk p (.own (summary rule.child rule.role) .tcb) .control) cert.caps &&
-      (memB (Edge.mk p (.own (summary rule.child rule.role) .cnode) .control) cert.caps &&
-       memB (Edge.mk p (.own (summary rule.child rule.role) .vspace) .control) cert.caps)))
+     (memB (Cap.mk p (.own (summary rule.child rule.role) .tcb) [Right.control] 0) cert.caps &&
+      (memB (Cap.mk p (.own (summary rule.child rule.role) .cnode) [Right.control] 0) cert.caps &&
+       memB (Cap.mk p (.own (summary rule.child rule.role) .vspace) [Right.control] 0) cert.caps)))
 
-/-- Closure under `Step.connect`. -/
+/-- `c` holds a cap with send to `v`'s endpoint. -/
+def sendsTo (A : List Cap) (c v : Component) : Bool :=
+  A.any fun e =>
+    decide (e.holder = c) && (decide (e.target = .own v .endpoint) && memB Right.send e.rights)
+
+/-- Closure under `Step.connect` (one send cap to the server stands for every badge). -/
 def checkConnect (sys : Sys) (cert : Certificate) : Bool :=
   cert.comps.all fun c => cert.comps.all fun v => sys.policy.connect.all fun rule =>
-    !(decide (rule.client = c.sid) && decide (rule.server = v.sid)) ||
-    memB (Edge.mk c (.own v .endpoint) .send) cert.caps
+    !(decide (rule.client = c.sid) && decide (rule.server = v.sid)) || sendsTo cert.caps c v
 
 /-- Closure under `Step.openObj`. -/
 def checkOpen (sys : Sys) (cert : Certificate) : Bool :=
   sys.objects.all fun o => cert.caps.all fun e =>
-    !(decide (e.target = .own o.server.abs .endpoint) && decide (e.right = .send)) ||
+    !(decide (e.target = .own o.server.abs .endpoint) && memB Right.send e.rights) ||
     sys.policy.allow.all fun perm =>
       !(decide (perm.subject = e.holder.sid) &&
         (decide (perm.object = o.sid) && decide (perm.cls = o.cls))) ||
@@ -116,15 +132,14 @@ def checkPrivate (cert : Certificate) (c : Component) : Bool :=
 
 /-- Decides `CertConforms`. -/
 def checkConforms (sys : Sys) (cert : Certificate) : Bool :=
-  cert.caps.all (fun e =>
-    memB (KPerm.mk e.holder.sid e.target.sid e.target.kind e.right) sys.policy.kernelAllow) &&
+  cert.caps.all (fun e => e.rights.all fun r =>
+    memB (KPerm.mk e.holder.sid e.target.sid e.target.kind r) sys.policy.kernelAllow) &&
   cert.handles.all (fun h =>
     memB (Perm.mk h.holder.sid h.obj.sid h.obj.cls h.op) sys.policy.allow)
 
 /-- Decides `ServersConnected`. -/
 def checkServersConnected (sys : Sys) : Bool :=
-  sys.objects.all fun o =>
-    memB (Edge.mk o.server (.own sys.policyServer .endpoint) .send) sys.caps
+  sys.objects.all fun o => sendsTo sys.caps o.server sys.policyServer
 
 /-- The checker behind P1 (`complete_mediation_of_check`). -/
 def checkCompleteMediation (sys : Sys) (cert : Certificate) : Bool :=

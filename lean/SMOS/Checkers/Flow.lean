@@ -10,22 +10,30 @@ the pairs are between abstract components.
 
 namespace SMOS
 
+/-- Some right of `rs1` and some right of `rs2` form a pair of `flowPairs`. -/
+def pairRelated (rs1 rs2 : List Right) : Bool :=
+  flowPairs.any fun p => memB p.1 rs1 && memB p.2 rs2
+
 /-- `FlowClosed.pair`: two caps on one target with rights in `flowPairs`. -/
-def checkPairFlows (A : List Edge) (F : List (Component × Component)) : Bool :=
+def checkPairFlows (A : List Cap) (F : List (Component × Component)) : Bool :=
   A.all fun e1 => A.all fun e2 =>
-    !(decide (e1.target = e2.target) && memB (e1.right, e2.right) flowPairs) ||
+    !(decide (e1.target = e2.target) && pairRelated e1.rights e2.rights) ||
     memB (e1.holder, e2.holder) F
 
-/-- `FlowClosed.toOwner` and `FlowClosed.fromOwner` for one edge. -/
-def ownerFlowsAt (F : List (Component × Component)) (e : Edge) : Bool :=
+/-- Some right of `rs` is in `l`. -/
+def someRightIn (rs l : List Right) : Bool :=
+  rs.any fun r => memB r l
+
+/-- `FlowClosed.toOwner` and `FlowClosed.fromOwner` for one cap. -/
+def ownerFlowsAt (F : List (Component × Component)) (e : Cap) : Bool :=
   match e.target with
   | .own b _ =>
-    (!memB e.right toOwnerRights || memB (e.holder, b) F) &&
-    (!memB e.right fromOwnerRights || memB (b, e.holder) F)
+    (!someRightIn e.rights toOwnerRights || memB (e.holder, b) F) &&
+    (!someRightIn e.rights fromOwnerRights || memB (b, e.holder) F)
   | .chan _ _ _ => true
 
 /-- `FlowClosed.toOwner` and `FlowClosed.fromOwner`. -/
-def checkOwnerFlows (A : List Edge) (F : List (Component × Component)) : Bool :=
+def checkOwnerFlows (A : List Cap) (F : List (Component × Component)) : Bool :=
   A.all (ownerFlowsAt F)
 
 /-- `FlowClosed.handle`. -/

@@ -5,9 +5,10 @@ Every name of the concrete system (sid, class, operation, label) is a `Nat` chos
 emitter; the instance module lists the original names in comments. Numbers keep kernel
 evaluation of the checkers fast (`Nat` equality is a primitive there).
 
-A capability is expanded into one `Edge` per right it carries: `Edge.mk holder target right`
-says "`holder` holds a cap to `target` with `right`". A component's authority over its own
-TCB, CNode, VSpace and frames is implicit and never listed (as in
+Capabilities are kept one by one, as seL4 checks them: `Cap.mk holder target rights badge` is
+one cap, and a rule whose premise names several rights needs one cap that carries them all (two
+caps that together carry send and grant do not let their holder grant). A component's authority
+over its own TCB, CNode, VSpace and frames is implicit and never listed (as in
 `smosverify.model.authority.initial_caps`).
 -/
 
@@ -56,7 +57,23 @@ inductive ObjKind where
   /-- Shared memory. -/
   | region
   | notification
+  /-- Untyped memory: whoever controls it controls every object made from it (`Sys.covers`). -/
+  | untyped
   deriving DecidableEq, Repr
+
+/-- Every right a cap to an object of kind `k` can carry, in `Right`'s order (what `untypedCover`
+gives over a covered object). -/
+def kindRights : ObjKind → List Right
+  | .tcb | .cnode | .vspace | .untyped => [.control]
+  | .frames | .region => [.read, .write, .execute]
+  | .endpoint => [.send, .receive, .grant, .grantReply]
+  | .notification => [.signal, .wait]
+
+/-- What control of a VSpace gives over the frames mapped into it (`vspaceFrames`). -/
+def memoryRights : List Right := [.read, .write, .execute]
+
+/-- An unbadged cap to an object of this kind can be minted with any badge (`mint`). -/
+def mintable (k : ObjKind) : Bool := decide (k = .endpoint) || decide (k = .notification)
 
 /-- The kinds that make up a component's own protection domain (kept private by P1 and P2). -/
 def privateKinds : List ObjKind := [.tcb, .cnode, .vspace, .frames]
@@ -71,7 +88,7 @@ structure Component where
   deriving DecidableEq, Repr
 
 /-- The kernel object a capability names: an object of one component (its TCB, CNode,
-VSpace, frames or endpoint) or a shared channel (a region or a notification). -/
+VSpace, frames or endpoint) or a shared object (a region, a notification or an untyped). -/
 inductive Target where
   | own (owner : Component) (kind : ObjKind)
   | chan (kind : ObjKind) (id : Nat) (sid : Sid)
@@ -85,11 +102,13 @@ def Target.kind : Target → ObjKind
   | .own _ k => k
   | .chan k _ _ => k
 
-/-- `holder` holds a capability to `target` that carries `right`. -/
-structure Edge where
+/-- One capability: `holder` holds a cap to `target` carrying `rights` (listed in `Right`'s
+order) with `badge` (0: unbadged). -/
+structure Cap where
   holder : Component
   target : Target
-  right : Right
+  rights : List Right
+  badge : Nat
   deriving DecidableEq, Repr
 
 /-- An object a server implements; clients reach it only through that server. -/
@@ -134,7 +153,7 @@ def Target.abs : Target → Target
   | .own c k => .own c.abs k
   | .chan k i s => .chan k i s
 
-def Edge.abs (e : Edge) : Edge := ⟨e.holder.abs, e.target.abs, e.right⟩
+def Cap.abs (c : Cap) : Cap := ⟨c.holder.abs, c.target.abs, c.rights, c.badge⟩
 
 def Handle.abs (h : Handle) : Handle := ⟨h.holder.abs, h.obj, h.op⟩
 

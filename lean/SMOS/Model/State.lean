@@ -4,7 +4,8 @@ import SMOS.Model.Policy
 # Systems and states
 
 `Sys` is the concrete system as booted: its policy, its policy server, the objects its
-servers implement, and the components, caps and handles it starts with. `State` is one
+servers implement, the components, caps and handles it starts with, and what each untyped
+covers. `State` is one
 moment of a running system; `Sys.initial` is the state at hand-over.
 -/
 
@@ -19,15 +20,17 @@ structure Sys where
   objects : List SObj
   /-- The components at hand-over. -/
   comps : List Component
-  /-- The caps at hand-over, one edge per right. -/
-  caps : List Edge
+  /-- The caps at hand-over, one by one. -/
+  caps : List Cap
   /-- Handles held at hand-over (usually none). -/
   handles : List Handle
+  /-- `(u, t)`: object `t` was made from untyped `u` (system key `untyped:`, `covers:`). -/
+  covers : List (Target × Target)
 
 /-- One moment of a running system. -/
 structure State where
   comps : List Component
-  caps : List Edge
+  caps : List Cap
   handles : List Handle
   /-- Every operation performed so far, most recent first. -/
   log : List Access
@@ -37,7 +40,7 @@ structure State where
 def Sys.initial (sys : Sys) : State :=
   { comps := sys.comps, caps := sys.caps, handles := sys.handles, log := [], nextId := 0 }
 
-def State.addCap (s : State) (e : Edge) : State :=
+def State.addCap (s : State) (e : Cap) : State :=
   { s with caps := e :: s.caps }
 
 def State.addHandle (s : State) (h : Handle) : State :=
@@ -63,9 +66,9 @@ needs them to set the child up, as seL4 requires). -/
 def State.spawn (s : State) (parent : Component) (sid : Sid) (role : Role) : State :=
   { s with
     comps := s.child sid role :: s.comps,
-    caps := Edge.mk parent (.own (s.child sid role) .tcb) .control ::
-      Edge.mk parent (.own (s.child sid role) .cnode) .control ::
-      Edge.mk parent (.own (s.child sid role) .vspace) .control :: s.caps,
+    caps := Cap.mk parent (.own (s.child sid role) .tcb) [.control] 0 ::
+      Cap.mk parent (.own (s.child sid role) .cnode) [.control] 0 ::
+      Cap.mk parent (.own (s.child sid role) .vspace) [.control] 0 :: s.caps,
     nextId := s.nextId + 1 }
 
 end SMOS

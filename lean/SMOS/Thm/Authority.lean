@@ -19,104 +19,141 @@ theorem checkInit_sound (h : checkInit sys cert = true) : Covers cert sys.initia
   · intro c hc
     exact mem_of_memB (of_all (and_true_left h) hc)
   · intro e he
-    exact mem_of_memB (of_all (and_true_left (and_true_right h)) he)
+    exact certHas_of_mem (mem_of_memB (of_all (and_true_left (and_true_right h)) he))
   · intro x hx
     exact mem_of_memB (of_all (and_true_right (and_true_right h)) hx)
 
-theorem checkGrant_sound {A : List Edge} (h : checkGrant A = true) :
-    ∀ {snd rcv : Component} {ep t : Target} {r : Right},
-      Edge.mk snd ep .send ∈ A → Edge.mk snd ep .grant ∈ A →
-      Edge.mk rcv ep .receive ∈ A → Edge.mk snd t r ∈ A → Edge.mk rcv t r ∈ A := by
-  intro snd rcv ep t r hs hg hr hc
-  have h1 := imp2_true (of_all h hg) (decide_eq_true rfl) (memB_of_mem hs)
-  have h2 := imp2_true (of_all h1 hr) (decide_eq_true rfl) (decide_eq_true rfl)
+theorem checkGrant_sound {A : List Cap} (h : checkGrant A = true) :
+    ∀ {snd rcv : Component} {ep t : Target} {rs rr r : List Right} {bs br b : Nat},
+      Cap.mk snd ep rs bs ∈ A → Right.send ∈ rs → Right.grant ∈ rs →
+      Cap.mk rcv ep rr br ∈ A → Right.receive ∈ rr →
+      Cap.mk snd t r b ∈ A → Cap.mk rcv t r b ∈ A := by
+  intro snd rcv ep t rs rr r bs br b hs hsend hgrant hr hrecv hc
+  have h1 := imp2_true (of_all h hs) (memB_of_mem hsend) (memB_of_mem hgrant)
+  have h2 := imp2_true (of_all h1 hr) (decide_eq_true rfl) (memB_of_mem hrecv)
   exact mem_of_memB (imp_true (of_all h2 hc) (decide_eq_true rfl))
 
-theorem checkReply_sound {A : List Edge} (h : checkReply A = true) :
-    ∀ {clt srv : Component} {ep t : Target} {r : Right},
-      Edge.mk clt ep .send ∈ A → Edge.mk clt ep .grantReply ∈ A →
-      Edge.mk srv ep .receive ∈ A → Edge.mk srv ep .grant ∈ A →
-      Edge.mk srv t r ∈ A → Edge.mk clt t r ∈ A := by
-  intro clt srv ep t r hs hg hr hsg hc
-  have h1 := imp2_true (of_all h hg) (decide_eq_true rfl) (memB_of_mem hs)
-  have h2 := imp2_true (of_all h1 hr) (decide_eq_true rfl) (decide_eq_true rfl)
-  have h3 := imp_true h2 (memB_of_mem hsg)
-  exact mem_of_memB (imp_true (of_all h3 hc) (decide_eq_true rfl))
+theorem checkReply_sound {A : List Cap} (h : checkReply A = true) :
+    ∀ {clt srv : Component} {ep t : Target} {rc rv r : List Right} {bc bv b : Nat},
+      Cap.mk clt ep rc bc ∈ A → Right.send ∈ rc → (Right.grant ∈ rc ∨ Right.grantReply ∈ rc) →
+      Cap.mk srv ep rv bv ∈ A → Right.receive ∈ rv → Right.grant ∈ rv →
+      Cap.mk srv t r b ∈ A → Cap.mk clt t r b ∈ A := by
+  intro clt srv ep t rc rv r bc bv b hc hsend hg hv hrecv hgr h3
+  have h1 := imp2_true (of_all h hc) (memB_of_mem hsend) (or_memB hg)
+  have h2 := imp3_true (of_all h1 hv) (decide_eq_true rfl) (memB_of_mem hrecv) (memB_of_mem hgr)
+  exact mem_of_memB (imp_true (of_all h2 h3) (decide_eq_true rfl))
 
-theorem cnodeClosedAt_own (A : List Edge) (a b : Component) (k : ObjKind) (r : Right) :
-    cnodeClosedAt A (Edge.mk a (.own b k) r) =
-      (!(decide (r = .control) && decide (k = .cnode)) ||
+theorem cnodeClosedAt_own (A : List Cap) (a x : Component) (k : ObjKind) (rs : List Right)
+    (b : Nat) :
+    cnodeClosedAt A (Cap.mk a (.own x k) rs b) =
+      (!(decide (k = .cnode) && memB Right.control rs) ||
         A.all fun c =>
-          (!decide (c.holder = b) || memB (Edge.mk a c.target c.right) A) &&
-          (!decide (c.holder = a) || memB (Edge.mk b c.target c.right) A)) := rfl
+          (!decide (c.holder = x) || memB (Cap.mk a c.target c.rights c.badge) A) &&
+          (!decide (c.holder = a) || memB (Cap.mk x c.target c.rights c.badge) A)) := rfl
 
-theorem checkCNode_sound {A : List Edge} (h : checkCNode A = true) {a b : Component}
-    (hg : Edge.mk a (.own b .cnode) .control ∈ A) :
-    (∀ {t : Target} {r : Right}, Edge.mk b t r ∈ A → Edge.mk a t r ∈ A) ∧
-    (∀ {t : Target} {r : Right}, Edge.mk a t r ∈ A → Edge.mk b t r ∈ A) := by
+theorem checkCNode_sound {A : List Cap} (h : checkCNode A = true) {a x : Component}
+    {ra : List Right} {ba : Nat} (hg : Cap.mk a (.own x .cnode) ra ba ∈ A)
+    (hctl : Right.control ∈ ra) :
+    (∀ {t : Target} {r : List Right} {b : Nat}, Cap.mk x t r b ∈ A → Cap.mk a t r b ∈ A) ∧
+    (∀ {t : Target} {r : List Right} {b : Nat}, Cap.mk a t r b ∈ A → Cap.mk x t r b ∈ A) := by
   have h1 := of_all h hg
   rw [cnodeClosedAt_own] at h1
-  have h2 := imp2_true h1 (decide_eq_true rfl) (decide_eq_true rfl)
+  have h2 := imp2_true h1 (decide_eq_true rfl) (memB_of_mem hctl)
   constructor
-  · intro t r hc
+  · intro t r b hc
     exact mem_of_memB (imp_true (and_true_left (of_all h2 hc)) (decide_eq_true rfl))
-  · intro t r hc
+  · intro t r b hc
     exact mem_of_memB (imp_true (and_true_right (of_all h2 hc)) (decide_eq_true rfl))
 
-theorem tcbClosedAt_own (A : List Edge) (a b : Component) (k : ObjKind) (r : Right) :
-    tcbClosedAt A (Edge.mk a (.own b k) r) =
-      (!(decide (r = .control) && decide (k = .tcb)) ||
-        (memB (Edge.mk a (.own b .cnode) .control) A &&
-         memB (Edge.mk a (.own b .vspace) .control) A)) := rfl
+theorem derivedAt_own (A : List Cap) (a x : Component) (k : ObjKind) (rs : List Right)
+    (b : Nat) :
+    derivedAt A (Cap.mk a (.own x k) rs b) =
+      (!memB Right.control rs ||
+        ((!decide (k = .tcb) ||
+          (memB (Cap.mk a (.own x .cnode) [Right.control] 0) A &&
+           memB (Cap.mk a (.own x .vspace) [Right.control] 0) A)) &&
+         (!decide (k = .vspace) || memB (Cap.mk a (.own x .frames) memoryRights 0) A))) := rfl
 
-theorem checkTcb_sound {A : List Edge} (h : checkTcb A = true) {a b : Component}
-    (hg : Edge.mk a (.own b .tcb) .control ∈ A) :
-    Edge.mk a (.own b .cnode) .control ∈ A ∧ Edge.mk a (.own b .vspace) .control ∈ A := by
+theorem checkDerived_sound {A : List Cap} (h : checkDerived A = true) {a x : Component}
+    {k : ObjKind} {ra : List Right} {ba : Nat} (hg : Cap.mk a (.own x k) ra ba ∈ A)
+    (hctl : Right.control ∈ ra) :
+    (k = .tcb → Cap.mk a (.own x .cnode) [Right.control] 0 ∈ A ∧
+      Cap.mk a (.own x .vspace) [Right.control] 0 ∈ A) ∧
+    (k = .vspace → Cap.mk a (.own x .frames) memoryRights 0 ∈ A) := by
   have h1 := of_all h hg
-  rw [tcbClosedAt_own] at h1
-  have h2 := imp2_true h1 (decide_eq_true rfl) (decide_eq_true rfl)
-  exact ⟨mem_of_memB (and_true_left h2), mem_of_memB (and_true_right h2)⟩
+  rw [derivedAt_own] at h1
+  have h2 := imp_true h1 (memB_of_mem hctl)
+  constructor
+  · intro hk
+    have h3 := imp_true (and_true_left h2) (decide_eq_true hk)
+    exact ⟨mem_of_memB (and_true_left h3), mem_of_memB (and_true_right h3)⟩
+  · intro hk
+    exact mem_of_memB (imp_true (and_true_right h2) (decide_eq_true hk))
+
+theorem checkUntyped_sound {covers : List (Target × Target)} {A : List Cap}
+    (h : checkUntyped covers A = true) {a : Component} {u t : Target} {ra : List Right} {ba : Nat}
+    (hut : (u, t) ∈ covers) (hg : Cap.mk a u.abs ra ba ∈ A) (hctl : Right.control ∈ ra) :
+    Cap.mk a t.abs (kindRights t.kind) 0 ∈ A :=
+  mem_of_memB (imp2_true (of_all (of_all h hut) hg) (decide_eq_true rfl) (memB_of_mem hctl))
 
 /-- `checkKernelClosed` is sound. -/
 theorem kernelClosed_of_check (h : checkKernelClosed sys cert = true) :
     KernelClosed sys cert := by
   have hinit := and_true_left h
-  have hgrant := and_true_left (and_true_right h)
-  have hreply := and_true_left (and_true_right (and_true_right h))
-  have hcnode := and_true_left (and_true_right (and_true_right (and_true_right h)))
-  have htcb := and_true_right (and_true_right (and_true_right (and_true_right h)))
+  have h1 := and_true_right h
+  have hgrant := and_true_left h1
+  have h2 := and_true_right h1
+  have hreply := and_true_left h2
+  have h3 := and_true_right h2
+  have hcnode := and_true_left h3
+  have h4 := and_true_right h3
+  have hder := and_true_left h4
+  have hut := and_true_right h4
   exact {
     init := checkInit_sound hinit,
     grant := checkGrant_sound hgrant,
     reply := checkReply_sound hreply,
-    copyOut := fun hg hc => (checkCNode_sound hcnode hg).1 hc,
-    copyIn := fun hg hc => (checkCNode_sound hcnode hg).2 hc,
-    tcb := fun hg => checkTcb_sound htcb hg }
+    copyOut := fun hg hctl hc => (checkCNode_sound hcnode hg hctl).1 hc,
+    copyIn := fun hg hctl hc => (checkCNode_sound hcnode hg hctl).2 hc,
+    tcbCNode := fun hg hctl => ((checkDerived_sound hder hg hctl).1 rfl).1,
+    tcbVSpace := fun hg hctl => ((checkDerived_sound hder hg hctl).1 rfl).2,
+    vspaceFrames := fun hg hctl => (checkDerived_sound hder hg hctl).2 rfl,
+    untypedCover := fun hu hg hctl => checkUntyped_sound hut hu hg hctl }
 
 theorem checkSpawn_sound (h : checkSpawn sys cert = true) {p : Component} {rule : SpawnRule}
     (hp : p ∈ cert.comps) (hr : rule ∈ sys.policy.spawn) (hpar : rule.parent = p.sid) :
     summary rule.child rule.role ∈ cert.comps ∧
-    Edge.mk p (.own (summary rule.child rule.role) .tcb) .control ∈ cert.caps ∧
-    Edge.mk p (.own (summary rule.child rule.role) .cnode) .control ∈ cert.caps ∧
-    Edge.mk p (.own (summary rule.child rule.role) .vspace) .control ∈ cert.caps := by
+    Cap.mk p (.own (summary rule.child rule.role) .tcb) [Right.control] 0 ∈ cert.caps ∧
+    Cap.mk p (.own (summary rule.child rule.role) .cnode) [Right.control] 0 ∈ cert.caps ∧
+    Cap.mk p (.own (summary rule.child rule.role) .vspace) [Right.control] 0 ∈ cert.caps := by
   have h1 := imp_true (of_all (of_all h hp) hr) (decide_eq_true hpar)
   exact ⟨mem_of_memB (and_true_left h1),
     mem_of_memB (and_true_left (and_true_right h1)),
     mem_of_memB (and_true_left (and_true_right (and_true_right h1))),
     mem_of_memB (and_true_right (and_true_right (and_true_right h1)))⟩
 
+theorem sendsTo_sound {A : List Cap} {c v : Component} (h : sendsTo A c v = true) :
+    ∃ e, e ∈ A ∧ e.holder = c ∧ e.target = .own v .endpoint ∧ Right.send ∈ e.rights := by
+  have ⟨e, he, hm⟩ := List.any_eq_true.mp h
+  exact ⟨e, he, of_decide_eq_true (and_true_left hm),
+    of_decide_eq_true (and_true_left (and_true_right hm)),
+    mem_of_memB (and_true_right (and_true_right hm))⟩
+
 theorem checkConnect_sound (h : checkConnect sys cert = true) {c v : Component}
     {rule : ConnectRule} (hc : c ∈ cert.comps) (hv : v ∈ cert.comps)
     (hr : rule ∈ sys.policy.connect) (hcs : rule.client = c.sid) (hvs : rule.server = v.sid) :
-    Edge.mk c (.own v .endpoint) .send ∈ cert.caps :=
-  mem_of_memB (imp2_true (of_all (of_all (of_all h hc) hv) hr)
+    ∃ rs b, Cap.mk c (.own v .endpoint) rs b ∈ cert.caps ∧ Right.send ∈ rs := by
+  have ⟨e, he, hh, ht, hs⟩ := sendsTo_sound (imp2_true (of_all (of_all (of_all h hc) hv) hr)
     (decide_eq_true hcs) (decide_eq_true hvs))
+  refine ⟨e.rights, e.badge, ?_, hs⟩
+  rw [← hh, ← ht]
+  exact he
 
 theorem checkOpen_sound (h : checkOpen sys cert = true) {c : Component} {o : SObj}
-    {op : OpId} (ho : o ∈ sys.objects)
-    (he : Edge.mk c (.own o.server.abs .endpoint) .send ∈ cert.caps)
+    {op : OpId} {rs : List Right} {b : Nat} (ho : o ∈ sys.objects)
+    (he : Cap.mk c (.own o.server.abs .endpoint) rs b ∈ cert.caps) (hs : Right.send ∈ rs)
     (hp : Perm.mk c.sid o.sid o.cls op ∈ sys.policy.allow) : Handle.mk c o op ∈ cert.handles := by
-  have h1 := imp2_true (of_all (of_all h ho) he) (decide_eq_true rfl) (decide_eq_true rfl)
+  have h1 := imp2_true (of_all (of_all h ho) he) (decide_eq_true rfl) (memB_of_mem hs)
   exact mem_of_memB (imp3_true (of_all h1 hp)
     (decide_eq_true rfl) (decide_eq_true rfl) (decide_eq_true rfl))
 
@@ -139,7 +176,7 @@ theorem closed_of_check (h : checkClosed sys cert = true) : Closed sys cert := b
     toKernelClosed := hk,
     spawn := fun hp hr hpar => checkSpawn_sound hspawn hp hr hpar,
     connect := fun hc hv hr hcs hvs => checkConnect_sound hconnect hc hv hr hcs hvs,
-    openObj := fun ho he hp => checkOpen_sound hopen ho he hp,
+    openObj := fun ho he hs hp => checkOpen_sound hopen ho he hs hp,
     pass := fun hx hr hrule h1 h2 h3 => checkPass_sound hpass hx hr hrule h1 h2 h3 }
 
 /-! ## Privacy and conformance -/
@@ -157,13 +194,13 @@ every state it covers. -/
 theorem private_of_covers {s : State} {c : Component} (hcov : Covers cert s)
     (hns : c.spawned = false) (hp : CertPrivate cert c) : PrivateTo s c := by
   intro e he k hk ht
+  have ⟨rs, b, m, _, _⟩ := (hcov.caps e he).elim
   have habs : c.abs = c := Component.abs_of_not_spawned c hns
-  have ht' : e.abs.target = Target.own c k := by
-    show e.target.abs = Target.own c k
+  have ht' : e.target.abs = Target.own c k := by
     rw [ht]
     show Target.own c.abs k = Target.own c k
     rw [habs]
-  have hh : e.holder.abs = c := hp e.abs (hcov.caps e he) k hk ht'
+  have hh : e.holder.abs = c := hp _ m k hk ht'
   have hsp : e.holder.spawned = false := by
     have hs' : e.holder.abs.spawned = c.spawned := by rw [hh]
     exact hs'.trans hns
@@ -171,7 +208,7 @@ theorem private_of_covers {s : State} {c : Component} (hcov : Covers cert s)
 
 theorem checkConforms_sound (h : checkConforms sys cert = true) : CertConforms sys cert := by
   unfold CertConforms
-  exact ⟨fun e he => mem_of_memB (of_all (and_true_left h) he),
+  exact ⟨fun e he r hr => mem_of_memB (of_all (of_all (and_true_left h) he) hr),
     fun x hx => mem_of_memB (of_all (and_true_right h) hx)⟩
 
 /-- A conforming certificate makes every state it covers conform. -/
@@ -180,17 +217,18 @@ theorem conforms_of_covers {s : State} (hcov : Covers cert s) (hc : CertConforms
   unfold CertConforms at hc
   unfold ConformsIn
   constructor
-  · intro e he
-    have h1 := hc.1 e.abs (hcov.caps e he)
-    rw [show e.abs.target.sid = e.target.sid from Target.sid_abs e.target,
-      show e.abs.target.kind = e.target.kind from Target.kind_abs e.target] at h1
+  · intro e he r hr
+    have ⟨rs, b, m, sub, _⟩ := (hcov.caps e he).elim
+    have h1 : KPerm.mk e.holder.abs.sid e.target.abs.sid e.target.abs.kind r ∈
+        sys.policy.kernelAllow := hc.1 _ m r (sub r hr)
+    rw [Target.sid_abs, Target.kind_abs] at h1
     exact h1
   · intro x hx
     exact hc.2 x.abs (hcov.handles x hx)
 
 theorem checkServersConnected_sound (h : checkServersConnected sys = true) :
     ServersConnected sys :=
-  fun _ ho => mem_of_memB (of_all h ho)
+  fun _ ho => sendsTo_sound (of_all h ho)
 
 /-! ## The properties -/
 

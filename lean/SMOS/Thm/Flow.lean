@@ -11,26 +11,32 @@ namespace SMOS
 
 variable {sys : Sys} {cert : Certificate}
 
-theorem checkPairFlows_sound {A : List Edge} {F : List (Component × Component)}
+theorem checkPairFlows_sound {A : List Cap} {F : List (Component × Component)}
     (h : checkPairFlows A F = true) {a b : Component} {t : Target} {r1 r2 : Right}
-    (hp : (r1, r2) ∈ flowPairs) (h1 : Edge.mk a t r1 ∈ A) (h2 : Edge.mk b t r2 ∈ A) :
-    (a, b) ∈ F :=
-  mem_of_memB (imp2_true (of_all (of_all h h1) h2) (decide_eq_true rfl) (memB_of_mem hp))
+    {rs1 rs2 : List Right} {b1 b2 : Nat}
+    (hp : (r1, r2) ∈ flowPairs) (h1 : Cap.mk a t rs1 b1 ∈ A) (hr1 : r1 ∈ rs1)
+    (h2 : Cap.mk b t rs2 b2 ∈ A) (hr2 : r2 ∈ rs2) : (a, b) ∈ F :=
+  mem_of_memB (imp2_true (of_all (of_all h h1) h2) (decide_eq_true rfl)
+    (List.any_eq_true.mpr ⟨(r1, r2), hp, both_true (memB_of_mem hr1) (memB_of_mem hr2)⟩))
 
 theorem ownerFlowsAt_own (F : List (Component × Component)) (a b : Component) (k : ObjKind)
-    (r : Right) :
-    ownerFlowsAt F (Edge.mk a (.own b k) r) =
-      ((!memB r toOwnerRights || memB (a, b) F) &&
-       (!memB r fromOwnerRights || memB (b, a) F)) := rfl
+    (rs : List Right) (bd : Nat) :
+    ownerFlowsAt F (Cap.mk a (.own b k) rs bd) =
+      ((!someRightIn rs toOwnerRights || memB (a, b) F) &&
+       (!someRightIn rs fromOwnerRights || memB (b, a) F)) := rfl
 
-theorem checkOwnerFlows_sound {A : List Edge} {F : List (Component × Component)}
+theorem someRightIn_of_mem {r : Right} {rs l : List Right} (hr : r ∈ rs) (hl : r ∈ l) :
+    someRightIn rs l = true :=
+  List.any_eq_true.mpr ⟨r, hr, memB_of_mem hl⟩
+
+theorem checkOwnerFlows_sound {A : List Cap} {F : List (Component × Component)}
     (h : checkOwnerFlows A F = true) {a b : Component} {k : ObjKind} {r : Right}
-    (he : Edge.mk a (.own b k) r ∈ A) :
+    {rs : List Right} {bd : Nat} (he : Cap.mk a (.own b k) rs bd ∈ A) (hr : r ∈ rs) :
     (r ∈ toOwnerRights → (a, b) ∈ F) ∧ (r ∈ fromOwnerRights → (b, a) ∈ F) := by
   have h1 := of_all h he
   rw [ownerFlowsAt_own] at h1
-  exact ⟨fun hr => mem_of_memB (imp_true (and_true_left h1) (memB_of_mem hr)),
-    fun hr => mem_of_memB (imp_true (and_true_right h1) (memB_of_mem hr))⟩
+  exact ⟨fun ht => mem_of_memB (imp_true (and_true_left h1) (someRightIn_of_mem hr ht)),
+    fun hf => mem_of_memB (imp_true (and_true_right h1) (someRightIn_of_mem hr hf))⟩
 
 theorem checkHandleFlows_sound {H : List Handle} {F : List (Component × Component)}
     (h : checkHandleFlows H F = true) {x : Handle} (hx : x ∈ H) :
@@ -61,9 +67,9 @@ theorem flowClosed_of_check (h : checkFlowClosed sys cert = true) : FlowClosed s
   have htrans := and_true_left (and_true_right (and_true_right (and_true_right h)))
   have hallowed := and_true_right (and_true_right (and_true_right (and_true_right h)))
   exact {
-    pair := fun hp h1 h2 => checkPairFlows_sound hpair hp h1 h2,
-    toOwner := fun hr he => (checkOwnerFlows_sound howner he).1 hr,
-    fromOwner := fun hr he => (checkOwnerFlows_sound howner he).2 hr,
+    pair := fun hp h1 hr1 h2 hr2 => checkPairFlows_sound hpair hp h1 hr1 h2 hr2,
+    toOwner := fun hr he hin => (checkOwnerFlows_sound howner he hin).1 hr,
+    fromOwner := fun hr he hin => (checkOwnerFlows_sound howner he hin).2 hr,
     handle := fun hx => checkHandleFlows_sound hhandle hx,
     trans := fun h1 h2 => checkTransitive_sound htrans h1 h2,
     allowed := fun hab => checkFlowsAllowed_sound hallowed hab }
@@ -72,9 +78,16 @@ theorem flowClosed_of_check (h : checkFlowClosed sys cert = true) : FlowClosed s
 theorem flow_pair_of_step {s : State} (hcov : Covers cert s) (hf : FlowClosed sys cert)
     {a b : Component} (h : FlowStep s a b) : (a.abs, b.abs) ∈ cert.flows := by
   cases h with
-  | pair hp h1 h2 => exact hf.pair hp (hcov.caps _ h1) (hcov.caps _ h2)
-  | toOwner hr h1 => exact hf.toOwner hr (hcov.caps _ h1)
-  | fromOwner hr h1 => exact hf.fromOwner hr (hcov.caps _ h1)
+  | pair hp h1 hr1 h2 hr2 =>
+    have ⟨_, _, m1, s1, _⟩ := (hcov.caps _ h1).elim
+    have ⟨_, _, m2, s2, _⟩ := (hcov.caps _ h2).elim
+    exact hf.pair hp m1 (s1 _ hr1) m2 (s2 _ hr2)
+  | toOwner hr h1 hin =>
+    have ⟨_, _, m1, s1, _⟩ := (hcov.caps _ h1).elim
+    exact hf.toOwner hr m1 (s1 _ hin)
+  | fromOwner hr h1 hin =>
+    have ⟨_, _, m1, s1, _⟩ := (hcov.caps _ h1).elim
+    exact hf.fromOwner hr m1 (s1 _ hin)
   | handleIn hh => exact (hf.handle (hcov.handles _ hh)).1
   | handleOut hh => exact (hf.handle (hcov.handles _ hh)).2
 

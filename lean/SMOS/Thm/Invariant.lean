@@ -12,7 +12,55 @@ namespace SMOS
 
 variable {sys : Sys} {cert : Certificate} {s : State}
 
-theorem covers_addCap {e : Edge} (hcov : Covers cert s) (he : e.abs ∈ cert.caps) :
+/-! ## What `CertHas` gives and needs -/
+
+theorem CertHas.elim {c : Cap} (h : CertHas cert c) :
+    ∃ rs b, Cap.mk c.holder.abs c.target.abs rs b ∈ cert.caps ∧ (∀ r, r ∈ c.rights → r ∈ rs) ∧
+      BadgeCovers b c.badge c.target.kind := by
+  unfold CertHas at h
+  exact h
+
+theorem CertHas.intro {x : Component} {t : Target} {r rs : List Right} {b b' : Nat}
+    (h : Cap.mk x.abs t.abs rs b' ∈ cert.caps) (hr : ∀ ρ, ρ ∈ r → ρ ∈ rs)
+    (hb : BadgeCovers b' b t.kind) : CertHas cert (Cap.mk x t r b) := by
+  unfold CertHas
+  exact ⟨rs, b', h, hr, hb⟩
+
+/-- A cap listed exactly (abstracted) is accounted for. -/
+theorem certHas_of_mem {c : Cap} (h : c.abs ∈ cert.caps) : CertHas cert c := by
+  cases c
+  exact CertHas.intro h (fun _ hr => hr) (Or.inl rfl)
+
+/-- A rule that gives `y` a copy of each of `x`'s caps to `t` keeps the copy accounted for. -/
+theorem certHas_move {x y : Component} {t : Target} {r : List Right} {b : Nat}
+    (h : CertHas cert (Cap.mk x t r b))
+    (f : ∀ {rs : List Right} {b' : Nat}, Cap.mk x.abs t.abs rs b' ∈ cert.caps →
+      Cap.mk y.abs t.abs rs b' ∈ cert.caps) :
+    CertHas cert (Cap.mk y t r b) := by
+  obtain ⟨rs, b', m, sub, hb⟩ := h.elim
+  exact CertHas.intro (f m) sub hb
+
+/-- A minted copy of an unbadged cap is accounted for by what accounts for the original. -/
+theorem badgeCovers_mint {b' n : Nat} {k : ObjKind} (h : BadgeCovers b' 0 k)
+    (hm : mintable k = true) : BadgeCovers b' n k := by
+  unfold BadgeCovers at h ⊢
+  cases h with
+  | inl h0 => exact Or.inr (Or.inl ⟨h0, hm⟩)
+  | inr h1 =>
+    cases h1 with
+    | inl h2 => exact Or.inr (Or.inl h2)
+    | inr h3 => exact absurd rfl h3.2
+
+/-- Any endpoint cap of the certificate accounts for a fresh (badged) connection cap. -/
+theorem badgeCovers_connect {b' n : Nat} (hn : n ≠ 0) : BadgeCovers b' n .endpoint := by
+  unfold BadgeCovers
+  cases b' with
+  | zero => exact Or.inr (Or.inl ⟨rfl, rfl⟩)
+  | succ k => exact Or.inr (Or.inr ⟨Nat.succ_ne_zero k, hn⟩)
+
+/-! ## Each step keeps the state covered -/
+
+theorem covers_addCap {e : Cap} (hcov : Covers cert s) (he : CertHas cert e) :
     Covers cert (s.addCap e) := by
   constructor
   · exact hcov.comps
@@ -69,35 +117,57 @@ theorem covers_spawn {parent : Component} {rule : SpawnRule} (hc : Closed sys ce
     | inl heq => rw [heq, habs]; exact hchild
     | inr hin => exact hcov.comps x hin
   · intro x hx
-    have hx' : x ∈ Edge.mk parent (.own (s.child rule.child rule.role) .tcb) .control ::
-        Edge.mk parent (.own (s.child rule.child rule.role) .cnode) .control ::
-        Edge.mk parent (.own (s.child rule.child rule.role) .vspace) .control :: s.caps := hx
+    have hx' : x ∈ Cap.mk parent (.own (s.child rule.child rule.role) .tcb) [.control] 0 ::
+        Cap.mk parent (.own (s.child rule.child rule.role) .cnode) [.control] 0 ::
+        Cap.mk parent (.own (s.child rule.child rule.role) .vspace) [.control] 0 :: s.caps := hx
     cases List.mem_cons.mp hx' with
-    | inl heq => rw [heq]; exact htcb
+    | inl heq => rw [heq]; exact certHas_of_mem htcb
     | inr hx2 =>
       cases List.mem_cons.mp hx2 with
-      | inl heq => rw [heq]; exact hcnode
+      | inl heq => rw [heq]; exact certHas_of_mem hcnode
       | inr hx3 =>
         cases List.mem_cons.mp hx3 with
-        | inl heq => rw [heq]; exact hvspace
+        | inl heq => rw [heq]; exact certHas_of_mem hvspace
         | inr hin => exact hcov.caps x hin
   · exact hcov.handles
 
-/-- Kernel steps keep a `KernelClosed` certificate covering the state. -/
+/-- Kernel steps keep a `KernelClosed` certificate covering the state: one case per rule. -/
 theorem covers_kstep (hc : KernelClosed sys cert) {s' : State} (hcov : Covers cert s)
-    (h : KStep s s') : Covers cert s' := by
+    (h : KStep sys s s') : Covers cert s' := by
   cases h with
-  | grant h1 h2 h3 h4 =>
-    exact covers_addCap hcov
-      (hc.grant (hcov.caps _ h1) (hcov.caps _ h2) (hcov.caps _ h3) (hcov.caps _ h4))
-  | reply h1 h2 h3 h4 h5 =>
-    exact covers_addCap hcov
-      (hc.reply (hcov.caps _ h1) (hcov.caps _ h2) (hcov.caps _ h3) (hcov.caps _ h4)
-        (hcov.caps _ h5))
-  | copyOut h1 h2 => exact covers_addCap hcov (hc.copyOut (hcov.caps _ h1) (hcov.caps _ h2))
-  | copyIn h1 h2 => exact covers_addCap hcov (hc.copyIn (hcov.caps _ h1) (hcov.caps _ h2))
-  | tcbCNode h1 => exact covers_addCap hcov (hc.tcb (hcov.caps _ h1)).1
-  | tcbVSpace h1 => exact covers_addCap hcov (hc.tcb (hcov.caps _ h1)).2
+  | grant h1 hs hg h2 hr h3 =>
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
+    obtain ⟨rs2, b2, m2, s2, _⟩ := (hcov.caps _ h2).elim
+    exact covers_addCap hcov (certHas_move (hcov.caps _ h3)
+      (fun m3 => hc.grant m1 (s1 _ hs) (s1 _ hg) m2 (s2 _ hr) m3))
+  | reply h1 hs hg h2 hr hgr h3 =>
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
+    obtain ⟨rs2, b2, m2, s2, _⟩ := (hcov.caps _ h2).elim
+    exact covers_addCap hcov (certHas_move (hcov.caps _ h3)
+      (fun m3 => hc.reply m1 (s1 _ hs) (hg.imp (s1 _) (s1 _)) m2 (s2 _ hr) (s2 _ hgr) m3))
+  | copyOut h1 hctl h2 =>
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
+    exact covers_addCap hcov (certHas_move (hcov.caps _ h2)
+      (fun m2 => hc.copyOut m1 (s1 _ hctl) m2))
+  | copyIn h1 hctl h2 =>
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
+    exact covers_addCap hcov (certHas_move (hcov.caps _ h2)
+      (fun m2 => hc.copyIn m1 (s1 _ hctl) m2))
+  | tcbCNode h1 hctl =>
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
+    exact covers_addCap hcov (certHas_of_mem (hc.tcbCNode m1 (s1 _ hctl)))
+  | tcbVSpace h1 hctl =>
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
+    exact covers_addCap hcov (certHas_of_mem (hc.tcbVSpace m1 (s1 _ hctl)))
+  | vspaceFrames h1 hctl =>
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
+    exact covers_addCap hcov (certHas_of_mem (hc.vspaceFrames m1 (s1 _ hctl)))
+  | untypedCover h1 hctl hut =>
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
+    exact covers_addCap hcov (certHas_of_mem (hc.untypedCover hut m1 (s1 _ hctl)))
+  | mint h1 hm =>
+    obtain ⟨rs1, b1, m1, s1, hb⟩ := (hcov.caps _ h1).elim
+    exact covers_addCap hcov (CertHas.intro m1 s1 (badgeCovers_mint hb hm))
   | revoke t => exact covers_revoke hcov t
 
 /-- Every permitted step keeps a `Closed` certificate covering the state. -/
@@ -106,12 +176,14 @@ theorem covers_step (hc : Closed sys cert) {s' : State} (hcov : Covers cert s)
   cases h with
   | kernel hk => exact covers_kstep hc.toKernelClosed hcov hk
   | spawn hp hr hpar => exact covers_spawn hc hcov hp hr hpar
-  | connect hcl hsv hr hcs hss =>
-    exact covers_addCap hcov
-      (hc.connect (hcov.comps _ hcl) (hcov.comps _ hsv) hr hcs hss)
-  | openObj ho hconn _ hauth =>
-    exact covers_addHandle hcov (hc.openObj ho (hcov.caps _ hconn) (mem_of_memB hauth))
-  | call _ _ _ => exact covers_record hcov
+  | connect hcl hsv hr hcs hss hb =>
+    obtain ⟨rs, b', m, hsend⟩ := hc.connect (hcov.comps _ hcl) (hcov.comps _ hsv) hr hcs hss
+    exact covers_addCap hcov (CertHas.intro m
+      (fun ρ hρ => by rw [List.mem_singleton.mp hρ]; exact hsend) (badgeCovers_connect hb))
+  | openObj ho hconn hsend _ _ hauth =>
+    obtain ⟨rs, b', m, sub, _⟩ := (hcov.caps _ hconn).elim
+    exact covers_addHandle hcov (hc.openObj ho m (sub _ hsend) (mem_of_memB hauth))
+  | call _ _ _ _ => exact covers_record hcov
   | @pass hd rcv _ hh hrc hr hsnd hrcv hcls =>
     -- `Closed.pass` is about the abstract handle and receiver: name them, or Lean takes the
     -- concrete ones from the expected type.

@@ -9,7 +9,7 @@ this holds for every system; no certificate is needed.
 
 namespace SMOS
 
-theorem KStep.log_eq {s s' : State} (h : KStep s s') : s'.log = s.log := by
+theorem KStep.log_eq {sys : Sys} {s s' : State} (h : KStep sys s s') : s'.log = s.log := by
   cases h <;> rfl
 
 theorem mediated_of_log_eq {sys : Sys} {s s' : State} (ih : Mediated sys s)
@@ -39,9 +39,9 @@ theorem mediated_of_reachable {sys : Sys} {s : State} (h : Reachable sys s) :
     cases hst with
     | kernel hk => exact mediated_of_log_eq ih (KStep.log_eq hk)
     | spawn _ _ _ => exact mediated_of_log_eq ih rfl
-    | connect _ _ _ _ _ => exact mediated_of_log_eq ih rfl
-    | openObj _ _ _ _ => exact mediated_of_log_eq ih rfl
-    | call _ _ hauth => exact mediated_record ih hauth
+    | connect _ _ _ _ _ _ => exact mediated_of_log_eq ih rfl
+    | openObj _ _ _ _ _ _ => exact mediated_of_log_eq ih rfl
+    | call _ _ _ hauth => exact mediated_record ih hauth
     | pass _ _ _ _ _ _ => exact mediated_of_log_eq ih rfl
     | close _ => exact mediated_of_log_eq ih rfl
 
