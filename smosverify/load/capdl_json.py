@@ -22,7 +22,17 @@ import json
 import re
 
 from smosverify.errors import InputError, Span, quote
-from smosverify.model.capdl import Cap, CapDLSpec, CapObject, CapType, DomainEntry, Domains, ObjectType, SourceMap
+from smosverify.model.capdl import (
+    SPECIAL_CAPS,
+    Cap,
+    CapDLSpec,
+    CapObject,
+    CapType,
+    DomainEntry,
+    Domains,
+    ObjectType,
+    SourceMap,
+)
 
 T = ObjectType
 MAX_WORD = 2**64 - 1
@@ -486,8 +496,9 @@ def _holds_small_frame(body: dict, decoded: list) -> bool:
 
 def _names(decoded: list) -> list[str]:
     """Each object's name: its own when it has a unique one, else `name#index` (`object#index`
-    when it has none), so that no two objects share a name."""
-    counts: dict[str, int] = {}
+    when it has none), so that no two objects share a name nor one of the names capDL keeps for
+    caps to no object (`domain`...)."""
+    counts: dict[str, int] = dict.fromkeys(SPECIAL_CAPS, 1)
     for _, _, name in decoded:
         if name is not None:
             counts[name] = counts.get(name, 0) + 1

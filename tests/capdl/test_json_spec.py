@@ -112,8 +112,8 @@ def _read(tmp_path, data) -> object:
 def test_names_for_unnamed_and_repeated_objects(tmp_path):
     spec = _read(tmp_path, _spec([{"name": None, "object": "Endpoint"}, {"name": "n", "object": "Notification"},
                                   {"name": "n", "object": "Notification"}, {"name": "x", "object": {"IOPorts": {
-                                      "start_port": 0x3F8, "end_port": 0x3FF}}}]))
-    assert list(spec.objects) == ["object#0", "n#1", "n#2", "x"]
+                                      "start_port": 0x3F8, "end_port": 0x3FF}}}, {"name": "domain", "object": "Endpoint"}]))
+    assert list(spec.objects) == ["object#0", "n#1", "n#2", "x", "domain#4"]  # `domain` names capDL's domain cap
     assert spec.objects["x"].param("ports") == (0x3F8, 0x3FF)
 
 
