@@ -336,3 +336,16 @@ def test_covers_name_only_objects(tmp_path):
     spec = _read(tmp_path, data)
     assert spec.covers == {"ut_0": ("tcb_client", "ep_server")}
     assert all(child in spec.objects for children in spec.covers.values() for child in children)
+
+
+def test_inspect_takes_the_architecture_a_spec_does_not_show(tmp_path):
+    path = tmp_path / "spec.json"
+    path.write_text(_UNSAID)
+    unsaid = CliRunner().invoke(main, ["capdl", "inspect", str(path)])
+    assert unsaid.exit_code == 2 and "does not say which architecture" in unsaid.output, unsaid.output
+    given = CliRunner().invoke(main, ["capdl", "inspect", str(path), "--arch", "x86_64", "--format", "json"])
+    assert given.exit_code == 0, given.output
+    assert json.loads(given.output)["objects"] == {"pml4": 1, "pt": 1}
+    contradicted = CliRunner().invoke(main, ["capdl", "inspect", str(path), "--arch", "riscv"])
+    assert contradicted.exit_code == 2 and "fits no architecture (riscv as given; a fourth page-table level)" in \
+        contradicted.output, contradicted.output
