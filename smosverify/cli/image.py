@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 
-from smosverify.cli.common import FORMATS, Output, exits_cleanly, say_wrote, system_options
+from smosverify.cli.common import FORMATS, Output, exits_cleanly, say_wrote, system_options, write_directory
+from smosverify.errors import InputError, Span
 from smosverify.image.targets import TARGETS
 from smosverify.load.any import SdfOptions
+from smosverify.model.system import System
 
 
 def _say(message: str) -> None:
@@ -28,17 +30,41 @@ def image() -> None:
 @click.option("--arch", type=click.Choice(sorted(TARGETS)),
               help="Target (default: the system's arch, or the spec's `arch` line); a system is emitted for it.")
 @click.option("-o", "--output", "out", type=Output(directory=True), required=True, help="Build folder (reused).")
+@click.option("--programs", is_flag=True,
+              help="Generate the SMOS programs of a system (policy server, object servers, clients) into "
+                   "BUILD/programs/ (docs/programs.md); they are not built into the image yet.")
 @exits_cleanly
-def build(system_or_spec: str, sdf: SdfOptions, sel4: str | None, arch: str | None, out: str) -> None:
+def build(system_or_spec: str, sdf: SdfOptions, sel4: str | None, arch: str | None, out: str, programs: bool) -> None:
     """Build the kernel and the capDL loader image for SYSTEM_OR_SPEC into the build folder."""
     from smosverify.image.build import build_image
     from smosverify.image.run import spec_source
     from smosverify.image.workspace import find_workspace
 
+    if programs:
+        _write_programs(_system(system_or_spec, sdf, "--programs"), Path(out) / "programs")
+        return
     source = spec_source(system_or_spec, arch, _say, sdf)
     result = build_image(source.text, source.file, find_workspace(sel4), source.arch, Path(out), _say)
     how = "configured and built" if result.configured else "rebuilt"
     say_wrote(f"the {result.target.platform} image ({how} in {result.seconds:.1f} s)", result.out)
+
+
+def _system(path: str, sdf: SdfOptions, option: str) -> System:
+    from smosverify.image.run import spec_source
+
+    system = spec_source(path, None, _say, sdf).system
+    if system is None:
+        raise InputError(f"{option} works from a system's model and policy; a capDL spec has neither", Span(path, 1, 1))
+    return system
+
+
+def _write_programs(system: System, out: Path) -> None:
+    from smosverify.image.programs import program_files
+
+    files = program_files(system)
+    write_directory(out, files, f"{len(files) - 1} SMOS programs and their header smos.h")
+    _say("the programs are generated only: building them into the capDL image is not implemented yet "
+         "(docs/programs.md)")
 
 
 @image.command()
@@ -60,13 +86,25 @@ def boot(build_dir: str, log: str, timeout: float) -> None:
 @system_options
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Report format.")
 @click.option("--sel4", type=click.Path(file_okay=False), help="seL4 workspace, to find capDL-tool.")
+@click.option("--behaviour", is_flag=True,
+              help="Check what the generated programs did instead (decisions, mediation, outcomes; docs/programs.md).")
 @exits_cleanly
-def conform(system_or_spec: str, boot_log: str, sdf: SdfOptions, fmt: str, sel4: str | None) -> None:
+def conform(system_or_spec: str, boot_log: str, sdf: SdfOptions, fmt: str, sel4: str | None, behaviour: bool) -> None:
     """Check that what the kernel holds in BOOT_LOG is what SYSTEM_OR_SPEC says, and for a system that
-    the kernel's authority is within the model's (exit 0/1/2/3)."""
+    the kernel's authority is within the model's; with --behaviour, that the system's generated
+    programs decided and acted as its policy and model say (exit 0/1/2/3)."""
     from smosverify.image.run import conform_log
     from smosverify.report import render
 
-    report = conform_log(system_or_spec, boot_log, sel4, _say, sdf)
+    if behaviour:
+        report = _behaviour(system_or_spec, boot_log, sdf)
+    else:
+        report = conform_log(system_or_spec, boot_log, sel4, _say, sdf)
     click.echo(render(report, fmt), nl=False)
     sys.exit(report.exit_code())
+
+
+def _behaviour(path: str, boot_log: str, sdf: SdfOptions):
+    from smosverify.image.behaviour import conform_behaviour, read_behaviour_log
+
+    return conform_behaviour(_system(path, sdf, "--behaviour"), read_behaviour_log(boot_log))

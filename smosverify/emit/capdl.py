@@ -65,6 +65,16 @@ def emitted_names(system: System) -> dict[str, Target]:
     return names
 
 
+def cnode_caps(system: System) -> dict[str, tuple[Cap, ...]]:
+    """The caps each component's CNode holds, slot 1 first; region caps are mappings, not slots.
+    The generated programs (smosverify/image/programs.py) name their caps by these slots."""
+    held: dict[str, list[Cap]] = {name: [] for name in system.components}
+    for cap in initial_caps(system):
+        if cap.target.kind is not ObjectKind.REGION:
+            held[cap.holder].append(cap)
+    return {name: tuple(caps) for name, caps in held.items()}
+
+
 def emit_capdl(system: System) -> str:
     """The capDL text of a system."""
     plan = _Plan(system)
@@ -94,16 +104,18 @@ class _Plan:
         self.arch = ARCH_OF_SYSTEM[system.arch]
         self.levels = VSPACE_LEVELS[self.arch]
         emitted_names(system)  # distinct names, or an InputError
-        held: dict[str, list[Cap]] = {name: [] for name in system.components}
+        held = cnode_caps(system)
+        mapped: dict[str, list[Cap]] = {name: [] for name in system.components}
         for cap in initial_caps(system):
-            held[cap.holder].append(cap)
+            if cap.target.kind is ObjectKind.REGION:
+                mapped[cap.holder].append(cap)
         self.badges = {(c.client, c.server, c.rights): c.badge for c in system.connections}
-        self.cnode_bits = {name: max(MIN_CNODE_BITS, sum(1 for cap in caps if cap.target.kind is not ObjectKind.REGION)
-                                     .bit_length()) for name, caps in held.items()}
+        self.cnode_bits = {name: max(MIN_CNODE_BITS, len(caps).bit_length()) for name, caps in held.items()}
         self.groups: list[_Group] = []
         self.containers: list[dict] = []
         for comp in system.components.values():
-            self.component(comp.name, f"component {comp.name} ({comp.role.value}, {comp.sid})", held[comp.name])
+            self.component(comp.name, f"component {comp.name} ({comp.role.value}, {comp.sid})", held[comp.name],
+                           mapped[comp.name])
         shared = [(t, o) for t, o in kernel_objects(system).items() if t.kind is ObjectKind.ENDPOINT]
         self.groups.append(_Group("endpoints, one per server with connections",
                                   [{"name": object_name(t), "decl": "ep"} for t, _ in shared]))
@@ -113,18 +125,17 @@ class _Plan:
             {"name": f"{object_name(Target(ObjectKind.REGION, r.name))}[{_pages(r.size)}]", "decl": "frame (4k)"}
             for r in system.regions.values()]))
 
-    def component(self, name: str, title: str, caps: list[Cap]) -> None:
+    def component(self, name: str, title: str, caps: tuple[Cap, ...], mapped: list[Cap]) -> None:
         bits = self.cnode_bits[name]
         tcb, cnode, vspace, ipc = (object_name(Target(k, name)) for k in
                                    (ObjectKind.TCB, ObjectKind.CNODE, ObjectKind.VSPACE, ObjectKind.FRAMES))
         pages = [(IPC_PAGE, ipc, "RW", "IPC buffer")]
-        for cap in caps:
-            if cap.target.kind is ObjectKind.REGION:
-                region = self.system.regions[cap.target.name]
-                first = pages[-1][0] + 1
-                frames = object_name(cap.target)
-                pages += [(first + i, f"{frames}[{i}]", _letters(cap.rights), f"{cap.cause}" if i == 0 else "")
-                          for i in range(_pages(region.size))]
+        for cap in mapped:
+            region = self.system.regions[cap.target.name]
+            first = pages[-1][0] + 1
+            frames = object_name(cap.target)
+            pages += [(first + i, f"{frames}[{i}]", _letters(cap.rights), f"{cap.cause}" if i == 0 else "")
+                      for i in range(_pages(region.size))]
         leaves = pages[-1][0] // ENTRIES + 1
         if leaves > ENTRIES:
             raise InputError(f"the regions {name} maps need more than 1 GiB of address space; capDL emission "
@@ -146,9 +157,8 @@ class _Plan:
             {"slot": "vspace", "cap": vspace, "note": ""},
             {"slot": "ipc_buffer_slot", "cap": f"{ipc} (RW)", "note": ""},
         ]})
-        held = [cap for cap in caps if cap.target.kind is not ObjectKind.REGION]
         self.containers.append({"name": cnode, "note": f"{name}'s CSpace", "slots": [
-            {"slot": f"{i:#x}", "cap": self.cap_text(cap), "note": cap.cause} for i, cap in enumerate(held, start=1)]})
+            {"slot": f"{i:#x}", "cap": self.cap_text(cap), "note": cap.cause} for i, cap in enumerate(caps, start=1)]})
         for upper, lower in zip(tables[:-2], tables[1:-1]):
             self.containers.append({"name": upper, "note": "", "slots": [{"slot": "0x0", "cap": lower, "note": ""}]})
         self.containers.append({"name": tables[-2], "note": "", "slots": [
