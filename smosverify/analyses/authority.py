@@ -113,13 +113,8 @@ class AuthorityClosure:
         return {t: tuple(ns) for t, ns in out.items()}
 
     @cached_property
-    def _target_mask(self) -> dict[Target, int]:
-        return {t: sum(1 << n for n in numbers) for t, numbers in self._caps_of_target.items()}
-
-    def cap_numbers(self, node: str, at_start: bool = False) -> list[int]:
-        bits = self.initial_bits if at_start else self.bits
-        return set_bits(bits[self._node_index[node]])
-
+    def _sends(self) -> tuple[bool, ...]:
+        return tuple(Right.SEND in key.rights for key in self.caps_known)
 
     def caps(self):
         """(holder, target, rights, badge) for every cap in the closure, components in order."""
@@ -151,6 +146,11 @@ class AuthorityClosure:
                 out.setdefault(known[n].target, []).append((holder, n))
         return out
 
+    def senders(self, target: Target) -> list[tuple[str, int]]:
+        """(holder, badge) of every cap with send to `target` in the closure."""
+        known, sends = self.caps_known, self._sends
+        return [(holder, known[n].badge) for holder, n in self._by_target.get(target, ()) if sends[n]]
+
     def holders(self, target: Target) -> list[tuple[str, frozenset[Right], int]]:
         """(holder, rights, badge) of every cap to `target` in the closure, one entry per cap,
         components in order."""
@@ -165,7 +165,11 @@ class AuthorityClosure:
 
     @cached_property
     def initial(self) -> dict[str, dict[Target, frozenset[Right]]]:
-        return {c: self._merged(set_bits(self.initial_bits[i])) for i, c in enumerate(self.components)}
+        out: dict[str, dict[Target, frozenset[Right]]] = {c: {} for c in self.components}
+        for cap in self.initial_caps:
+            held = out[cap.holder]
+            held[cap.target] = held.get(cap.target, frozenset()) | cap.rights
+        return {c: dict(sorted(held.items())) for c, held in out.items()}
 
     def _merged(self, numbers) -> dict[Target, frozenset[Right]]:
         out: dict[Target, frozenset[Right]] = {}
@@ -174,10 +178,9 @@ class AuthorityClosure:
             out[key.target] = out.get(key.target, frozenset()) | key.rights
         return dict(sorted(out.items()))
 
-    def holds(self, node: str, target: Target, right: Right, at_start: bool = False) -> bool:
-        """Does `node` hold some cap to `target` carrying `right`?"""
-        b = (self.initial_bits if at_start else self.bits)[self._node_index[node]] & self._target_mask.get(target, 0)
-        return any(right in self.caps_known[n].rights for n in set_bits(b))
+    def holds(self, holder: str, target: Target, right: Right, at_start: bool = False) -> bool:
+        """Does component `holder` hold some cap to `target` carrying `right`?"""
+        return right in (self.initial if at_start else self.final)[holder].get(target, ())
 
     def edges(self):
         """(holder, target, rights) for every object a component holds caps to, rights merged."""
@@ -205,8 +208,9 @@ class AuthorityClosure:
         """The cap of `node` to `target` whose rights `accept` that it holds first (before stage
         `before`, if given), or None."""
         best, when = None, None
-        for n in set_bits(self.bits[self._node_index[node]] & self._target_mask.get(target, 0)):
-            if accept(self.caps_known[n].rights):
+        b = self.bits[self._node_index[node]]
+        for n in self._caps_of_target.get(target, ()):
+            if b >> n & 1 and accept(self.caps_known[n].rights):
                 k = self.stage(node, n)
                 if (before is None or k < before) and (when is None or k < when):
                     best, when = n, k

@@ -12,10 +12,16 @@ from smosverify.analyses.mediation import check_complete_mediation
 from smosverify.analyses.policy_sanity import check_policy_sanity
 from smosverify.analyses.result import Report
 from smosverify.analyses.tamper import check_tamper_proofness
+from smosverify.gc_pause import cycle_collection_paused
 from smosverify.model.system import System
 
 
 def check_system(system: System) -> Report:
+    with cycle_collection_paused():  # the analyses make millions of small objects, no cycles
+        return _check(system)
+
+
+def _check(system: System) -> Report:
     closure = authority_closure(system)
     graph = flow_graph(system, closure)
     results = (

@@ -24,14 +24,17 @@ def check_authority_conformance(system: System, closure: AuthorityClosure) -> Pr
     explainer = Explainer(closure)
     checked = 0
     decisions: dict[tuple[str, str, str, str], bool] = {}  # sids repeat: decide each request once
+    in_order: dict[frozenset[Right], tuple[tuple[Right, str], ...]] = {}  # few distinct sets of rights
     for holder, target, rights in closure.edges():
         obj = closure.objects[target]
         if obj.owner == holder:
             continue
         subject = system.components[holder].sid
-        for right in sorted(rights, key=lambda r: r.value):
+        if rights not in in_order:
+            in_order[rights] = tuple(sorted(((r, r.value) for r in rights), key=lambda rv: rv[1]))
+        for right, value in in_order[rights]:
             checked += 1
-            request = (subject, obj.sid, obj.cls, right.value)
+            request = (subject, obj.sid, obj.cls, value)
             if request not in decisions:
                 decisions[request] = policy.allows(*request)
             if decisions[request]:

@@ -81,8 +81,8 @@ def callers_by_badge(closure: AuthorityClosure, server: str) -> dict[int, set[st
     """Who can call `server` with each badge, from every send cap in the closure; badge 0 (an
     unbadged cap) means "with any badge"."""
     out: dict[int, set[str]] = {}
-    for holder, rights, badge in closure.holders(Target(ObjectKind.ENDPOINT, server)):
-        if holder != server and Right.SEND in rights:
+    for holder, badge in closure.senders(Target(ObjectKind.ENDPOINT, server)):
+        if holder != server:
             out.setdefault(badge, set()).add(holder)
     return out
 
@@ -101,8 +101,8 @@ def acting_sids(system: System, closure: AuthorityClosure) -> dict[str, dict[str
         badges = declared.get(server.name, {})
         everyone = set().union(*badges.values()) if badges else set()
         callers: dict[str, set[str]] = {}
-        for holder, rights, badge in closure.holders(Target(ObjectKind.ENDPOINT, server.name)):
-            if holder != server.name and Right.SEND in rights:
+        for holder, badge in closure.senders(Target(ObjectKind.ENDPOINT, server.name)):
+            if holder != server.name:
                 sids = callers.get(holder)
                 if sids is None:
                     sids = callers[holder] = {system.components[holder].sid}
