@@ -25,14 +25,29 @@ XML_TYPE = {
 }
 
 
+# What capDL-tool reads since release 0.5.0 (fpu_disabled, SGI signals, ASID pools holding PGDs,
+# domain schedules with index_shift), as smosverify does: an older parse-capDL refuses it.
+CURRENT_LANGUAGE = """arch aarch64
+objects { t = tcb (addr: 0, affinity: 0, fpu_disabled: True)  s = arm_sgi_signal (irq: 1, target: 0)
+          a = asid_pool  g = pgd }
+caps { a { 0: g } }
+domains { schedule: [(0, 1)] index_shift: 1 }
+"""
+
+
 def parse_capdl_tool() -> str | None:
-    """parse-capDL from PATH, or the copy `smosverify image` builds into its cache."""
-    found = shutil.which("parse-capDL")
-    if found:
-        return found
+    """parse-capDL from PATH, or a copy `smosverify image` built into its cache (the newest first),
+    that reads the current language; None if there is none (an older one, such as the one built
+    from a workspace pinned before 2026, would refuse what smosverify rightly reads)."""
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "smosverify"
-    built = sorted(glob.glob(str(cache / "parse-capDL-*")))
-    return built[-1] if built else None
+    built = sorted(glob.glob(str(cache / "parse-capDL-*")), key=os.path.getmtime, reverse=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = Path(tmp) / "current.cdl"
+        probe.write_text(CURRENT_LANGUAGE)
+        for tool in filter(None, [shutil.which("parse-capDL"), *built]):
+            if tool_accepts(tool, probe)[0]:
+                return tool
+    return None
 
 
 def tool_accepts(tool: str, cdl: Path) -> tuple[bool, str]:

@@ -26,7 +26,7 @@ from smosverify.errors import EnvironmentProblem, InputError
 from smosverify.image.capdl_tool import find_parse_capdl
 from smosverify.load.capdl import load_capdl
 
-from .capdl_tool import our_reading, tool_accepts, tool_reading
+from .capdl_tool import our_reading, parse_capdl_tool, tool_accepts, tool_reading
 
 
 def _capdl_tool_dir() -> Path | None:
@@ -61,13 +61,19 @@ def test_counts_equal_capdl_tools_right_output(path, tmp_path):
 
 @pytest.fixture(scope="module")
 def tool() -> str:
-    """parse-capDL from PATH, or built once from the checkout's own capDL-tool."""
-    if shutil.which("parse-capDL") is None and shutil.which("ghc") is None:
-        pytest.skip("neither capDL-tool's parse-capDL nor GHC to build it is on PATH")
+    """A parse-capDL that reads the current language: found, or built once from the checkout."""
+    found = parse_capdl_tool()
+    if found is not None:
+        return found
+    if shutil.which("parse-capDL") is not None or shutil.which("ghc") is None:
+        pytest.skip("no parse-capDL that reads capDL-tool 0.5.0's language, and no GHC to build one")
     try:
-        return str(find_parse_capdl(SimpleNamespace(capdl_tool=FOLDER)))
+        built = str(find_parse_capdl(SimpleNamespace(capdl_tool=FOLDER)))
     except EnvironmentProblem as problem:
         pytest.skip(str(problem))
+    if parse_capdl_tool() != built:
+        pytest.skip(f"the checkout's capDL-tool predates release 0.5.0 ({FOLDER})")
+    return built
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
