@@ -87,26 +87,32 @@ def callers_by_badge(closure: AuthorityClosure, server: str) -> dict[int, set[st
     return out
 
 
-def acting_sids(system: System, closure: AuthorityClosure) -> dict[str, dict[str, set[str]]]:
+def acting_sids(system: System, closure: AuthorityClosure) -> dict[str, dict[str, frozenset[str]]]:
     """For each server with objects: every caller with the sids it can act as: its own, and those
     of the clients whose declared connections carry a badge it holds (all of them for an
     unbadged cap, which can be minted with any badge)."""
     declared: dict[str, dict[int, set[str]]] = {}
     for conn in system.connections:
         declared.setdefault(conn.server, {}).setdefault(conn.badge, set()).add(system.components[conn.client].sid)
-    out: dict[str, dict[str, set[str]]] = {}
+    alone: dict[str, frozenset[str]] = {}  # sid -> {sid}, shared by every caller acting only as itself
+    out: dict[str, dict[str, frozenset[str]]] = {}
     for server in system.components.values():
         if not server.objects or Target(ObjectKind.ENDPOINT, server.name) not in closure.objects:
             continue
         badges = declared.get(server.name, {})
-        everyone = set().union(*badges.values()) if badges else set()
-        callers: dict[str, set[str]] = {}
+        everyone = frozenset().union(*badges.values()) if badges else frozenset()
+        callers: dict[str, frozenset[str]] = {}
         for holder, badge in closure.senders(Target(ObjectKind.ENDPOINT, server.name)):
-            if holder != server.name:
-                sids = callers.get(holder)
-                if sids is None:
-                    sids = callers[holder] = {system.components[holder].sid}
-                sids.update(everyone if badge == 0 else badges.get(badge, ()))
+            if holder == server.name:
+                continue
+            sids = callers.get(holder)
+            if sids is None:
+                sid = system.components[holder].sid
+                sids = alone.get(sid) or alone.setdefault(sid, frozenset((sid,)))
+            extra = everyone if badge == 0 else badges.get(badge, ())
+            if extra and not sids.issuperset(extra):
+                sids = sids | extra
+            callers[holder] = sids
         out[server.name] = callers
     return out
 
