@@ -41,6 +41,12 @@ STEP = {
     "copy-out": "{b} copies {a}'s caps out of {via}, which it controls [copyOut]",
     "copy-in": "{a} copies its caps into {via}, which it controls [copyIn]",
 }
+# Which end of each step holds the cap that enables it, and what that one cap must carry.
+ENABLER: dict[str, tuple[str, Callable[[frozenset[Right]], bool]]] = {
+    "grant-in": ("source", can_send_caps), "grant-out": ("sink", can_receive),
+    "reply-in": ("source", replies_with_caps), "reply-out": ("sink", gets_replies_with_caps),
+    "copy-out": ("sink", controls), "copy-in": ("source", controls),
+}
 RULE_OF_STEP = {"grant-in": "grant", "grant-out": "grant", "reply-in": "reply", "reply-out": "reply",
                 "copy-out": "copyOut", "copy-in": "copyIn"}
 
@@ -366,15 +372,8 @@ def _close(system: System) -> AuthorityClosure:
 
 def _enabler(tr: Transfer) -> tuple[str, Callable[[frozenset[Right]], bool]]:
     """The component whose one cap to `via` makes a transfer possible, and what that cap needs."""
-    if tr.step == "grant-in":
-        return tr.source, can_send_caps
-    if tr.step == "reply-in":
-        return tr.source, replies_with_caps
-    if tr.step == "grant-out":
-        return tr.sink, can_receive
-    if tr.step == "reply-out":
-        return tr.sink, gets_replies_with_caps
-    return (tr.sink if tr.step == "copy-out" else tr.source), controls
+    end, needs = ENABLER[tr.step]
+    return (tr.source if end == "source" else tr.sink), needs
 
 
 def _explain(closure: AuthorityClosure, holder: str, n: int) -> list[str]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
-from smosverify.analyses.authority import RULE_OF_STEP, STEP
+from smosverify.analyses.authority import ENABLER, RULE_OF_STEP, STEP
 from smosverify.analyses.merging_flow import MergingFlow
 from smosverify.gc_pause import cycle_collection_paused
 from smosverify.load.capdl_checks import CAP_OF
@@ -61,11 +61,6 @@ _NOT_USED_SLOTS = (TCB_SLOTS["cspace"], TCB_SLOTS["vspace"], TCB_SLOTS["sc_slot"
 # The rule table's kinds of the capDL objects its derived rules speak of.
 _KIND = {ObjectType.TCB: ObjectKind.TCB, **{t: ObjectKind.VSPACE for t in PAGE_TABLES}}
 # Which end of a transfer holds the one cap to `via` that enables it, and what that cap needs.
-ENABLER: dict[str, tuple[str, Callable[[frozenset[Right]], bool]]] = {
-    "grant-in": ("source", can_send_caps), "grant-out": ("sink", can_receive),
-    "reply-in": ("source", replies_with_caps), "reply-out": ("sink", gets_replies_with_caps),
-    "copy-out": ("sink", controls), "copy-in": ("source", controls),
-}
 
 
 def cap_rights(cap: Cap) -> frozenset[Right]:
