@@ -14,9 +14,11 @@ if TYPE_CHECKING:
     from smosverify.analyses.flow import FlowFacts
     from smosverify.analyses.leakage import BudgetResult
 
-# What each property's checker can re-check: P2 and P3 the closed authority, P5 the closed flow
-# facts, P6 one result per budget (each with its cut or flow), P7 the last dynamic state explored.
-Certificate = Union["AuthorityClosure", "FlowFacts", "tuple[BudgetResult, ...]", "DynamicState", None]
+# What each property's checker can re-check: P2 and P3 the closed authority, P4 the decision table
+# (request -> permitted), P5 the closed flow facts, P6 one result per budget (each with its cut or
+# flow), P7 the last dynamic state explored.
+Certificate = Union["AuthorityClosure", "dict[tuple[str, str, str, str], bool]", "FlowFacts",
+                    "tuple[BudgetResult, ...]", "DynamicState", None]
 
 
 class Status(str, Enum):
