@@ -105,7 +105,7 @@ class AuthorityClosure:
     derivations: tuple[Derivation, ...]
     stages: tuple[tuple[int, ...], ...]  # node bits after each phase: processing 0, propagation 0, ...
     transfer_stage: dict[tuple[str, str], int]  # the stage after which each transfer exists
-    _numbers: tuple[tuple[int, ...], ...]  # each component's cap numbers in the closure, ascending
+    held: tuple[tuple[int, ...], ...]  # each component's cap numbers in the closure, ascending
 
     @cached_property
     def _node_index(self) -> dict[str, int]:
@@ -125,7 +125,7 @@ class AuthorityClosure:
     def caps(self):
         """(holder, target, rights, badge) for every cap in the closure, components in order."""
         known = self.caps_known
-        for holder, numbers in zip(self.components, self._numbers):
+        for holder, numbers in zip(self.components, self.held):
             for n in numbers:
                 key = known[n]
                 yield holder, key.target, key.rights, key.badge
@@ -147,7 +147,7 @@ class AuthorityClosure:
     def _by_target(self) -> dict[Target, list[tuple[str, int]]]:
         out: dict[Target, list[tuple[str, int]]] = {}
         known = self.caps_known
-        for holder, numbers in zip(self.components, self._numbers):
+        for holder, numbers in zip(self.components, self.held):
             for n in numbers:
                 out.setdefault(known[n].target, []).append((holder, n))
         return out
@@ -167,7 +167,7 @@ class AuthorityClosure:
     def final(self) -> dict[str, dict[Target, frozenset[Right]]]:
         """Each component's rights per object in the closure: the union over its caps (exact for
         "can it exercise right r on t"; rule premises look at single caps, see `caps`)."""
-        return {c: self._merged(numbers) for c, numbers in zip(self.components, self._numbers)}
+        return {c: self._merged(numbers) for c, numbers in zip(self.components, self.held)}
 
     @cached_property
     def initial(self) -> dict[str, dict[Target, frozenset[Right]]]:
@@ -366,7 +366,7 @@ def _close(system: System) -> AuthorityClosure:
         derivations=tuple(derivations),
         stages=tuple(stages),
         transfer_stage=transfer_stage,
-        _numbers=tuple(tuple(sorted(p)) for p in processed),
+        held=tuple(tuple(sorted(p)) for p in processed),
     )
 
 
