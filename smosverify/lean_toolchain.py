@@ -68,7 +68,7 @@ class Run:
     peak_bytes: int  # peak resident memory of the Lean process (0 when not measured)
     stopped: str  # why the run was stopped ("" when it ended by itself)
     log: str  # Lean's output, without the npm build's trace lines
-    library: str = ""  # for a run against the library's .olean: that library's own run
+    library: str = ""  # for a run importing the library's .olean: which, and how it was checked
     reused: bool = False  # the library's .olean of an earlier run with the same sources and Lean
 
     @property
@@ -85,7 +85,7 @@ class Run:
         peak = f", peak {self.peak_bytes / 1024**3:.1f} GB" if self.peak_bytes else ""
         verb = "stopped on" if self.stopped else "checked"
         when = " (earlier, .olean reused)" if self.reused else ""
-        against = f"; against the library's .olean: {self.library}" if self.library else ""
+        against = f", importing {self.library}" if self.library else ""
         return f"{self.lean.short} {verb} {', '.join(self.roots)}{when} in {self.seconds:.0f} s{peak}{against}"
 
     def failure(self) -> str:
@@ -144,7 +144,8 @@ def check(lean: Lean, project: Path, roots: list[str], extra: Path | None = None
         (Path(tmp) / COMBINED_NAME).write_text(combined.text, encoding="utf-8")
         env = {"LEAN_PATH": f"{_install_dir(lean) / 'lib' / 'lean'}:{olean_dir}"}
         run = _watch([str(lean.program), "-j1", COMBINED_NAME], Path(tmp), timeout, memory, env)
-    return Run(lean, tuple(roots), _combined_messages(run.output, combined), *run.result(), library=built.summary)
+    library = f"{LIBRARY}.olean, the library as this Lean checked it in {built.seconds:.0f} s{' (kept from an earlier run)' if built.reused else ''}"
+    return Run(lean, tuple(roots), _combined_messages(run.output, combined), *run.result(), library=library)
 
 
 def build_library(lean: Lean, project: Path, timeout: int = DEFAULT_TIMEOUT,
