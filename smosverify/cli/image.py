@@ -50,12 +50,11 @@ def build(system_or_spec: str, sdf: SdfOptions, sel4: str | None, arch: str | No
 
 
 def _system(path: str, sdf: SdfOptions, option: str) -> System:
-    from smosverify.image.run import spec_source
+    from smosverify.load.any import load_any
 
-    system = spec_source(path, None, _say, sdf).system
-    if system is None:
+    if path.endswith(".cdl"):
         raise InputError(f"{option} works from a system's model and policy; a capDL spec has neither", Span(path, 1, 1))
-    return system
+    return load_any(path, sdf)
 
 
 def _write_programs(system: System, out: Path) -> None:

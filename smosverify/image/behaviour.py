@@ -170,7 +170,11 @@ class _Check:
                 if sid != UNKNOWN and sid not in self.policy.sids:
                     raise InputError(f"the log names a sid {quote(sid)} the policy of {system.name} does not declare",
                                      auth.span)
+        # Lines of one call share (server, tag); indexed so a long log is read in linear time.
         self.asked: dict[tuple[str, str], AuthLine] = {(a.server, a.tag): a for a in log.auths}
+        self.answered: dict[tuple[str, str], CallLine] = {(c.server, c.tag): c for c in log.calls}
+        self.scripted = {(client, s.server, s.object_name, s.op_name) for client, script in self.scripts.items()
+                         for s in script}
 
     def _component(self, name: str, span: Span):
         if name not in self.system.components:
@@ -202,9 +206,6 @@ class _Check:
             return f"denies it: `{deny.text}` overrides `{allow.text}`", (deny.span, allow.span)
         return f"permits it by `{allow.text}`", (allow.span,)
 
-    def _call_of(self, auth: AuthLine) -> CallLine | None:
-        return next((c for c in self.log.calls if (c.server, c.tag) == (auth.server, auth.tag)), None)
-
     def _auth_differs(self, auth: AuthLine) -> bool:
         if UNKNOWN in (auth.subject, auth.object_sid):
             return auth.decision
@@ -215,7 +216,7 @@ class _Check:
         for auth in self.log.auths:
             if not self._auth_differs(auth):
                 continue
-            call = self._call_of(auth)
+            call = self.answered.get((auth.server, auth.tag))
             who = f"{call.client}'s {call.op} of {call.object} at {call.server}" if call else f"a call of {auth.server}"
             request = f"{auth.subject} {auth.object_sid} : {auth.cls} {auth.op}"
             said, spans = (("denies requests it cannot name", ()) if UNKNOWN in (auth.subject, auth.object_sid)
@@ -264,8 +265,7 @@ class _Check:
     def outcomes(self) -> PropertyResult:
         found = []
         for call in self.log.calls:
-            scripted = any((s.server, s.object_name, s.op_name) == (call.server, call.object, call.op)
-                           for s in self.scripts[call.client])
+            scripted = (call.client, call.server, call.object, call.op) in self.scripted
             allowed = self.policy.allows(self._sid(call), self._object_sid(call), call.cls, call.op)
             said, spans = self._rule(self._sid(call), self._object_sid(call), call.cls, call.op)
             what = f"{call.client}'s {call.op} of {call.object} at {call.server}"
