@@ -15,10 +15,20 @@ from __future__ import annotations
 
 import json
 
+from dataclasses import dataclass
+
+from smosverify.analyses.authority import AuthorityClosure
 from smosverify.analyses.conformance import check_authority_conformance
-from smosverify.analyses.dynamic_flow import flow_findings, leakage_findings
+from smosverify.analyses.dynamic_flow import (
+    exceeded_budgets,
+    flow_findings,
+    forbidden_flows,
+    handles_beyond_policy,
+    leakage_findings,
+)
 from smosverify.analyses.dynamic_state import DynamicState, build_state, enabled_steps
 from smosverify.analyses.dynamic_trace import HandlePaths, traced
+from smosverify.analyses.flow_graph import FlowGraph
 from smosverify.analyses.mediation import check_complete_mediation
 from smosverify.analyses.policy_sanity import check_policy_sanity
 from smosverify.analyses.result import Evidence, PropertyResult, Status
@@ -34,12 +44,23 @@ VOLATILE = ("chain", "path", "initial", "sinks", "source", "sink", "max_flow", "
 Key = tuple[str, str, str]
 
 
-def check_dynamic_safety(system: System) -> PropertyResult:
+@dataclass(frozen=True)
+class InitialChecks:
+    """What `check` already computed on the initial state, reused by P7 rather than computed
+    again: the authority closure, the flow graph (None when neither P5 nor P6 needs one) and
+    the results of P1-P6."""
+
+    closure: AuthorityClosure
+    graph: FlowGraph | None
+    results: tuple[PropertyResult, ...]
+
+
+def check_dynamic_safety(system: System, initial: InitialChecks | None = None) -> PropertyResult:
     """Findings P1-P6 already report on the initial state are summarised, not repeated."""
-    levels = explore(system)
+    levels = explore(system, initial.closure if initial else None)
     final = levels[-1]
-    reported = set(findings(levels[0], extended=False))
-    found = findings(final)
+    reported = set(findings(levels[0], extended=False, known=initial))
+    found = findings(final, known=initial if final is levels[0] else None)
     fresh = [k for k in found if k not in reported]
     evidence = []
     if reported:
@@ -56,7 +77,7 @@ def check_dynamic_safety(system: System) -> PropertyResult:
         if not any(state is level for level in levels):
             return findings(state, pid)
         if (id(state), pid) not in at_level:
-            at_level[id(state), pid] = findings(state, pid)
+            at_level[id(state), pid] = findings(state, pid, known=initial if state is levels[0] else None)
         return at_level[id(state), pid]
 
     for i, key in enumerate(fresh):
@@ -81,10 +102,11 @@ def check_dynamic_safety(system: System) -> PropertyResult:
     return PropertyResult(ID, NAME, Status.HOLDS, f"P1-P6 hold in every state reachable under {rules} dynamic rule(s); closed state: {counts}", (), final)
 
 
-def explore(system: System) -> list[DynamicState]:
-    """The BFS levels: the initial state, then each state after taking every newly enabled step.
-    Terminates because summaries bound the components, hence the possible steps."""
-    state = build_state(system, ())
+def explore(system: System, closure: AuthorityClosure | None = None) -> list[DynamicState]:
+    """The BFS levels: the initial state (with `closure`, the system's, when the caller has it),
+    then each state after taking every newly enabled step. Terminates because summaries bound
+    the components, hence the possible steps."""
+    state = build_state(system, (), closure=closure)
     levels = [state]
     while True:
         new = enabled_steps(state)
@@ -94,20 +116,26 @@ def explore(system: System) -> list[DynamicState]:
         levels.append(state)
 
 
-def findings(state: DynamicState, only: str | None = None, extended: bool = True) -> dict[Key, tuple[str, Evidence]]:
+def findings(state: DynamicState, only: str | None = None, extended: bool = True,
+             known: InitialChecks | None = None) -> dict[Key, tuple[str, Evidence]]:
     """Every violation in `state`, keyed by what it is about (not how it was reached). `extended`
     adds what dynamic states need: handle authority (P3, and its flows in P5 and P6) and
     authority across a summary's instances (P3). Handle findings get their chain from
-    `explained`, only when reported."""
+    `explained`, only when reported. `known` holds P1-P6 already decided on this state's system
+    and closure: they are reused, P5 and P6 unless handles beyond the policy add flow edges."""
     system, closure = state.system, state.closure
+    given = {r.id: r for r in known.results} if known else {}
+    graph = known.graph if known else None
+    if extended and any(pid in given for pid in ("P5", "P6")) and handles_beyond_policy(state):
+        given = {pid: r for pid, r in given.items() if pid not in ("P5", "P6")}
     checks = {
-        "P1": lambda: check_complete_mediation(system, closure).evidence,
-        "P2": lambda: _violations(check_tamper_proofness(system, closure)),
-        "P3": lambda: _violations(check_authority_conformance(system, closure))
+        "P1": lambda: _violations(given.get("P1") or check_complete_mediation(system, closure)),
+        "P2": lambda: _violations(given.get("P2") or check_tamper_proofness(system, closure)),
+        "P3": lambda: _violations(given.get("P3") or check_authority_conformance(system, closure))
         + ((_handle_findings(state) + _instance_findings(state)) if extended else []),
-        "P4": lambda: _violations(check_policy_sanity(system)),
-        "P5": lambda: flow_findings(state, extended),
-        "P6": lambda: leakage_findings(state, extended),
+        "P4": lambda: _violations(given.get("P4") or check_policy_sanity(system)),
+        "P5": lambda: forbidden_flows(given["P5"]) if "P5" in given else flow_findings(state, extended, graph),
+        "P6": lambda: exceeded_budgets(given["P6"]) if "P6" in given else leakage_findings(state, extended, graph),
     }
     out = {}
     for pid, run in checks.items():
@@ -128,26 +156,17 @@ def key(pid: str, ev: Evidence) -> Key:
 def _handle_findings(state: DynamicState) -> list[Evidence]:
     """P3 for handle authority: every operation a component can perform through a handle (its
     own opens, caps it received, handles passed to it) must be allowed for its sid."""
-    policy = state.base.policy
     out = []
-    denied: dict[tuple[str, str], list[str]] = {}  # (sid, object) -> operations the policy denies it
-    for holder, by in state.handles.items():
-        comp = state.system.components[holder]
-        for obj_key, ops in by.items():
-            obj = state.objects[obj_key]
-            if (comp.sid, obj_key) not in denied:
-                denied[comp.sid, obj_key] = [op for op in policy.classes[obj.cls].operations
-                                             if not policy.allows(comp.sid, obj.sid, obj.cls, op)]
-            bad = [op for op in denied[comp.sid, obj_key] if op in ops]
-            if not bad:
-                continue
-            out.append(Evidence(
-                "handle-not-allowed",
-                f"{holder} ({comp.sid}) can {', '.join(bad)} {obj_key} ({obj.sid}) through a handle, "
-                f"but the policy has no `allow {comp.sid} {obj.sid} : {obj.cls} {{ {' '.join(bad)} }};`",
-                (comp.span, obj.span),
-                {"holder": holder, "object": obj_key, "request": [comp.sid, obj.sid, obj.cls, bad]},
-            ))
+    for holder, obj_key, beyond in handles_beyond_policy(state):
+        comp, obj = state.system.components[holder], state.objects[obj_key]
+        bad = [op for op in state.base.policy.classes[obj.cls].operations if op in beyond]
+        out.append(Evidence(
+            "handle-not-allowed",
+            f"{holder} ({comp.sid}) can {', '.join(bad)} {obj_key} ({obj.sid}) through a handle, "
+            f"but the policy has no `allow {comp.sid} {obj.sid} : {obj.cls} {{ {' '.join(bad)} }};`",
+            (comp.span, obj.span),
+            {"holder": holder, "object": obj_key, "request": [comp.sid, obj.sid, obj.cls, bad]},
+        ))
     return out
 
 

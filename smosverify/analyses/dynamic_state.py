@@ -99,19 +99,22 @@ class DynamicState:
         return tuple(n for n in self.system.components if is_summary(n))
 
 
-def build_state(base: System, steps: tuple[Step, ...], previous: DynamicState | None = None) -> DynamicState:
-    """The state after `steps` (each assumed enabled). Reuses `previous`'s closure when the
-    steps change nothing the kernel sees."""
+def build_state(base: System, steps: tuple[Step, ...], previous: DynamicState | None = None,
+                closure: AuthorityClosure | None = None) -> DynamicState:
+    """The state after `steps` (each assumed enabled). Reuses `previous` when the steps are the
+    same, and `closure` (the base system's, when the caller has it) for the initial state."""
     if previous is not None and previous.steps == steps:
         return previous
     system = _system_after(base, steps)
-    closure = authority_closure(system)
+    closure = closure if closure is not None and not steps else authority_closure(system)
     objects = {object_key(o): o for o in system.objects()}
     handles = _handle_authority(system, closure, objects, steps)
     return DynamicState(base, steps, system, closure, objects, handles)
 
 
 def _system_after(base: System, steps: tuple[Step, ...]) -> System:
+    if not steps:
+        return base
     components = dict(base.components)
     extra: dict[str, list[ExtraCap]] = {}
     connections = list(base.connections)
@@ -154,16 +157,16 @@ def _handle_authority(system: System, closure: AuthorityClosure, objects: dict[s
     authority on one object."""
     policy = system.policy
     held: dict[str, dict[str, set[str]]] = {}
-    decided: dict[tuple[str, str], tuple[str, ...]] = {}  # (sid, object) -> ops: one decision each
+    decided: dict[tuple[str, str, str], tuple[str, ...]] = {}  # (sid, object sid, class) -> ops: one decision each
     for server, callers in acting_sids(system, closure).items():  # a borrowed badge opens as its client
         for holder, sids in callers.items():
             for sid in sorted(sids):
                 for obj in system.components[server].objects:
-                    key = object_key(obj)
-                    if (sid, key) not in decided:
-                        decided[sid, key] = allowed_ops(policy, sid, obj)
-                    if decided[sid, key]:
-                        held.setdefault(holder, {}).setdefault(key, set()).update(decided[sid, key])
+                    request = (sid, obj.sid, obj.cls)
+                    if request not in decided:
+                        decided[request] = allowed_ops(policy, sid, obj)
+                    if decided[request]:
+                        held.setdefault(holder, {}).setdefault(object_key(obj), set()).update(decided[request])
     edges: dict[str, list[tuple[str, str | None]]] = {}
     for tr in closure.transfers:
         edges.setdefault(tr.source, []).append((tr.sink, None))

@@ -137,8 +137,9 @@ def _relied_on(facts: FlowFacts, numbering: _Facts, trusted: list[int], succ) ->
     return tuple(used[k] for k in sorted(used))
 
 
-def check_information_flow(system: System, closure: AuthorityClosure, graph: FlowGraph) -> PropertyResult:
-    """P5 over the flow graph of `closure` (the closure explains caps obtained by transfers)."""
+def check_information_flow(system: System, closure: AuthorityClosure, graph: FlowGraph | None) -> PropertyResult:
+    """P5 over the flow graph of `closure` (the closure explains caps obtained by transfers); the
+    graph may be None when the policy has no labels, as nothing is read from it then."""
     if not system.policy.labels:
         return PropertyResult(ID, NAME, Status.NOT_APPLICABLE, "the policy declares no labels (no lattice, no flow policy to check)")
     trusted = [c.name for c in system.components.values() if any(c.sid in r.subjects for r in system.policy.trusted)]

@@ -121,6 +121,15 @@ def channel_capacity(policy: Policy, kind: str, declared: int | None, builtin: i
     return default.bits if default else builtin
 
 
+def check_operation_flows(policy: Policy) -> None:
+    """`reads`/`writes` statements name object classes only: kernel classes have fixed flow rules."""
+    for cls in {f.cls for f in policy.operation_flows} & set(KERNEL_CLASSES):
+        first = next(f for f in policy.operation_flows if f.cls == cls)
+        raise InputError(
+            f"`{first.direction} {cls}`: kernel classes have fixed flow rules (docs/flow-and-leakage.md); "
+            "reads/writes statements apply to object classes", first.span)
+
+
 def flow_graph(system: System, closure: AuthorityClosure) -> FlowGraph:
     """Derive the flow graph; O(caps + senders × receivers per endpoint + callers × objects)."""
     return _Builder(system, closure).build()
@@ -139,11 +148,7 @@ class _Builder:
         for cap in closure.initial_caps:
             self.origin.setdefault((cap.holder, cap.target), cap)
             self.initial.setdefault((cap.holder, cap.target), set()).update(cap.rights)
-        for cls in {f.cls for f in self.policy.operation_flows} & set(KERNEL_CLASSES):
-            first = next(f for f in self.policy.operation_flows if f.cls == cls)
-            raise InputError(
-                f"`{first.direction} {cls}`: kernel classes have fixed flow rules (docs/flow-and-leakage.md); "
-                "reads/writes statements apply to object classes", first.span)
+        check_operation_flows(self.policy)
 
     def node(self, kind: NodeKind, name: str, sid: str, span: Span, capacity: int | None = None) -> None:
         label = self.policy.label_of.get(sid)

@@ -153,7 +153,8 @@ def bound_budget(graph: FlowGraph, budget: Budget, system: str) -> BudgetResult:
     return BudgetResult(budget, network, flow, query, answer(witness), "Z3 checks the witness flow against the query")
 
 
-def check_leakage(system: System, graph: FlowGraph) -> PropertyResult:
+def check_leakage(system: System, graph: FlowGraph | None) -> PropertyResult:
+    """Every budget bounded on `graph`, which may be None when the policy has no budgets."""
     budgets = system.policy.budgets
     if not budgets:
         return PropertyResult(ID, NAME, Status.NOT_APPLICABLE, "the policy declares no budgets")
