@@ -17,13 +17,16 @@ CATALOGUE: dict[str, PropertyInfo] = {
     for p in (
         PropertyInfo("P1", "complete mediation",
                      "Every way a subject can cause an operation on an object goes through the object's server, "
-                     "that server consults the policy server, and nobody else holds caps to its backing resources."),
+                     "that server consults the policy server, nobody else holds caps to its backing resources or "
+                     "receives on its endpoint, and callers the policy treats differently never share a badge."),
         PropertyInfo("P2", "tamper-proofness",
-                     "Nobody but the policy server (and the root task) holds or can obtain caps to the policy "
-                     "server's TCB, CNode, VSpace or frames, or receive on its endpoint."),
+                     "Nobody but the component itself holds or can obtain caps to the TCB, CNode, VSpace or frames "
+                     "of the policy server or of a trusted component, or receive on its endpoint (the root task "
+                     "included, unless it gives up its caps at boot)."),
         PropertyInfo("P3", "authority conformance",
                      "Every authority edge the system can ever have (initial caps closed under seL4's transfer "
-                     "rules) is permitted by the policy."),
+                     "rules, caps one by one) is permitted by the policy, and no borrowed badge opens more than "
+                     "its holder's own sid may."),
         PropertyInfo("P4", "decision correctness and policy sanity",
                      "The policy server's decisions are the policy's; no allow rule is cancelled by denies and "
                      "no neverallow is violated."),
@@ -35,12 +38,12 @@ CATALOGUE: dict[str, PropertyInfo] = {
         PropertyInfo("P7", "dynamic safety",
                      "The initial state satisfies P1-P6 and every permitted dynamic step preserves them."),
         PropertyInfo("LEAN", "Lean proof",
-                     "Lean checked the emitted theorems with `lake build` (skipped when no toolchain is present)."),
+                     "Lean checked the emitted theorems (no row when Lean was not run: the report has a note)."),
         PropertyInfo("CONFORM-MAP", "capDL objects map to the model",
                      "Every object of the capDL spec maps to a model element, by emitted name or the mapping file."),
         PropertyInfo("CONFORM-AUTHORITY", "capDL authority within the model",
-                     "Every authority edge of the spec, closed under seL4's transfer rules, is one the model's "
-                     "closure has."),
+                     "Every cap of the spec, closed under seL4's transfer rules one cap at a time, is one the "
+                     "model's closure has (rights and badge included)."),
         PropertyInfo("CONFORM-CONNECTIONS", "model caps present in capDL",
                      "Every cap the model's components start with is present in the spec."),
         PropertyInfo("BOOT-CONFORM-MAP", "kernel objects map to the model",
