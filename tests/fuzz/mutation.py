@@ -168,12 +168,15 @@ def _renumber(text, target, donors, rng):
 
 def _repath(text, target, donors, rng):
     """A file name in the text becomes one that must not be read, or cannot be."""
-    names = list(re.finditer(r"[\w./-]+\.(pol|yaml|system|cdl|elf)\b", text))
-    if not names:
+    suffixes = list(re.finditer(r"\.(?:pol|yaml|system|cdl|elf)\b", text))
+    if not suffixes:
         return text
-    m = rng.choice(names)
+    m = rng.choice(suffixes)
+    start = m.start()  # back to the name's start by hand: a regex would backtrack over long runs
+    while start > 0 and m.start() - start < 300 and (text[start - 1].isalnum() or text[start - 1] in "_./-"):
+        start -= 1
     special = ("/dev/zero", "/dev/urandom", "/proc/self/environ", "fifo", "loop.pol", ".", "n" * 300, "d/" * 2100, "")
-    return text[:m.start()] + rng.choice(special) + text[m.end():]
+    return text[:start] + rng.choice(special) + text[m.end():]
 
 
 def _truncate(text, target, donors, rng):
