@@ -6,12 +6,15 @@ import copy
 import json
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import fastjsonschema
-import jsonschema
 
 from smosverify.errors import InputError, quote, shorten
 from smosverify.load.yaml_source import KEY, LocatedData
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 @cache
@@ -48,6 +51,8 @@ def _explaining_validator(name: str):
     """jsonschema's validator for the schema, but one that takes each `$ref` to a definition
     through the compiled validator first and descends only into the parts that fail it: the
     errors of a megabyte file are found and explained in a fraction of a second, not in minutes."""
+    import jsonschema  # only to explain invalid input: importing it costs a quarter of a second
+
     definitions = {f"#/$defs/{d}": d for d in schema(name).get("$defs", {})}
     plain_ref = jsonschema.Draft202012Validator.VALIDATORS["$ref"]
 
