@@ -27,7 +27,7 @@ from smosverify.lean_source import Combined, Message, combine, import_order, qui
 
 LAKE, NPM = "lake", "npm"
 DEFAULT_TIMEOUT = 3600
-DEFAULT_MEMORY = 5 * 1024**3  # bytes: the npm build holds about 3 GB before it reads a file
+DEFAULT_MEMORY = 6 * 1024**3  # bytes: the npm build holds about 3 GB before it reads a file; Example peaks at 4.7
 POLL = 0.5
 LAKE_MESSAGE = re.compile(r"(?P<file>[^\s:]+\.lean):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning|info)(?:\([\w.]+\))?: (?P<text>.*)$")
 COMBINED_NAME = "SMOSCheck.lean"
