@@ -80,14 +80,21 @@ def check_dynamic_safety(system: System, initial: InitialChecks | None = None) -
             at_level[id(state), pid] = findings(state, pid, known=initial if state is levels[0] else None)
         return at_level[id(state), pid]
 
-    for i, key in enumerate(fresh):
-        pid, ev = found[key]
+    classes = {str(t): o.cls for t, o in final.closure.objects.items()}
+    groups: dict[Key, list[Key]] = {}
+    for k in fresh:  # as long as every finding can have its own trace, each is its own cause
+        groups.setdefault(cause(classes, *found[k]) if len(fresh) > MAX_TRACES else k, []).append(k)
+    for i, (why, members) in enumerate(groups.items()):
+        # the member that appears at the earliest level: the fewest rounds of steps reach it
+        first = min(members, key=lambda k: next(n for n, s in enumerate(levels) if k in findings_of(s, k[0])))
+        pid, ev = found[first]
         if i < MAX_TRACES:
-            evidence.append(traced(levels, key, pid, lambda s, pid=pid: findings_of(s, pid), explained))
+            ev = traced(levels, first, pid, lambda s, pid=pid: findings_of(s, pid), explained)
         else:
             ev = explained(final, ev, paths)
-            evidence.append(Evidence(ev.kind, f"{pid} fails in a reachable state: {ev.message} (trace not computed: "
-                                     f"only the first {MAX_TRACES} findings get one)", ev.spans, {**ev.data, "property": pid}))
+            ev = Evidence(ev.kind, f"{pid} fails in a reachable state: {ev.message} (trace not computed: "
+                          f"only the first {MAX_TRACES} causes get one)", ev.spans, {**ev.data, "property": pid})
+        evidence.append(ev if len(members) == 1 else grouped(ev, why, [found[k][1] for k in members]))
     counts = summary(final)
     if evidence:
         before = f"the initial state violates {', '.join(sorted({k[0] for k in reported}))}; " if reported else ""
@@ -142,6 +149,35 @@ def findings(state: DynamicState, only: str | None = None, extended: bool = True
         if only in (None, pid):
             out.update({key(pid, ev): (pid, ev) for ev in run()})
     return out
+
+
+def cause(classes: dict[str, str], pid: str, ev: Evidence) -> Key:
+    """What a finding is grouped by: its property, its kind and the class of the object it is
+    about (`classes`: by kernel object name); a finding about no one object (a flow, a budget, a
+    server's callers) is its own cause."""
+    if "request" in ev.data:
+        return pid, ev.kind, ev.data["request"][2]
+    if "target" in ev.data:
+        return pid, ev.kind, classes[ev.data["target"]]
+    return key(pid, ev)
+
+
+def grouped(example: Evidence, why: Key, members: list[Evidence]) -> Evidence:
+    """One entry for the findings of one cause: their count, what each is about, and the trace
+    of one of them (`example`)."""
+    pid, kind, cls = why
+    return Evidence(
+        kind, f"{len(members)} findings of {pid} {kind} on {cls} objects; for example, {example.message}",
+        example.spans, {**example.data, "count": len(members), "cause": list(why), "members": [_about(e) for e in members]},
+    )
+
+
+def _about(ev: Evidence) -> str:
+    """A finding in a few words: who, on what, which rights or operations."""
+    data = ev.data
+    what = data.get("request", [None] * 4)[3] or data.get("right") or data.get("rights")
+    shown = " ".join(what) if isinstance(what, list) else str(what or "")
+    return f"{data.get('holder', '')}: {shown} on {data.get('target') or data.get('object')}".strip()
 
 
 def _violations(result: PropertyResult) -> list[Evidence]:

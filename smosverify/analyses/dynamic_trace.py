@@ -33,9 +33,9 @@ def traced(levels: list[DynamicState], key, pid: str, findings_of: Findings,
         holds = lambda s: key in findings_of(s)  # noqa: E731
         candidate = levels[level].steps
         focused = _focus(candidate, _named(findings_of(levels[level])[key][1]))
-        if len(focused) < len(candidate) and holds(replay(levels[0].base, focused)):
+        if len(focused) < len(candidate) and holds(replay(levels[0].base, focused, levels[0])):
             candidate = focused
-        steps, state = minimal_trace(levels[0].base, candidate, holds)
+        steps, state = minimal_trace(levels[0].base, candidate, holds, levels[0])
     ev = explain(state, findings_of(state)[key][1])
     where = f"after {len(steps)} dynamic step(s)" if steps else "in the initial state (through opens and cap transfers)"
     return Evidence(
@@ -79,10 +79,11 @@ def _story(steps: tuple[Step, ...], chain: list[str]) -> list[str]:
     return [d for d in (s.describe() for s in steps) if d not in told] + chain
 
 
-def replay(base: System, candidate: tuple[Step, ...]) -> DynamicState:
+def replay(base: System, candidate: tuple[Step, ...], start: DynamicState | None = None) -> DynamicState:
     """The state reached by taking, in rounds, every candidate step that is enabled: steps whose
-    premises are missing (a parent never spawned, a handle never held) are dropped."""
-    state = build_state(base, ())
+    premises are missing (a parent never spawned, a handle never held) are dropped. `start` is
+    the initial state when the caller has it."""
+    state = start or build_state(base, ())
     remaining = list(candidate)
     while True:
         ready = {s for s in remaining if is_enabled(state, s)}
@@ -93,19 +94,19 @@ def replay(base: System, candidate: tuple[Step, ...]) -> DynamicState:
         state = build_state(base, tuple(s for s in candidate if s in chosen), state)
 
 
-def minimal_trace(base: System, steps: tuple[Step, ...],
-                  holds: Callable[[DynamicState], bool]) -> tuple[tuple[Step, ...], DynamicState]:
+def minimal_trace(base: System, steps: tuple[Step, ...], holds: Callable[[DynamicState], bool],
+                  start: DynamicState | None = None) -> tuple[tuple[Step, ...], DynamicState]:
     """Delta debugging: drop chunks of steps (halves, then quarters, ... single steps) while the
-    replayed state still shows the violation."""
-    state = replay(base, steps)
+    replayed state still shows the violation (replays begin at `start`, the initial state)."""
+    state = replay(base, steps, start)
     if not holds(state):
         raise AssertionError("a violation found at a BFS level must be reached by that level's steps")
     current = state.steps
     parts = 2
     while current:
         size = -(-len(current) // parts)
-        for start in range(0, len(current), size):
-            trial = replay(base, current[:start] + current[start + size:])
+        for begin in range(0, len(current), size):
+            trial = replay(base, current[:begin] + current[begin + size:], start)
             if holds(trial):
                 current, state = trial.steps, trial
                 parts = max(parts - 1, 2)

@@ -91,9 +91,28 @@ def test_spawn_chain_trace_has_both_spawns(system_with):
     extra = ("sid worker_t;\nspawn alice_t -> bob_t;\nspawn bob_t -> worker_t;\n"
              + CONTROL.format(parent="alice_t", child="bob_t"))
     result = check_dynamic_safety(system_with(extra))
-    deep = [ev for ev in traced(result) if "spawned:worker_t:client" in ev.data.get("target", "")]
+    # the worker can only come to hold alice's connection through bob's summary: both spawns
+    deep = [ev for ev in traced(result) if ev.data.get("holder") == "spawned:worker_t:client" and ev.data.get("target") == "fs.endpoint"]
     assert deep, [e.message for e in result.evidence]
     assert [s["other"] for s in deep[0].data["steps"]] == ["spawned:bob_t:client", "spawned:worker_t:client"]
+
+
+def test_findings_of_one_cause_are_one_entry_with_a_count_and_the_shortest_trace(system_with):
+    extra = ("sid worker_t;\nspawn alice_t -> bob_t;\nspawn bob_t -> worker_t;\n"
+             + CONTROL.format(parent="alice_t", child="bob_t"))
+    system = system_with(extra)
+    levels = explore(system)
+    fresh = set(findings(levels[-1])) - set(findings(levels[0], extended=False))
+    entries = new_findings(check_dynamic_safety(system))
+    assert sum(ev.data.get("count", 1) for ev in entries) == len(fresh)  # every finding counted once
+    causes = [tuple(ev.data["cause"]) for ev in entries if "cause" in ev.data]
+    assert len(causes) == len(set(causes))
+    tcb = next(ev for ev in entries if ev.data.get("cause") == ["P3", "authority-not-allowed", "tcb"])
+    # control of the worker's TCB: alice, bob, bob's summary, and a worker on bob's summary's
+    assert tcb.data["count"] == len(tcb.data["members"]) == 4
+    assert "bob: control on spawned:worker_t:client.tcb" in tcb.data["members"]
+    # bob spawns a worker in the first round: one step, where alice's grandchild needs two
+    assert [s["step"] for s in tcb.data["steps"]] == ["spawn"]
 
 
 def test_self_spawning_terminates_and_needs_authority_across_instances(system_with):
