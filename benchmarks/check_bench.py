@@ -1,59 +1,95 @@
-"""Time `check` (P1-P4) on generated systems of N = 1k and 10k components.
+"""Time the whole `check` (P1-P7, no Lean) on generated systems of N components.
 
-    python benchmarks/check_bench.py [N ...]
+    python benchmarks/check_bench.py [N ...] [--repeat R] [--against DIR]
 
-Prints, per N: components, initial caps, closure caps, transfer edges, and the seconds spent
-loading (YAML + policy), closing authority, and running P1-P4, plus peak memory.
+Each measurement runs in a fresh Python process (start-up and imports included, peak memory its
+own) on the system of generate_system.py: loading the YAML and the policy, then every property.
+It prints, per N: CPU seconds (user + system) for start-up and loading, and for the analyses, wall seconds,
+peak memory, the verdict, and a hash of the JSON report, so a change that must keep the results
+identical shows the same hash. With --against DIR (another checkout, e.g. `git worktree add DIR
+HEAD~3`) the two trees are measured alternately in the same run and the ratios printed: on a
+shared machine only ratios measured side by side mean much.
 """
 
 from __future__ import annotations
 
-import resource
+import argparse
+import json
+import os
+import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from generate_system import generate  # noqa: E402
 
-from smosverify.analyses.authority import authority_closure  # noqa: E402
-from smosverify.analyses.conformance import check_authority_conformance  # noqa: E402
-from smosverify.analyses.mediation import check_complete_mediation  # noqa: E402
-from smosverify.analyses.policy_sanity import check_policy_sanity  # noqa: E402
-from smosverify.analyses.tamper import check_tamper_proofness  # noqa: E402
-from smosverify.gc_pause import cycle_collection_paused  # noqa: E402
-from smosverify.load.system import load_system  # noqa: E402
+HERE = Path(__file__).resolve().parents[1]
+MEASURE = """
+import hashlib, json, resource, sys, time
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+wall = time.perf_counter()
+from smosverify.analyses.check import check_system
+from smosverify.load.system import load_system
+from smosverify.report import render
+system = load_system(sys.argv[1])
+loaded = cpu()
+report = check_system(system)
+checked = cpu()
+text = render(report, "json")
+print(json.dumps({"load": loaded, "check": checked - loaded, "wall": time.perf_counter() - wall,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "verdict": report.verdict.value, "hash": hashlib.sha256(text.encode()).hexdigest()[:16]}))
+"""
 
 
-def bench(n: int) -> None:
+def measure(tree: Path, system: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run([sys.executable, "-c", MEASURE, str(system)], env=env, cwd=tempfile.gettempdir(),
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def show(name: str, n: int, m: dict) -> str:
+    return (f"N={n:>6} {name:>7}: start+load={m["load"]:6.2f}s  check P1-P7={m['check']:6.2f}s  cpu total={m['load'] + m['check']:6.2f}s  "
+            f"wall={m['wall']:6.2f}s  peak={m['peak_mb']:5.0f} MB  {m['verdict']}  hash={m['hash']}")
+
+
+def bench(n: int, repeat: int, against: Path | None) -> None:
+    trees = [("this", HERE)] + ([("against", against)] if against else [])
     with tempfile.TemporaryDirectory() as tmp:
-        path = generate(n, Path(tmp))
-        t0 = time.perf_counter()
-        system = load_system(path)
-        t1 = time.perf_counter()
-        closure = authority_closure(system)
-        t2 = time.perf_counter()
-        with cycle_collection_paused():  # as check_system runs them
-            results = [
-                check_complete_mediation(system, closure),
-                check_tamper_proofness(system, closure),
-                check_authority_conformance(system, closure),
-                check_policy_sanity(system),
-            ]
-        t3 = time.perf_counter()
-    caps = sum(len(c.rights) for c in closure.initial_caps)
-    final = sum(len(r) for _, _, r in closure.edges())
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    verdicts = " ".join(f"{r.id}={r.status.value}" for r in results)
-    print(
-        f"N={n:>6}  caps(rights)={caps:>7}  closure={final:>7}  transfers={len(closure.transfers):>6}  "
-        f"load={t1 - t0:6.2f}s  closure={t2 - t1:6.2f}s  P1-P4={t3 - t2:6.2f}s  "
-        f"analysis total={t3 - t1:6.2f}s  peak={peak_mb:6.0f} MB  {verdicts}"
-    )
+        system = generate(n, Path(tmp))
+        best: dict[str, dict] = {}
+        for _ in range(repeat):
+            for name, tree in trees:  # interleaved, so both see the same load
+                m = measure(tree, system)
+                print(show(name, n, m), flush=True)
+                if name not in best or m["load"] + m["check"] < best[name]["load"] + best[name]["check"]:
+                    best[name] = m
+    if against:
+        this, other = best["this"], best["against"]
+        same = "same results" if this["hash"] == other["hash"] else "DIFFERENT RESULTS"
+        print(f"N={n:>6}   ratio against/this (best of {repeat}): cpu {_ratio(other, this, 'load', 'check')}  "
+              f"load {_ratio(other, this, 'load')}  check {_ratio(other, this, 'check')}  "
+              f"peak {other['peak_mb'] / this['peak_mb']:.2f}x  {same}")
+
+
+def _ratio(a: dict, b: dict, *keys: str) -> str:
+    return f"{sum(a[k] for k in keys) / max(sum(b[k] for k in keys), 1e-9):.2f}x"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", type=int, nargs="*", default=[1000, 10000])
+    parser.add_argument("--repeat", type=int, default=1, help="measurements per tree (the best is compared)")
+    parser.add_argument("--against", type=Path, help="another checkout of smosverify to compare with")
+    args = parser.parse_args()
+    for n in args.n:
+        bench(n, args.repeat, args.against)
 
 
 if __name__ == "__main__":
-    for n in [int(a) for a in sys.argv[1:]] or [1000, 10000]:
-        bench(n)
+    main()
