@@ -54,7 +54,7 @@ def measure(tree: Path, system: Path) -> dict:
 
 
 def show(name: str, n: int, m: dict) -> str:
-    return (f"N={n:>6} {name:>7}: start+load={m["load"]:6.2f}s  check P1-P7={m['check']:6.2f}s  cpu total={m['load'] + m['check']:6.2f}s  "
+    return (f"N={n:>6} {name:>7}: start+load={m['load']:6.2f}s  check P1-P7={m['check']:6.2f}s  cpu total={m['load'] + m['check']:6.2f}s  "
             f"wall={m['wall']:6.2f}s  peak={m['peak_mb']:5.0f} MB  {m['verdict']}  hash={m['hash']}")
 
 
