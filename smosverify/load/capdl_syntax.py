@@ -59,6 +59,7 @@ _COMMENT_EDGE = re.compile(r"/\*|\*/")
 _FILL_WORD = re.compile(r"(?:\s+|--[^\n]*)*+([^\s}]+|\})")
 _RIGHTS = re.compile(r"[RWGXP]+")
 MAX_NUMBER = 2**64 - 1  # capDL numbers are machine words
+MAX_NESTING = 64  # objects declared inside objects' bodies; each level is a call of obj_decl
 
 # Object parameters written `key: value`, by the kind of value they take.
 NUMBER_PARAMS = frozenset({
@@ -344,7 +345,7 @@ class Parser:
             return (low, self.number(), False)
         return (low, None, False)
 
-    def obj_decl(self) -> ObjDecl:
+    def obj_decl(self, depth: int = 0) -> ObjDecl:
         at = self.i
         path = [self.name_ref("an object name")]
         while self.accept("/"):
@@ -355,10 +356,14 @@ class Parser:
         params = self.obj_params()
         body = None
         if self.accept("{"):
+            if depth >= MAX_NESTING:
+                raise InputError(f"object declarations nested deeper than {MAX_NESTING} levels", self.positions.span(self.i - 1))
             items = []
             while not self.accept("}"):
+                if not self.toks[self.i]:  # the end of the file, inside the body
+                    raise self.error("'}'")
                 if self.toks[self.i + 1] in ("=", "/") or (self.toks[self.i + 1] == "[" and self._declares()):
-                    items.append(self.obj_decl())
+                    items.append(self.obj_decl(depth + 1))
                 else:
                     items.append(self.name_ref("a declaration or the name of a covered object"))
                 self.accept(",")

@@ -624,3 +624,15 @@ def test_yaml_control_characters_are_placed_alike(monkeypatch, loader, character
         yaml_source.load_yaml("system: s\npolicy: ééé" + character + "\n", "f.yaml")
     assert (caught.value.span.line, caught.value.span.col) == (2, 12)
     assert "\n" not in str(caught.value)
+
+
+# capDL inputs the long fuzzer (benchmarks/fuzz_parsers.py) found tracebacks on.
+@pytest.mark.parametrize("spec, where, words", [
+    ("arch x86_64\nobjects {\n  e = ut {", (3, 11), ["expected '}'", "end of file"]),
+    ("arch x86_64\nobjects {\n  e = ut { a", (3, 13), ["expected '}'", "end of file"]),
+    ("arch x86_64\nobjects {\n" + "  f = ut {\n" * 3000, (67, 10), ["nested deeper than 64"]),
+], ids=["body-at-end-of-file", "name-at-end-of-file", "3000-nested-declarations"])
+def test_capdl_hostile_specs(tmp_path, run_cli, assert_bad_input, spec, where, words):
+    path = tmp_path / "spec.cdl"
+    path.write_text(spec, encoding="utf-8")
+    assert_bad_input(run_cli("capdl", "inspect", path), path, *where, *words)
