@@ -59,12 +59,22 @@ def test_contract(exit_code, stdout, stderr, exception, caught):
     assert (contract_problem(exit_code, stdout, stderr, exception) is not None) == caught
 
 
-def test_a_hang_is_reported(workspace, monkeypatch):
-    monkeypatch.setattr(mutation, "CASE_TIMEOUT", 0.5)
+def test_a_blocked_read_is_reported(workspace, monkeypatch):
+    monkeypatch.setattr(mutation, "CASE_WALL_SECONDS", 0.5)
     monkeypatch.setattr(mutation, "main", click.command()(lambda: time.sleep(10)))
     start = time.monotonic()
     assert "no answer" in mutation.run((), workspace)
     assert time.monotonic() - start < 5
+
+
+def test_a_busy_loop_is_reported(workspace, monkeypatch):
+    def spin():
+        while True:
+            pass
+
+    monkeypatch.setattr(mutation, "CASE_CPU_SECONDS", 0.5)
+    monkeypatch.setattr(mutation, "main", click.command()(spin))
+    assert "no answer" in mutation.run((), workspace)
 
 
 def test_a_crash_is_reported(workspace, monkeypatch):
