@@ -27,6 +27,7 @@ from smosverify.model.system import Component, Role, System, Target
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "extract" / "image" / "programs"
 HEADER = "smos.h"
+POLICY_SERVER, OBJECT_SERVER, CLIENT = "policy_server", "object_server", "client"  # the three programs
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,6 @@ class Program:
     component: str
     kind: str  # POLICY_SERVER, OBJECT_SERVER or CLIENT
     text: str
-
-
-POLICY_SERVER, OBJECT_SERVER, CLIENT = "policy_server", "object_server", "client"
 
 
 def program_kind(system: System, component: str, slots: dict[str, tuple[Cap, ...]]) -> str:
