@@ -18,7 +18,7 @@ from smosverify.errors import InputError, Span, quote
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 PATH_QUOTE_LIMIT = 200
-_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(frozen=True)
