@@ -7,11 +7,15 @@ client sid may spawn workers of a worker sid, workers may connect to every serve
 file handles from clients. Variant `allowed` also allows the authority spawning brings (P7 may
 still find the handle impersonation the generator's grant edges allow); variant `bare` does not,
 so P7 finds violations and computes their traces. Prints, per N and variant: BFS levels, steps,
-summaries, closed-state size, the seconds for P7, and the number of findings.
+summaries, closed-state size, the seconds for P7, the number of findings and of report entries
+(findings grouped by cause), and a hash of P7's JSON result, which must not change when only
+speed does.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 import tempfile
 import time
@@ -54,9 +58,11 @@ def bench(n: int, variant: str) -> None:
     final = levels[-1]
     caps = sum(len(r) for _, _, r in final.closure.edges())
     traced = sum(1 for e in result.evidence if e.data.get("steps"))
+    found = sum(e.data.get("count", 1) for e in result.evidence if e.kind != "initial-state-violated")
+    digest = hashlib.sha256(json.dumps(result.to_json(), sort_keys=True).encode()).hexdigest()[:16]
     print(f"N={n:>6} {variant:>7}: levels={len(levels)} steps={len(final.steps):>6} summaries={len(final.summaries())} "
           f"caps={caps:>7}  explore={t1 - t0:6.2f}s  P7 total={t2 - t1:6.2f}s  {result.status.value} "
-          f"({len(result.evidence)} evidence, {traced} with a dynamic trace)")
+          f"({found} finding(s) in {len(result.evidence)} entries, {traced} with a dynamic trace)  hash={digest}", flush=True)
 
 
 if __name__ == "__main__":

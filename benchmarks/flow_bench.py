@@ -10,11 +10,15 @@ parsed from text. Per N it prints the flow graph size, the seconds for the autho
 and decoding it (shared with P1-P3, not part of P5), for building the flow graph, for P5, and for each budget's
 max-flow and Z3 check, with the network's size (after merging sources and sinks). Then the
 same for random networks of 10k and 100k edges between unlabelled components, with the budget
-set to the maximum flow (Z3: unsat) and one below it (Z3: sat).
+set to the maximum flow (Z3: unsat) and one below it (Z3: sat). Each result is printed with a
+hash (P5's JSON result; a budget's flow, cut and Z3 answer), which must not change when only
+speed does.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import sys
 import tempfile
@@ -98,8 +102,10 @@ def bench(n: int, policy_file: Path) -> None:
     t2 = time.perf_counter()
     p5 = check_information_flow(system, closure, graph)
     t3 = time.perf_counter()
+    digest = hashlib.sha256(json.dumps(p5.to_json(), sort_keys=True).encode()).hexdigest()[:16]
     print(f"N={n:>6}  flow graph: {len(graph.nodes):>6} nodes {len(graph.edges):>7} edges  closure={t1 - t0:5.2f}s  "
-          f"build flow graph={t2 - t1:5.2f}s  P5 check={t3 - t2:5.2f}s  P5 total={t3 - t1:5.2f}s ({p5.status.value})")
+          f"build flow graph={t2 - t1:5.2f}s  P5 check={t3 - t2:5.2f}s  P5 total={t3 - t1:5.2f}s ({p5.status.value}, hash={digest})",
+          flush=True)
     for budget in system.policy.budgets:
         bound(graph, budget.source, budget.sink, budget.bits, f"N={n} budget")
 
@@ -112,8 +118,10 @@ def bound(graph: FlowGraph, source: str, sink: str, bits: int, what: str) -> Non
     result = bound_budget(graph, Budget(source, sink, bits, Span("benchmark", 1, 1)), what)
     t2 = time.perf_counter()
     verdict = "holds" if result.holds else "exceeded"
+    digest = hashlib.sha256(repr((flow.value, flow.flow, flow.cut, result.z3)).encode()).hexdigest()[:16]
     print(f"  {what}: budget {bits}: network {network.nodes} nodes {len(network.tails)} edges; max flow {flow.value} "
-          f"({verdict}) {t1 - t0:5.2f}s; bound with Z3 cross-check ({result.z3}, agrees={result.agrees}) {t2 - t1:5.2f}s")
+          f"({verdict}) {t1 - t0:5.2f}s; bound with Z3 cross-check ({result.z3}, agrees={result.agrees}) {t2 - t1:5.2f}s  "
+          f"hash={digest}", flush=True)
 
 
 def random_network(edges: int, seed: int = 1) -> FlowGraph:
