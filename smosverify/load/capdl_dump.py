@@ -146,6 +146,9 @@ class _DumpParser(Parser):
         if len(parts) < 3 or not parts[2].isdigit():
             raise InputError(f"untyped '{ut[0]}' has no size in its name (untyped@0xADDR@BITS), which capDL-tool "
                              "needs to choose what covers an object", self.positions.span(raw.at))
+        if len(parts[2].lstrip("0")) > 2:  # no untyped has 100 bits (and Python reads at most 4300 digits)
+            raise InputError(f"untyped '{ut[0]}' is named with {parts[2]} bits, more than a machine word",
+                             self.positions.span(raw.at))
         return int(parts[2])
 
     # -- caps ---------------------------------------------------------------------------------

@@ -46,9 +46,9 @@ _TOKEN_ALTERNATIVES = rf"{_NAME}|0[xX][0-9a-fA-F]+|0[oO][0-7]+|[0-9]+|\.\.|- chi
 def _nested_comment(depth: int) -> str:
     """A `/* */` comment holding comments nested up to `depth` levels, as a regex."""
     inner = r"[^*/]|\*(?!/)|/(?!\*)"
-    for _ in range(depth):
-        inner = rf"{inner}|/\*(?:{inner})*\*/"
-    return rf"/\*(?:{inner})*\*/"
+    for _ in range(depth):  # possessive: `/*` only opens and `*/` only closes, so nothing to try again
+        inner = rf"{inner}|/\*(?:{inner})*+\*/"
+    return rf"/\*(?:{inner})*+\*/"
 
 
 # Whitespace and comments, then one token. The fast scan skips comments nested up to 4 deep in

@@ -626,12 +626,18 @@ def test_yaml_control_characters_are_placed_alike(monkeypatch, loader, character
     assert "\n" not in str(caught.value)
 
 
-# capDL inputs the long fuzzer (benchmarks/fuzz_parsers.py) found tracebacks on.
+# capDL inputs the long fuzzer (benchmarks/fuzz_parsers.py) found tracebacks and hangs on.
+DUMP_HEAD = "-- Dump\narch x86_64\nobjects {\n"
 @pytest.mark.parametrize("spec, where, words", [
     ("arch x86_64\nobjects {\n  e = ut {", (3, 11), ["expected '}'", "end of file"]),
     ("arch x86_64\nobjects {\n  e = ut { a", (3, 13), ["expected '}'", "end of file"]),
     ("arch x86_64\nobjects {\n" + "  f = ut {\n" * 3000, (67, 10), ["nested deeper than 64"]),
-], ids=["body-at-end-of-file", "name-at-end-of-file", "3000-nested-declarations"])
+    # was exponential in the closed comments after an unterminated one (14 took 14 s, each one more x3)
+    ("arch x86_64\nobjects {\n  e = ep /* never closed\n" + "  /* closed */ }\n" * 60, (3, 10), ["unterminated comment"]),
+    (DUMP_HEAD + "untyped@0x100000@" + "9" * 5000 + " = ut (16 bits)\nframe@0x100000 = frame (4k)\n}\n", (5, 1),
+     ["untyped", "more than a machine word"]),
+], ids=["body-at-end-of-file", "name-at-end-of-file", "3000-nested-declarations", "unterminated-comment-then-60-closed",
+        "dump-untyped-bits-5000-digits"])
 def test_capdl_hostile_specs(tmp_path, run_cli, assert_bad_input, spec, where, words):
     path = tmp_path / "spec.cdl"
     path.write_text(spec, encoding="utf-8")
