@@ -32,9 +32,11 @@ def traced(levels: list[DynamicState], key, pid: str, findings_of: Findings,
     else:
         holds = lambda s: key in findings_of(s)  # noqa: E731
         candidate = levels[level].steps
-        focused = _focus(candidate, _named(findings_of(levels[level])[key][1]))
-        if len(focused) < len(candidate) and holds(replay(levels[0].base, focused, levels[0])):
-            candidate = focused
+        named = _named(findings_of(levels[level])[key][1])
+        for focused in (_focus(candidate, named, by_them=True), _focus(candidate, named)):
+            if len(focused) < len(candidate) and holds(replay(levels[0].base, focused, levels[0])):
+                candidate = focused
+                break
         steps, state = minimal_trace(levels[0].base, candidate, holds, levels[0])
     ev = explain(state, findings_of(state)[key][1])
     where = f"after {len(steps)} dynamic step(s)" if steps else "in the initial state (through opens and cap transfers)"
@@ -55,11 +57,12 @@ def _named(ev: Evidence) -> set[str]:
     return names
 
 
-def _focus(steps: tuple[Step, ...], names: set[str]) -> tuple[Step, ...]:
-    """The steps that touch `names`, with the spawns that create the components they involve: a
-    much smaller set to try first (delta debugging then starts from it, if it still reaches the
-    violation; otherwise from all the steps of the level)."""
-    kept = [s for s in steps if s.actor in names or s.other in names]
+def _focus(steps: tuple[Step, ...], names: set[str], by_them: bool = False) -> tuple[Step, ...]:
+    """The steps that touch `names` (`by_them`: that they take), with the spawns that create the
+    components they involve: much smaller sets to try first (delta debugging then starts from the
+    first that still reaches the violation; otherwise from all the steps of the level). A step
+    taken by a named component is often enough, where thousands of others touch it."""
+    kept = [s for s in steps if s.actor in names or (not by_them and s.other in names)]
     needed = {s.actor for s in kept} | {s.other for s in kept}
     spawns = {s.other: s for s in steps if s.kind == "spawn"}
     todo = [n for n in needed if n in spawns]
