@@ -51,6 +51,8 @@ BADGES = st.integers(0, 2)  # few badges: callers often share one
 SID_SETS = st.one_of(st.just("*"), st.sampled_from(SIDS))
 CLASS_OPS = {cls: subsets(tuple(r.value for r in ops)) for cls, ops in KERNEL_CLASSES.items()}
 FILE_OP_SETS = subsets(FILE_OPS)
+MAPPINGS = st.one_of(st.sampled_from((["read"], ["read", "write"], ["write"])).map(list), RIGHTS["region"])
+LABELS = ("low", "mid", "high", "side")
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ def kind_of(target: str, shared: dict[str, str]) -> str:
 
 
 @st.composite
-def system_texts(draw) -> SystemText:
+def system_texts(draw, flow: bool = False) -> SystemText:
+    """With `flow`, the policy is drawn by `flow_policy_text` and regions are mapped mostly with
+    the rights the memory rule tells apart (read, read-write, write-only)."""
     names = [f"c{i}" for i in range(draw(st.integers(2, 6)))]
     roles = {n: draw(st.sampled_from(ROLES)) for n in names}
     pairs = [(a, b) for a in names for b in names if a != b]
@@ -99,7 +103,7 @@ def system_texts(draw) -> SystemText:
     served = sorted({c["to"] for c in connections})
     regions = {
         f"r{i}": {"sid": draw(st.sampled_from(SIDS)),
-                  "map": {c: draw(RIGHTS["region"]) for c in some(draw, names, min_size=1)}}
+                  "map": {c: draw(MAPPINGS if flow else RIGHTS["region"]) for c in some(draw, names, min_size=1)}}
         for i in range(draw(st.integers(0, 2)))
     }
     notifications = {
@@ -119,7 +123,11 @@ def system_texts(draw) -> SystemText:
         if value:
             data[key] = value
     text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120)
-    return SystemText(text, policy_text(draw))
+    return SystemText(text, flow_policy_text(draw) if flow else policy_text(draw))
+
+
+def flow_system_texts():
+    return system_texts(flow=True)
 
 
 def component(draw, name: str, role: str, targets: list[str], untyped: list[str], shared: dict[str, str]) -> dict:
@@ -160,4 +168,23 @@ def policy_text(draw) -> str:
     trusted = some(draw, SUBJECT_SIDS, max_size=2)
     if trusted:
         lines.append(f"trusted {{ {' '.join(trusted)} }} for high -> low;")
+    return "\n".join(lines) + "\n"
+
+
+def flow_policy_text(draw) -> str:
+    """`policy_text`'s access rules with a richer flow policy: a chain and a label beside it,
+    explicit flow rules, labels on any sid, reads/writes maps for `file` (or none: every operation
+    then reads and writes) and trust declarations between any two labels."""
+    lines = policy_text(draw).splitlines()
+    lines = [line for line in lines if not line.startswith(("lattice", "label", "trusted"))]
+    lines.append("lattice { low < mid; mid < high; side < high; }")
+    for _ in range(draw(st.integers(0, 2))):
+        lines.append(f"flow {draw(st.sampled_from(LABELS))} -> {draw(st.sampled_from(LABELS))};")
+    lines += [f"label {sid} : {draw(st.sampled_from(LABELS))};" for sid in some(draw, SIDS, max_size=len(SIDS))]
+    if draw(st.booleans()):
+        lines.append(f"reads file {{ {' '.join(draw(FILE_OP_SETS))} }};")
+        lines.append(f"writes file {{ {' '.join(draw(FILE_OP_SETS))} }};")
+    for _ in range(draw(st.integers(0, 2))):
+        source, sink = draw(st.sampled_from([(a, b) for a in LABELS for b in LABELS if a != b]))
+        lines.append(f"trusted {{ {' '.join(some(draw, SUBJECT_SIDS, min_size=1, max_size=2))} }} for {source} -> {sink};")
     return "\n".join(lines) + "\n"
