@@ -24,12 +24,10 @@ def check_complete_mediation(system: System, closure: AuthorityClosure) -> Prope
     monitors = {c.name for c in system.by_role(Role.POLICY)}
     if not monitors:
         evidence.append(Evidence("no-policy-server", "servers implement objects but the system has no component with role policy", (system.span,)))
+    monitor_endpoints = {Target(ObjectKind.ENDPOINT, m) for m in monitors}
+    consulting = {cap.holder for cap in closure.initial_caps if cap.target in monitor_endpoints and Right.SEND in cap.rights}
     for server in servers:
-        consults = [
-            m for m in sorted(monitors)
-            if closure.holds(server.name, Target(ObjectKind.ENDPOINT, m), Right.SEND, at_start=True)
-        ]
-        if monitors and not consults and server.role is not Role.POLICY:
+        if monitors and server.name not in consulting and server.role is not Role.POLICY:
             evidence.append(Evidence(
                 "server-not-mediated",
                 f"server {server.name} implements {len(server.objects)} object(s) but holds no send cap to a policy server",
