@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from smosverify.analyses.authority import AuthorityClosure
 from smosverify.analyses.flow_graph import FlowGraph
-from smosverify.analyses.flow_policy import FlowPolicy, flow_policy
+from smosverify.analyses.flow_policy import FlowPolicy, flow_policy, trusted_components
 from smosverify.analyses.result import Evidence, PropertyResult, Status
 from smosverify.analyses.tamper import tampering
 from smosverify.graph import propagate_union, set_bits
@@ -142,18 +142,17 @@ def check_information_flow(system: System, closure: AuthorityClosure, graph: Flo
     graph may be None when the policy has no labels, as nothing is read from it then."""
     if not system.policy.labels:
         return PropertyResult(ID, NAME, Status.NOT_APPLICABLE, "the policy declares no labels (no lattice, no flow policy to check)")
-    trusted = [c.name for c in system.components.values() if any(c.sid in r.subjects for r in system.policy.trusted)]
+    trusted = trusted_components(system.policy, system)
     void = {name: found[0] for name in trusted if (found := tampering(closure, name))}
     policy = flow_policy(system.policy, system, frozenset(void))
     facts = reachable_facts(graph, policy)
     groups = violations(facts)
-    trust = tuple(_trust_evidence(system, component, rule) for component, rule in facts.relied_on)
-    trust += tuple(
+    relied = tuple(_trust_evidence(system, component, rule) for component, rule in facts.relied_on)
+    trust = relied + tuple(
         Evidence("trust-void", f"not relying on {name}'s trust: {holder} can obtain {right.value} on {target}, "
                  "so its code may not be what was trusted (P2 reports it); flows through it are checked like anyone's",
                  (system.components[name].span,), {"component": name, "holder": holder, "target": str(target)})
         for name, (holder, target, right) in void.items())
-    relied = [e for e in trust if e.kind != "trust-void"]
     unlabelled = sum(1 for node in graph.nodes if node.label is None)
     size = f"{len(graph.nodes)} node(s), {len(graph.edges)} edge(s)"
     notes = "".join([

@@ -62,12 +62,19 @@ def flow_policy(policy: Policy, system: System | None = None, void: frozenset[st
     may_reach = list(below)
     for rule in policy.flows:
         may_reach[index[rule.sink]] |= 1 << index[rule.source]
-    trust: dict[str, tuple[TrustRule, ...]] = {}
-    for comp in system.components.values() if system else ():
-        rules = tuple(r for r in policy.trusted if comp.sid in r.subjects)
-        if rules and comp.name not in void:
-            trust[comp.name] = rules
+    trusted = trusted_components(policy, system) if system else {}
+    trust = {name: rules for name, rules in trusted.items() if name not in void}
     return FlowPolicy(labels, index, tuple(below), tuple(may_reach), trust)
+
+
+def trusted_components(policy: Policy, system: System) -> dict[str, tuple[TrustRule, ...]]:
+    """The components whose sid a `trusted` declaration names, with those declarations."""
+    out: dict[str, tuple[TrustRule, ...]] = {}
+    for comp in system.components.values():
+        rules = tuple(r for r in policy.trusted if comp.sid in r.subjects)
+        if rules:
+            out[comp.name] = rules
+    return out
 
 
 def _reachable(start: int, succ: list[list[int]]) -> int:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from smosverify.analyses.authority import AuthorityClosure, Explainer
 from smosverify.analyses.result import Evidence, PropertyResult, Status
-from smosverify.model.kernel import COMPONENT_KINDS, ObjectKind, Right
+from smosverify.analyses.tamper import tampering
+from smosverify.model.kernel import ObjectKind, Right
 from smosverify.model.policy import Policy
 from smosverify.model.system import Role, ServerObject, System, Target
 
@@ -47,31 +48,23 @@ def _bypasses(system: System, closure: AuthorityClosure, servers: set[str]) -> l
     explainer = Explainer(closure)
     out = []
     for server in sorted(servers):
-        endpoint = Target(ObjectKind.ENDPOINT, server)
-        for target in [Target(k, server) for k in COMPONENT_KINDS] + [endpoint]:
-            if target not in closure.objects:
-                continue
-            found: dict[str, set[Right]] = {}
-            for holder, rights, _ in closure.holders(target):
-                if holder != server:
-                    found.setdefault(holder, set()).update(rights)
-            for holder, rights in found.items():
-                if target != endpoint:
-                    bad = sorted(rights, key=lambda r: r.value)
-                    kind = "backing-resource-reachable"
-                    what = f"{holder} can obtain {', '.join(r.value for r in bad)} on {target}, bypassing {server}"
-                elif Right.RECEIVE in rights:
-                    bad = [Right.RECEIVE]
-                    kind = "requests-interceptable"
-                    what = f"{holder} can receive on {target} and answer requests meant for {server}"
-                else:
-                    continue
-                out.append(Evidence(
-                    kind, what,
-                    (system.components[holder].span, closure.objects[target].span),
-                    {"holder": holder, "target": str(target), "rights": [r.value for r in bad],
-                     "chain": explainer.chain(holder, target, bad[0])},
-                ))
+        found: dict[tuple[str, Target], list[Right]] = {}
+        for holder, target, right in tampering(closure, server):
+            found.setdefault((holder, target), []).append(right)
+        for (holder, target), rights in found.items():
+            bad = sorted(rights, key=lambda r: r.value)  # one holder's caps may list them in any order
+            if target.kind is ObjectKind.ENDPOINT:
+                kind = "requests-interceptable"
+                what = f"{holder} can receive on {target} and answer requests meant for {server}"
+            else:
+                kind = "backing-resource-reachable"
+                what = f"{holder} can obtain {', '.join(r.value for r in bad)} on {target}, bypassing {server}"
+            out.append(Evidence(
+                kind, what,
+                (system.components[holder].span, closure.objects[target].span),
+                {"holder": holder, "target": str(target), "rights": [r.value for r in bad],
+                 "chain": explainer.chain(holder, target, bad[0])},
+            ))
     return out
 
 

@@ -9,6 +9,7 @@ boot counts like anyone's caps (docs/properties.md)."""
 from __future__ import annotations
 
 from smosverify.analyses.authority import AuthorityClosure, Explainer
+from smosverify.analyses.flow_policy import trusted_components
 from smosverify.analyses.result import Evidence, PropertyResult, Status
 from smosverify.model.kernel import COMPONENT_KINDS, ObjectKind, Right
 from smosverify.model.system import Role, System, Target
@@ -19,10 +20,8 @@ ID, NAME = "P2", "tamper-proofness"
 def relied_on(system: System) -> dict[str, str]:
     """The components whose integrity a verdict relies on, each with why."""
     out = {c.name: "the policy server" for c in system.by_role(Role.POLICY)}
-    for comp in system.components.values():
-        rules = [r for r in system.policy.trusted if comp.sid in r.subjects]
-        if rules and comp.name not in out:
-            out[comp.name] = f"trusted by `{rules[0].text}`"
+    for name, rules in trusted_components(system.policy, system).items():
+        out.setdefault(name, f"trusted by `{rules[0].text}`")
     return out
 
 
@@ -52,7 +51,8 @@ def check_tamper_proofness(system: System, closure: AuthorityClosure) -> Propert
     explainer = Explainer(closure)
     for name, why in protected.items():
         for holder, target, right in tampering(closure, name):
-            kind = "policy-server-reachable" if why == "the policy server" else "trusted-component-reachable"
+            policy_server = system.components[name].role is Role.POLICY
+            kind = "policy-server-reachable" if policy_server else "trusted-component-reachable"
             evidence.append(Evidence(
                 kind,
                 f"{holder} can obtain {right.value} on {target}: {name} is {why}, and its integrity is void",
