@@ -157,6 +157,10 @@ class AuthorityClosure:
         known, sends = self.caps_known, self._sends
         return [(holder, known[n].badge) for holder, n in self._by_target.get(target, ()) if sends[n]]
 
+    def held_targets(self):
+        """Every object some component holds a cap to, in component then cap order."""
+        return iter(self._by_target)
+
     def holders(self, target: Target) -> list[tuple[str, frozenset[Right], int]]:
         """(holder, rights, badge) of every cap to `target` in the closure, one entry per cap,
         components in order."""

@@ -320,7 +320,4 @@ def _object_name(obj: ServerObject) -> str:
 
 def _holders_by_target(closure: AuthorityClosure) -> dict[Target, list[tuple[str, frozenset[Right], int]]]:
     """(holder, rights, badge) of each cap to each target, in component then target order."""
-    out: dict[Target, list[tuple[str, frozenset[Right], int]]] = {}
-    for holder, target, rights, badge in closure.caps():
-        out.setdefault(target, []).append((holder, rights, badge))
-    return out
+    return {target: closure.holders(target) for target in closure.held_targets()}
