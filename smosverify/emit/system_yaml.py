@@ -64,7 +64,12 @@ def system_to_yaml(system: System, out: Path) -> str:
         if c.caps:
             lines.append("    caps:")
             for cap in c.caps:
-                lines.append(f"      - {_flow([('to', _scalar(str(cap.target))), ('rights', _rights(cap.rights))])}")
+                pairs = [("to", _scalar(str(cap.target))), ("rights", _rights(cap.rights))]
+                if cap.badge:
+                    pairs.append(("badge", str(cap.badge)))
+                lines.append(f"      - {_flow(pairs)}")
+        if c.keeps is not None:
+            lines.append("    keeps: [" + ", ".join(_scalar(str(t)) for t in c.keeps) + "]")
     if system.connections:
         lines.append("connections:")
         for conn in system.connections:
@@ -88,4 +93,9 @@ def system_to_yaml(system: System, out: Path) -> str:
             if n.capacity is not None:
                 pairs.append(("capacity", str(n.capacity)))
             lines.append(f"  {_scalar(n.name)}: {_flow(pairs)}")
+    if system.untyped:
+        lines.append("untyped:")
+        for u in system.untyped.values():
+            covers = "[" + ", ".join(_scalar(str(t)) for t in u.covers) + "]"
+            lines.append(f"  {_scalar(u.name)}: {_flow([('sid', _scalar(u.sid)), ('covers', covers)])}")
     return "\n".join(lines) + "\n"

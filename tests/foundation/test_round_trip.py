@@ -59,3 +59,29 @@ regions:
     assert "{from: c, to: fs, rights: [send, grant_reply], badge: 1}" in text
     assert "buf: {sid: buf_t, size: 4096, map: {c: [read, write]}}" in text
     assert "arch: x86_64" in text
+
+
+def test_badges_keeps_and_untyped_survive_the_round_trip(tmp_path, write_system):
+    """What the soundness release added to the format is written back, not dropped."""
+    path = write_system(tmp_path, """
+system: s
+policy: policy.pol
+components:
+  fs: {sid: fs_t, role: server}
+  c: {sid: c_t, role: client, caps: [{to: fs.endpoint, rights: [send], badge: 9}, {to: pool, rights: [control]}]}
+  boot: {sid: c_t, role: root, caps: [{to: fs.tcb, rights: [control]}], keeps: []}
+connections:
+  - {from: c, to: fs, rights: [send]}
+untyped:
+  pool: {sid: fs_t, covers: [fs.tcb, fs.frames]}
+""", "sid fs_t, c_t;\n")
+    system = load_system(path)
+    out = tmp_path / "again.yaml"
+    text = system_to_yaml(system, out)
+    assert "{to: fs.endpoint, rights: [send], badge: 9}" in text
+    assert "keeps: []" in text
+    assert "pool: {sid: fs_t, covers: [fs.tcb, fs.frames]}" in text
+    out.write_text(text)
+    again = load_system(out)
+    assert without_spans(again) == without_spans(system)
+    assert system_to_yaml(again, out) == text
