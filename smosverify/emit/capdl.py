@@ -38,7 +38,7 @@ MIN_CNODE_BITS = 4
 
 _NAME_OF_KIND = {ObjectKind.TCB: "tcb", ObjectKind.CNODE: "cnode", ObjectKind.VSPACE: "vspace",
                  ObjectKind.FRAMES: "ipc", ObjectKind.ENDPOINT: "ep", ObjectKind.NOTIFICATION: "ntfn",
-                 ObjectKind.REGION: "region"}
+                 ObjectKind.REGION: "region", ObjectKind.UNTYPED: "ut"}
 _LETTER = {Right.SEND: "W", Right.RECEIVE: "R", Right.GRANT: "G", Right.GRANT_REPLY: "P", Right.SIGNAL: "W",
            Right.WAIT: "R", Right.READ: "R", Right.WRITE: "W", Right.EXECUTE: "X"}
 _ORDER = "RWXGP"
@@ -109,7 +109,6 @@ class _Plan:
         for cap in initial_caps(system):
             if cap.target.kind is ObjectKind.REGION:
                 mapped[cap.holder].append(cap)
-        self.badges = {(c.client, c.server, c.rights): c.badge for c in system.connections}
         self.cnode_bits = {name: max(MIN_CNODE_BITS, len(caps).bit_length()) for name, caps in held.items()}
         self.groups: list[_Group] = []
         self.containers: list[dict] = []
@@ -124,6 +123,9 @@ class _Plan:
         self.groups.append(_Group("regions: shared memory, 4 KiB frames", [
             {"name": f"{object_name(Target(ObjectKind.REGION, r.name))}[{_pages(r.size)}]", "decl": "frame (4k)"}
             for r in system.regions.values()]))
+        self.groups.append(_Group("untyped memory and the objects made from it", [
+            {"name": object_name(Target(ObjectKind.UNTYPED, u.name)), "decl": self.untyped(u.covers)}
+            for u in system.untyped.values()]))
 
     def component(self, name: str, title: str, caps: tuple[Cap, ...], mapped: list[Cap]) -> None:
         bits = self.cnode_bits[name]
@@ -168,15 +170,26 @@ class _Plan:
                 {"slot": f"{page % ENTRIES:#x}", "cap": f"{frame} ({rights})", "note": note}
                 for page, frame, rights, note in pages if page // ENTRIES == k]})
 
+    def untyped(self, covers: tuple[Target, ...]) -> str:
+        """A `ut` large enough for what it covers (4 KiB for each object or region page, doubled),
+        naming each covered object (a region by all its frames)."""
+        names, pages = [], 0
+        for target in covers:
+            if target.kind is ObjectKind.REGION:
+                names.append(f"{object_name(target)}[]")
+                pages += _pages(self.system.regions[target.name].size)
+            else:
+                names.append(object_name(target))
+                pages += 1
+        return f"ut ({PAGE_BITS + pages.bit_length() + 1} bits)" + (" { " + ", ".join(names) + " }" if names else "")
+
     def cap_text(self, cap: Cap) -> str:
         kind, name = cap.target.kind, cap.target.name
         params = []
         if kind in (ObjectKind.ENDPOINT, ObjectKind.NOTIFICATION, ObjectKind.FRAMES) and cap.rights:
             params.append(_letters(cap.rights))
-        if kind is ObjectKind.ENDPOINT:
-            badge = self.badges.pop((cap.holder, name, cap.rights), 0)
-            if badge:
-                params.append(f"badge: {badge}")
+        if kind in (ObjectKind.ENDPOINT, ObjectKind.NOTIFICATION) and cap.badge:
+            params.append(f"badge: {cap.badge}")
         if kind is ObjectKind.CNODE:
             params.append(f"guard: 0, guard_size: {WORD_BITS - self.cnode_bits[name]}")
         return object_name(cap.target) + (f" ({', '.join(params)})" if params else "")

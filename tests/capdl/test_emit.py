@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from smosverify.analyses.conformance_capdl import conform_capdl
 from smosverify.emit.capdl import emit_capdl
 from smosverify.load.capdl import parse_capdl
 from smosverify.load.system import load_system
@@ -99,3 +100,40 @@ def test_capdl_tool_accepts_the_emitted_specs(path, arch, tmp_path):
     out.write_text(emit_capdl(system_on(path, arch)), encoding="utf-8")
     accepted, messages = tool_accepts(parse_capdl_tool(), out)
     assert accepted, messages
+
+
+UNTYPED_SYSTEM = """\
+system: ut
+policy: policy.pol
+components:
+  fs: {sid: fs_t, role: server}
+  c: {sid: c_t, role: client, caps: [{to: fs.endpoint, rights: [send], badge: 9}, {to: pool, rights: [control]}]}
+connections:
+  - {from: c, to: fs, rights: [send]}
+regions:
+  buf: {sid: fs_t, size: 8192, map: {fs: [read, write]}}
+untyped:
+  pool: {sid: fs_t, covers: [fs.tcb, fs.frames, buf]}
+"""
+
+
+def test_untyped_and_badged_caps_are_emitted_and_conform(tmp_path):
+    """An untyped is a `ut` covering what it covers (a region by all its frames), and a listed cap
+    keeps its badge; the spec then refines the model: the untyped's holder gets the same rights
+    on both sides (rule untypedCover)."""
+    (tmp_path / "policy.pol").write_text("sid fs_t, c_t;\n", encoding="utf-8")
+    (tmp_path / "system.yaml").write_text(UNTYPED_SYSTEM, encoding="utf-8")
+    system = load_system(tmp_path / "system.yaml")
+    text = emit_capdl(system)
+    assert "ut_pool = ut (" in text and "{ tcb_fs, ipc_fs, region_buf[] }" in text
+    assert "ep_fs (W, badge: 9)" in text and "ep_fs (W, badge: 1)" in text
+    spec = parse_capdl(text, "emitted.cdl")
+    assert set(spec.covers["ut_pool"]) == {"tcb_fs", "ipc_fs", "region_buf[0]", "region_buf[1]"}
+    report = conform_capdl(system, spec)
+    assert [r.status.value for r in report.results] == ["holds"] * len(report.results), report.results
+    tool = parse_capdl_tool()
+    if tool:  # capDL-tool reads it too, when it is at hand
+        out = tmp_path / "emitted.cdl"
+        out.write_text(text, encoding="utf-8")
+        accepted, messages = tool_accepts(tool, out)
+        assert accepted, messages
