@@ -48,6 +48,8 @@ class _Layout:
 
     def build(self) -> tuple[MicrokitSystem, tuple[str, ...]]:
         system = self.system
+        for ut in system.untyped.values():  # Microkit hands out untyped memory itself
+            raise InputError(f"cannot write untyped '{ut.name}' as an SDF: Microkit gives no PD an untyped cap", ut.span)
         parents = self._parents()
         priorities = self._priorities()
         pairs = self._pairs()

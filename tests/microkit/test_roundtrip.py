@@ -184,6 +184,7 @@ UNWRITABLE = [
     ("cyclic-calls", "connections: [{from: a, to: b, rights: [send, grant_reply]}, {from: b, to: a, rights: [send, grant_reply]}]\n",
      7, None, ["cycle", "strictly higher priorities"]),
     ("write-only", "regions: {r: {sid: a_t, map: {a: [write]}}}\n", 7, "a: [write]", ["write-only"]),
+    ("untyped", "untyped: {pool: {sid: a_t, covers: [a.tcb]}}\n", 7, "pool:", ["untyped 'pool'", "no PD an untyped cap"]),
     ("frames-cap", "", 4, None, ["a.frames", "only to a parent"]),
     ("shared-badge", "connections: [{from: a, to: c, rights: [send, grant_reply], badge: 1}, {from: b, to: c, rights: [send, grant_reply], badge: 1}]\n",
      7, None, ["badge 1 is used twice at 'c'"]),
