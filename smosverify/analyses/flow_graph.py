@@ -25,7 +25,7 @@ one through mediated object operations is found first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
 
@@ -151,7 +151,8 @@ class _Builder:
         check_operation_flows(self.policy)
 
     def node(self, kind: NodeKind, name: str, sid: str, span: Span, capacity: int | None = None) -> None:
-        label = self.policy.label_of.get(sid)
+        """A node labelled as its sid is; an endpoint is only a conduit between its receivers."""
+        label = self.policy.label_of.get(sid) if kind is not NodeKind.ENDPOINT else None
         self.index[name] = len(self.nodes)
         self.nodes.append(FlowNode(kind, name, sid, label.label if label else None, span, capacity))
 
@@ -285,7 +286,6 @@ class _Builder:
         """receiveAffects: whoever receives a message first takes it from the others."""
         name = str(target)
         self.node(NodeKind.ENDPOINT, name, self.closure.objects[target].sid, self.closure.objects[target].span, bits)
-        self.nodes[-1] = replace(self.nodes[-1], label=None)  # a conduit between its receivers, not a sink
         for receiver in receivers:
             span = self.cap_span(receiver, target)
             how = (receiver, target, Right.RECEIVE)
