@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from smosverify.analyses.capdl_authority import spec_authority
-from smosverify.analyses.conformance_capdl import conform_capdl
+from smosverify.analyses.capdl.authority import spec_authority
+from smosverify.analyses.capdl.conformance import conform_capdl
 from smosverify.emit.capdl import emit_capdl
-from smosverify.load.capdl import parse_capdl
+from smosverify.load.capdl.reader import parse_capdl
 from smosverify.load.system import load_system
 
 CONNECTIONS_PER_CLIENT = 3

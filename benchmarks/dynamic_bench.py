@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from generate_system import generate  # noqa: E402
 
-from smosverify.analyses.dynamic import check_dynamic_safety, explore  # noqa: E402
+from smosverify.analyses.dynamic.safety import check_dynamic_safety, explore  # noqa: E402
 from smosverify.load.system import load_system  # noqa: E402
 
 RULES = """

@@ -25,11 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from smosverify.analyses.authority import authority_closure
-from smosverify.analyses.flow import check_information_flow
-from smosverify.analyses.flow_graph import FlowEdge, FlowGraph, FlowNode, NodeKind, flow_graph
-from smosverify.analyses.leakage import bound_budget, leakage_network
-from smosverify.analyses.maxflow import max_flow
+from smosverify.analyses.authority.closure import authority_closure
+from smosverify.analyses.flow.information import check_information_flow
+from smosverify.analyses.flow.graph import FlowEdge, FlowGraph, FlowNode, NodeKind, flow_graph
+from smosverify.analyses.flow.leakage import bound_budget, leakage_network
+from smosverify.analyses.flow.maxflow import max_flow
 from smosverify.errors import Span
 from smosverify.load.policy import load_policy
 from smosverify.model.kernel import Right

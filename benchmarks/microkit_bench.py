@@ -19,15 +19,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from smosverify.analyses.authority import authority_closure
+from smosverify.analyses.authority.closure import authority_closure
 from smosverify.analyses.check import check_system
-from smosverify.analyses.conformance import check_authority_conformance
-from smosverify.analyses.flow import check_information_flow
-from smosverify.analyses.flow_graph import flow_graph
-from smosverify.analyses.mediation import check_complete_mediation
-from smosverify.analyses.policy_sanity import check_policy_sanity
-from smosverify.analyses.tamper import check_tamper_proofness
-from smosverify.load.microkit import load_microkit
+from smosverify.analyses.authority.conformance import check_authority_conformance
+from smosverify.analyses.flow.information import check_information_flow
+from smosverify.analyses.flow.graph import flow_graph
+from smosverify.analyses.authority.mediation import check_complete_mediation
+from smosverify.analyses.policy.sanity import check_policy_sanity
+from smosverify.analyses.authority.tamper import check_tamper_proofness
+from smosverify.load.microkit.system import load_microkit
 from smosverify.model.microkit import MicrokitBoard
 
 POLICY = """\

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from smosverify.analyses.authority import authority_closure
-from smosverify.analyses.conformance import check_authority_conformance
-from smosverify.analyses.dynamic import InitialChecks, check_dynamic_safety
-from smosverify.analyses.flow import check_information_flow
-from smosverify.analyses.flow_graph import check_operation_flows, flow_graph
-from smosverify.analyses.leakage import check_leakage
-from smosverify.analyses.mediation import check_complete_mediation
-from smosverify.analyses.policy_sanity import check_policy_sanity
+from smosverify.analyses.authority.closure import authority_closure
+from smosverify.analyses.authority.conformance import check_authority_conformance
+from smosverify.analyses.dynamic.safety import InitialChecks, check_dynamic_safety
+from smosverify.analyses.flow.information import check_information_flow
+from smosverify.analyses.flow.graph import check_operation_flows, flow_graph
+from smosverify.analyses.flow.leakage import check_leakage
+from smosverify.analyses.authority.mediation import check_complete_mediation
+from smosverify.analyses.policy.sanity import check_policy_sanity
 from smosverify.analyses.result import Report
-from smosverify.analyses.tamper import check_tamper_proofness
+from smosverify.analyses.authority.tamper import check_tamper_proofness
 from smosverify.model.system import System
 
 

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any, Union
 from smosverify.errors import Span
 
 if TYPE_CHECKING:
-    from smosverify.analyses.authority import AuthorityClosure
-    from smosverify.analyses.dynamic_state import DynamicState
-    from smosverify.analyses.flow import FlowFacts
-    from smosverify.analyses.leakage import BudgetResult
+    from smosverify.analyses.authority.closure import AuthorityClosure
+    from smosverify.analyses.dynamic.state import DynamicState
+    from smosverify.analyses.flow.information import FlowFacts
+    from smosverify.analyses.flow.leakage import BudgetResult
 
 # What each property's checker can re-check: P2 and P3 the closed authority, P4 the decision table
 # (request -> permitted), P5 the closed flow facts, P6 one result per budget (each with its cut or

@@ -25,8 +25,8 @@ def inspect(spec: str, fmt: str, arch: str | None) -> None:
     """Summarise SPEC (capDL text, or JSON as Microkit's --capdl-json writes it): objects and caps by
     type, and the authority of each thread, closed under seL4's transfer rules (exit 0, or 2 when
     SPEC is not a valid spec)."""
-    from smosverify.analyses.capdl_authority import spec_authority
-    from smosverify.load.capdl import load_capdl
+    from smosverify.analyses.capdl.authority import spec_authority
+    from smosverify.load.capdl.reader import load_capdl
     from smosverify.report.capdl_inspect import inspect_summary, render_inspect
 
     parsed = load_capdl(spec, arch)
@@ -45,9 +45,9 @@ def inspect(spec: str, fmt: str, arch: str | None) -> None:
 def conform(system: str, spec: str, sdf: SdfOptions, map_file: str | None, fmt: str, output: str | None) -> None:
     """Check that capDL SPEC refines SYSTEM's model: no authority beyond the model's, every cap the
     model needs present (exit 0 conforms, 1 does not, 2 bad input)."""
-    from smosverify.analyses.conformance_capdl import conform_capdl
-    from smosverify.load.capdl import load_capdl
-    from smosverify.load.capdl_map import load_capdl_map
+    from smosverify.analyses.capdl.conformance import conform_capdl
+    from smosverify.load.capdl.reader import load_capdl
+    from smosverify.load.capdl.mapping import load_capdl_map
     from smosverify.model.capdl import ARCH_OF_SYSTEM
     from smosverify.report import render
 

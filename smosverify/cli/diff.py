@@ -39,7 +39,7 @@ def diff(old: str, new: str, sdf: SdfOptions, fmt: str, output: str | None) -> N
     """Compare two policies (.pol) or two systems (YAML, or Microkit SDFs with --policy, which
     binds whichever of OLD and NEW is an SDF): exit 0 when NEW permits nothing OLD did not, 1 when
     it does, 2 on bad input."""
-    from smosverify.analyses.policy_diff import diff_policies, diff_systems
+    from smosverify.analyses.policy.diff import diff_policies, diff_systems
     from smosverify.load.policy import load_policy
 
     if sdf.given() and not (is_sdf(old) or is_sdf(new)):

@@ -25,8 +25,8 @@ from smosverify.load.any import SdfOptions, load_any
 @exits_cleanly
 def graph(system: str, sdf: SdfOptions, view: str, around: str | None, depth: int | None, output: str) -> None:
     """Draw SYSTEM's authority or flow graph, with findings highlighted (docs/graph.md)."""
-    from smosverify.analyses.authority import authority_closure
-    from smosverify.analyses.flow_graph import flow_graph
+    from smosverify.analyses.authority.closure import authority_closure
+    from smosverify.analyses.flow.graph import flow_graph
     from smosverify.emit.dot import authority_picture, flow_picture, neighbourhood, render_dot
 
     suffix = Path(output).suffix

@@ -16,14 +16,14 @@ from functools import cache
 
 import jinja2
 
-from smosverify.analyses.authority import AuthorityClosure
-from smosverify.analyses.conformance import check_authority_conformance
-from smosverify.analyses.flow import reachable_facts, shortest_path, violations
-from smosverify.analyses.flow_graph import FlowGraph, FlowNode, NodeKind
-from smosverify.analyses.flow_policy import flow_policy
-from smosverify.analyses.leakage import leakage_network
-from smosverify.analyses.maxflow import max_flow
-from smosverify.analyses.tamper import check_tamper_proofness
+from smosverify.analyses.authority.closure import AuthorityClosure
+from smosverify.analyses.authority.conformance import check_authority_conformance
+from smosverify.analyses.flow.information import reachable_facts, shortest_path, violations
+from smosverify.analyses.flow.graph import FlowGraph, FlowNode, NodeKind
+from smosverify.analyses.flow.policy import flow_policy
+from smosverify.analyses.flow.leakage import leakage_network
+from smosverify.analyses.flow.maxflow import max_flow
+from smosverify.analyses.authority.tamper import check_tamper_proofness
 from smosverify.errors import InputError
 from smosverify.model.kernel import ObjectKind
 from smosverify.model.system import Role, System

@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import product
 
-from smosverify.analyses.authority import AuthorityClosure
-from smosverify.analyses.dynamic_state import DynamicState
-from smosverify.analyses.flow_policy import flow_policy
+from smosverify.analyses.authority.closure import AuthorityClosure
+from smosverify.analyses.dynamic.state import DynamicState
+from smosverify.analyses.flow.policy import flow_policy
 from smosverify.model.authority import initial_caps
 from smosverify.model.kernel import KIND_CLASS, SHARED_KINDS, ObjectKind, Right, rights_for
 from smosverify.model.policy import AccessRule, RuleKind

@@ -13,8 +13,8 @@ most the maximum flow.
 
 from __future__ import annotations
 
-from smosverify.analyses.flow_graph import FlowGraph
-from smosverify.analyses.leakage import BudgetResult
+from smosverify.analyses.flow.graph import FlowGraph
+from smosverify.analyses.flow.leakage import BudgetResult
 from smosverify.emit.lean_data import Terms, comp_order
 
 FLOW_PAIRS = {("send", "receive"), ("receive", "send"), ("write", "read"), ("signal", "wait")}

@@ -16,7 +16,7 @@ import yaml
 from sdfgen import SystemDescription as SD
 
 from smosverify.errors import InputError, Span
-from smosverify.load.microkit import notification_name
+from smosverify.load.microkit.system import notification_name
 from smosverify.model.microkit import IrqIoapic, IrqLine, IrqMsi, MicrokitIrq, MicrokitMap, MicrokitPd, MicrokitSystem
 from smosverify.model.system import Role, System
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from smosverify.errors import InputError, Span
-from smosverify.load.microkit import PPC_RIGHTS, notification_name
-from smosverify.load.microkit_syntax import BUDGET_DEFAULT, ID_MAX, PRIORITY_MAX, STACK_DEFAULT
+from smosverify.load.microkit.system import PPC_RIGHTS, notification_name
+from smosverify.load.microkit.syntax import BUDGET_DEFAULT, ID_MAX, PRIORITY_MAX, STACK_DEFAULT
 from smosverify.model.kernel import ObjectKind, Right
 from smosverify.model.microkit import MicrokitChannel, MicrokitEnd, MicrokitMap, MicrokitMr, MicrokitPd, MicrokitSystem
 from smosverify.model.system import Component, System

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from smosverify.analyses.authority import authority_closure
-from smosverify.analyses.flow_graph import flow_graph
-from smosverify.analyses.leakage import bound_budget
+from smosverify.analyses.authority.closure import authority_closure
+from smosverify.analyses.flow.graph import flow_graph
+from smosverify.analyses.flow.leakage import bound_budget
 from smosverify.model.policy import RuleKind
 from smosverify.model.system import System
 from smosverify.smt.policy import allow_survives_query, neverallow_query, solve

@@ -1,7 +1,7 @@
 """What the kernel holds after boot, written as a capDL spec with the spec's names.
 
 This is how a boot is checked against a system's model: the kernel's view, as capDL, goes
-through the same conformance check as a capDL spec (smosverify.analyses.conformance_capdl), so
+through the same conformance check as a capDL spec (smosverify.analyses.capdl.conformance), so
 the authority the kernel really gives every thread is compared with the model's closure.
 
 The view holds every object and cap the kernel's snapshot reaches from the threads (their CNodes,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jinja2
 
-from smosverify.analyses.policy_sanity import decision_table
+from smosverify.analyses.policy.sanity import decision_table
 from smosverify.emit.capdl import cnode_caps
 from smosverify.emit.lean_data import Numbering, numbering
 from smosverify.errors import InputError

@@ -2,7 +2,7 @@
 system (BOOT-OBJECTS, BOOT-CAPS, BOOT-EXTRA), and the kernel's own authority against the model
 (BOOT-CONFORM-MAP, -AUTHORITY, -CONNECTIONS).
 
-The second part is the capDL conformance check (smosverify.analyses.conformance_capdl) run on
+The second part is the capDL conformance check (smosverify.analyses.capdl.conformance) run on
 the kernel's view written as capDL (smosverify.image.kernel_view): every right any thread holds
 in the kernel, closed under seL4's transfer rules, must be one the model's closure gives its
 component, and every cap the model starts a component with must be in the kernel. The model's
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from smosverify.analyses.conformance_capdl import conform_capdl
+from smosverify.analyses.capdl.conformance import conform_capdl
 from smosverify.analyses.result import PropertyResult, Report
 from smosverify.emit.capdl import emitted_names
 from smosverify.errors import Span
@@ -23,7 +23,7 @@ from smosverify.image.kernel_view import KernelView, kernel_view
 from smosverify.image.naming import name_kernel_objects
 from smosverify.image.readback import BootLog
 from smosverify.image.spec import Spec, with_spans
-from smosverify.load.capdl import parse_capdl
+from smosverify.load.capdl.reader import parse_capdl
 from smosverify.model.authority import kernel_objects
 from smosverify.model.system import System
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from smosverify.errors import InputError
-from smosverify.load.microkit import SDF_SUFFIXES, load_microkit
+from smosverify.load.microkit.system import SDF_SUFFIXES, load_microkit
 from smosverify.load.system import load_system
 from smosverify.model.microkit import MicrokitBoard
 from smosverify.model.system import System

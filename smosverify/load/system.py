@@ -7,7 +7,7 @@ from pathlib import Path
 
 from smosverify.errors import InputError, Span
 from smosverify.gc_pause import cycle_collection_paused
-from smosverify.load.microkit import system_from_yaml
+from smosverify.load.microkit.system import system_from_yaml
 from smosverify.load.policy import load_policy
 from smosverify.load.schema import validate
 from smosverify.load.source import read_text

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from smosverify.analyses.capdl_authority import SpecAuthority
+from smosverify.analyses.capdl.authority import SpecAuthority
 from smosverify.model.capdl import CapDLSpec
 
 MAX_SHOWN = 50

@@ -15,7 +15,7 @@ import z3
 from smosverify.smt.text import render
 
 if TYPE_CHECKING:
-    from smosverify.analyses.leakage import LeakNetwork
+    from smosverify.analyses.flow.leakage import LeakNetwork
 
 
 def _sum(terms: list[str]) -> str:

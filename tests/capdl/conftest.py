@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from smosverify.load.capdl import parse_capdl
+from smosverify.load.capdl.reader import parse_capdl
 
 HERE = Path(__file__).parent
 SPECS = HERE / "specs"

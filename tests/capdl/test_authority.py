@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smosverify.analyses.capdl_authority import SpecCap, spec_authority
+from smosverify.analyses.capdl.authority import SpecCap, spec_authority
 from smosverify.model.kernel import Right as R
 
 from .conftest import ALL_CONSTRUCTS
@@ -196,7 +196,7 @@ def test_special_caps_and_unreached_threads(spec_of):
 
 @pytest.mark.parametrize("arch", sorted(ALL_CONSTRUCTS))
 def test_closure_contains_the_start_on_every_arch(arch):
-    from smosverify.load.capdl import load_capdl
+    from smosverify.load.capdl.reader import load_capdl
 
     auth = spec_authority(load_capdl(ALL_CONSTRUCTS[arch]))
     for thread in auth.threads:

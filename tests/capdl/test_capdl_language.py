@@ -15,8 +15,8 @@ from collections import Counter
 import pytest
 
 from smosverify.errors import InputError
-from smosverify.load.capdl import load_capdl, parse_capdl
-from smosverify.load.capdl_map import load_capdl_map
+from smosverify.load.capdl.reader import load_capdl, parse_capdl
+from smosverify.load.capdl.mapping import load_capdl_map
 from smosverify.load.system import load_system
 from smosverify.model.capdl import CapType, DomainEntry, Domains, ObjectType
 from smosverify.model.kernel import ObjectKind

@@ -24,7 +24,7 @@ import pytest
 
 from smosverify.errors import EnvironmentProblem, InputError
 from smosverify.image.capdl_tool import find_parse_capdl
-from smosverify.load.capdl import load_capdl
+from smosverify.load.capdl.reader import load_capdl
 
 from .capdl_tool import our_reading, parse_capdl_tool, tool_accepts, tool_reading
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from smosverify.analyses.capdl_authority import spec_authority
-from smosverify.analyses.conformance_capdl import conform_capdl
+from smosverify.analyses.capdl.authority import spec_authority
+from smosverify.analyses.capdl.conformance import conform_capdl
 from smosverify.emit.capdl import emit_capdl
-from smosverify.load.capdl import load_capdl, parse_capdl
+from smosverify.load.capdl.reader import load_capdl, parse_capdl
 from smosverify.load.system import load_system
 from smosverify.report.capdl_inspect import inspect_summary
 from smosverify.semantics.rules import AUTHORITY_RULE

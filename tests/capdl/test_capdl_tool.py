@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from smosverify.load.capdl import load_capdl
+from smosverify.load.capdl.reader import load_capdl
 
 from .capdl_tool import our_reading, parse_capdl_tool, tool_accepts, tool_reading
 from .conftest import SPECS

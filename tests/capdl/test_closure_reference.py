@@ -8,8 +8,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smosverify.analyses.capdl_authority import SpecCap, cap_rights, mapped_frames, spec_authority
-from smosverify.load.capdl import parse_capdl
+from smosverify.analyses.capdl.authority import SpecCap, cap_rights, mapped_frames, spec_authority
+from smosverify.load.capdl.reader import parse_capdl
 from smosverify.model.capdl import PAGE_TABLES, CapType, ObjectType
 from smosverify.model.kernel import Right as R
 

@@ -7,12 +7,12 @@ import dataclasses
 
 import pytest
 
-from smosverify.analyses.conformance_capdl import conform_capdl
+from smosverify.analyses.capdl.conformance import conform_capdl
 from smosverify.analyses.result import Status
 from smosverify.emit.capdl import emit_capdl
 from smosverify.errors import InputError
-from smosverify.load.capdl import load_capdl, parse_capdl
-from smosverify.load.capdl_map import load_capdl_map
+from smosverify.load.capdl.reader import load_capdl, parse_capdl
+from smosverify.load.capdl.mapping import load_capdl_map
 from smosverify.load.system import load_system
 
 from .conftest import EXAMPLES, REPO, SPECS

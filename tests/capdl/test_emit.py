@@ -7,9 +7,9 @@ import dataclasses
 
 import pytest
 
-from smosverify.analyses.conformance_capdl import conform_capdl
+from smosverify.analyses.capdl.conformance import conform_capdl
 from smosverify.emit.capdl import emit_capdl
-from smosverify.load.capdl import parse_capdl
+from smosverify.load.capdl.reader import parse_capdl
 from smosverify.load.system import load_system
 from smosverify.model.authority import initial_caps, kernel_objects
 from smosverify.model.capdl import CapType, ObjectType

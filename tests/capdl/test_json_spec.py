@@ -18,11 +18,11 @@ from collections import Counter
 import pytest
 from click.testing import CliRunner
 
-from smosverify.analyses.conformance_capdl import conform_capdl
+from smosverify.analyses.capdl.conformance import conform_capdl
 from smosverify.cli import main
 from smosverify.emit.capdl import emit_capdl
 from smosverify.errors import InputError
-from smosverify.load.capdl import load_capdl, parse_capdl
+from smosverify.load.capdl.reader import load_capdl, parse_capdl
 from smosverify.load.system import load_system
 from smosverify.model.capdl import ARCH_OF_SYSTEM, CapType, DomainEntry, Domains, ObjectType
 

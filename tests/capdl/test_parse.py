@@ -7,7 +7,7 @@ import re
 import pytest
 
 from smosverify.errors import InputError
-from smosverify.load.capdl import load_capdl
+from smosverify.load.capdl.reader import load_capdl
 from smosverify.model.capdl import CapType, ObjectType
 
 from .conftest import ALL_CONSTRUCTS, SPECS

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from smosverify.analyses.dynamic import check_dynamic_safety
-from smosverify.analyses.dynamic_state import summary_name
+from smosverify.analyses.dynamic.safety import check_dynamic_safety
+from smosverify.analyses.dynamic.state import summary_name
 from smosverify.analyses.result import Status
 from smosverify.load.system import load_system
 from smosverify.model.authority import initial_caps

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from smosverify.analyses.dynamic import check_dynamic_safety, explore, findings, key
-from smosverify.analyses.dynamic_trace import replay
+from smosverify.analyses.dynamic.safety import check_dynamic_safety, explore, findings, key
+from smosverify.analyses.dynamic.trace import replay
 from smosverify.analyses.result import Status
 from smosverify.load.system import load_system
 

@@ -1,4 +1,4 @@
-"""`smosverify diff OLD NEW` (smosverify/analyses/policy_diff.py, smosverify/cli/diff.py): what
+"""`smosverify diff OLD NEW` (smosverify/analyses/policy/diff.py, smosverify/cli/diff.py): what
 counts as wider, grouping, flow-policy and system changes, formats and exit codes."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smosverify.analyses.policy_diff import diff_policies
+from smosverify.analyses.policy.diff import diff_policies
 from smosverify.load.policy import load_policy
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

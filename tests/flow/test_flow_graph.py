@@ -1,11 +1,11 @@
-"""The flow graph (smosverify/analyses/flow_graph.py): one small system per rule of
+"""The flow graph (smosverify/analyses/flow/graph.py): one small system per rule of
 docs/flow-and-leakage.md, each edge checked with its channel kind and capacity."""
 
 from __future__ import annotations
 
 import pytest
 
-from smosverify.analyses.flow_graph import ENDPOINT_BITS, PAGE_BITS, operation_directions
+from smosverify.analyses.flow.graph import ENDPOINT_BITS, PAGE_BITS, operation_directions
 from smosverify.errors import InputError
 from smosverify.load.system import load_system
 
@@ -124,8 +124,8 @@ def test_a_class_declared_in_one_direction_moves_nothing_the_other_way(tmp_path)
 def test_reads_or_writes_for_a_kernel_class_is_an_error(tmp_path):
     path = write(tmp_path, CALL.replace("RIGHTS", "[send]"), "reads memory read;\n")
     system = load_system(path)
-    from smosverify.analyses.authority import authority_closure
-    from smosverify.analyses.flow_graph import flow_graph
+    from smosverify.analyses.authority.closure import authority_closure
+    from smosverify.analyses.flow.graph import flow_graph
 
     with pytest.raises(InputError, match="kernel classes have fixed flow rules") as err:
         flow_graph(system, authority_closure(system))

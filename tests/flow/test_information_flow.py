@@ -1,4 +1,4 @@
-"""P5 (smosverify/analyses/flow.py): lattice and explicit rules, unlabelled sids, trusted
+"""P5 (smosverify/analyses/flow/information.py): lattice and explicit rules, unlabelled sids, trusted
 components, shortest paths, the certificate, and agreement with a naive path-by-path reference."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smosverify.analyses.check import check_system
-from smosverify.analyses.flow import check_information_flow, reachable_facts, shortest_path, violations
-from smosverify.analyses.flow_graph import FlowEdge, FlowGraph, FlowNode, NodeKind
-from smosverify.analyses.flow_policy import flow_policy
+from smosverify.analyses.flow.information import check_information_flow, reachable_facts, shortest_path, violations
+from smosverify.analyses.flow.graph import FlowEdge, FlowGraph, FlowNode, NodeKind
+from smosverify.analyses.flow.policy import flow_policy
 from smosverify.analyses.result import Status
 from smosverify.errors import InputError, Span
 from smosverify.load.policy import load_policy
@@ -307,8 +307,8 @@ def test_p5_agrees_with_a_naive_reference(tmp_path_factory, case):
 
 
 def test_every_example_with_labels_checks_and_its_certificate_holds():
-    from smosverify.analyses.authority import authority_closure
-    from smosverify.analyses.flow_graph import flow_graph
+    from smosverify.analyses.authority.closure import authority_closure
+    from smosverify.analyses.flow.graph import flow_graph
     from smosverify.load.system import load_system
 
     examples = Path(__file__).resolve().parents[2] / "examples"

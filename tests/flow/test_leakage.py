@@ -1,4 +1,4 @@
-"""P6 (smosverify/analyses/leakage.py, maxflow.py, smt/flow_network.py): max-flow against
+"""P6 (smosverify/analyses/flow/leakage.py, maxflow.py, smt/flow_network.py): max-flow against
 networkx, cuts and witnesses checked from their definitions, the network construction, the
 examples, and Z3 agreeing with the max-flow computation on examples and generated networks."""
 
@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smosverify.analyses.authority import authority_closure
+from smosverify.analyses.authority.closure import authority_closure
 from smosverify.analyses.check import check_system
-from smosverify.analyses.flow_graph import FlowEdge, FlowGraph, FlowNode, NodeKind, flow_graph
-from smosverify.analyses.leakage import bound_budget, check_leakage, decompose, leakage_network
-from smosverify.analyses.maxflow import max_flow
+from smosverify.analyses.flow.graph import FlowEdge, FlowGraph, FlowNode, NodeKind, flow_graph
+from smosverify.analyses.flow.leakage import bound_budget, check_leakage, decompose, leakage_network
+from smosverify.analyses.flow.maxflow import max_flow
 from smosverify.analyses.result import Status
 from smosverify.errors import InputError, Span
 from smosverify.load.system import load_system
@@ -191,7 +191,7 @@ def test_z3_agrees_on_every_example_budget(example):
 
 
 def test_z3_disagreement_would_make_p6_unknown(tmp_path, monkeypatch):
-    import smosverify.analyses.leakage as leakage
+    import smosverify.analyses.flow.leakage as leakage
 
     system, _, graph = build(tmp_path, "components:\n  a: {sid: alice_t, role: client}\n  b: {sid: bob_t, role: client}\n"
                              "notifications:\n  n: {sid: note_t, signal: [a], wait: [b]}\n",
@@ -209,7 +209,7 @@ def test_bound_budget_on_a_hand_built_network():
 
 
 def test_an_exceeded_budget_is_found_by_z3_or_its_witness_checked(monkeypatch):
-    import smosverify.analyses.leakage as leakage
+    import smosverify.analyses.flow.leakage as leakage
 
     graph = random_graph(4, [(0, 1, 3), (1, 3, 2), (0, 2, 1), (2, 3, 5)], [("A", None), (None, None), (None, None), ("B", None)])
     budget = Budget("A", "B", 2, HERE)

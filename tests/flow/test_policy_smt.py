@@ -10,8 +10,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smosverify.analyses.policy_diff import decision_changes
-from smosverify.analyses.policy_sanity import check_policy_sanity
+from smosverify.analyses.policy.diff import decision_changes
+from smosverify.analyses.policy.sanity import check_policy_sanity
 from smosverify.errors import Span
 from smosverify.load.policy import load_policy
 from smosverify.load.system import load_system

@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 from collections import deque
 
-from smosverify.analyses.authority import authority_closure
-from smosverify.analyses.flow_graph import FlowGraph, flow_graph
+from smosverify.analyses.authority.closure import authority_closure
+from smosverify.analyses.flow.graph import FlowGraph, flow_graph
 from smosverify.load.system import load_system
 
 POLICY = """\

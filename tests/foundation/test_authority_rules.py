@@ -1,4 +1,4 @@
-"""The authority closure (smosverify/analyses/authority.py): one small system per seL4 transfer
+"""The authority closure (smosverify/analyses/authority/closure.py): one small system per seL4 transfer
 rule, the chains `explain` gives, and property tests against a naive reference fixpoint."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from smosverify.analyses.authority import authority_closure
+from smosverify.analyses.authority.closure import authority_closure
 from smosverify.errors import InputError, Span
 from smosverify.load.system import load_system
 from smosverify.model.authority import initial_caps

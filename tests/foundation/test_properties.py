@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from smosverify.analyses.check import check_system
-from smosverify.analyses.policy_sanity import decision_table, overlap
+from smosverify.analyses.policy.sanity import decision_table, overlap
 from smosverify.analyses.result import Status
 from smosverify.load.system import load_system
 from smosverify.model.policy import RuleKind

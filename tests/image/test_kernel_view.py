@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smosverify.analyses.capdl_authority import spec_authority
+from smosverify.analyses.capdl.authority import spec_authority
 from smosverify.image.kernel_view import kernel_view
 from smosverify.image.naming import name_kernel_objects
-from smosverify.load.capdl import parse_capdl
+from smosverify.load.capdl.reader import parse_capdl
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from smosverify.analyses.capdl_authority import spec_authority
+from smosverify.analyses.capdl.authority import spec_authority
 from smosverify.analyses.result import Status
 from smosverify.image.kernel_view import kernel_view
 from smosverify.image.naming import frame_addresses, name_kernel_objects
 from smosverify.image.system_boot import conform_system_boot
-from smosverify.load.capdl import parse_capdl
+from smosverify.load.capdl.reader import parse_capdl
 
 DATA = Path(__file__).parent / "data"
 IDS = ["BOOT-OBJECTS", "BOOT-CAPS", "BOOT-EXTRA", "BOOT-CONFORM-MAP", "BOOT-CONFORM-AUTHORITY",

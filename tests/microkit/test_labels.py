@@ -3,7 +3,7 @@ or inline in a YAML system; every way to get them wrong is bad input with a posi
 
 from __future__ import annotations
 
-from smosverify.load.microkit import load_microkit
+from smosverify.load.microkit.system import load_microkit
 from smosverify.load.system import load_system
 from smosverify.model.system import Role
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from smosverify.errors import InputError
-from smosverify.load.microkit import load_microkit, read_sdf
-from smosverify.load.microkit_checks import check_layout
+from smosverify.load.microkit.system import load_microkit, read_sdf
+from smosverify.load.microkit.checks import check_layout
 from smosverify.model.kernel import Right
 from smosverify.model.microkit import MicrokitBoard
 

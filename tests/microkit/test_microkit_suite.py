@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from smosverify.errors import InputError
-from smosverify.load.microkit import read_sdf
-from smosverify.load.microkit_checks import check_layout
+from smosverify.load.microkit.system import read_sdf
+from smosverify.load.microkit.checks import check_layout
 from smosverify.model.microkit import MicrokitBoard
 
 CHECKOUT = os.environ.get("SMOSVERIFY_MICROKIT")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from smosverify.analyses.authority import authority_closure
-from smosverify.load.microkit import load_microkit
+from smosverify.analyses.authority.closure import authority_closure
+from smosverify.load.microkit.system import load_microkit
 from smosverify.model.kernel import ObjectKind, Right
 from smosverify.model.microkit import IrqIoapic, IrqLine, IrqMsi
 from smosverify.model.system import Role, Target

@@ -9,7 +9,7 @@ import pytest
 
 from smosverify.analyses.check import check_system
 from smosverify.load.any import SdfOptions, load_any
-from smosverify.load.microkit import load_microkit
+from smosverify.load.microkit.system import load_microkit
 from smosverify.load.system import load_system
 
 from .conftest import ALL_CONSTRUCTS, ALLOW_ALL, EXAMPLES, security_view, strip_spans, write

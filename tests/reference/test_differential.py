@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 
-from smosverify.analyses.authority import authority_closure
-from smosverify.analyses.conformance import check_authority_conformance
-from smosverify.analyses.mediation import check_complete_mediation
+from smosverify.analyses.authority.closure import authority_closure
+from smosverify.analyses.authority.conformance import check_authority_conformance
+from smosverify.analyses.authority.mediation import check_complete_mediation
 from smosverify.analyses.result import PropertyResult
-from smosverify.analyses.tamper import check_tamper_proofness
+from smosverify.analyses.authority.tamper import check_tamper_proofness
 from smosverify.model.system import System
 from smosverify.semantics.rules import AUTHORITY_RULE
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 
-from smosverify.analyses.authority import authority_closure
-from smosverify.analyses.flow import check_information_flow
-from smosverify.analyses.flow_graph import flow_graph
+from smosverify.analyses.authority.closure import authority_closure
+from smosverify.analyses.flow.information import check_information_flow
+from smosverify.analyses.flow.graph import flow_graph
 
 from . import naive, naive_flow
 from .strategies import SystemText, flow_system_texts

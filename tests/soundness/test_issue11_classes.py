@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from smosverify.analyses.authority import authority_closure
+from smosverify.analyses.authority.closure import authority_closure
 from smosverify.analyses.check import check_system
 from smosverify.analyses.result import PropertyResult, Report, Status
 from smosverify.load.system import load_system

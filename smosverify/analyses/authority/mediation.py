@@ -7,9 +7,9 @@ declared connections; an unbadged cap can be minted with any badge (`mint`)."""
 
 from __future__ import annotations
 
-from smosverify.analyses.authority import AuthorityClosure, Explainer
+from smosverify.analyses.authority.closure import AuthorityClosure, Explainer
 from smosverify.analyses.result import Evidence, PropertyResult, Status
-from smosverify.analyses.tamper import tampering
+from smosverify.analyses.authority.tamper import tampering
 from smosverify.model.kernel import ObjectKind, Right
 from smosverify.model.policy import Policy
 from smosverify.model.system import Role, ServerObject, System, Target

@@ -8,8 +8,8 @@ holder's own sid too."""
 
 from __future__ import annotations
 
-from smosverify.analyses.authority import AuthorityClosure, Explainer
-from smosverify.analyses.mediation import acting_sids, decisions
+from smosverify.analyses.authority.closure import AuthorityClosure, Explainer
+from smosverify.analyses.authority.mediation import acting_sids, decisions
 from smosverify.analyses.result import Evidence, PropertyResult, Status
 from smosverify.model.kernel import ObjectKind, Right
 from smosverify.model.system import System, Target

@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from smosverify.gc_pause import cycle_collection_paused
-from smosverify.load.capdl_build import build_spec
-from smosverify.load.capdl_dump import is_dump, parse_dump
-from smosverify.load.capdl_json import looks_like_json, parse_capdl_json
-from smosverify.load.capdl_syntax import parse_capdl_text
+from smosverify.load.capdl.build import build_spec
+from smosverify.load.capdl.dump import is_dump, parse_dump
+from smosverify.load.capdl.json_spec import looks_like_json, parse_capdl_json
+from smosverify.load.capdl.syntax import parse_capdl_text
 from smosverify.load.source import read_text
 from smosverify.model.capdl import CapDLSpec
 

@@ -17,22 +17,22 @@ import json
 
 from dataclasses import dataclass
 
-from smosverify.analyses.authority import AuthorityClosure
-from smosverify.analyses.conformance import check_authority_conformance
-from smosverify.analyses.dynamic_flow import (
+from smosverify.analyses.authority.closure import AuthorityClosure
+from smosverify.analyses.authority.conformance import check_authority_conformance
+from smosverify.analyses.dynamic.flow import (
     exceeded_budgets,
     flow_findings,
     forbidden_flows,
     handles_beyond_policy,
     leakage_findings,
 )
-from smosverify.analyses.dynamic_state import DynamicState, build_state, enabled_steps
-from smosverify.analyses.dynamic_trace import HandlePaths, traced
-from smosverify.analyses.flow_graph import FlowGraph
-from smosverify.analyses.mediation import check_complete_mediation
-from smosverify.analyses.policy_sanity import check_policy_sanity
+from smosverify.analyses.dynamic.state import DynamicState, build_state, enabled_steps
+from smosverify.analyses.dynamic.trace import HandlePaths, traced
+from smosverify.analyses.flow.graph import FlowGraph
+from smosverify.analyses.authority.mediation import check_complete_mediation
+from smosverify.analyses.policy.sanity import check_policy_sanity
 from smosverify.analyses.result import Evidence, PropertyResult, Status
-from smosverify.analyses.tamper import check_tamper_proofness
+from smosverify.analyses.authority.tamper import check_tamper_proofness
 from smosverify.model.kernel import ObjectKind, Right
 from smosverify.model.system import System
 

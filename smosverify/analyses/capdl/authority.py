@@ -21,7 +21,7 @@ premise names (a CNode whose send and grant on an endpoint sit in two caps grant
 - vspaceFrames: a page-table cap gives read, write and execute on the frames mapped under it;
 - untypedCover: an untyped cap gives every right on each object the untyped covers.
 What a thread uses through its TCB slots stays its own: no rule moves it. CNodes that reach each
-other are merged into one (smosverify.analyses.merging_flow); rounds alternate between applying
+other are merged into one (smosverify.analyses.flow.merging); rounds alternate between applying
 the rules to new caps and pushing caps along the transfer edges until nothing changes.
 """
 
@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
-from smosverify.analyses.authority import ENABLER, RULE_OF_STEP, STEP
-from smosverify.analyses.merging_flow import MergingFlow
+from smosverify.analyses.authority.closure import ENABLER, RULE_OF_STEP, STEP
+from smosverify.analyses.flow.merging import MergingFlow
 from smosverify.gc_pause import cycle_collection_paused
-from smosverify.load.capdl_checks import CAP_OF
+from smosverify.load.capdl.checks import CAP_OF
 from smosverify.model.capdl import PAGE_TABLES, TCB_SLOTS, Cap, CapDLSpec, CapType, ObjectType
 from smosverify.model.kernel import ObjectKind, Right
 from smosverify.semantics.rules import (
@@ -231,13 +231,13 @@ class SpecAuthority:
         if right in self.initial[thread].get(obj, ()):
             return [f"{thread} holds {right.value} on {obj} from the start: "
                     + "; ".join(h.describe() for h in self.holdings(thread, obj))]
-        from smosverify.analyses.capdl_explain import Has, Want, explain_obtained
+        from smosverify.analyses.capdl.explain import Has, Want, explain_obtained
 
         return explain_obtained(self, thread, Want(obj, Has(right)), f"{right.value} on {obj}")
 
     def explain_cap(self, thread: str, cap: SpecCap) -> list[str]:
         """How `thread` comes to hold this very cap (rights and badge) when it does not at the start."""
-        from smosverify.analyses.capdl_explain import Exactly, Want, explain_obtained
+        from smosverify.analyses.capdl.explain import Exactly, Want, explain_obtained
 
         return explain_obtained(self, thread, Want(cap.target, Exactly(cap.rights), cap.badge), cap.describe())
 

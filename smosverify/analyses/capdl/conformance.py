@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from functools import cached_property, lru_cache
 
-from smosverify.analyses.authority import authority_closure
-from smosverify.analyses.capdl_authority import SpecAuthority, SpecCap, spec_authority
+from smosverify.analyses.authority.closure import authority_closure
+from smosverify.analyses.capdl.authority import SpecAuthority, SpecCap, spec_authority
 from smosverify.analyses.result import Evidence, PropertyResult, Report, Status
 from smosverify.emit.capdl import emitted_names
 from smosverify.errors import InputError

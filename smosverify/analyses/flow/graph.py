@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
 
-from smosverify.analyses.authority import AuthorityClosure
-from smosverify.analyses.mediation import acting_sids
+from smosverify.analyses.authority.closure import AuthorityClosure
+from smosverify.analyses.authority.mediation import acting_sids
 from smosverify.errors import InputError, Span
 from smosverify.model.authority import Cap
 from smosverify.model.kernel import KERNEL_CLASSES, ObjectKind, Right

@@ -3,7 +3,7 @@
 Follows the SDF the Microkit tool reads (seL4/microkit 2.x, `tool/microkit/src/sdf`): the same
 elements, attributes, defaults and per-element limits. Anything else is an InputError at its
 position. Checks that need the whole file (names, references, ids, overlaps, architecture) are in
-smosverify/load/microkit_checks.py.
+smosverify/load/microkit/checks.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from smosverify.errors import InputError
-from smosverify.load.microkit_xml import XmlElement
+from smosverify.load.microkit.xml_source import XmlElement
 from smosverify.model.microkit import (
     IrqIoapic, IrqLine, IrqMsi, MicrokitCapMap, MicrokitChannel, MicrokitDomain, MicrokitDomains, MicrokitEnd,
     MicrokitIoMap, MicrokitIoPort, MicrokitIoSpace, MicrokitIrq, MicrokitMap, MicrokitMr, MicrokitPd,

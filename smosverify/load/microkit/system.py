@@ -21,10 +21,10 @@ from pathlib import Path
 
 from smosverify.errors import InputError, Span
 from smosverify.gc_pause import cycle_collection_paused
-from smosverify.load.microkit_checks import check_layout
-from smosverify.load.microkit_labels import Labels, Matcher, labels_from, load_labels
-from smosverify.load.microkit_syntax import read_system
-from smosverify.load.microkit_xml import parse_xml
+from smosverify.load.microkit.checks import check_layout
+from smosverify.load.microkit.labels import Labels, Matcher, labels_from, load_labels
+from smosverify.load.microkit.syntax import read_system
+from smosverify.load.microkit.xml_source import parse_xml
 from smosverify.load.policy import load_policy
 from smosverify.load.yaml_source import KEY, LocatedData
 from smosverify.model.kernel import ObjectKind, Right

@@ -8,8 +8,8 @@ boot counts like anyone's caps (docs/properties.md)."""
 
 from __future__ import annotations
 
-from smosverify.analyses.authority import AuthorityClosure, Explainer
-from smosverify.analyses.flow_policy import trusted_components
+from smosverify.analyses.authority.closure import AuthorityClosure, Explainer
+from smosverify.analyses.flow.policy import trusted_components
 from smosverify.analyses.result import Evidence, PropertyResult, Status
 from smosverify.model.kernel import COMPONENT_KINDS, ObjectKind, Right
 from smosverify.model.system import Role, System, Target

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from smosverify.analyses.capdl_authority import (
+from smosverify.analyses.capdl.authority import (
     Holding,
     SpecAuthority,
     SpecCap,

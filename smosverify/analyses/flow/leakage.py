@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smosverify.analyses.flow_graph import FlowGraph
-from smosverify.analyses.maxflow import MaxFlow, max_flow
+from smosverify.analyses.flow.graph import FlowGraph
+from smosverify.analyses.flow.maxflow import MaxFlow, max_flow
 from smosverify.analyses.result import Evidence, PropertyResult, Status
 from smosverify.errors import InputError
 from smosverify.model.policy import Budget

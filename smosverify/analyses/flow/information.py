@@ -1,7 +1,7 @@
 """P5 information-flow security: every fact that can reach a labelled node may flow there.
 
 Every labelled node is a source of a fact (its label, {its label}); facts spread along the flow
-graph and trusted components widen them (smosverify/analyses/flow_policy.py). Reachability is
+graph and trusted components widen them (smosverify/analyses/flow/policy.py). Reachability is
 computed once for all facts: bitsets propagated over the SCC condensation, a trusted component
 split into an entry and an exit joined by its widening, repeated until no exit gains a fact
 (rounds bounded by the depth of chained trusted components), never enumerating paths. Only for
@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from smosverify.analyses.authority import AuthorityClosure
-from smosverify.analyses.flow_graph import FlowGraph
-from smosverify.analyses.flow_policy import FlowPolicy, flow_policy, trusted_components
+from smosverify.analyses.authority.closure import AuthorityClosure
+from smosverify.analyses.flow.graph import FlowGraph
+from smosverify.analyses.flow.policy import FlowPolicy, flow_policy, trusted_components
 from smosverify.analyses.result import Evidence, PropertyResult, Status
-from smosverify.analyses.tamper import tampering
+from smosverify.analyses.authority.tamper import tampering
 from smosverify.graph import propagate_union, set_bits
 from smosverify.model.policy import TrustRule
 from smosverify.model.system import System

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from smosverify.errors import InputError
-from smosverify.load.capdl_syntax import CapDecl, CapEntry, IrqMapping, Module, NameRef, ObjDecl, Param, Parser
+from smosverify.load.capdl.syntax import CapDecl, CapEntry, IrqMapping, Module, NameRef, ObjDecl, Param, Parser
 
 DUMP_MARK = "-- Dump"
 WORD = 2**64  # capDL-tool does this arithmetic in machine words

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 from smosverify.errors import InputError
-from smosverify.load.capdl_syntax import Param, Positions
+from smosverify.load.capdl.syntax import Param, Positions
 from smosverify.model.capdl import (
     IRQ_OBJECTS,
     PAGE_TABLE_CAPS,

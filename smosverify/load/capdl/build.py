@@ -11,8 +11,8 @@ raises an InputError at the place in the file.
 from __future__ import annotations
 
 from smosverify.errors import InputError, Span
-from smosverify.load.capdl_checks import check_spec, make_cap, object_params, special_cap
-from smosverify.load.capdl_syntax import CapDecl, CapEntry, Module, NameRef, ObjDecl, Positions, SlotRef
+from smosverify.load.capdl.checks import check_spec, make_cap, object_params, special_cap
+from smosverify.load.capdl.syntax import CapDecl, CapEntry, Module, NameRef, ObjDecl, Positions, SlotRef
 from smosverify.model.capdl import (
     ARCHES,
     OBJECTS_OF_ARCH,

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from smosverify.analyses.mediation import acting_sids
-from smosverify.analyses.dynamic_state import DynamicState, Step, allowed_ops, build_state, is_enabled
+from smosverify.analyses.authority.mediation import acting_sids
+from smosverify.analyses.dynamic.state import DynamicState, Step, allowed_ops, build_state, is_enabled
 from smosverify.analyses.result import Evidence
 from smosverify.model.kernel import ObjectKind, Right
 from smosverify.model.policy import RuleKind

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import product
 
-from smosverify.analyses.authority import authority_closure
-from smosverify.analyses.flow import reachable_facts, violations
-from smosverify.analyses.flow_graph import FlowGraph, flow_graph
-from smosverify.analyses.flow_policy import FlowPolicy, flow_policy
-from smosverify.analyses.leakage import leakage_network
-from smosverify.analyses.maxflow import max_flow
+from smosverify.analyses.authority.closure import authority_closure
+from smosverify.analyses.flow.information import reachable_facts, violations
+from smosverify.analyses.flow.graph import FlowGraph, flow_graph
+from smosverify.analyses.flow.policy import FlowPolicy, flow_policy
+from smosverify.analyses.flow.leakage import leakage_network
+from smosverify.analyses.flow.maxflow import max_flow
 from smosverify.graph import set_bits
 from smosverify.model.policy import Policy, RuleKind
 from smosverify.model.system import System

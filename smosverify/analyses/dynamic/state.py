@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from smosverify.analyses.authority import AuthorityClosure, authority_closure
-from smosverify.analyses.mediation import acting_sids
+from smosverify.analyses.authority.closure import AuthorityClosure, authority_closure
+from smosverify.analyses.authority.mediation import acting_sids
 from smosverify.errors import Span
 from smosverify.model.kernel import ObjectKind, Right
 from smosverify.model.policy import Policy

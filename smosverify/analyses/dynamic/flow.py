@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from smosverify.analyses.dynamic_state import DynamicState
-from smosverify.analyses.flow import check_information_flow
-from smosverify.analyses.flow_graph import (
+from smosverify.analyses.dynamic.state import DynamicState
+from smosverify.analyses.flow.information import check_information_flow
+from smosverify.analyses.flow.graph import (
     ENDPOINT_BITS,
     FlowEdge,
     FlowGraph,
@@ -20,7 +20,7 @@ from smosverify.analyses.flow_graph import (
     flow_graph,
     operation_directions,
 )
-from smosverify.analyses.leakage import check_leakage
+from smosverify.analyses.flow.leakage import check_leakage
 from smosverify.analyses.result import Evidence, PropertyResult, Status
 
 Beyond = tuple[str, str, frozenset[str]]  # (holder, object key, operations the policy does not allow it)

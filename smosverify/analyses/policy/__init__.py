@@ -1,0 +1,1 @@
+"""Analyses of the policy alone: its decisions (P4) and the difference of two policies."""

@@ -1,0 +1,1 @@
+"""capDL specs: the text and dump dialects, JSON specs, their checks, and mapping files."""
