@@ -64,7 +64,7 @@ def _place(start, end) -> tuple[int, int, int, int]:
 def load_yaml(text: str, file: str) -> LocatedData:
     builder = _Builder(file)
     try:
-        _parse_into(builder, text)
+        builder.build(text)
     except yaml.reader.ReaderError:
         raise _unreadable_character(text, file) from None
     except yaml.YAMLError as err:
@@ -73,11 +73,6 @@ def load_yaml(text: str, file: str) -> LocatedData:
     if builder.result is _NOTHING:
         raise InputError("empty file, expected a YAML mapping", Span(file, 1, 1))
     return LocatedData(builder.result, builder.spans, file)
-
-
-def _parse_into(builder: _Builder, text: str) -> None:
-    for event in yaml.parse(text, Loader=Loader):
-        builder.feed(event)
 
 
 def _raise_own_nesting_error(err: yaml.YAMLError, text: str, file: str) -> None:
@@ -89,7 +84,7 @@ def _raise_own_nesting_error(err: yaml.YAMLError, text: str, file: str) -> None:
     if mark is None or "nesting depth" not in str(getattr(err, "problem", "")):
         return
     try:
-        _parse_into(_Builder(file), text[: mark.index])
+        _Builder(file).build(text[: mark.index])
     except yaml.YAMLError:
         return
 
@@ -119,76 +114,102 @@ _NOTHING = object()
 
 
 class _Builder:
-    """Turns parser events into data: a stack of open containers, each with its path."""
+    """Turns parser events into data, in one loop: a 100,000-line system is over a million
+    events, so each costs as few Python operations as it can (the open container and its path
+    are locals, plain names are looked up in a table of those already read)."""
 
     def __init__(self, file: str):
         self.file = file
         self.spans: dict[tuple, tuple[int, int, int, int]] = {}
-        self.stack: list[list] = []  # [container, path, pending key or _NOTHING]
         self.result: Any = _NOTHING
-        self.documents = 0
+        self.names: dict[str, str] = {}  # plain scalars already read as names (also shares the strings)
         self.resolver = yaml.resolver.Resolver()
         self.constructor = yaml.SafeLoader("")
 
     def fail(self, message: str, mark) -> InputError:
         return InputError(message, Span(self.file, mark.line + 1, mark.column + 1))
 
-    def feed(self, event) -> None:
-        if isinstance(event, yaml.DocumentStartEvent):
-            self.documents += 1
-            if self.documents > 1:
-                raise self.fail("malformed YAML: expected a single document, but found another document", event.start_mark)
-        elif isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise self.fail("YAML anchors and aliases are not supported; write the value out", event.start_mark)
-        elif isinstance(event, yaml.ScalarEvent):
-            self.value(self.scalar(event), event)
-        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            if len(self.stack) >= MAX_DEPTH:
-                raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
-            if self.stack and isinstance(self.stack[-1][0], dict) and self.stack[-1][2] is _NOTHING:
-                raise self.fail("expected a name as mapping key", event.start_mark)
-            if event.tag not in _CONTAINER_TAGS:  # !!set, !!omap, !!python/...: not silently a plain mapping
-                raise self.unsupported_tag(event)
-            path = self.child_path()
-            self.spans[path] = _place(event.start_mark, event.end_mark)
-            container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
-            self.stack.append([container, path, _NOTHING])
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            container, path, _ = self.stack.pop()
-            start = self.spans[path]
-            self.spans[path] = start[:2] + (event.end_mark.line + 1, event.end_mark.column + 1)
-            self.attach(container)
+    def build(self, text: str) -> None:
+        parser = Loader(text)
+        try:
+            self.consume(parser.get_event)
+        finally:
+            parser.dispose()
 
-    def child_path(self) -> tuple:
-        if not self.stack:
-            return ()
-        container, path, key = self.stack[-1]
-        return path + ((key,) if isinstance(container, dict) else (len(container),))
+    def consume(self, next_event) -> None:
+        spans, names, documents = self.spans, self.names, 0
+        # The open container, its path, whether it is a mapping, its pending key (or _NOTHING),
+        # and where it starts; `stack` holds those of the containers around it.
+        container: Any = None
+        path: tuple = ()
+        is_map = False
+        key: Any = _NOTHING
+        start: tuple[int, int] = (1, 1)
+        stack: list[tuple] = []
+        while True:
+            event = next_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                if event.anchor is not None:
+                    raise self.anchor(event)
+                value = names.get(event.value) if event.tag is None and event.implicit[0] else None
+                if value is None:
+                    value = self.scalar(event)
+                first, last = event.start_mark, event.end_mark
+                place = (first.line + 1, first.column + 1, last.line + 1, last.column + 1)
+                if is_map and key is _NOTHING:
+                    if not isinstance(value, str):
+                        raise self.fail("expected a name as mapping key", first)
+                    if value in container:
+                        where = Span(self.file, *spans[path + (value, KEY)][:2])
+                        raise self.fail(f"duplicate key {quote(value)} (first at {where})", first)
+                    spans[path + (value, KEY)] = place
+                    key = value
+                    continue
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                last = event.end_mark
+                value, place = container, start + (last.line + 1, last.column + 1)
+                container, path, is_map, key, start = stack.pop()
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if event.anchor is not None:
+                    raise self.anchor(event)
+                if len(stack) >= MAX_DEPTH:
+                    raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+                if is_map and key is _NOTHING:
+                    raise self.fail("expected a name as mapping key", event.start_mark)
+                if event.tag not in _CONTAINER_TAGS:  # !!set, !!omap, !!python/...: not silently a plain mapping
+                    raise self.unsupported_tag(event)
+                stack.append((container, path, is_map, key, start))
+                if container is not None:
+                    path = path + ((key,) if is_map else (len(container),))
+                is_map = kind is yaml.MappingStartEvent
+                container, key = ({} if is_map else []), _NOTHING
+                start = (event.start_mark.line + 1, event.start_mark.column + 1)
+                continue
+            elif kind is yaml.StreamEndEvent:
+                return
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise self.fail("malformed YAML: expected a single document, but found another document", event.start_mark)
+                continue
+            elif kind is yaml.AliasEvent:
+                raise self.anchor(event)
+            else:  # the stream's start, a document's end
+                continue
+            if container is None:
+                spans[()] = place
+                self.result = value
+            elif is_map:
+                spans[path + (key,)] = place
+                container[key] = value
+                key = _NOTHING
+            else:
+                spans[path + (len(container),)] = place
+                container.append(value)
 
-    def value(self, value: Any, event) -> None:
-        if self.stack and isinstance(self.stack[-1][0], dict) and self.stack[-1][2] is _NOTHING:
-            frame = self.stack[-1]
-            if not isinstance(value, str):
-                raise self.fail("expected a name as mapping key", event.start_mark)
-            if value in frame[0]:
-                first = Span(self.file, *self.spans[frame[1] + (value, KEY)][:2])
-                raise self.fail(f"duplicate key {quote(value)} (first at {first})", event.start_mark)
-            self.spans[frame[1] + (value, KEY)] = _place(event.start_mark, event.end_mark)
-            frame[2] = value
-            return
-        self.spans[self.child_path()] = _place(event.start_mark, event.end_mark)
-        self.attach(value)
-
-    def attach(self, value: Any) -> None:
-        if not self.stack:
-            self.result = value
-            return
-        frame = self.stack[-1]
-        if isinstance(frame[0], dict):
-            frame[0][frame[2]] = value
-            frame[2] = _NOTHING
-        else:
-            frame[0].append(value)
+    def anchor(self, event) -> InputError:
+        return self.fail("YAML anchors and aliases are not supported; write the value out", event.start_mark)
 
     def scalar(self, event) -> Any:
         text = event.value
@@ -201,6 +222,7 @@ class _Builder:
                 return self.integer(text, event, lambda: self.constructor.construct_object(node))
             raise self.unsupported_tag(event)
         if _PLAIN_NAME.fullmatch(text) and text.lower() not in _YAML_WORDS:
+            self.names[text] = text
             return text
         if _OCTAL.fullmatch(text):
             return self.integer(text, event, lambda: int(text, 8))
@@ -218,6 +240,8 @@ class _Builder:
     def integer(self, text: str, event, construct) -> int:
         """An integer as capDL would read it, or an error where YAML versions disagree."""
         digits = text.lstrip("+-").replace("_", "")
+        if not digits:  # `!!int` on nothing or on a lone sign (PyYAML's constructor fails with an IndexError)
+            raise self.fail(f"{quote(text)} is not an integer", event.start_mark)
         if ":" in digits:
             raise self.fail(f"{quote(text)} is a base 60 number in YAML 1.1 and a string in YAML 1.2: write it in decimal",
                             event.start_mark)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import jsonschema
+import pytest
 import yaml
 
+from smosverify.errors import InputError
 from smosverify.load.schema import schema
 from smosverify.load.system import load_system
 from smosverify.model.kernel import ObjectKind, Right
@@ -156,3 +158,12 @@ def test_published_schema_is_valid_and_accepts_the_examples(tmp_path):
         errors = list(validator.iter_errors(yaml.safe_load(file.read_text(encoding="utf-8"))))
         assert not errors, (file, errors[0].message)
     assert not list(validator.iter_errors(yaml.safe_load(FULL)))
+
+
+@pytest.mark.parametrize("value", ["!!int", "!!int ''", "!!int -", "!!int +_"])
+def test_int_tag_without_digits_is_bad_input(value, tmp_path, write_system, base_policy):
+    """PyYAML's int constructor indexes the digits it is given: with none it failed with an IndexError."""
+    path = write_system(tmp_path, f"system: s\npolicy: policy.pol\ncomponents:\n  a: {{sid: {value}, role: client}}\n", base_policy)
+    with pytest.raises(InputError, match="is not an integer") as err:
+        load_system(path)
+    assert (err.value.span.line, err.value.span.col) == (4, 12)
