@@ -60,6 +60,7 @@ class _Builder:
         self.data = located.data
         self.policy = policy
         self.names: dict[str, Span] = {}
+        self.rights: dict[tuple[str, ...], frozenset[Right]] = {}
 
     def span(self, *path) -> Span:
         return self.located.span(tuple(path))
@@ -121,7 +122,7 @@ class _Builder:
         for i, cap in enumerate(data.get("caps", [])):
             where = base + ("caps", i)
             target = self._target(cap["to"], shared, served, *where, "to")
-            rights = frozenset(Right(r) for r in cap["rights"])
+            rights = self._rights(cap["rights"])
             allowed = rights_for(target.kind)
             bad = sorted(r.value for r in rights - set(allowed))
             if bad:
@@ -170,6 +171,7 @@ class _Builder:
         for item in items:
             if "badge" in item:
                 used_badges.setdefault(item["to"], set()).add(item["badge"])
+        lowest_free: dict[str, int] = {}  # per server: every badge below it is taken (taken ones only grow)
         out = []
         for i, item in enumerate(items):
             where = ("connections", i)
@@ -179,22 +181,32 @@ class _Builder:
                 raise InputError(f"connection from '{client}' to itself", self.span(*where))
             if (client, server) in seen:
                 raise InputError(f"duplicate connection {client}->{server} (first at {seen[client, server]})", self.span(*where))
-            seen[client, server] = self.span(*where)
+            span = seen[client, server] = self.span(*where)
             badge = item.get("badge")
-            if badge is None:
+            if badge is None:  # the smallest positive badge not taken on that server
                 taken = used_badges.setdefault(server, set())
-                badge = next(b for b in range(1, len(taken) + 2) if b not in taken)
+                badge = lowest_free.get(server, 1)
+                while badge in taken:
+                    badge += 1
                 taken.add(badge)
-            rights = frozenset(Right(r) for r in item["rights"])
-            out.append(Connection(client, server, rights, badge, self.span(*where), item.get("capacity")))
+                lowest_free[server] = badge + 1
+            out.append(Connection(client, server, self._rights(item["rights"]), badge, span, item.get("capacity")))
         return tuple(out)
+
+    def _rights(self, names: list[str]) -> frozenset[Right]:
+        """One frozenset per distinct list of rights: a system of 100k connections has a handful."""
+        key = tuple(names)
+        rights = self.rights.get(key)
+        if rights is None:
+            rights = self.rights[key] = frozenset(Right(r) for r in names)
+        return rights
 
     def _region(self, name: str, data: dict) -> Region:
         base = ("regions", name)
         maps = tuple(
             RegionMap(
                 self._component_ref(comp, *base, "map", comp, KEY),
-                frozenset(Right(r) for r in rights),
+                self._rights(rights),
                 self.span(*base, "map", comp, KEY),
             )
             for comp, rights in data["map"].items()

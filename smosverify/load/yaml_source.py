@@ -50,11 +50,11 @@ class LocatedData:
 
     def span(self, path: tuple) -> Span:
         """The span at `path`, or of the nearest enclosing node that has one."""
-        while path not in self.spans and path:
+        place = self.spans.get(path)
+        while place is None and path:
             path = path[:-1]
-        if path not in self.spans:
-            return Span(self.file, 1, 1)
-        return Span(self.file, *self.spans[path])
+            place = self.spans.get(path)
+        return Span(self.file, 1, 1) if place is None else Span(self.file, *place)
 
 
 def _place(start, end) -> tuple[int, int, int, int]:
