@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from functools import cache
 
 
 class Right(str, Enum):
@@ -65,3 +66,10 @@ SHARED_KINDS = (ObjectKind.REGION, ObjectKind.NOTIFICATION, ObjectKind.UNTYPED)
 def rights_for(kind: ObjectKind) -> tuple[Right, ...]:
     """The rights a cap to an object of this kind may carry."""
     return KERNEL_CLASSES[KIND_CLASS[kind]]
+
+
+@cache
+def by_name(rights: frozenset[Right]) -> tuple[Right, ...]:
+    """Rights in the order reports list them: by name. A system has few distinct sets of rights,
+    and the analyses ask for each one over and over, so each is sorted once."""
+    return tuple(sorted(rights, key=lambda r: r.value))

@@ -59,9 +59,9 @@ class CapKey(NamedTuple):
     badge: int
 
 
-@dataclass(frozen=True)
-class Transfer:
-    """An edge caps travel along: from node `source` to node `sink`, by `step` of a rule, over `via`."""
+class Transfer(NamedTuple):
+    """An edge caps travel along: from node `source` to node `sink`, by `step` of a rule, over `via`
+    (a named tuple: a large system has hundreds of thousands)."""
 
     source: str
     sink: str
@@ -119,8 +119,9 @@ class AuthorityClosure:
         return {t: tuple(ns) for t, ns in out.items()}
 
     @cached_property
-    def _sends(self) -> tuple[bool, ...]:
-        return tuple(Right.SEND in key.rights for key in self.caps_known)
+    def _carrying(self) -> dict[Right, tuple[bool, ...]]:
+        """For each right asked about, which cap numbers carry it (filled as rights are asked)."""
+        return {}
 
     def caps(self):
         """(holder, target, rights, badge) for every cap in the closure, components in order."""
@@ -152,10 +153,11 @@ class AuthorityClosure:
                 out.setdefault(known[n].target, []).append((holder, n))
         return out
 
-    def senders(self, target: Target) -> list[tuple[str, int]]:
-        """(holder, badge) of every cap with send to `target` in the closure."""
-        known, sends = self.caps_known, self._sends
-        return [(holder, known[n].badge) for holder, n in self._by_target.get(target, ()) if sends[n]]
+    def holding(self, target: Target, right: Right) -> list[tuple[str, int]]:
+        """(holder, badge) of every cap to `target` carrying `right` in the closure."""
+        known, carrying = self.caps_known, self._carrying
+        carries = carrying.get(right) or carrying.setdefault(right, tuple(right in key.rights for key in known))
+        return [(holder, known[n].badge) for holder, n in self._by_target.get(target, ()) if carries[n]]
 
     def held_targets(self):
         """Every object some component holds a cap to, in component then cap order."""
@@ -312,31 +314,43 @@ def _close(system: System) -> AuthorityClosure:
             pending[h].append(n)
             derivations.append(Derivation(names[h], n, rule, via))
 
-    def apply_rules(h: int, key: CapKey) -> None:
-        target, rights = key.target, key.rights
+    def rules_of(target: Target, rights: frozenset[Right]) -> tuple[tuple, ...]:
+        """What holding a cap to `target` with `rights` does, whoever holds it and whatever its
+        badge: ("out", node, step, via) adds an edge from the holder to node, ("in", ...) one from
+        node to the holder, ("gain", key, rule, via) a derived cap."""
         kind = target.kind
         if kind is ObjectKind.ENDPOINT:
             grants, replies = grant_box[target], grant_box[target] + 1
-            if can_send_caps(rights):
-                add_edge(h, grants, "grant-in", target)
-            if can_receive(rights):
-                add_edge(grants, h, "grant-out", target)
-            if replies_with_caps(rights):
-                add_edge(h, replies, "reply-in", target)
-            if gets_replies_with_caps(rights):
-                add_edge(replies, h, "reply-out", target)
-        elif not controls(rights):
-            return
-        elif kind is ObjectKind.CNODE:
-            add_edge(index[target.name], h, "copy-out", target)
-            add_edge(h, index[target.name], "copy-in", target)
-        elif kind is ObjectKind.UNTYPED:
-            for covered in covers[target]:
-                gain(h, CapKey(covered, frozenset(rights_for(covered.kind)), 0), "untypedCover", target)
-        else:
-            for held_kind, gained_kind, gained_rights, rule in DERIVED:
-                if kind is held_kind:
-                    gain(h, CapKey(Target(gained_kind, target.name), gained_rights, 0), rule, target)
+            return tuple(action for holds, action in (
+                (can_send_caps(rights), ("out", grants, "grant-in", target)),
+                (can_receive(rights), ("in", grants, "grant-out", target)),
+                (replies_with_caps(rights), ("out", replies, "reply-in", target)),
+                (gets_replies_with_caps(rights), ("in", replies, "reply-out", target)),
+            ) if holds)
+        if not controls(rights):
+            return ()
+        if kind is ObjectKind.CNODE:
+            owner = index[target.name]
+            return (("in", owner, "copy-out", target), ("out", owner, "copy-in", target))
+        if kind is ObjectKind.UNTYPED:
+            return tuple(("gain", CapKey(covered, frozenset(rights_for(covered.kind)), 0), "untypedCover", target)
+                         for covered in covers[target])
+        return tuple(("gain", CapKey(Target(gained_kind, target.name), gained_rights, 0), rule, target)
+                     for held_kind, gained_kind, gained_rights, rule in DERIVED if kind is held_kind)
+
+    actions: dict[tuple[Target, frozenset[Right]], tuple[tuple, ...]] = {}  # many caps differ only by badge
+
+    def apply_rules(h: int, key: CapKey) -> None:
+        todo = actions.get(key[:2])
+        if todo is None:
+            todo = actions[key[:2]] = rules_of(key.target, key.rights)
+        for what, other, rule, via in todo:
+            if what == "out":
+                add_edge(h, other, rule, via)
+            elif what == "in":
+                add_edge(other, h, rule, via)
+            else:
+                gain(h, other, rule, via)
 
     while True:
         for h in range(len(names)):

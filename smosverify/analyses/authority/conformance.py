@@ -11,7 +11,7 @@ from __future__ import annotations
 from smosverify.analyses.authority.closure import AuthorityClosure, Explainer
 from smosverify.analyses.authority.mediation import acting_sids, decisions
 from smosverify.analyses.result import Evidence, PropertyResult, Status
-from smosverify.model.kernel import ObjectKind, Right
+from smosverify.model.kernel import ObjectKind, Right, by_name
 from smosverify.model.system import System, Target
 
 ID, NAME = "P3", "authority conformance"
@@ -24,17 +24,14 @@ def check_authority_conformance(system: System, closure: AuthorityClosure) -> Pr
     explainer = Explainer(closure)
     checked = 0
     decisions: dict[tuple[str, str, str, str], bool] = {}  # sids repeat: decide each request once
-    in_order: dict[frozenset[Right], tuple[tuple[Right, str], ...]] = {}  # few distinct sets of rights
     for holder, target, rights in closure.edges():
         obj = closure.objects[target]
         if obj.owner == holder:
             continue
         subject = system.components[holder].sid
-        if rights not in in_order:
-            in_order[rights] = tuple(sorted(((r, r.value) for r in rights), key=lambda rv: rv[1]))
-        for right, value in in_order[rights]:
+        for right in by_name(rights):
             checked += 1
-            request = (subject, obj.sid, obj.cls, value)
+            request = (subject, obj.sid, obj.cls, right.value)
             if request not in decisions:
                 decisions[request] = policy.allows(*request)
             if decisions[request]:
@@ -78,6 +75,8 @@ def _borrowed_identities(system: System, closure: AuthorityClosure, explainer: E
             return rows[sid, name]
 
         for holder, sids in callers.items():
+            if len(sids) == 1:
+                continue  # it acts only as itself (its own sid is always among them)
             own = system.components[holder].sid
             for sid in sorted(sids - {own}):
                 gained = [ops[i] for i, (theirs, mine) in enumerate(zip(row(sid), row(own))) if theirs and not mine]

@@ -72,7 +72,7 @@ def callers_by_badge(closure: AuthorityClosure, server: str) -> dict[int, set[st
     """Who can call `server` with each badge, from every send cap in the closure; badge 0 (an
     unbadged cap) means "with any badge"."""
     out: dict[int, set[str]] = {}
-    for holder, badge in closure.senders(Target(ObjectKind.ENDPOINT, server)):
+    for holder, badge in closure.holding(Target(ObjectKind.ENDPOINT, server), Right.SEND):
         if holder != server:
             out.setdefault(badge, set()).add(holder)
     return out
@@ -88,12 +88,13 @@ def acting_sids(system: System, closure: AuthorityClosure) -> dict[str, dict[str
     alone: dict[str, frozenset[str]] = {}  # sid -> {sid}, shared by every caller acting only as itself
     out: dict[str, dict[str, frozenset[str]]] = {}
     for server in system.components.values():
-        if not server.objects or Target(ObjectKind.ENDPOINT, server.name) not in closure.objects:
+        endpoint = Target(ObjectKind.ENDPOINT, server.name)
+        if not server.objects or endpoint not in closure.objects:
             continue
         badges = declared.get(server.name, {})
         everyone = frozenset().union(*badges.values()) if badges else frozenset()
         callers: dict[str, frozenset[str]] = {}
-        for holder, badge in closure.senders(Target(ObjectKind.ENDPOINT, server.name)):
+        for holder, badge in closure.holding(endpoint, Right.SEND):
             if holder == server.name:
                 continue
             sids = callers.get(holder)

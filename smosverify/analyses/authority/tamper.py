@@ -11,7 +11,7 @@ from __future__ import annotations
 from smosverify.analyses.authority.closure import AuthorityClosure, Explainer
 from smosverify.analyses.flow.policy import trusted_components
 from smosverify.analyses.result import Evidence, PropertyResult, Status
-from smosverify.model.kernel import COMPONENT_KINDS, ObjectKind, Right
+from smosverify.model.kernel import COMPONENT_KINDS, ObjectKind, Right, by_name
 from smosverify.model.system import Role, System, Target
 
 ID, NAME = "P2", "tamper-proofness"
@@ -29,16 +29,14 @@ def tampering(closure: AuthorityClosure, component: str) -> list[tuple[str, Targ
     """Who else can obtain a right on `component`'s TCB, CNode, VSpace or frames, or receive on
     its endpoint: (holder, target, right), in a stable order."""
     out = []
-    endpoint = Target(ObjectKind.ENDPOINT, component)
-    for target in [Target(k, component) for k in COMPONENT_KINDS] + [endpoint]:
-        if target not in closure.objects:
-            continue
+    for kind in COMPONENT_KINDS:
+        target = Target(kind, component)
         for holder, rights, _ in closure.holders(target):
-            if holder == component:
-                continue
-            for right in sorted(rights, key=lambda r: r.value):
-                if target != endpoint or right is Right.RECEIVE:
-                    out.append((holder, target, right))
+            if holder != component:
+                out.extend((holder, target, right) for right in by_name(rights))
+    endpoint = Target(ObjectKind.ENDPOINT, component)
+    out.extend((holder, endpoint, Right.RECEIVE) for holder, _ in closure.holding(endpoint, Right.RECEIVE)
+               if holder != component)
     return list(dict.fromkeys(out))
 
 
