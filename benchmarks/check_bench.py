@@ -4,7 +4,8 @@
 
 Each measurement runs in a fresh Python process (start-up and imports included, peak memory its
 own) on the system of generate_system.py: loading the YAML and the policy, then every property.
-It prints, per N: CPU seconds (user + system) for start-up and loading, and for the analyses, wall seconds,
+It prints, per N: CPU seconds (user + system) for start-up and loading, and for the analyses (and,
+timed again on their own after the whole check, the closure and P1-P4), wall seconds,
 peak memory, the verdict, and a hash of the JSON report, so a change that must keep the results
 identical shows the same hash. With --against DIR (another checkout, e.g. `git worktree add DIR
 HEAD~3`) the two trees are measured alternately in the same run and the ratios printed: on a
@@ -39,9 +40,28 @@ system = load_system(sys.argv[1])
 loaded = cpu()
 report = check_system(system)
 checked = cpu()
+elapsed = time.perf_counter() - wall
 text = render(report, "json")
-print(json.dumps({"load": loaded, "check": checked - loaded, "wall": time.perf_counter() - wall,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+try:  # the layout of this tree (older trees, measured with --against, may not have it)
+    from smosverify.analyses.authority.closure import authority_closure
+    from smosverify.analyses.authority.conformance import check_authority_conformance
+    from smosverify.analyses.authority.mediation import check_complete_mediation
+    from smosverify.analyses.authority.tamper import check_tamper_proofness
+    from smosverify.analyses.policy.sanity import check_policy_sanity
+    from smosverify.gc_pause import cycle_collection_paused
+except ImportError:
+    authority = None
+else:
+    start = cpu()
+    with cycle_collection_paused():  # as check_system runs them
+        closure = authority_closure(system)
+        for p in (check_complete_mediation, check_tamper_proofness, check_authority_conformance):
+            p(system, closure)
+        check_policy_sanity(system)
+    authority = cpu() - start
+print(json.dumps({"load": loaded, "check": checked - loaded, "authority": authority, "wall": elapsed,
+                  "peak_mb": peak,
                   "verdict": report.verdict.value, "hash": hashlib.sha256(text.encode()).hexdigest()[:16]}))
 """
 
@@ -54,7 +74,7 @@ def measure(tree: Path, system: Path) -> dict:
 
 
 def show(name: str, n: int, m: dict) -> str:
-    return (f"N={n:>6} {name:>7}: start+load={m['load']:6.2f}s  check P1-P7={m['check']:6.2f}s  cpu total={m['load'] + m['check']:6.2f}s  "
+    return (f"N={n:>6} {name:>7}: start+load={m['load']:6.2f}s  check P1-P7={m['check']:6.2f}s (closure+P1-P4 on their own: {_seconds(m['authority'])})  cpu total={m['load'] + m['check']:6.2f}s  "
             f"wall={m['wall']:6.2f}s  peak={m['peak_mb']:5.0f} MB  {m['verdict']}  hash={m['hash']}")
 
 
@@ -75,6 +95,10 @@ def bench(n: int, repeat: int, against: Path | None) -> None:
         print(f"N={n:>6}   ratio against/this (best of {repeat}): cpu {_ratio(other, this, 'load', 'check')}  "
               f"load {_ratio(other, this, 'load')}  check {_ratio(other, this, 'check')}  "
               f"peak {other['peak_mb'] / this['peak_mb']:.2f}x  {same}")
+
+
+def _seconds(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}s"
 
 
 def _ratio(a: dict, b: dict, *keys: str) -> str:

@@ -12,12 +12,18 @@ from smosverify.analyses.authority.mediation import check_complete_mediation
 from smosverify.analyses.policy.sanity import check_policy_sanity
 from smosverify.analyses.result import Report
 from smosverify.analyses.authority.tamper import check_tamper_proofness
+from smosverify.gc_pause import cycle_collection_paused
 from smosverify.model.system import System
 
 
 def check_system(system: System) -> Report:
     """Each property once on the initial state; P7 reuses the closure, the flow graph and those
     results for the initial state of its exploration."""
+    with cycle_collection_paused():  # the analyses make millions of small objects and no cycles
+        return _check(system)
+
+
+def _check(system: System) -> Report:
     closure = authority_closure(system)
     policy = system.policy
     check_operation_flows(policy)
