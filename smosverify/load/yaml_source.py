@@ -6,8 +6,9 @@ at most 64 bits, read as capDL reads them: those that YAML 1.1 (PyYAML) and YAML
 read differently are refused (`010`: octal 8 or ten; `1:30`: 90 or a string), and so are
 fractions (`2.0`), which no field takes.
 
-The data is built straight from libyaml's event stream in one pass: no node tree, and spans are
-kept as plain tuples until someone asks for one, which keeps a 100,000-line system quick to load.
+The data is built straight from libyaml's event stream in one pass: no node tree, and places are
+kept as plain tuples, nested like the data, until someone asks for a span: a 100,000-line system
+loads quickly and its places take no more memory than its data.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ MAX_DEPTH = 64
 MAX_NUMBER = 2**64 - 1
 # libyaml when PyYAML was built with it (the wheels are), else the pure-Python loader.
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-KEY = "<key>"  # path suffix under which a mapping key's own span is stored
+KEY = "<key>"  # last step of a path that asks for a mapping key's own span
 
 # Plain scalars that are certainly strings under YAML 1.1's implicit typing; anything else goes
 # through PyYAML's resolver and constructor (ints, booleans, null, floats, timestamps).
@@ -40,25 +41,41 @@ _NOT_IN_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
+Place = tuple[int, int, int, int]  # (line, col, end_line, end_col)
+# A node's places: its key's (None in a sequence or at the top), its own, and its children's
+# (a dict by key for a mapping, a list for a sequence, None for a scalar).
+Places = tuple[Place | None, Place, "dict[str, Places] | list[Places] | None"]
+
+
 @dataclass(frozen=True)
 class LocatedData:
-    """Plain data (dicts, lists, scalars) and the place of the node at each path."""
+    """Plain data (dicts, lists, scalars) and the places of its nodes and keys."""
 
     data: Any
-    spans: dict[tuple, tuple[int, int, int, int]]  # path → (line, col, end_line, end_col)
+    places: Places
     file: str
 
     def span(self, path: tuple) -> Span:
-        """The span at `path`, or of the nearest enclosing node that has one."""
-        place = self.spans.get(path)
-        while place is None and path:
-            path = path[:-1]
-            place = self.spans.get(path)
-        return Span(self.file, 1, 1) if place is None else Span(self.file, *place)
+        """The span of the node at `path` (of its key if the path ends with KEY), or of the
+        nearest enclosing node if there is no such node."""
+        node = self.places
+        for step in path:
+            if step == KEY:
+                if node[0] is not None:
+                    return Span(self.file, *node[0])
+                break
+            try:
+                node = node[2][step]
+            except (KeyError, IndexError, TypeError):  # no such key or item, or a scalar
+                break
+        return Span(self.file, *node[1])
 
-
-def _place(start, end) -> tuple[int, int, int, int]:
-    return (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+    def at(self, path: tuple) -> LocatedData:
+        """The data at `path` (which must be there), its places, and the file."""
+        data, node = self.data, self.places
+        for step in path:
+            data, node = data[step], node[2][step]
+        return LocatedData(data, node, self.file)
 
 
 def load_yaml(text: str, file: str) -> LocatedData:
@@ -72,7 +89,7 @@ def load_yaml(text: str, file: str) -> LocatedData:
         raise _yaml_error(err, file) from None
     if builder.result is _NOTHING:
         raise InputError("empty file, expected a YAML mapping", Span(file, 1, 1))
-    return LocatedData(builder.result, builder.spans, file)
+    return LocatedData(builder.result, builder.places, file)
 
 
 def _raise_own_nesting_error(err: yaml.YAMLError, text: str, file: str) -> None:
@@ -113,6 +130,14 @@ def _yaml_error(err: yaml.YAMLError, file: str) -> InputError:
 _NOTHING = object()
 
 
+def _decimal(digits: str) -> int | None:
+    """The digits as a decimal number, or None if they are not one (`010t`, or thousands of digits)."""
+    try:
+        return int(digits)
+    except ValueError:
+        return None
+
+
 class _Builder:
     """Turns parser events into data, in one loop: a 100,000-line system is over a million
     events, so each costs as few Python operations as it can (the open container and its path
@@ -120,8 +145,8 @@ class _Builder:
 
     def __init__(self, file: str):
         self.file = file
-        self.spans: dict[tuple, tuple[int, int, int, int]] = {}
         self.result: Any = _NOTHING
+        self.places: Places = (None, (1, 1, 1, 1), None)
         self.names: dict[str, str] = {}  # plain scalars already read as names (also shares the strings)
         self.resolver = yaml.resolver.Resolver()
         self.constructor = yaml.SafeLoader("")
@@ -137,13 +162,15 @@ class _Builder:
             parser.dispose()
 
     def consume(self, next_event) -> None:
-        spans, names, documents = self.spans, self.names, 0
-        # The open container, its path, whether it is a mapping, its pending key (or _NOTHING),
-        # and where it starts; `stack` holds those of the containers around it.
+        names, documents = self.names, 0
+        # The open container, its children's places, whether it is a mapping, its pending key
+        # (or _NOTHING) and that key's place, and where it starts; `stack` holds those of the
+        # containers around it.
         container: Any = None
-        path: tuple = ()
+        children: Any = None
         is_map = False
         key: Any = _NOTHING
+        key_place: Place | None = None
         start: tuple[int, int] = (1, 1)
         stack: list[tuple] = []
         while True:
@@ -161,15 +188,16 @@ class _Builder:
                     if not isinstance(value, str):
                         raise self.fail("expected a name as mapping key", first)
                     if value in container:
-                        where = Span(self.file, *spans[path + (value, KEY)][:2])
+                        where = Span(self.file, *children[value][0][:2])
                         raise self.fail(f"duplicate key {quote(value)} (first at {where})", first)
-                    spans[path + (value, KEY)] = place
-                    key = value
+                    key, key_place = value, place
                     continue
+                node = (key_place, place, None)
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 last = event.end_mark
-                value, place = container, start + (last.line + 1, last.column + 1)
-                container, path, is_map, key, start = stack.pop()
+                value, place, node_children = container, start + (last.line + 1, last.column + 1), children
+                container, children, is_map, key, key_place, start = stack.pop()
+                node = (key_place, place, node_children)
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 if event.anchor is not None:
                     raise self.anchor(event)
@@ -179,11 +207,10 @@ class _Builder:
                     raise self.fail("expected a name as mapping key", event.start_mark)
                 if event.tag not in _CONTAINER_TAGS:  # !!set, !!omap, !!python/...: not silently a plain mapping
                     raise self.unsupported_tag(event)
-                stack.append((container, path, is_map, key, start))
-                if container is not None:
-                    path = path + ((key,) if is_map else (len(container),))
+                stack.append((container, children, is_map, key, key_place, start))
                 is_map = kind is yaml.MappingStartEvent
-                container, key = ({} if is_map else []), _NOTHING
+                container, children = ({}, {}) if is_map else ([], [])
+                key, key_place = _NOTHING, None
                 start = (event.start_mark.line + 1, event.start_mark.column + 1)
                 continue
             elif kind is yaml.StreamEndEvent:
@@ -198,15 +225,14 @@ class _Builder:
             else:  # the stream's start, a document's end
                 continue
             if container is None:
-                spans[()] = place
-                self.result = value
+                self.result, self.places = value, node
             elif is_map:
-                spans[path + (key,)] = place
                 container[key] = value
-                key = _NOTHING
+                children[key] = node
+                key, key_place = _NOTHING, None
             else:
-                spans[path + (len(container),)] = place
                 container.append(value)
+                children.append(node)
 
     def anchor(self, event) -> InputError:
         return self.fail("YAML anchors and aliases are not supported; write the value out", event.start_mark)
@@ -245,11 +271,12 @@ class _Builder:
         if ":" in digits:
             raise self.fail(f"{quote(text)} is a base 60 number in YAML 1.1 and a string in YAML 1.2: write it in decimal",
                             event.start_mark)
-        if len(digits) > 1 and digits[0] == "0" and digits[1].isdigit():
+        decimal = _decimal(digits) if len(digits) > 1 and digits[0] == "0" and digits[1].isdigit() else None
+        if decimal is not None:
             sign = "-" if text.startswith("-") else ""
             raise self.fail(
                 f"{quote(text)} has a leading zero, which YAML 1.1 reads as octal and YAML 1.2 and capDL as "
-                f"decimal: write {sign}{int(digits)} for decimal or {sign}0o{digits.lstrip('0') or '0'} for octal",
+                f"decimal: write {sign}{decimal} for decimal or {sign}0o{digits.lstrip('0') or '0'} for octal",
                 event.start_mark,
             )
         # 66 characters hold 64 binary digits and their 0b; Python refuses to read thousands of decimal ones.

@@ -167,3 +167,10 @@ def test_int_tag_without_digits_is_bad_input(value, tmp_path, write_system, base
     with pytest.raises(InputError, match="is not an integer") as err:
         load_system(path)
     assert (err.value.span.line, err.value.span.col) == (4, 12)
+
+
+def test_int_tag_on_digits_and_letters_is_bad_input(tmp_path, write_system, base_policy):
+    """A leading zero followed by more than digits is no number at all (it was a ValueError traceback)."""
+    path = write_system(tmp_path, "system: s\npolicy: policy.pol\ncomponents:\n  a: {sid: !!int '010t', role: client}\n", base_policy)
+    with pytest.raises(InputError, match="'010t' is not an integer"):
+        load_system(path)

@@ -64,11 +64,7 @@ def load_labels(path: str | Path, referenced_at: Span | None = None) -> Labels:
 
 def labels_from(located: LocatedData, prefix: tuple = ()) -> Labels:
     """Labels from YAML data, or from the mapping at `prefix` inside a larger YAML file."""
-    view = LocatedData(
-        _at(located.data, prefix),
-        {path[len(prefix):]: span for path, span in located.spans.items() if path[:len(prefix)] == prefix},
-        located.file,
-    )
+    view = located.at(prefix)
     if not isinstance(view.data, dict):
         raise InputError("expected a labels mapping (components, regions, notifications, roles, objects)", view.span(()))
     validate(view, SCHEMA)
@@ -94,12 +90,6 @@ def labels_from(located: LocatedData, prefix: tuple = ()) -> Labels:
         roles=rules("roles"),
         objects=objects,
     )
-
-
-def _at(data, prefix: tuple):
-    for key in prefix:
-        data = data[key]
-    return data
 
 
 class Matcher:
