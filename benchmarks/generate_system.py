@@ -1,12 +1,14 @@
 """Generate a synthetic SMOS system of N components for benchmarks.
 
 About 5% servers (each implementing objects and consulting the policy server), the rest
-clients with ~10 connections each (so N=10k gives ~100k caps), shared regions between
-client/server pairs, notifications, and grant edges: 1 in 50 clients also holds send+grant
-to a broker (a server without objects, which receives that client's caps), and brokers forward
-caps with send+grant along chains of five, so transfers chain through several hops.
+clients with 10 connections each up to N=10k (~95k connections), and fewer beyond, so that a
+system has at most ~100k connections (N=100k: 1 each, as a large system of many small clients
+would; --fan-out sets the number), shared regions between client/server pairs, notifications,
+and grant edges: 1 in 50 clients also holds send+grant to a broker (a server without objects,
+which receives that client's caps), and brokers forward caps with send+grant along chains of
+five, so transfers chain through several hops.
 
-    python benchmarks/generate_system.py N OUT_DIR [--seed S]
+    python benchmarks/generate_system.py N OUT_DIR [--seed S] [--fan-out F]
 """
 
 from __future__ import annotations
@@ -17,10 +19,17 @@ from pathlib import Path
 
 CLIENT_SIDS = 50
 SERVER_SIDS = 10
+MAX_FAN_OUT = 10
+CONNECTIONS = 100_000  # about the most the default fan-out gives, at any N
 
 
-def generate(n: int, out: Path, seed: int = 1) -> Path:
+def default_fan_out(n: int) -> int:
+    return max(1, min(MAX_FAN_OUT, CONNECTIONS // n))
+
+
+def generate(n: int, out: Path, seed: int = 1, fan_out: int | None = None) -> Path:
     rng = random.Random(seed)
+    fan_out = default_fan_out(n) if fan_out is None else fan_out
     out.mkdir(parents=True, exist_ok=True)
     n_servers = max(1, n // 20)
     n_brokers = max(1, n // 100)
@@ -66,7 +75,7 @@ def generate(n: int, out: Path, seed: int = 1) -> Path:
         if i % 5 != 4 and i + 1 < len(brokers):
             lines.append(f"  - {{from: {b}, to: {brokers[i + 1]}, rights: [send, grant]}}")
     for c in clients:
-        for s in rng.sample(servers, min(10, len(servers))):
+        for s in rng.sample(servers, min(fan_out, len(servers))):
             lines.append(f"  - {{from: {c}, to: {s}, rights: [send, grant_reply]}}")
         if rng.random() < 0.02:
             lines.append(f"  - {{from: {c}, to: {rng.choice(brokers)}, rights: [send, grant]}}")
@@ -88,8 +97,9 @@ def main() -> None:
     parser.add_argument("n", type=int)
     parser.add_argument("out", type=Path)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--fan-out", type=int, help="connections from each client to servers (default: 10, fewer past N=10k)")
     args = parser.parse_args()
-    print(generate(args.n, args.out, args.seed))
+    print(generate(args.n, args.out, args.seed, args.fan_out))
 
 
 if __name__ == "__main__":
