@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from smosverify.cli.common import FORMATS, Output, exits_cleanly, say_wrote, system_options, write_directory
+from smosverify.cli.common import FORMATS, Output, exits_cleanly, say_wrote, system_options
 from smosverify.errors import InputError, Span
 from smosverify.image.targets import TARGETS
 from smosverify.load.any import SdfOptions
@@ -31,22 +31,28 @@ def image() -> None:
               help="Target (default: the system's arch, or the spec's `arch` line); a system is emitted for it.")
 @click.option("-o", "--output", "out", type=Output(directory=True), required=True, help="Build folder (reused).")
 @click.option("--programs", is_flag=True,
-              help="Generate the SMOS programs of a system (policy server, object servers, clients) into "
-                   "BUILD/programs/ (docs/programs.md); they are not built into the image yet.")
+              help="Also generate the system's SMOS programs (policy server, object servers, clients) into "
+                   "BUILD/programs/, build them and load them into the image: they run at boot (docs/programs.md).")
 @exits_cleanly
 def build(system_or_spec: str, sdf: SdfOptions, sel4: str | None, arch: str | None, out: str, programs: bool) -> None:
     """Build the kernel and the capDL loader image for SYSTEM_OR_SPEC into the build folder."""
     from smosverify.image.build import build_image
-    from smosverify.image.run import spec_source
+    from smosverify.image.program_image import build_program_image
+    from smosverify.image.programs import generate_programs
+    from smosverify.image.run import spec_source, system_source
     from smosverify.image.workspace import find_workspace
 
     if programs:
-        _write_programs(_system(system_or_spec, sdf, "--programs"), Path(out) / "programs")
-        return
-    source = spec_source(system_or_spec, arch, _say, sdf)
-    result = build_image(source.text, source.file, find_workspace(sel4), source.arch, Path(out), _say)
+        source = system_source(_system(system_or_spec, sdf, "--programs"), arch, _say)
+        generated = generate_programs(source.system)  # a system they cannot be made for is bad input first
+        result = build_program_image(source.system, find_workspace(sel4), Path(out), generated, _say).result
+        what = f"the {result.target.platform} image with the SMOS programs (their C in {Path(out) / 'programs'})"
+    else:
+        source = spec_source(system_or_spec, arch, _say, sdf)
+        result = build_image(source.text, source.file, find_workspace(sel4), source.arch, Path(out), _say)
+        what = f"the {result.target.platform} image"
     how = "configured and built" if result.configured else "rebuilt"
-    say_wrote(f"the {result.target.platform} image ({how} in {result.seconds:.1f} s)", result.out)
+    say_wrote(f"{what} ({how} in {result.seconds:.1f} s)", result.out)
 
 
 def _system(path: str, sdf: SdfOptions, option: str) -> System:
@@ -55,15 +61,6 @@ def _system(path: str, sdf: SdfOptions, option: str) -> System:
     if path.endswith(".cdl"):
         raise InputError(f"{option} works from a system's model and policy; a capDL spec has neither", Span(path, 1, 1))
     return load_any(path, sdf)
-
-
-def _write_programs(system: System, out: Path) -> None:
-    from smosverify.image.programs import program_files
-
-    files = program_files(system)
-    write_directory(out, files, f"{len(files) - 1} SMOS programs and their header smos.h")
-    _say("the programs are generated only: building them into the capDL image is not implemented yet "
-         "(docs/programs.md)")
 
 
 @image.command()

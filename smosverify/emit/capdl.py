@@ -10,7 +10,10 @@ Every object comes from `kernel_objects(system)` and every cap a component holds
   per region;
 - CNode slots 1, 2, ... hold the component's caps in the model's order: endpoint caps with the
   connection's rights (W send, R receive, G grant, P grant-reply) and badge, notification caps
-  (W signal, R wait), caps listed by hand; region caps become mappings in the VSpace (R W X).
+  (W signal, R wait), caps listed by hand; region caps become mappings in the VSpace (R W X);
+- with programs (`smosverify image build --programs`): a component's program is more of its private
+  memory, `mem_C`, one 2 MiB frame filled from the program's ELF by the capDL loader, and its
+  thread starts there (ip, sp, the loader's arguments, a priority, resume).
 docs/capdl.md has the full mapping. Output is deterministic: the same system gives the same bytes.
 """
 
@@ -44,6 +47,23 @@ _LETTER = {Right.SEND: "W", Right.RECEIVE: "R", Right.GRANT: "G", Right.GRANT_RE
 _ORDER = "RWXGP"
 _NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_@.\-]+")
 TABLE_LEVELS = ("pt1", "pt2", "pt3")  # names of the page tables below a VSpace root, by level
+PROGRAM_BITS = 21  # a program's memory: one large frame (2 MiB on x86_64 and AArch64)
+
+
+@dataclass(frozen=True)
+class LoadedProgram:
+    """A program the capDL loader starts in a component: its memory, one 2 MiB frame mapped at `base`
+    (read, write, execute), filled from `file` in the loader's archive, (offset in the frame, length,
+    offset in the file) per segment; the thread starts at `entry` with `stack` as its stack pointer,
+    `arguments` in its first argument registers, at `priority`."""
+
+    file: str
+    base: int
+    segments: tuple[tuple[int, int, int], ...]
+    entry: int
+    stack: int
+    arguments: tuple[int, ...]
+    priority: int
 
 
 def object_name(target: Target) -> str:
@@ -59,6 +79,8 @@ def emitted_names(system: System) -> dict[str, Target]:
         candidates = [object_name(target)]
         if target.kind is ObjectKind.VSPACE:
             candidates += [f"{level}_{object_name(target)[len('vspace_'):]}" for level in TABLE_LEVELS]
+        if target.kind is ObjectKind.FRAMES:
+            candidates.append(f"mem_{object_name(target)[len('ipc_'):]}")
         for name in candidates:
             if names.setdefault(name, target) != target:
                 raise InputError(f"{names[name]} and {target} would both be called {name} in capDL", obj.span)
@@ -75,11 +97,11 @@ def cnode_caps(system: System) -> dict[str, tuple[Cap, ...]]:
     return {name: tuple(caps) for name, caps in held.items()}
 
 
-def emit_capdl(system: System) -> str:
-    """The capDL text of a system."""
-    plan = _Plan(system)
+def emit_capdl(system: System, programs: dict[str, LoadedProgram] | None = None) -> str:
+    """The capDL text of a system; with `programs`, each of those components runs its program."""
+    plan = _Plan(system, programs or {})
     return _template().render(system=system.name, source=Path(system.file).name, arch=plan.arch,
-                              groups=plan.groups, containers=plan.containers)
+                              groups=plan.groups, containers=plan.containers, programs=bool(programs))
 
 
 @cache
@@ -99,8 +121,9 @@ class _Group:
 class _Plan:
     """The objects and cap slots of the spec, in output order."""
 
-    def __init__(self, system: System):
+    def __init__(self, system: System, programs: dict[str, LoadedProgram]):
         self.system = system
+        self.programs = programs
         self.arch = ARCH_OF_SYSTEM[system.arch]
         self.levels = VSPACE_LEVELS[self.arch]
         emitted_names(system)  # distinct names, or an InputError
@@ -145,13 +168,28 @@ class _Plan:
         tables = [vspace] + [f"{level}_{vspace[len('vspace_'):]}" for level in TABLE_LEVELS[:len(self.levels) - 1]]
         leaf = tables[-1]
         addr = IPC_PAGE << PAGE_BITS
+        program = self.programs.get(name)
+        memory = f"mem_{ipc[len('ipc_'):]}"
+        start = f"ip: 0x0, sp: 0x0, prio: {PRIORITY}, max_prio: {PRIORITY}, affinity: 0, resume: False"
+        program_objects, program_slots = [], []
+        if program:
+            if program.base % (1 << PROGRAM_BITS) or not leaves <= program.base >> PROGRAM_BITS < ENTRIES:
+                raise InputError(f"{name}'s program at {program.base:#x} does not fit its address space: a 2 MiB-aligned "
+                                 "place below 1 GiB after its IPC buffer and regions", self.system.components[name].span)
+            start = (f"ip: {program.entry:#x}, sp: {program.stack:#x}, prio: {program.priority}, "
+                     f"max_prio: {program.priority}, affinity: 0, resume: True, "
+                     f"init: [{', '.join(f'{a:#x}' for a in program.arguments)}]")
+            fills = ", ".join(f"{{{offset} {length} CDL_FrameFill_FileData \"{program.file}\" {at}}}"
+                              for offset, length, at in program.segments)
+            program_objects = [{"name": memory, "decl": f"frame (2M, fill: [{fills}])"}]
+            program_slots = [{"slot": f"{program.base >> PROGRAM_BITS:#x}", "cap": f"{memory} (RWX)", "note": "program"}]
         group = _Group(title, [
-            {"name": tcb, "decl": f"tcb (addr: {addr:#x}, ip: 0x0, sp: 0x0, prio: {PRIORITY}, max_prio: {PRIORITY}, "
-                                  "affinity: 0, resume: False)"},
+            {"name": tcb, "decl": f"tcb (addr: {addr:#x}, {start})"},
             {"name": cnode, "decl": f"cnode ({bits} bits)"},
             *({"name": t, "decl": kind.value} for t, kind in zip(tables[:-1], self.levels)),
             {"name": f"{leaf}[{leaves}]", "decl": self.levels[-1].value},
             {"name": ipc, "decl": "frame (4k)"},
+            *program_objects,
         ])
         self.groups.append(group)
         self.containers.append({"name": tcb, "note": "", "slots": [
@@ -164,7 +202,7 @@ class _Plan:
         for upper, lower in zip(tables[:-2], tables[1:-1]):
             self.containers.append({"name": upper, "note": "", "slots": [{"slot": "0x0", "cap": lower, "note": ""}]})
         self.containers.append({"name": tables[-2], "note": "", "slots": [
-            {"slot": f"{k:#x}", "cap": f"{leaf}[{k}]", "note": ""} for k in range(leaves)]})
+            {"slot": f"{k:#x}", "cap": f"{leaf}[{k}]", "note": ""} for k in range(leaves)] + program_slots})
         for k in range(leaves):
             self.containers.append({"name": f"{leaf}[{k}]", "note": "", "slots": [
                 {"slot": f"{page % ENTRIES:#x}", "cap": f"{frame} ({rights})", "note": note}

@@ -31,6 +31,7 @@ FIELDS = {
     "call": ("client", "server", "object", "class", "op", "tag", "decision", "outcome"),
     "done": ("client", "calls"),
 }
+DONE_LINE = PREFIX + "done client="  # how a client's last line starts: `image boot` waits for each
 DECISIONS = {"permit": True, "deny": False}
 OUTCOMES = ("ok", "denied", "error")
 _TAG = re.compile(r"\d+\.\d+")

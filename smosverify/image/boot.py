@@ -1,8 +1,8 @@
 """Boot a built image headless in QEMU and keep the whole serial log.
 
-QEMU is stopped as soon as the read-back is complete (the loader is done), when the system
-halts or the loader faults, or at the timeout; a boot that does not finish is an error that
-says why and where the log is.
+QEMU is stopped as soon as the read-back is complete (the loader is done) and, in an image with
+the SMOS programs, every client has said it is done; when the system halts or the loader faults;
+or at the timeout. A boot that does not finish is an error that says why and where the log is.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from smosverify.errors import EnvironmentProblem, InputError, Span
 from smosverify.image.build import MANIFEST
+from smosverify.image.behaviour import DONE_LINE
 from smosverify.image.readback import READBACK_END
 from smosverify.image.targets import QEMU_PACKAGES, TARGETS, Target
 
@@ -35,13 +36,17 @@ class BootFailed(EnvironmentProblem):
     """The image booted but did not reach the end of the read-back (exit 3, with the reason)."""
 
 
-def qemu_command(image_dir: Path) -> list[str]:
-    """The QEMU command line for the image built in `image_dir` (from its manifest)."""
+def read_manifest(image_dir: Path) -> dict:
     manifest_path = image_dir / MANIFEST
     if not manifest_path.is_file():
         raise InputError(f"{image_dir} is not an image build folder (no {MANIFEST}); "
                          "run `smosverify image build` first", Span(str(image_dir), 1, 1))
-    manifest = json.loads(manifest_path.read_text())
+    return json.loads(manifest_path.read_text())
+
+
+def qemu_command(image_dir: Path) -> list[str]:
+    """The QEMU command line for the image built in `image_dir` (from its manifest)."""
+    manifest = read_manifest(image_dir)
     target = TARGETS[manifest["arch"]]
     qemu = check_qemu(target)
     images = {role: str(image_dir / rel) for role, rel in manifest["images"].items()}
@@ -63,18 +68,20 @@ def check_qemu(target: Target) -> str:
 def boot_image(image_dir: Path, log: Path, timeout: float = 60.0) -> BootResult:
     """Run QEMU until the read-back ends; the serial log goes to `log` as it arrives."""
     command = qemu_command(image_dir)
+    ends = [READBACK_END] + [f"{DONE_LINE}{client} " for client in read_manifest(image_dir).get("clients", ())]
     started = time.monotonic()
     with open(log, "wb") as out:
-        reason = _run_until_done(command, out, started + timeout)
+        reason = _run_until_done(command, out, started + timeout, [end.encode() for end in ends])
     seconds = time.monotonic() - started
     if reason != "done":
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-8:])
-        raise BootFailed(f"the boot did not finish loading ({reason} after {seconds:.1f} s); "
+        raise BootFailed(f"the boot did not finish ({reason} after {seconds:.1f} s); "
                          f"the serial log is in {log}; its last lines:\n{tail}")
     return BootResult(log, seconds)
 
 
-def _run_until_done(command: list[str], out, deadline: float) -> str:
+def _run_until_done(command: list[str], out, deadline: float, ends: list[bytes]) -> str:
+    """Run until every line in `ends` was on the serial line; or why not."""
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     window = b""
@@ -84,7 +91,8 @@ def _run_until_done(command: list[str], out, deadline: float) -> str:
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    return "timed out"
+                    missing = ", ".join(end.decode().strip() for end in ends)
+                    return f"timed out waiting for: {missing}"
                 if not sel.select(timeout=min(left, 1.0)):
                     continue
                 chunk = os.read(proc.stdout.fileno(), 65536)
@@ -92,7 +100,8 @@ def _run_until_done(command: list[str], out, deadline: float) -> str:
                     return f"QEMU exited with status {proc.wait()}"
                 out.write(chunk)
                 window = (window + chunk)[-4096:]
-                if READBACK_END.encode() in window:
+                ends = [end for end in ends if end not in window]
+                if not ends:
                     return "done"
                 dead = next((d for d in _DEAD_ENDS if d in window), None)
                 if dead is not None:

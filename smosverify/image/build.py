@@ -37,6 +37,21 @@ class BuildResult:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Tree:
+    """A configured build folder: `out`, its CMake/ninja tree `build`, and capDL-tool."""
+
+    out: Path
+    build: Path
+    target: Target
+    parse_capdl: Path
+    configured: bool
+    started: float
+
+
+PROGRAMS_CMAKE = "programs.cmake"  # which programs the tree builds (extract/image/CMakeLists.txt)
+
+
 def build_image(spec_text: str, spec_name: str, workspace: Workspace, arch: str, out: Path,
                 notify=lambda _: None) -> BuildResult:
     """Configure (when needed) and build the image for `spec_text` in `out`."""
@@ -44,16 +59,36 @@ def build_image(spec_text: str, spec_name: str, workspace: Workspace, arch: str,
     target = TARGETS[arch]
     check_toolchain(target)
     parse_capdl = find_parse_capdl(workspace, notify)
-    spec_model = load_spec(spec_text, spec_name, parse_capdl)  # rejected by capDL-tool: the user's error
+    check_spec(spec_text, spec_name, target, parse_capdl)
+    tree = open_tree(workspace, target, out, parse_capdl, programs_cmake(()), notify, started)
+    return finish(tree, spec_text, spec_name)
+
+
+def check_spec(spec_text: str, spec_name: str, target: Target, parse_capdl: Path) -> None:
+    """A spec capDL-tool rejects, or one for another architecture, is the user's error."""
+    spec_model = load_spec(spec_text, spec_name, parse_capdl)
     if spec_model.arch != target.arch:
         raise InputError(f"the spec is for arch {spec_model.arch!r}, the build for {target.arch!r}",
                          Span(spec_name, 1, 1))
+
+
+def programs_cmake(programs: tuple[str, ...], directory: Path | None = None, base: int = 0) -> str:
+    """The CMake file naming the programs the tree builds (none: an empty archive)."""
+    lines = [f"set(smos_programs {' '.join(programs)})"]
+    if programs:
+        lines += [f'set(smos_programs_dir "{directory}")', f"set(smos_program_base {base:#x})"]
+    return "# written by smosverify: the SMOS programs this build folder builds\n" + "\n".join(lines) + "\n"
+
+
+def open_tree(workspace: Workspace, target: Target, out: Path, parse_capdl: Path, programs: str,
+              notify=lambda _: None, started: float | None = None) -> Tree:
+    """The build folder `out`, configured once (CMake runs again by itself when `programs` changes)."""
+    started = time.monotonic() if started is None else started
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    project = _write_if_changed_tree(out / "project")
+    project = _copy_project(out / "project")
     kernel = kernel_for(workspace, target, out, notify)
-    spec = out / "spec.cdl"
-    _write_if_changed(spec, spec_text)
+    write_if_changed(out / PROGRAMS_CMAKE, programs)
     build = out / "build"
     key = json.dumps([str(workspace.root), str(kernel), str(parse_capdl), target.arch], sort_keys=True)
     configured = False
@@ -62,20 +97,27 @@ def build_image(spec_text: str, spec_name: str, workspace: Workspace, arch: str,
         build.mkdir(parents=True)
         notify(f"configuring the seL4 build in {build} (once per build folder)")
         _run(["cmake", "-G", "Ninja", f"-DSMOS_WORKSPACE={workspace.root}", f"-DSMOS_KERNEL_PATH={kernel}",
-              f"-DSMOS_PARSE_CAPDL={parse_capdl}", f"-DSMOS_SPEC={spec}",
+              f"-DSMOS_PARSE_CAPDL={parse_capdl}", f"-DSMOS_SPEC={out / 'spec.cdl'}",
+              f"-DSMOS_PROGRAMS={out / PROGRAMS_CMAKE}",
               f"-DSMOS_PLATFORM={target.platform}", f"-DSMOS_SEL4_ARCH={target.sel4_arch}",
               f"-DSMOS_CROSS_COMPILER_PREFIX={target.cross_prefix}", str(project)], build, "configuring")
         (build / "smosverify.stamp").write_text(key)
         configured = True
-    _ninja(build)
-    images = {role: f"build/images/{name}" for role, name in target.images.items()}
+    return Tree(out, build, target, parse_capdl, configured, started)
+
+
+def finish(tree: Tree, spec_text: str, spec_name: str, manifest_extra: dict | None = None) -> BuildResult:
+    """Build the image of `spec_text` in the tree and write the manifest `image boot` reads."""
+    write_if_changed(tree.out / "spec.cdl", spec_text)
+    ninja(tree.build)
+    images = {role: f"build/images/{name}" for role, name in tree.target.images.items()}
     for role, rel in images.items():
-        if not (out / rel).is_file():
-            raise EnvironmentProblem(f"the build finished but did not produce the {role} image {out / rel}")
-    result = BuildResult(out, target, images, configured, time.monotonic() - started)
-    manifest = {"arch": target.arch, "platform": target.platform, "images": images, "spec": spec_name}
-    _write_if_changed(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return result
+        if not (tree.out / rel).is_file():
+            raise EnvironmentProblem(f"the build finished but did not produce the {role} image {tree.out / rel}")
+    manifest = {"arch": tree.target.arch, "platform": tree.target.platform, "images": images, "spec": spec_name,
+                **(manifest_extra or {})}
+    write_if_changed(tree.out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return BuildResult(tree.out, tree.target, images, tree.configured, time.monotonic() - tree.started)
 
 
 def check_toolchain(target: Target) -> None:
@@ -89,8 +131,9 @@ def check_toolchain(target: Target) -> None:
                                  + " (or run .ci/install-sel4-deps)")
 
 
-def _ninja(build: Path) -> None:
-    done = subprocess.run(["ninja", "-j", "2"], cwd=build, capture_output=True, text=True)
+def ninja(build: Path, *targets: str) -> None:
+    """Run ninja (two jobs at most) for `targets`, or everything."""
+    done = subprocess.run(["ninja", "-j", "2", *targets], cwd=build, capture_output=True, text=True)
     if done.returncode == 0:
         return
     output = done.stdout + done.stderr
@@ -112,17 +155,17 @@ def _stamp(build: Path) -> str | None:
     return stamp.read_text()
 
 
-def _write_if_changed_tree(dest: Path) -> Path:
+def _copy_project(dest: Path) -> Path:
     """Copy the CMake project into the build folder; unchanged files keep their times."""
     if not (TEMPLATE / "CMakeLists.txt").is_file():
         raise EnvironmentProblem(f"the image project template is missing at {TEMPLATE}")
     dest.mkdir(parents=True, exist_ok=True)
     for name in TEMPLATE_FILES:
-        _write_if_changed(dest / name, (TEMPLATE / name).read_text())
+        write_if_changed(dest / name, (TEMPLATE / name).read_text())
     return dest
 
 
-def _write_if_changed(path: Path, text: str) -> None:
+def write_if_changed(path: Path, text: str) -> None:
     if path.is_file() and path.read_text() == text:
         return
     path.write_text(text)

@@ -4,7 +4,8 @@ The policy server answers smos_auth from P4's decision table (`decision_table`),
 the Lean instance numbers sids, classes and operations; every object server asks it before each
 operation; every client runs a script: each operation of each object of every server it holds
 a connection to, allowed and forbidden alike. Caps are named by the CNode slots `emit_capdl`
-gives them, so the programs fit the emitted capDL spec. One writer per artifact; templates in
+gives them, so the programs fit the emitted capDL spec. A component with nothing to run (a client
+that can name no object) gets no program. One writer per artifact; templates in
 extract/image/programs/.
 """
 
@@ -26,7 +27,8 @@ from smosverify.model.kernel import ObjectKind, Right
 from smosverify.model.system import Component, Role, System, Target
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "extract" / "image" / "programs"
-HEADER = "smos.h"
+HEADER, START = "smos.h", "smos_start.c"  # the wire format; where every program starts
+SERVER_PRIORITY = 254  # the servers'; clients run below, one priority each
 POLICY_SERVER, OBJECT_SERVER, CLIENT = "policy_server", "object_server", "client"  # the three programs
 
 
@@ -62,7 +64,8 @@ def program_kind(system: System, component: str, slots: dict[str, tuple[Cap, ...
 
 
 def generate_programs(system: System) -> tuple[Program, ...]:
-    """The C program of every component, in declaration order (deterministic text)."""
+    """The C program of every component that has something to run, in declaration order
+    (deterministic text): every server, and every client with a non-empty script."""
     num = numbering(system, ())
     slots = cnode_caps(system)
     programs = []
@@ -73,17 +76,33 @@ def generate_programs(system: System) -> tuple[Program, ...]:
             text = policy_server_c(system, comp, serve, num)
         elif kind == OBJECT_SERVER:
             text = object_server_c(system, comp, serve, slots, num)
-        else:
+        elif client_script(system, comp.name, slots[comp.name]):
             text = client_c(system, comp, number, slots)
+        else:
+            continue
         programs.append(Program(comp.name, kind, text))
     return tuple(programs)
 
 
 def program_files(system: System) -> dict[str, str]:
-    """The files of the programs by name: `smos.h` (the wire format) and `<component>.c` each."""
-    files = {HEADER: (TEMPLATES / HEADER).read_text()}
+    """The files of the programs by name: `smos.h` (the wire format), `smos_start.c` (where each
+    program starts) and `<component>.c` each."""
+    files = {name: (TEMPLATES / name).read_text() for name in (HEADER, START)}
     files.update((f"{program.component}.c", program.text) for program in generate_programs(system))
     return files
+
+
+def priorities(system: System, programs: tuple[Program, ...]) -> dict[str, int]:
+    """The priority each program runs at: the servers above every client, the clients one below
+    the other in declaration order, so one client runs at a time (its calls go through servers
+    that preempt every other client) and log lines never interleave; all below the capDL
+    loader (255), which starts them and must finish first."""
+    clients = [p.component for p in programs if p.kind == CLIENT]
+    if len(clients) > SERVER_PRIORITY - 1:
+        raise InputError(f"{len(clients)} clients run programs; at most {SERVER_PRIORITY - 1} have a priority of their "
+                         "own", system.components[clients[0]].span)
+    ranks = {name: SERVER_PRIORITY - 1 - i for i, name in enumerate(clients)}
+    return {p.component: ranks.get(p.component, SERVER_PRIORITY) for p in programs}
 
 
 def policy_server_c(system: System, comp: Component, serve: int, num: Numbering) -> str:

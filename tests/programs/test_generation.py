@@ -5,6 +5,7 @@ the emitted capDL spec; every example's programs compile (gcc, declarations of l
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 import shutil
 import subprocess
 from pathlib import Path
@@ -143,11 +144,21 @@ def test_a_server_without_a_policy_connection_is_refused(tmp_path):
     assert_bad_input(result, path, 4, None, "fs", "no connection to a policy server")
 
 
-def test_cli_writes_the_programs_and_refuses_a_capdl_spec(tmp_path):
+def test_the_programs_files_are_the_header_the_start_and_one_per_component_that_runs():
+    assert sorted(program_files(load_any(str(PINK), SdfOptions()))) == [
+        "alice.c", "auth.c", "bob.c", "fs.c", "smos.h", "smos_start.c"]
+
+
+def test_a_client_that_can_name_no_object_gets_no_program():
+    pink = load_any(str(PINK), SdfOptions())
+    idle = replace(pink.components["bob"], name="idle")  # bob's sid, but no connection: nothing to call
+    system = replace(pink, components={**pink.components, "idle": idle})
+    assert [p.component for p in generate_programs(system)] == ["fs", "auth", "alice", "bob"]
+
+
+def test_cli_builds_the_programs_only_with_a_workspace_and_refuses_a_capdl_spec(tmp_path, monkeypatch):
+    monkeypatch.delenv("SMOSVERIFY_SEL4", raising=False)
     result = run_cli("image", "build", PINK, "--programs", "-o", tmp_path / "out")
-    assert result.exit_code == 0, result.output
-    written = sorted(p.name for p in (tmp_path / "out" / "programs").iterdir())
-    assert written == ["alice.c", "auth.c", "bob.c", "fs.c", "smos.h"]
-    assert "not implemented yet" in result.stderr
+    assert result.exit_code == 3 and "SMOSVERIFY_SEL4" in result.stderr, result.output
     cdl = REPO / "tests" / "image" / "data" / "two_threads.cdl"
     assert_bad_input(run_cli("image", "build", cdl, "--programs", "-o", tmp_path / "x"), cdl, 1, 1, "capDL spec")

@@ -6,7 +6,8 @@
  * the server asks the policy server:  label SMOS_AUTH, MR0 subject sid, MR1 object sid,
  *                                     MR2 class, MR3 operation, MR4 and MR5 the client's tag;
  * the policy server answers:          MR0 decision;
- * the server answers the client:      MR0 decision, MR1 outcome.
+ * the server answers the client:      MR0 decision, MR1 outcome;
+ * a client that has run its script:   label SMOS_DONE, never answered (it waits for ever).
  * The tag only lets smosverify pair log lines; no decision depends on it. Who is calling is
  * the badge the kernel delivers, never anything in the message.
  */
@@ -14,7 +15,7 @@
 
 #include <sel4/sel4.h>
 
-enum { SMOS_OBJ_CALL = 1, SMOS_AUTH = 2 };
+enum { SMOS_OBJ_CALL = 1, SMOS_AUTH = 2, SMOS_DONE = 3 };
 enum { SMOS_DENY = 0, SMOS_PERMIT = 1 };
 enum { SMOS_OK = 0, SMOS_DENIED = 1, SMOS_ERROR = 2 };
 
