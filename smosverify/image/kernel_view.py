@@ -105,9 +105,10 @@ class _Writer:
         seen = set(order)
         for kernel_id in order:
             for key, cap in self.boot.dump.slots.get(kernel_id, {}).items():
-                if cap.target not in seen and not self.kernel_slot(kernel_id, key) and cap.target not in _NO_OBJECT:
-                    seen.add(cap.target)
-                    order.append(cap.target)
+                target = _cap_target(key, cap)
+                if target not in seen and not self.kernel_slot(kernel_id, key) and target not in _NO_OBJECT:
+                    seen.add(target)
+                    order.append(target)
         return order
 
     def kernel_slot(self, kernel_id: str, key: str) -> bool:
@@ -161,9 +162,9 @@ class _Writer:
     # -- caps ---------------------------------------------------------------------------------
 
     def slot_line(self, container: str, key: str, cap: DumpCap) -> tuple[str, tuple[Span, ...]]:
-        target_id, flag = cap.target, None
-        if key == "reply_slot" and target_id.endswith("_reply"):  # non-MCS: the thread's own master reply cap
-            target_id, flag = target_id.removesuffix("_reply") + "_tcb", "master_reply"
+        target_id, flag = _cap_target(key, cap), None
+        if target_id != cap.target:
+            flag = "master_reply"
         elif key == "caller_slot":
             flag = "reply"
         target = self.name(target_id)
@@ -239,3 +240,11 @@ def _spec_cap(cap: SpecCap, target_type: str) -> str:
     if cap.guard is not None or cap.guard_size is not None:
         params.append(f"guard: {cap.guard or 0}, guard_size: {cap.guard_size or 0}")
     return cap.target + (f" ({', '.join(params)})" if params else "")
+
+
+def _cap_target(key: str, cap: DumpCap) -> str:
+    """The kernel object a dumped cap is to. Non-MCS, a started thread's reply slot holds its own
+    master reply cap, which the dump names `ADDR_reply`: that is the thread (`ADDR_tcb`)."""
+    if key == "reply_slot" and cap.target.endswith("_reply"):
+        return cap.target.removesuffix("_reply") + "_tcb"
+    return cap.target

@@ -1,6 +1,7 @@
 """`image conform --behaviour`: the log reader, the comparison, and mutations of the pink-file log
-(data/README.md: written by hand from pink.pol in the programs' format). Each mutation is what a
-faulty program would print; the expected findings follow from pink.pol and the model."""
+(data/README.md: written by hand from pink.pol in the programs' format, and a real recorded boot
+that prints the same lines). Each mutation is what a faulty program would print; the expected
+findings follow from pink.pol and the model (test_sel4_boot.py builds and boots them)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,13 @@ def test_the_recorded_log_conforms():
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert [p["status"] for p in report["properties"]] == ["holds"] * 3
+
+
+def test_the_real_boot_conforms_and_prints_what_the_hand_written_log_says():
+    real = (Path(__file__).parent / "data" / "pink-file.x86_64.boot.log").read_text()
+    assert _check(real) == {"BEHAVIOUR-DECISIONS": [], "BEHAVIOUR-MEDIATION": [], "BEHAVIOUR-OUTCOMES": []}
+    smos = [[line.rstrip("\r") for line in text.splitlines() if line.startswith("smos ")] for text in (real, RECORDED)]
+    assert smos[0] == smos[1] and len(smos[0]) == 50  # 24 auth and 24 call lines, 2 done lines
 
 
 def test_a_decision_table_differing_in_one_entry():
