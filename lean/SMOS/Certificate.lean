@@ -19,22 +19,38 @@ structure Certificate where
   caps : List Cap
   /-- Abstract handles that may ever exist. -/
   handles : List Handle
-  /-- Abstract (source, sink) pairs between which information may ever flow. -/
-  flows : List (Component × Component)
+  /-- The badges of the declared connections (`Sys.clients`): a badge not among them names no
+  client, so any such badge stands for another. -/
+  declared : List Nat
+  /-- Trusted components the certificate shows nobody can tamper with (their trust is honoured). -/
+  trusted : List Component
+  /-- The flow graph over abstract nodes: each node with its successors. -/
+  edges : List (Node × List Node)
+  /-- The facts arriving at each node: (source label, labels it may be treated as). -/
+  facts : List (Node × List (Label × List Label))
+
+/-- The certificate's caps and handles as a state (flow rules are read on it). -/
+def Certificate.state (cert : Certificate) : State :=
+  { comps := cert.comps, caps := cert.caps, handles := cert.handles, log := [], nextId := 0 }
+
+/-- The list paired with `v` (the first entry for `v`; none: empty). -/
+def lookup {α : Type} : List (Node × List α) → Node → List α
+  | [], _ => []
+  | p :: l, v => if p.1 = v then p.2 else lookup l v
 
 /-- A certificate cap of badge `b'` stands for a cap of badge `b` to an object of kind `k`: the
 same badge; an unbadged endpoint or notification cap, which can be minted with any badge
-(`KStep.mint`); or, for two badged caps, any other badge (no rule turns a badged cap unbadged,
-and no property depends on which badge a cap carries, so fresh badges of `Step.connect` need
-not be listed one by one). -/
-def BadgeCovers (b' b : Nat) (k : ObjKind) : Prop :=
-  b' = b ∨ (b' = 0 ∧ mintable k = true) ∨ (b' ≠ 0 ∧ b ≠ 0)
+(`KStep.mint`); or, for two badged caps, any other badge that is not a declared connection's
+(`D`; no rule turns a badged cap unbadged, and only a declared badge names a client, so fresh
+badges of `Step.connect` need not be listed one by one). -/
+def BadgeCovers (D : List Nat) (b' b : Nat) (k : ObjKind) : Prop :=
+  b' = b ∨ (b' = 0 ∧ mintable k = true) ∨ (b' ≠ 0 ∧ b ≠ 0 ∧ b ∉ D)
 
 /-- The certificate accounts for cap `c`: it lists a cap of `c`'s abstract holder to `c`'s
 abstract target that carries every right of `c`, with a badge standing for `c`'s. -/
 def CertHas (cert : Certificate) (c : Cap) : Prop :=
   ∃ rs b, Cap.mk c.holder.abs c.target.abs rs b ∈ cert.caps ∧ (∀ r, r ∈ c.rights → r ∈ rs) ∧
-    BadgeCovers b c.badge c.target.kind
+    BadgeCovers cert.declared b c.badge c.target.kind
 
 /-- The certificate accounts for every component, cap and handle of `s`. -/
 structure Covers (cert : Certificate) (s : State) : Prop where
@@ -88,11 +104,12 @@ structure Closed (sys : Sys) (cert : Certificate) : Prop extends KernelClosed sy
     ∃ rs b, Cap.mk c (.own v .endpoint) rs b ∈ cert.caps ∧ Right.send ∈ rs
   openObj : ∀ {c : Component} {o : SObj} {op : OpId} {rs : List Right} {b : Nat},
     o ∈ sys.objects → Cap.mk c (.own o.server.abs .endpoint) rs b ∈ cert.caps → Right.send ∈ rs →
-    Perm.mk c.sid o.sid o.cls op ∈ sys.policy.allow → Handle.mk c o op ∈ cert.handles
+    smosAuth sys.decisions (Perm.mk c.sid o.sid o.cls op) = true → Handle.mk c o op ∈ cert.handles
   pass : ∀ {h : Handle} {r : Component} {rule : PassRule},
     h ∈ cert.handles → r ∈ cert.comps → rule ∈ sys.policy.pass →
     rule.sender = h.holder.sid → rule.receiver = r.sid → rule.cls = h.obj.cls →
     Handle.mk r h.obj h.op ∈ cert.handles
+  declared : ∀ {n : Nat}, n ∈ cert.declared → ∃ d, d ∈ sys.clients ∧ d.badge = n
 
 /-- Nobody but `c` holds a cap to `c`'s private objects, according to the certificate. -/
 def CertPrivate (cert : Certificate) (c : Component) : Prop :=
@@ -104,19 +121,43 @@ def CertConforms (sys : Sys) (cert : Certificate) : Prop :=
     KPerm.mk e.holder.sid e.target.sid e.target.kind r ∈ sys.policy.kernelAllow) ∧
   (∀ h, h ∈ cert.handles → Perm.mk h.holder.sid h.obj.sid h.obj.cls h.op ∈ sys.policy.allow)
 
-/-- The flow pairs contain every one-step flow the abstract caps and handles allow, are closed
-under composition, and are all allowed by the flow policy. -/
+/-- Nobody but `c` holds a cap to `c`'s private objects or receives on its endpoint, according
+to the certificate. -/
+def CertUntampered (cert : Certificate) (c : Component) : Prop :=
+  CertPrivate cert c ∧
+  ∀ e, e ∈ cert.caps → e.target = .own c .endpoint → Right.receive ∈ e.rights → e.holder = c
+
+/-- What a trusted component does to the labels of what leaves it, as the checker computes it:
+`widenStep` adds the sink of every trust rule for `sid` that fires, `widenL` repeats it. -/
+def widenStep (p : Policy) (sid : Sid) (m : List Label) : List Label :=
+  m ++ (p.trust.filter fun r => decide (r.subject = sid) &&
+    (!memB r.sink m && m.any fun l => memB (l, r.source) p.order)).map TrustRule.sink
+
+def widenL (p : Policy) (sid : Sid) : Nat → List Label → List Label
+  | 0, m => m
+  | n + 1, m => widenL p sid n (widenStep p sid m)
+
+/-- The labels of what leaves node `u`, treated as `m`: widened (as many rounds as there are
+trust rules, enough for every rule to fire) when `u` is a component the certificate trusts. -/
+def leaveL (p : Policy) (T : List Component) : Node → List Label → List Label
+  | .comp c, m => bif memB c T then widenL p c.sid p.trust.length m else m
+  | .obj _, m => m
+  | .chan _, m => m
+
+/-- The flow certificate: its graph contains every flow step its caps and handles allow
+(summaries count as apart from themselves), its facts are closed under the graph, every fact is
+allowed where it arrives, and the components it trusts are initial and untampered. -/
 structure FlowClosed (sys : Sys) (cert : Certificate) : Prop where
-  pair : ∀ {a b : Component} {t : Target} {r1 r2 : Right} {rs1 rs2 : List Right} {b1 b2 : Nat},
-    (r1, r2) ∈ flowPairs → Cap.mk a t rs1 b1 ∈ cert.caps → r1 ∈ rs1 →
-    Cap.mk b t rs2 b2 ∈ cert.caps → r2 ∈ rs2 → (a, b) ∈ cert.flows
-  toOwner : ∀ {a b : Component} {k : ObjKind} {r : Right} {rs : List Right} {bd : Nat},
-    r ∈ toOwnerRights → Cap.mk a (.own b k) rs bd ∈ cert.caps → r ∈ rs → (a, b) ∈ cert.flows
-  fromOwner : ∀ {a b : Component} {k : ObjKind} {r : Right} {rs : List Right} {bd : Nat},
-    r ∈ fromOwnerRights → Cap.mk a (.own b k) rs bd ∈ cert.caps → r ∈ rs → (b, a) ∈ cert.flows
-  handle : ∀ {h : Handle}, h ∈ cert.handles →
-    (h.holder, h.obj.server.abs) ∈ cert.flows ∧ (h.obj.server.abs, h.holder) ∈ cert.flows
-  trans : ∀ {a b c : Component}, (a, b) ∈ cert.flows → (b, c) ∈ cert.flows → (a, c) ∈ cert.flows
-  allowed : ∀ {a b : Component}, (a, b) ∈ cert.flows → FlowAllowed sys.policy a.sid b.sid
+  declared : ∀ d, d ∈ sys.clients → d.badge ∈ cert.declared
+  handleServers : ∀ h, h ∈ cert.handles → h.obj.server.spawned = false
+  objectServers : ∀ o, o ∈ sys.objects → o.server.spawned = false
+  edges : ∀ {u v : Node}, FlowStep sys Apart cert.state u v → v ∈ lookup cert.edges u
+  seed : ∀ {u v : Node} {l : Label}, v ∈ lookup cert.edges u → l ∈ labelsOf sys.policy u →
+    (l, leaveL sys.policy cert.trusted u [l]) ∈ lookup cert.facts v
+  step : ∀ {u v : Node} {f : Label × List Label}, v ∈ lookup cert.edges u →
+    f ∈ lookup cert.facts u → (f.1, leaveL sys.policy cert.trusted u f.2) ∈ lookup cert.facts v
+  allowed : ∀ {v : Node} {f : Label × List Label} {lb : Label}, f ∈ lookup cert.facts v →
+    lb ∈ labelsOf sys.policy v → ∃ l, l ∈ f.2 ∧ (l, lb) ∈ sys.policy.flows
+  trusted : ∀ c, c ∈ cert.trusted → c.spawned = false ∧ CertUntampered cert c
 
 end SMOS

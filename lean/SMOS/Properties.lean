@@ -14,9 +14,10 @@ namespace SMOS
 def PrivateTo (s : State) (c : Component) : Prop :=
   ∀ e, e ∈ s.caps → ∀ k, k ∈ privateKinds → e.target = .own c k → e.holder = c
 
-/-- Every operation performed so far was permitted by the policy. -/
+/-- Every operation performed so far was permitted by the policy server (its decision table;
+P4 says the table is the policy's). -/
 def Mediated (sys : Sys) (s : State) : Prop :=
-  ∀ a, a ∈ s.log → Perm.mk a.subject.sid a.obj.sid a.obj.cls a.op ∈ sys.policy.allow
+  ∀ a, a ∈ s.log → smosAuth sys.decisions (Perm.mk a.subject.sid a.obj.sid a.obj.cls a.op) = true
 
 /-- Every server that implements an object holds a cap with send to the policy server's
 endpoint. -/
@@ -48,27 +49,42 @@ system can ever have under the kernel's transfer rules is permitted by the polic
 def AuthorityConformance (sys : Sys) : Prop :=
   ∀ s, KReachable sys s → ConformsIn sys s
 
-/-- The policy server's decision is the policy's. -/
-def DecisionCorrect (p : Policy) : Prop :=
-  ∀ (subject object : Sid) (cls : ClassId) (op : OpId),
-    smosAuth p subject object cls op = true ↔ Perm.mk subject object cls op ∈ p.allow
+/-- Every decision of the policy server's table is the policy's: it permits exactly what
+`allow` (after deny) holds. -/
+def DecisionCorrect (sys : Sys) : Prop :=
+  ∀ d, d ∈ sys.decisions → (d.permit = true ↔ d.req ∈ sys.policy.allow)
 
 /-- No permission violates a `neverallow` rule. -/
 def PolicySane (p : Policy) : Prop :=
   (∀ t, t ∈ p.allow → t ∉ p.neverallow) ∧
   (∀ t, t ∈ p.kernelAllow → t ∉ p.kernelNeverallow)
 
-/-- **P4 Decision correctness and policy sanity.** -/
-def PolicyCorrect (p : Policy) : Prop :=
-  DecisionCorrect p ∧ PolicySane p
+/-- **P4 Decision correctness and policy sanity.** The policy server's decision table is the
+policy's, and the policy violates no `neverallow`. -/
+def PolicyCorrect (sys : Sys) : Prop :=
+  DecisionCorrect sys ∧ PolicySane sys.policy
 
-/-- Every source → sink path of information in `s` is allowed by the flow policy. -/
-def FlowSecureIn (sys : Sys) (s : State) : Prop :=
-  ∀ a b, FlowPath s a b → FlowAllowed sys.policy a.sid b.sid
+/-- Nobody but `c` holds a cap to `c`'s TCB, CNode, VSpace or frames, or receives on its endpoint
+(the P2 condition: otherwise others control what `c` does or sees). -/
+def Untampered (s : State) (c : Component) : Prop :=
+  PrivateTo s c ∧
+  ∀ e, e ∈ s.caps → e.target = .own c .endpoint → Right.receive ∈ e.rights → e.holder = c
 
-/-- **P5 Information-flow security**, for every state the kernel rules can reach. -/
+/-- A trusted component's trust is honoured when nobody can tamper with it in any state `reach`
+admits; otherwise it is void and flows through it are checked like anyone's. -/
+def Honoured (reach : State → Prop) (c : Component) : Prop :=
+  ∀ s, reach s → Untampered s c
+
+/-- Every fact that can reach a labelled node may arrive there: some label it may be treated as
+may flow to the node's label (the flow policy's `flows`). -/
+def FlowSecureIn (sys : Sys) (H : Component → Prop) (s : State) : Prop :=
+  ∀ src m v, Carries sys H s src m v → ∀ lb, lb ∈ labelsOf sys.policy v →
+    ∃ l, m l ∧ (l, lb) ∈ sys.policy.flows
+
+/-- **P5 Information-flow security**, for every state the kernel rules can reach, trusting the
+trusted components nobody can tamper with in any such state. -/
 def FlowSecurity (sys : Sys) : Prop :=
-  ∀ s, KReachable sys s → FlowSecureIn sys s
+  ∀ s, KReachable sys s → FlowSecureIn sys (Honoured (KReachable sys)) s
 
 /-- No feasible flow from `S` to `T` on `net` carries more than `k`. -/
 def LeakageBound (net : List Arc) (S T : Nat → Bool) (k : Nat) : Prop :=
@@ -86,7 +102,8 @@ def LeakageBounded (p : Policy) (n : LeakNet) : Prop :=
 /-- Everything P1, P2, P3 and P5 ask of one state. -/
 def SecureIn (sys : Sys) (s : State) : Prop :=
   Mediated sys s ∧ (∀ o, o ∈ sys.objects → PrivateTo s o.server) ∧
-  PrivateTo s sys.policyServer ∧ ConformsIn sys s ∧ FlowSecureIn sys s
+  PrivateTo s sys.policyServer ∧ ConformsIn sys s ∧
+  FlowSecureIn sys (Honoured (Reachable sys)) s
 
 /-- **P7 Dynamic safety.** Every state reachable by kernel steps and by every dynamic step the
 policy permits (spawn, connect, open, call, pass a handle cap, close, revoke) is secure.

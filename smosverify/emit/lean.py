@@ -27,12 +27,14 @@ from smosverify.emit.lean_data import (
     comp_order,
     initial_cap_terms,
     kperm_order,
+    lean_clients,
     lean_covers,
+    lean_decisions,
     lean_policy,
     numbering,
     state_handles,
 )
-from smosverify.emit.lean_flow import lean_cuts, lean_flows, lean_network
+from smosverify.emit.lean_flow import flow_certificate, lean_cuts, lean_network
 from smosverify.emit.lean_text import LeanText
 from smosverify.model.system import Role, System
 
@@ -41,7 +43,7 @@ THEOREMS = (
     ("P1", "p1_complete_mediation", "CompleteMediation system", "complete_mediation_of_check system certificate"),
     ("P2", "p2_tamper_proof", "TamperProof system", "tamper_proof_of_check system certificate"),
     ("P3", "p3_authority_conformance", "AuthorityConformance system", "authority_conformance_of_check system certificate"),
-    ("P4", "p4_policy_correct", "PolicyCorrect system.policy", "policy_correct_of_check system.policy"),
+    ("P4", "p4_policy_correct", "PolicyCorrect system", "policy_correct_of_check system"),
     ("P5", "p5_flow_security", "FlowSecurity system", "flow_security_of_check system certificate"),
     ("P6", "p6_leakage_bounded", "LeakageBounded system.policy network", "leakage_bounded_of_check system.policy network cuts"),
     ("P7", "p7_dynamic_safety", "DynamicSafety system", "dynamic_safety_of_check system certificate"),
@@ -92,9 +94,11 @@ def lean_module(system: System, report: Report | None = None) -> LeanModule:
         "caps": initial_cap_terms(system, terms),
         "handles": [],
         "covers": lean_covers(system, terms),
+        "clients": lean_clients(system, terms),
+        "decisions": lean_decisions(system, terms),
     }
-    dynamic = _certificate(comps + summaries, closure_caps(final.system, final.closure, terms), state_handles(final, terms))
-    kernel = _certificate(comps, closure_caps(system, results["P3"].certificate, terms), [])
+    dynamic = _certificate(sys, comps + summaries, closure_caps(final.system, final.closure, terms), state_handles(final, terms))
+    kernel = _certificate(sys, comps, closure_caps(system, results["P3"].certificate, terms), [])
     intrinsic = _intrinsic(sys["policy"]["kernelAllow"], dynamic, kernel)
     sys["policy"]["kernelAllow"] = sys["policy"]["kernelAllow"] + intrinsic
     net, cuts = _leakage(results["P6"], terms)
@@ -116,8 +120,9 @@ def write_lean_module(module: LeanModule, out_dir: str | Path) -> Path:
     return path
 
 
-def _certificate(comps: list[tuple], caps: list[tuple], handles: list[tuple]) -> dict:
-    return {"comps": sorted(comps, key=comp_order), "caps": caps, "handles": handles, "flows": lean_flows(caps, handles)}
+def _certificate(sys: dict, comps: list[tuple], caps: list[tuple], handles: list[tuple]) -> dict:
+    cert = {"comps": sorted(comps, key=comp_order), "caps": caps, "handles": handles}
+    return cert | flow_certificate(sys, cert)
 
 
 def _intrinsic(kernel_allow: list[tuple], *certs: dict) -> list[tuple]:

@@ -10,16 +10,19 @@ written into the module. Each function returns problems (empty: the condition ho
 from __future__ import annotations
 
 from smosverify.emit.lean_data import kind_rights
-from smosverify.emit.lean_flow import one_step_flows
+from smosverify.emit.lean_flow import labels_of, leave, rule_edges, untampered
 
 PRIVATE = ("tcb", "cnode", "vspace", "frames")
 SHOWN = 3
 
 
 def show(x) -> str:
-    """A component, target, cap or handle in the instance module's own notation."""
+    """A component, target, cap, handle or node in the instance module's own notation."""
     if isinstance(x, tuple) and len(x) == 4 and isinstance(x[3], bool):
         return f"summary {x[1]} .{x[2]}" if x[3] else f"comp{x[0]}"
+    if isinstance(x, tuple) and len(x) == 2 and x[0] in ("comp", "obj", "chan"):  # a flow-graph node
+        return {"comp": lambda: f".comp {show(x[1])}", "obj": lambda: f".obj obj{x[1][0]}",
+                "chan": lambda: f".chan ({show(x[1])})"}[x[0]]()
     if isinstance(x, tuple) and x and x[0] == "own":
         return f".own ({show(x[1])}) .{x[2]}"
     if isinstance(x, tuple) and x and x[0] == "chan":
@@ -116,12 +119,13 @@ def dynamic_closed(sys: dict, cert: dict) -> list[str]:
     for o in sys["objects"]:
         endpoint = ("own", c_abs(o[3]), "endpoint")
         for holder in [h for h, t, rights, _ in cert["caps"] if t == endpoint and "send" in rights]:
-            bad += [f"open: handle {show((holder, o, op))} missing" for s, ob, cls, op in pol["allow"]
-                    if (s, ob, cls) == (holder[1], o[2], o[1]) and (holder, o, op) not in handles]
+            bad += [f"open: handle {show((holder, o, op))} missing" for (s, ob, cls, op), permit in sys["decisions"]
+                    if permit and (s, ob, cls) == (holder[1], o[2], o[1]) and (holder, o, op) not in handles]
     for holder, obj, op in cert["handles"]:
         bad += [f"pass: handle {show((r, obj, op))} missing" for s, rcv, cls in pol["pass"] for r in comps
                 if (s, rcv, cls) == (holder[1], r[1], obj[1]) and (r, obj, op) not in handles]
-    return bad
+    badges = {b for _, b, _ in sys["clients"]}
+    return bad + [f"declared badge {b} is no declared connection's" for b in cert["declared"] if b not in badges]
 
 
 def private_to(cert: dict, c: tuple) -> list[str]:
@@ -145,18 +149,22 @@ def conforms(sys: dict, cert: dict) -> list[str]:
 
 
 def flow_closed(sys: dict, cert: dict) -> list[str]:
-    """`checkFlowClosed`: every one-step flow is in `flows`, which is transitive and allowed."""
-    pol, F = sys["policy"], set(cert["flows"])
-    bad = [f"flow {show(p)} missing" for p in sorted(one_step_flows(cert["caps"], cert["handles"]) - F, key=repr)]
-    after: dict[tuple, list[tuple]] = {}
-    for a, b in cert["flows"]:
-        after.setdefault(a, []).append(b)
-    bad += [f"flows not transitive at {show(a)} -> {show(b)}" for a, b in cert["flows"] for c in after.get(b, ()) if (a, c) not in F][:SHOWN]
-    flows, labels = set(pol["flows"]), pol["labelOf"]
-    for a, b in cert["flows"]:
-        bad += [f"flow {show(a)} -> {show(b)}: label {la} may not flow to label {lb}" for sa, la in labels for sb, lb in labels
-                if (sa, sb) == (a[1], b[1]) and (la, lb) not in flows]
-    return bad
+    """`checkFlowClosed`: the graph has every rule edge, the facts are closed under it and
+    allowed where they arrive, and the trusted components are initial and untampered."""
+    pol, trusted = sys["policy"], cert["trusted"]
+    succ, facts = dict(cert["edges"]), {v: set(fs) for v, fs in cert["facts"]}
+    bad = [f"declared: badge {b} missing" for _, b, _ in sys["clients"] if b not in cert["declared"]]
+    bad += [f"handle {show(h)}: its server is spawned" for h in cert["handles"] if h[1][3][3]]
+    bad += [f"obj{o[0]}: its server is spawned" for o in sys["objects"] if o[3][3]]
+    bad += [f"edge {show(u)} -> {show(v)} missing" for u, v in sorted(rule_edges(sys, cert), key=repr) if v not in succ.get(u, ())][:SHOWN]
+    for u, vs in cert["edges"]:
+        arriving = [(label, (label,)) for label in labels_of(pol, u)] + sorted(facts.get(u, ()))
+        bad += [f"fact {show((f[0], leave(pol, trusted, u, f[1])))} missing at {show(v)}" for v in vs for f in arriving
+                if (f[0], leave(pol, trusted, u, f[1])) not in facts.get(v, ())][:SHOWN]
+    flows = set(pol["flows"])
+    bad += [f"{show(v)} (label {lb}) receives information labelled {f[0]} treated as {list(f[1])}, which may not flow there"
+            for v, fs in cert["facts"] for f in fs for lb in labels_of(pol, v) if not any((l, lb) in flows for l in f[1])]
+    return bad + [f"trusted {show(c)} is spawned or can be tampered with" for c in trusted if not untampered(cert["caps"], c)]
 
 
 def servers_connected(sys: dict) -> list[str]:
@@ -164,9 +172,14 @@ def servers_connected(sys: dict) -> list[str]:
             for o in sys["objects"] if not sends_to(sys["caps"], o[3], sys["policyServer"])]
 
 
-def policy_sane(pol: dict) -> list[str]:
+def policy_correct(sys: dict) -> list[str]:
+    """`checkPolicyCorrect`: every decision is the policy's, and no allowed tuple is neverallowed."""
+    pol = sys["policy"]
+    allow = set(pol["allow"])
+    bad = [f"decision {show(q)} says {'permit' if permit else 'deny'}, the policy says {'permit' if q in allow else 'deny'}"
+           for q, permit in sys["decisions"] if permit != (q in allow)]
     both = sorted(set(pol["allow"]) & set(pol["neverallow"])) + sorted(set(pol["kernelAllow"]) & set(pol["kernelNeverallow"]))
-    return [f"{show(t)} is allowed and neverallowed" for t in both]
+    return bad + [f"{show(t)} is allowed and neverallowed" for t in both]
 
 
 def leakage(pol: dict, net: dict, cuts: list) -> list[str]:
@@ -192,7 +205,7 @@ def problems(pid: str, sys: dict, cert: dict, net: dict, cuts: list) -> list[str
         "P1": lambda: kernel_closed(sys, cert) + servers_connected(sys) + servers(),
         "P2": lambda: kernel_closed(sys, cert) + monitor(),
         "P3": lambda: kernel_closed(sys, cert) + conforms(sys, cert),
-        "P4": lambda: policy_sane(sys["policy"]),
+        "P4": lambda: policy_correct(sys),
         "P5": lambda: kernel_closed(sys, cert) + flow_closed(sys, cert),
         "P6": lambda: leakage(sys["policy"], net, cuts),
         "P7": lambda: kernel_closed(sys, cert) + dynamic_closed(sys, cert) + servers() + monitor()

@@ -18,7 +18,9 @@ from itertools import product
 
 from smosverify.analyses.authority.closure import AuthorityClosure
 from smosverify.analyses.dynamic.state import DynamicState
+from smosverify.analyses.flow.graph import operation_directions
 from smosverify.analyses.flow.policy import flow_policy
+from smosverify.analyses.policy.sanity import decision_table
 from smosverify.model.authority import initial_caps
 from smosverify.model.kernel import KIND_CLASS, SHARED_KINDS, ObjectKind, Right, rights_for
 from smosverify.model.policy import AccessRule, RuleKind
@@ -136,6 +138,7 @@ def lean_policy(system: System, terms: Terms) -> dict:
                 out.update((terms.sid(s), terms.sid(o), kind, right) for kind in CLASS_KINDS[cls])
     labels = terms.num.names["label"]
     fp = flow_policy(policy) if labels else None
+    directions = {cls: operation_directions(policy, cls) for cls in terms.num.ops}
     return {
         "allow": sorted(allow),
         "kernelAllow": sorted(kernel_allow, key=kperm_order),
@@ -143,6 +146,14 @@ def lean_policy(system: System, terms: Terms) -> dict:
         "kernelNeverallow": sorted(kernel_never, key=kperm_order),
         "labelOf": sorted((terms.sid(b.sid), terms.n("label", b.label)) for b in policy.label_of.values()),
         "flows": [(a, b) for a, b in product(range(len(labels)), repeat=2) if fp.allowed(labels[a], labels[b])] if fp else [],
+        "order": [(a, b) for a, b in product(range(len(labels)), repeat=2)
+                  if fp.below[fp.position[labels[b]]] >> fp.position[labels[a]] & 1] if fp else [],
+        "trust": [(terms.sid(s), terms.n("label", r.source), terms.n("label", r.sink))
+                  for r in policy.trusted for s in sorted(r.subjects)],
+        "reads": [(terms.n("class", cls), terms.op(cls, op)) for cls, (reads, _) in directions.items()
+                  for op in terms.num.ops[cls] if op in reads],
+        "writes": [(terms.n("class", cls), terms.op(cls, op)) for cls, (_, writes) in directions.items()
+                   for op in terms.num.ops[cls] if op in writes],
         "budgets": [(terms.n("label", b.source), terms.n("label", b.sink), b.bits) for b in policy.budgets],
         "spawn": sorted({(terms.sid(p), terms.sid(c), r.role or Role.CLIENT.value)
                          for r in policy.spawn_rules for p in r.parents for c in r.children}, key=role_order),
@@ -171,6 +182,18 @@ def initial_cap_terms(system: System, terms: Terms) -> list[tuple]:
     for cap in initial_caps(system):
         out.setdefault(terms.cap(cap.holder, cap.target, cap.rights, cap.badge, target_sid(system, cap.target)))
     return list(out)
+
+
+def lean_clients(system: System, terms: Terms) -> list[tuple]:
+    """The declared connections as (server, badge, client sid): `Sys.clients`."""
+    return sorted({(terms.comp(c.server), c.badge, terms.sid(system.components[c.client].sid)) for c in system.connections},
+                  key=lambda d: (comp_order(d[0]), d[1], d[2]))
+
+
+def lean_decisions(system: System, terms: Terms) -> list[tuple]:
+    """P4's decision table, the policy server's answers: ((subject, object, class, op), permit)."""
+    return [((terms.sid(s), terms.sid(o), terms.n("class", c), terms.op(c, op)), permit)
+            for (s, o, c, op), permit in decision_table(system).items()]
 
 
 def target_sid(system: System, target: Target) -> str:

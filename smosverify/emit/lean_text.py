@@ -66,8 +66,29 @@ class LeanText:
     def handle(self, h: tuple) -> str:
         return f"⟨{self.comp(h[0])}, obj{h[1][0]}, {h[2]}⟩"
 
-    def flow(self, p: tuple) -> str:
-        return f"({self.comp(p[0])}, {self.comp(p[1])})"
+    def node(self, v: tuple) -> str:
+        if v[0] == "comp":
+            return f".comp {self.comp(v[1])}"
+        if v[0] == "obj":
+            return f".obj obj{v[1][0]}"
+        return f".chan ({self.target(v[1])})"
+
+    def edges(self, entry: tuple) -> str:
+        return f"({self.node(entry[0])}, [{', '.join(self.node(v) for v in entry[1])}])"
+
+    def facts(self, entry: tuple) -> str:
+        shown = ", ".join(f"({src}, [{', '.join(str(l) for l in labels)}])" for src, labels in entry[1])
+        return f"({self.node(entry[0])}, [{shown}])"
+
+    def client(self, d: tuple) -> str:
+        return f"⟨{self.comp(d[0])}, {d[1]}, {d[2]}⟩"
+
+    def decision(self, d: tuple) -> str:
+        return f"⟨{self.anon(d[0])}, {'true' if d[1] else 'false'}⟩"
+
+    @staticmethod
+    def numbers(values: list) -> str:
+        return "[" + ", ".join(str(v) for v in values) + "]"
 
     @staticmethod
     def anon(t: tuple) -> str:

@@ -2,8 +2,8 @@
 
 Every closure (YAML systems, Microkit systems, capDL specs, P7's dynamic states), the flow graph
 and the Lean emitter take their rules from here, by name: `AUTHORITY_RULES` are mirrored one for
-one by the constructors of Lean's `KStep` (lean/SMOS/Model/Step.lean; a test compares the two
-lists). Premises speak of single caps: seL4 checks the rights of the one cap an operation is
+one by the constructors of Lean's `KStep` and `FLOW_RULES` by those of `FlowStep`
+(lean/SMOS/Model/Step.lean; tests compare the lists). Premises speak of single caps: seL4 checks the rights of the one cap an operation is
 invoked through, so two caps that together carry send and grant do not let anyone grant.
 docs/authority-rules.md shows each rule with an example.
 """
@@ -106,6 +106,10 @@ FLOW_RULES: tuple[Rule, ...] = (
          "kernel maskVMRights / makeUserPTE: VMKernelOnly when read is absent"),
     Rule("control", ("A holds control of X's TCB, CNode or VSpace",), "A and X flow both ways",
          "l4v information flow: Control is reading and affecting"),
+    Rule("object", ("S implements object O", "A can call S (a cap with send to S's endpoint, or a handle) and "
+                    "acts as sid i (its own, or a declared client's whose badge it holds)"),
+         "S and O flow both ways; A flows into O by the operations the policy allows i that write, O into A by "
+         "those that read", "SMOS: the server mediates every operation (docs/properties.md, acting sids)"),
 )
 
 

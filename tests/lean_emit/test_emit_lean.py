@@ -84,12 +84,16 @@ def test_parsed_back_data_is_the_emitted_data(emitted):
     assert env["system"]["caps"] == data["system"]["caps"]
     assert env["system"]["covers"] == data["system"]["covers"]
     assert env["system"]["policyServer"] == data["system"]["policyServer"]
+    assert env["system"]["clients"] == data["system"]["clients"]
+    assert env["system"]["decisions"] == data["system"]["decisions"]
     for field, value in data["system"]["policy"].items():
         assert env["policy"][field] == value, field
-    for field in ("comps", "caps", "handles", "flows"):
-        assert env["certificate"][field] == data["certificate"][field], field
-        if data["dynamicCertificate"]:
-            assert env["dynamicCertificate"][field] == data["dynamicCertificate"][field], field
+    for name in ("certificate", "dynamicCertificate"):
+        if data[name] is None:
+            continue
+        for field in ("comps", "caps", "handles", "declared", "trusted", "edges"):
+            assert env[name][field] == data[name][field], field
+        assert [(v, [(s, tuple(m)) for s, m in fs]) for v, fs in env[name]["facts"]] == data[name]["facts"]
     assert env["network"]["arcs"] == data["network"]["arcs"] and env["network"]["labels"] == data["network"]["labels"]
     assert env["cuts"] == data["cuts"]
 
@@ -139,8 +143,7 @@ def test_claimed_only_when_the_analysis_holds_and_both_mirrors_accept(emitted):
         + MIRROR.servers_connected(sys_),
         "P2": lambda: MIRROR.kernel_closed(sys_, cert) + MIRROR.private_to(cert, sys_["policyServer"]),
         "P3": lambda: MIRROR.kernel_closed(sys_, cert) + MIRROR.conforms(sys_, cert),
-        "P4": lambda: [t for t in env["policy"]["allow"] if t in env["policy"]["neverallow"]]
-        + [t for t in env["policy"]["kernelAllow"] if t in env["policy"]["kernelNeverallow"]],
+        "P4": lambda: lean_check.policy_correct(sys_),
         "P5": lambda: MIRROR.kernel_closed(sys_, cert) + MIRROR.flow_closed(sys_, cert),
         "P6": lambda: MIRROR.leakage(sys_, env["network"], env["cuts"]),
         "P7": lambda: MIRROR.kernel_closed(sys_, cert) + MIRROR.dynamic_closed(sys_, cert) + MIRROR.conforms(sys_, cert)
@@ -244,3 +247,51 @@ def test_a_violated_property_is_never_claimed():
         module = lean_module(system, report)
         violated = {r.id for r in report.results if r.status is Status.VIOLATED}
         assert violated and not violated & {c.property for c in module.claims if c.claimed}
+
+
+def test_a_flipped_decision_fails_p4():
+    """P4's decision table is data the instance carries: one wrong entry, and the checker (here its
+    mirror; tests/test_lean_library.py has Lean itself reject it) refuses P4, and P1 stays claimable
+    (mediation is about who asks, P4 about what the answers are)."""
+    module = lean_module(load_system(REPO / "examples" / "pink-file" / "system.yaml"))
+    data = module.data
+    sys_ = data["system"]
+    assert lean_check.problems("P4", sys_, data["certificate"], data["network"], data["cuts"]) == []
+    (req, permit), *rest = sys_["decisions"]
+    flipped = dict(sys_, decisions=[(req, not permit), *rest])
+    found = lean_check.problems("P4", flipped, data["certificate"], data["network"], data["cuts"])
+    assert len(found) == 1 and "the policy says" in found[0]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_lean_flow_graph_is_the_python_flow_graph(example):
+    """The edges Lean's `FlowStep` rules give on the kernel certificate are the Python flow graph's,
+    with an endpoint's receivers joined through the endpoint node as Python joins them."""
+    from smosverify.analyses.flow.graph import NodeKind, flow_graph
+    from smosverify.emit.lean_flow import rule_edges
+    from smosverify.model.system import Target
+    from smosverify.model.kernel import ObjectKind
+
+    system = load_system(example / "system.yaml")
+    report = check_system(system)
+    closure = next(r for r in report.results if r.id == "P3").certificate
+    module = lean_module(system, report)
+    terms = Terms(system, numbering(system, ()))
+    targets = {str(t): t for t in closure.held_targets()}
+
+    def node(n):
+        if n.kind is NodeKind.COMPONENT:
+            return ("comp", terms.comp(n.name))
+        if n.kind is NodeKind.OBJECT:
+            return ("obj", terms.obj(n.name))
+        kind = {NodeKind.REGION: ObjectKind.REGION, NodeKind.NOTIFICATION: ObjectKind.NOTIFICATION}.get(n.kind)
+        target = Target(kind, n.name) if kind else targets[n.name]
+        return ("chan", terms.target(target, n.sid))
+
+    graph = flow_graph(system, closure)
+    python = {(node(graph.nodes[e.source]), node(graph.nodes[e.sink])) for e in graph.edges}
+    data = module.data
+    cert = data["certificate"] if data["dynamicCertificate"] else dict(
+        data["certificate"], caps=closure_caps(system, closure, terms), handles=[])
+    lean = rule_edges(data["system"], cert)
+    assert lean == python

@@ -1,5 +1,6 @@
-"""Lean's `KStep` states the rule table's rules: its constructors are the names of
-`AUTHORITY_RULES`, in the same order (issue 11, "One semantics, used everywhere")."""
+"""Lean's `KStep` and `FlowStep` state the rule table's rules: their constructors are the names of
+`AUTHORITY_RULES` and `FLOW_RULES`, in the same order (issue 11, "One semantics, used everywhere";
+issue 12, "One meaning for each property")."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from smosverify.semantics.rules import AUTHORITY_RULES
+from smosverify.semantics.rules import AUTHORITY_RULES, FLOW_RULES
 
 STEP = Path(__file__).resolve().parents[2] / "lean" / "SMOS" / "Model" / "Step.lean"
 
@@ -18,7 +19,7 @@ def constructors(text: str, inductive: str) -> list[str]:
     line comments skipped; a constructor is a line starting with `|`)."""
     code = re.sub(r"/-.*?-/", "", text, flags=re.S)
     code = re.sub(r"--[^\n]*", "", code)
-    found = re.search(rf"^inductive {inductive}\b[^\n]*\bwhere\n(.*?)(?=^\S)", code, flags=re.M | re.S)
+    found = re.search(rf"^inductive {inductive}\b.*?\bwhere\n(.*?)(?=^\S)", code, flags=re.M | re.S)
     assert found, f"no `inductive {inductive}` in the text"
     return re.findall(r"^\s*\|\s*(\w+)", found.group(1), flags=re.M)
 
@@ -26,6 +27,11 @@ def constructors(text: str, inductive: str) -> list[str]:
 def test_kstep_constructors_are_the_rule_table():
     names = constructors(STEP.read_text(encoding="utf-8"), "KStep")
     assert names == [rule.name for rule in AUTHORITY_RULES]
+
+
+def test_flowstep_constructors_are_the_flow_rules():
+    names = constructors(STEP.read_text(encoding="utf-8"), "FlowStep")
+    assert names == [rule.name for rule in FLOW_RULES]
 
 
 @pytest.mark.parametrize(
@@ -45,3 +51,8 @@ def test_constructors_reads_names_in_order(source, expected):
 def test_a_renamed_constructor_is_caught():
     text = STEP.read_text(encoding="utf-8").replace("| copyOut", "| copyOutOf", 1)
     assert constructors(text, "KStep") != [rule.name for rule in AUTHORITY_RULES]
+
+
+def test_a_dropped_flow_rule_is_caught():
+    text = STEP.read_text(encoding="utf-8").replace("| receiveAffects", "| receiveAffectsEndpoint", 1)
+    assert constructors(text, "FlowStep") != [rule.name for rule in FLOW_RULES]

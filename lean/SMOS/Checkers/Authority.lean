@@ -101,14 +101,14 @@ def checkConnect (sys : Sys) (cert : Certificate) : Bool :=
   cert.comps.all fun c => cert.comps.all fun v => sys.policy.connect.all fun rule =>
     !(decide (rule.client = c.sid) && decide (rule.server = v.sid)) || sendsTo cert.caps c v
 
-/-- Closure under `Step.openObj`. -/
+/-- Closure under `Step.openObj`: every request the decision table permits. -/
 def checkOpen (sys : Sys) (cert : Certificate) : Bool :=
   sys.objects.all fun o => cert.caps.all fun e =>
     !(decide (e.target = .own o.server.abs .endpoint) && memB Right.send e.rights) ||
-    sys.policy.allow.all fun perm =>
-      !(decide (perm.subject = e.holder.sid) &&
-        (decide (perm.object = o.sid) && decide (perm.cls = o.cls))) ||
-      memB (Handle.mk e.holder o perm.op) cert.handles
+    sys.decisions.all fun d => !d.permit ||
+      (!(decide (d.req.subject = e.holder.sid) &&
+        (decide (d.req.object = o.sid) && decide (d.req.cls = o.cls))) ||
+       memB (Handle.mk e.holder o d.req.op) cert.handles)
 
 /-- Closure under `Step.pass`. -/
 def checkPass (sys : Sys) (cert : Certificate) : Bool :=
@@ -117,18 +117,28 @@ def checkPass (sys : Sys) (cert : Certificate) : Bool :=
       (decide (rule.receiver = r.sid) && decide (rule.cls = h.obj.cls))) ||
     memB (Handle.mk r h.obj h.op) cert.handles
 
+/-- `Closed.declared`: every badge the certificate calls declared is a declared connection's. -/
+def checkDeclared (sys : Sys) (cert : Certificate) : Bool :=
+  cert.declared.all fun n => sys.clients.any fun d => decide (d.badge = n)
+
 /-- Decides `Closed`. -/
 def checkClosed (sys : Sys) (cert : Certificate) : Bool :=
   checkKernelClosed sys cert &&
   (checkSpawn sys cert &&
    (checkConnect sys cert &&
-    (checkOpen sys cert && checkPass sys cert)))
+    (checkOpen sys cert && (checkPass sys cert && checkDeclared sys cert))))
 
 /-- `c` is an initial component and `CertPrivate cert c` holds. -/
 def checkPrivate (cert : Certificate) (c : Component) : Bool :=
   !c.spawned &&
   cert.caps.all fun e => privateKinds.all fun k =>
     !decide (e.target = .own c k) || decide (e.holder = c)
+
+/-- `c` is an initial component and `CertUntampered cert c` holds. -/
+def checkUntampered (cert : Certificate) (c : Component) : Bool :=
+  checkPrivate cert c &&
+  cert.caps.all fun e =>
+    !(decide (e.target = .own c .endpoint) && memB Right.receive e.rights) || decide (e.holder = c)
 
 /-- Decides `CertConforms`. -/
 def checkConforms (sys : Sys) (cert : Certificate) : Bool :=

@@ -13,7 +13,13 @@ The emitter expands every rule of the policy language into tuples, with attribut
 * `neverallow` / `kernelNeverallow` are the expanded `neverallow` rules;
 * `flows` holds the allowed (source label, sink label) pairs: the lattice order (reflexive and
   transitive) together with the explicit `flow` rules;
+* `order` is the lattice order alone and `trust` the `trusted` declarations (one per subject
+  sid), which widen what a trusted component's output may be treated as;
+* `reads` / `writes` say which operations of a class move data out of / into an object;
 * `budgets`, and the dynamic rules `spawn`, `connect` and `pass`.
+
+The policy server's decisions are data of the system (`Sys.decisions`), not the policy: P4
+checks them against `allow`.
 -/
 
 namespace SMOS
@@ -61,6 +67,20 @@ structure Budget where
   bits : Nat
   deriving DecidableEq, Repr
 
+/-- `trusted subject for source -> sink`, one per subject sid: information leaving a component of
+sid `subject` whose labels include one at or below `source` may also be treated as `sink`. -/
+structure TrustRule where
+  subject : Sid
+  source : Label
+  sink : Label
+  deriving DecidableEq, Repr
+
+/-- One entry of the policy server's decision table: its answer to `smos_auth(req)`. -/
+structure Decision where
+  req : Perm
+  permit : Bool
+  deriving DecidableEq, Repr
+
 structure Policy where
   allow : List Perm
   kernelAllow : List KPerm
@@ -68,18 +88,21 @@ structure Policy where
   kernelNeverallow : List KPerm
   labelOf : List (Sid × Label)
   flows : List (Label × Label)
+  /-- The lattice order alone (reflexive and transitive), which trust rules read. -/
+  order : List (Label × Label)
+  trust : List TrustRule
+  /-- The operations of each class that move data from the object to the caller ... -/
+  reads : List (ClassId × OpId)
+  /-- ... and from the caller into the object. -/
+  writes : List (ClassId × OpId)
   budgets : List Budget
   spawn : List SpawnRule
   connect : List ConnectRule
   pass : List PassRule
 
-/-- The decision of the policy server: `smos_auth(subject, object, cls, op)`. -/
-def smosAuth (p : Policy) (subject object : Sid) (cls : ClassId) (op : OpId) : Bool :=
-  memB (Perm.mk subject object cls op) p.allow
-
-/-- Information may flow from sid `a` to sid `b`: every label of `a` may flow to every label
-of `b` (a sid without a label is unconstrained). -/
-def FlowAllowed (p : Policy) (a b : Sid) : Prop :=
-  ∀ (la lb : Label), (a, la) ∈ p.labelOf → (b, lb) ∈ p.labelOf → (la, lb) ∈ p.flows
+/-- The decision of the policy server, as its decision table `d` says: `smos_auth(q)` permits
+when the table lists `q` as permitted (a request the table does not list is denied). -/
+def smosAuth (d : List Decision) (q : Perm) : Bool :=
+  memB (Decision.mk q true) d
 
 end SMOS

@@ -11,6 +11,14 @@ moment of a running system; `Sys.initial` is the state at hand-over.
 
 namespace SMOS
 
+/-- A declared connection: a client of sid `sid` calls `server` with `badge`. The server knows its
+caller only by the badge, so a caller holding that badge acts as `sid` (0: as every client). -/
+structure Client where
+  server : Component
+  badge : Nat
+  sid : Sid
+  deriving DecidableEq, Repr
+
 /-- A concrete SMOS system. -/
 structure Sys where
   policy : Policy
@@ -26,6 +34,10 @@ structure Sys where
   handles : List Handle
   /-- `(u, t)`: object `t` was made from untyped `u` (system key `untyped:`, `covers:`). -/
   covers : List (Target × Target)
+  /-- The declared connections. -/
+  clients : List Client
+  /-- The policy server's decision table (what its program answers; P4 checks it). -/
+  decisions : List Decision
 
 /-- One moment of a running system. -/
 structure State where

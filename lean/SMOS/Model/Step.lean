@@ -77,10 +77,11 @@ inductive Step (sys : Sys) : State → State → Prop where
       parent ∈ s.comps → rule ∈ sys.policy.spawn → rule.parent = parent.sid →
       Step sys s (s.spawn parent rule.child rule.role)
   /-- A live component connects to a live server, as a `connect` rule permits: it gets a send
-  cap with a badge of its own. -/
+  cap with a badge of its own (none of the declared connections' badges). -/
   | connect {s : State} {client server : Component} {rule : ConnectRule} {b : Nat} :
       client ∈ s.comps → server ∈ s.comps → rule ∈ sys.policy.connect →
       rule.client = client.sid → rule.server = server.sid → b ≠ 0 →
+      (∀ d, d ∈ sys.clients → d.badge ≠ b) →
       Step sys s (s.addCap (Cap.mk client (.own server .endpoint) [.send] b))
   /-- `obj_open`: a client calls the object's server, which holds a connection to the policy
   server and gets `smos_auth` = permit; the client receives a handle. -/
@@ -89,14 +90,14 @@ inductive Step (sys : Sys) : State → State → Prop where
       o ∈ sys.objects →
       Cap.mk client (.own o.server .endpoint) rc bc ∈ s.caps → Right.send ∈ rc →
       Cap.mk o.server (.own sys.policyServer .endpoint) rv bv ∈ s.caps → Right.send ∈ rv →
-      smosAuth sys.policy client.sid o.sid o.cls op = true →
+      smosAuth sys.decisions (Perm.mk client.sid o.sid o.cls op) = true →
       Step sys s (s.addHandle (Handle.mk client o op))
   /-- A call through a handle: the server asks the policy server again and acts only on
   permit; the operation is recorded in the log. -/
   | call {s : State} {h : Handle} {rv : List Right} {bv : Nat} :
       h ∈ s.handles →
       Cap.mk h.obj.server (.own sys.policyServer .endpoint) rv bv ∈ s.caps → Right.send ∈ rv →
-      smosAuth sys.policy h.holder.sid h.obj.sid h.obj.cls h.op = true →
+      smosAuth sys.decisions (Perm.mk h.holder.sid h.obj.sid h.obj.cls h.op) = true →
       Step sys s (s.record (Access.mk h.holder h.obj h.op))
   /-- Pass a handle cap to a live component, as a `pass` rule permits. -/
   | pass {s : State} {h : Handle} {receiver : Component} {rule : PassRule} :
@@ -122,37 +123,145 @@ theorem KReachable.toReachable {sys : Sys} {s : State} (h : KReachable sys s) :
   | init => exact Reachable.init
   | step _ hk ih => exact Reachable.step ih (Step.kernel hk)
 
-/-! ## Information flow -/
+/-! ## Information flow
 
-/-- Pairs of rights on one shared target that move information from the first holder to the
-second: a call request and its reply, shared memory, and notifications. -/
-def flowPairs : List (Right × Right) :=
-  [(.send, .receive), (.receive, .send), (.write, .read), (.signal, .wait)]
+The flow graph of `smosverify.analyses.flow.graph`: its nodes are components, server objects and
+kernel objects (regions, notifications, and endpoints several components receive on), and
+`FlowStep`'s constructors are the flow rules of `smosverify.semantics.rules.FLOW_RULES`, by name
+and in order (a test compares the lists). Each premise is about one cap. `apart` says when two
+components count as different: `(· ≠ ·)` in the properties; certificates, whose summary
+components stand for many, use `Apart`.
+-/
 
-/-- Rights on another component's own object that move information into that component. -/
-def toOwnerRights : List Right := [.write, .send, .control]
+/-- A node of the flow graph. -/
+inductive Node where
+  | comp (c : Component)
+  | obj (o : SObj)
+  | chan (t : Target)
+  deriving DecidableEq, Repr
 
-/-- Rights on another component's own object that move information out of that component. -/
-def fromOwnerRights : List Right := [.read, .send, .control]
+def Node.abs : Node → Node
+  | .comp c => .comp c.abs
+  | .obj o => .obj o
+  | .chan t => .chan t.abs
 
-/-- Information can move from `a` to `b` in one step. A holder has a right on a target when
-one of its caps to it carries that right. -/
-inductive FlowStep (s : State) : Component → Component → Prop where
-  | pair {a b : Component} {t : Target} {r1 r2 : Right} {rs1 rs2 : List Right} {b1 b2 : Nat} :
-      (r1, r2) ∈ flowPairs → Cap.mk a t rs1 b1 ∈ s.caps → r1 ∈ rs1 →
-      Cap.mk b t rs2 b2 ∈ s.caps → r2 ∈ rs2 → FlowStep s a b
-  | toOwner {a b : Component} {k : ObjKind} {r : Right} {rs : List Right} {bd : Nat} :
-      r ∈ toOwnerRights → Cap.mk a (.own b k) rs bd ∈ s.caps → r ∈ rs → FlowStep s a b
-  | fromOwner {a b : Component} {k : ObjKind} {r : Right} {rs : List Right} {bd : Nat} :
-      r ∈ fromOwnerRights → Cap.mk a (.own b k) rs bd ∈ s.caps → r ∈ rs → FlowStep s b a
-  /-- A handle holder calls the object's server (request) ... -/
-  | handleIn {h : Handle} : h ∈ s.handles → FlowStep s h.holder h.obj.server
-  /-- ... and gets its reply. -/
-  | handleOut {h : Handle} : h ∈ s.handles → FlowStep s h.obj.server h.holder
+/-- The sid a node is labelled by; an endpoint is only a conduit between its receivers. -/
+def Node.sid? : Node → Option Sid
+  | .comp c => some c.sid
+  | .obj o => some o.sid
+  | .chan t => if t.kind = .endpoint then none else some t.sid
 
-/-- Information can move from `a` to `b` in one or more steps. -/
-inductive FlowPath (s : State) : Component → Component → Prop where
-  | single {a b : Component} : FlowStep s a b → FlowPath s a b
-  | cons {a b c : Component} : FlowStep s a b → FlowPath s b c → FlowPath s a c
+/-- The labels of a node. -/
+def labelsOf (p : Policy) (v : Node) : List Label :=
+  match v.sid? with
+  | none => []
+  | some s => (p.labelOf.filter fun e => decide (e.1 = s)).map Prod.snd
+
+/-- The right with which a component receives from an object of this kind (`receiveAffects`). -/
+def receiveRight : ObjKind → Option Right
+  | .endpoint => some .receive
+  | .notification => some .wait
+  | _ => none
+
+/-- The node whose contents a memory cap maps: a component's frames are the component's, a region
+is its own. -/
+def memoryNode : Target → Option Node
+  | .own x k => if k = .frames then some (.comp x) else none
+  | .chan k i s => if k = .region then some (.chan (.chan k i s)) else none
+
+/-- The component whose TCB, CNode or VSpace a target is (`control`). -/
+def controlled : Target → Option Component
+  | .own x k => if k = .tcb ∨ k = .cnode ∨ k = .vspace then some x else none
+  | .chan _ _ _ => none
+
+/-- Two certificate components stand for different components: they differ, or one is a
+summary (which stands for many). -/
+def Apart (a b : Component) : Prop := a ≠ b ∨ a.spawned = true
+
+/-- `a` holds a cap to `t` carrying `r`. -/
+def Holds (s : State) (a : Component) (t : Target) (r : Right) : Prop :=
+  ∃ rs b, Cap.mk a t rs b ∈ s.caps ∧ r ∈ rs
+
+/-- `a` can send on `t`: a cap of `a` to `t` carries send, or `t` is the endpoint of the server
+of an object `a` holds a handle to (a handle is a connection of its own). -/
+def Sends (s : State) (a : Component) (t : Target) : Prop :=
+  (∃ rs b, Cap.mk a t rs b ∈ s.caps ∧ Right.send ∈ rs) ∨
+  (∃ h, h ∈ s.handles ∧ h.holder = a ∧ t = .own h.obj.server .endpoint)
+
+/-- A caller `h` of server `srv` acts as `sid`: its own sid, or the sid of a declared client whose
+badge `h` holds on a cap with send to `srv` (every declared client's for badge 0). -/
+def ActsAs (sys : Sys) (apart : Component → Component → Prop) (s : State) (h srv : Component)
+    (sid : Sid) : Prop :=
+  apart h srv ∧
+  ((Sends s h (.own srv .endpoint) ∧ sid = h.sid) ∨
+   ∃ rs b d, Cap.mk h (.own srv .endpoint) rs b ∈ s.caps ∧ Right.send ∈ rs ∧ d ∈ sys.clients ∧
+     d.server = srv ∧ d.sid = sid ∧ (b = 0 ∨ b = d.badge))
+
+/-- `(x, y)` is one of the two directions between `u` and `v`. -/
+def Between (x y u v : Node) : Prop := (x = u ∧ y = v) ∨ (x = v ∧ y = u)
+
+/-- Information can move from `x` to `y` in one step: the flow rules of the rule table. -/
+inductive FlowStep (sys : Sys) (apart : Component → Component → Prop) (s : State) :
+    Node → Node → Prop where
+  /-- A sender's request reaches every receiver on the endpoint. -/
+  | call {a b : Component} {t : Target} :
+      t.kind = .endpoint → Sends s a t → Holds s b t .receive → apart a b →
+      FlowStep sys apart s (.comp a) (.comp b)
+  /-- The receiver answers the sender: a reply, or at least when it took the message. -/
+  | answer {a b : Component} {t : Target} :
+      t.kind = .endpoint → Sends s a t → Holds s b t .receive → apart a b →
+      FlowStep sys apart s (.comp b) (.comp a)
+  /-- Two receivers on one endpoint (waiters on one notification) affect each other through it:
+  each flows into it, it flows to each. -/
+  | receiveAffects {a b : Component} {t : Target} {r : Right} {x y : Node} :
+      receiveRight t.kind = some r → Holds s a t r → Holds s b t r → apart a b →
+      Between x y (.comp a) (.chan t) → FlowStep sys apart s x y
+  /-- Signallers flow into a notification, it flows to its waiters. -/
+  | signal {a : Component} {t : Target} {x y : Node} :
+      t.kind = .notification →
+      ((Holds s a t .signal ∧ x = .comp a ∧ y = .chan t) ∨
+       (Holds s a t .wait ∧ x = .chan t ∧ y = .comp a)) →
+      FlowStep sys apart s x y
+  /-- One cap with read to frames or a region maps it: the memory flows to the holder, and with
+  write the holder into it (without read there is no user mapping). -/
+  | memory {a : Component} {t : Target} {m : Node} {rs : List Right} {bd : Nat} {x y : Node} :
+      Cap.mk a t rs bd ∈ s.caps → memoryNode t = some m → (∀ c, m = .comp c → apart c a) →
+      Right.read ∈ rs →
+      ((x = m ∧ y = .comp a) ∨ (Right.write ∈ rs ∧ x = .comp a ∧ y = m)) →
+      FlowStep sys apart s x y
+  /-- Control of another component's TCB, CNode or VSpace: both ways. -/
+  | control {a c : Component} {t : Target} {x y : Node} :
+      controlled t = some c → Holds s a t .control → apart a c →
+      Between x y (.comp a) (.comp c) → FlowStep sys apart s x y
+  /-- A server and each object it implements, both ways; a caller into an object by the
+  operations the policy allows a sid it acts as that write, out of it by those that read. -/
+  | object {o : SObj} {x y : Node} :
+      o ∈ sys.objects →
+      (Between x y (.comp o.server) (.obj o) ∨
+       ∃ h sid op, ActsAs sys apart s h o.server sid ∧ Perm.mk sid o.sid o.cls op ∈ sys.policy.allow ∧
+         (((o.cls, op) ∈ sys.policy.writes ∧ x = .comp h ∧ y = .obj o) ∨
+          ((o.cls, op) ∈ sys.policy.reads ∧ x = .obj o ∧ y = .comp h))) →
+      FlowStep sys apart s x y
+
+/-- The labels information may be treated as after leaving a component of sid `sid`: the labels
+`m` holds, and the sink of every trust rule for `sid` whose source is at or above one of them
+(chained). -/
+inductive Widened (p : Policy) (sid : Sid) (m : Label → Prop) : Label → Prop where
+  | base {l : Label} : m l → Widened p sid m l
+  | trust {l : Label} {r : TrustRule} : Widened p sid m l → r ∈ p.trust → r.subject = sid →
+      (l, r.source) ∈ p.order → Widened p sid m r.sink
+
+/-- What information treated as `m` is treated as when it leaves node `u`: widened by `u`'s trust
+rules if `u` is a component whose trust is honoured (`H`). -/
+def Leave (p : Policy) (H : Component → Prop) (u : Node) (m : Label → Prop) (l : Label) : Prop :=
+  m l ∨ ∃ c, u = .comp c ∧ H c ∧ Widened p c.sid m l
+
+/-- `Carries sys H s src m v`: information from a node labelled `src` can reach `v` over one or
+more steps, treated as any label of `m` (a fact of `smosverify.analyses.flow.information`). -/
+inductive Carries (sys : Sys) (H : Component → Prop) (s : State) : Label → (Label → Prop) → Node → Prop where
+  | first {src : Label} {u v : Node} : src ∈ labelsOf sys.policy u → FlowStep sys (· ≠ ·) s u v →
+      Carries sys H s src (Leave sys.policy H u (fun l => l = src)) v
+  | next {src : Label} {m : Label → Prop} {u v : Node} : Carries sys H s src m u →
+      FlowStep sys (· ≠ ·) s u v → Carries sys H s src (Leave sys.policy H u m) v
 
 end SMOS

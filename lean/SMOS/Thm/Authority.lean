@@ -152,10 +152,11 @@ theorem checkConnect_sound (h : checkConnect sys cert = true) {c v : Component}
 theorem checkOpen_sound (h : checkOpen sys cert = true) {c : Component} {o : SObj}
     {op : OpId} {rs : List Right} {b : Nat} (ho : o ∈ sys.objects)
     (he : Cap.mk c (.own o.server.abs .endpoint) rs b ∈ cert.caps) (hs : Right.send ∈ rs)
-    (hp : Perm.mk c.sid o.sid o.cls op ∈ sys.policy.allow) : Handle.mk c o op ∈ cert.handles := by
+    (hp : smosAuth sys.decisions (Perm.mk c.sid o.sid o.cls op) = true) :
+    Handle.mk c o op ∈ cert.handles := by
   have h1 := imp2_true (of_all (of_all h ho) he) (decide_eq_true rfl) (memB_of_mem hs)
-  exact mem_of_memB (imp3_true (of_all h1 hp)
-    (decide_eq_true rfl) (decide_eq_true rfl) (decide_eq_true rfl))
+  have h2 := imp_true (of_all h1 (mem_of_memB hp)) rfl
+  exact mem_of_memB (imp3_true h2 (decide_eq_true rfl) (decide_eq_true rfl) (decide_eq_true rfl))
 
 theorem checkPass_sound (h : checkPass sys cert = true) {x : Handle} {r : Component}
     {rule : PassRule} (hx : x ∈ cert.handles) (hr : r ∈ cert.comps)
@@ -165,19 +166,26 @@ theorem checkPass_sound (h : checkPass sys cert = true) {x : Handle} {r : Compon
   mem_of_memB (imp3_true (of_all (of_all (of_all h hx) hr) hrule)
     (decide_eq_true h1) (decide_eq_true h2) (decide_eq_true h3))
 
+theorem checkDeclared_sound (h : checkDeclared sys cert = true) {n : Nat} (hn : n ∈ cert.declared) :
+    ∃ d, d ∈ sys.clients ∧ d.badge = n :=
+  let ⟨d, hd, hdec⟩ := List.any_eq_true.mp (of_all h hn)
+  ⟨d, hd, of_decide_eq_true hdec⟩
+
 /-- `checkClosed` is sound. -/
 theorem closed_of_check (h : checkClosed sys cert = true) : Closed sys cert := by
   have hk := kernelClosed_of_check (and_true_left h)
   have hspawn := and_true_left (and_true_right h)
   have hconnect := and_true_left (and_true_right (and_true_right h))
   have hopen := and_true_left (and_true_right (and_true_right (and_true_right h)))
-  have hpass := and_true_right (and_true_right (and_true_right (and_true_right h)))
+  have hpass := and_true_left (and_true_right (and_true_right (and_true_right (and_true_right h))))
+  have hdecl := and_true_right (and_true_right (and_true_right (and_true_right (and_true_right h))))
   exact {
     toKernelClosed := hk,
     spawn := fun hp hr hpar => checkSpawn_sound hspawn hp hr hpar,
     connect := fun hc hv hr hcs hvs => checkConnect_sound hconnect hc hv hr hcs hvs,
     openObj := fun ho he hs hp => checkOpen_sound hopen ho he hs hp,
-    pass := fun hx hr hrule h1 h2 h3 => checkPass_sound hpass hx hr hrule h1 h2 h3 }
+    pass := fun hx hr hrule h1 h2 h3 => checkPass_sound hpass hx hr hrule h1 h2 h3,
+    declared := fun hn => checkDeclared_sound hdecl hn }
 
 /-! ## Privacy and conformance -/
 
@@ -205,6 +213,37 @@ theorem private_of_covers {s : State} {c : Component} (hcov : Covers cert s)
     have hs' : e.holder.abs.spawned = c.spawned := by rw [hh]
     exact hs'.trans hns
   exact (Component.abs_of_not_spawned e.holder hsp).symm.trans hh
+
+/-- A certificate holder that abstracts to an initial component is that component. -/
+theorem holder_of_abs {x c : Component} (hns : c.spawned = false) (hh : x.abs = c) : x = c := by
+  have hsp : x.spawned = false := by
+    have hs' : x.abs.spawned = c.spawned := by rw [hh]
+    exact hs'.trans hns
+  exact (Component.abs_of_not_spawned x hsp).symm.trans hh
+
+theorem checkUntampered_sound {c : Component} (h : checkUntampered cert c = true) :
+    c.spawned = false ∧ CertUntampered cert c := by
+  have ⟨hns, hp⟩ := checkPrivate_sound (and_true_left h)
+  refine ⟨hns, ?_⟩
+  unfold CertUntampered
+  refine ⟨hp, ?_⟩
+  intro e he ht hr
+  exact of_decide_eq_true (imp2_true (of_all (and_true_right h) he) (decide_eq_true ht) (memB_of_mem hr))
+
+/-- A certificate that shows an initial component untampered shows it in every state it covers. -/
+theorem untampered_of_covers {s : State} {c : Component} (hcov : Covers cert s)
+    (hns : c.spawned = false) (hu : CertUntampered cert c) : Untampered s c := by
+  unfold CertUntampered at hu
+  unfold Untampered
+  refine ⟨private_of_covers hcov hns hu.1, ?_⟩
+  intro e he ht hr
+  have ⟨rs, b, m, sub, _⟩ := (hcov.caps e he).elim
+  have habs : c.abs = c := Component.abs_of_not_spawned c hns
+  have ht' : e.target.abs = Target.own c .endpoint := by
+    rw [ht]
+    show Target.own c.abs .endpoint = Target.own c .endpoint
+    rw [habs]
+  exact holder_of_abs hns (hu.2 _ m ht' (sub _ hr))
 
 theorem checkConforms_sound (h : checkConforms sys cert = true) : CertConforms sys cert := by
   unfold CertConforms

@@ -24,7 +24,8 @@ theorem dynamic_safety_of_check (sys : Sys) (cert : Certificate)
   have hcov := covers_of_reachable hc hs
   unfold SecureIn
   refine ⟨mediated_of_reachable hs, ?_, private_of_covers hcov hns hps,
-    conforms_of_covers hcov hconf, flow_secure_of_covers hcov hflow⟩
+    conforms_of_covers hcov hconf,
+    flow_secure_of_covers hcov hflow (honoured_of_check (fun _ hs' => covers_of_reachable hc hs') hflow)⟩
   intro o ho
   have ⟨hns', hp'⟩ := checkPrivate_sound (of_all hobjs ho)
   exact private_of_covers hcov hns' hp'

@@ -16,13 +16,13 @@ variable {sys : Sys} {cert : Certificate} {s : State}
 
 theorem CertHas.elim {c : Cap} (h : CertHas cert c) :
     ∃ rs b, Cap.mk c.holder.abs c.target.abs rs b ∈ cert.caps ∧ (∀ r, r ∈ c.rights → r ∈ rs) ∧
-      BadgeCovers b c.badge c.target.kind := by
+      BadgeCovers cert.declared b c.badge c.target.kind := by
   unfold CertHas at h
   exact h
 
 theorem CertHas.intro {x : Component} {t : Target} {r rs : List Right} {b b' : Nat}
     (h : Cap.mk x.abs t.abs rs b' ∈ cert.caps) (hr : ∀ ρ, ρ ∈ r → ρ ∈ rs)
-    (hb : BadgeCovers b' b t.kind) : CertHas cert (Cap.mk x t r b) := by
+    (hb : BadgeCovers cert.declared b' b t.kind) : CertHas cert (Cap.mk x t r b) := by
   unfold CertHas
   exact ⟨rs, b', h, hr, hb⟩
 
@@ -41,22 +41,24 @@ theorem certHas_move {x y : Component} {t : Target} {r : List Right} {b : Nat}
   exact CertHas.intro (f m) sub hb
 
 /-- A minted copy of an unbadged cap is accounted for by what accounts for the original. -/
-theorem badgeCovers_mint {b' n : Nat} {k : ObjKind} (h : BadgeCovers b' 0 k)
-    (hm : mintable k = true) : BadgeCovers b' n k := by
+theorem badgeCovers_mint {D : List Nat} {b' n : Nat} {k : ObjKind} (h : BadgeCovers D b' 0 k)
+    (hm : mintable k = true) : BadgeCovers D b' n k := by
   unfold BadgeCovers at h ⊢
   cases h with
   | inl h0 => exact Or.inr (Or.inl ⟨h0, hm⟩)
   | inr h1 =>
     cases h1 with
     | inl h2 => exact Or.inr (Or.inl h2)
-    | inr h3 => exact absurd rfl h3.2
+    | inr h3 => exact absurd rfl h3.2.1
 
-/-- Any endpoint cap of the certificate accounts for a fresh (badged) connection cap. -/
-theorem badgeCovers_connect {b' n : Nat} (hn : n ≠ 0) : BadgeCovers b' n .endpoint := by
+/-- Any endpoint cap of the certificate accounts for a fresh (badged, undeclared) connection
+cap. -/
+theorem badgeCovers_connect {D : List Nat} {b' n : Nat} (hn : n ≠ 0) (hD : n ∉ D) :
+    BadgeCovers D b' n .endpoint := by
   unfold BadgeCovers
   cases b' with
   | zero => exact Or.inr (Or.inl ⟨rfl, rfl⟩)
-  | succ k => exact Or.inr (Or.inr ⟨Nat.succ_ne_zero k, hn⟩)
+  | succ k => exact Or.inr (Or.inr ⟨Nat.succ_ne_zero k, hn, hD⟩)
 
 /-! ## Each step keeps the state covered -/
 
@@ -176,13 +178,16 @@ theorem covers_step (hc : Closed sys cert) {s' : State} (hcov : Covers cert s)
   cases h with
   | kernel hk => exact covers_kstep hc.toKernelClosed hcov hk
   | spawn hp hr hpar => exact covers_spawn hc hcov hp hr hpar
-  | connect hcl hsv hr hcs hss hb =>
+  | connect hcl hsv hr hcs hss hb hfresh =>
     obtain ⟨rs, b', m, hsend⟩ := hc.connect (hcov.comps _ hcl) (hcov.comps _ hsv) hr hcs hss
+    have hD : _ ∉ cert.declared := fun hn =>
+      let ⟨d, hd, hdb⟩ := hc.declared hn
+      hfresh d hd hdb
     exact covers_addCap hcov (CertHas.intro m
-      (fun ρ hρ => by rw [List.mem_singleton.mp hρ]; exact hsend) (badgeCovers_connect hb))
+      (fun ρ hρ => by rw [List.mem_singleton.mp hρ]; exact hsend) (badgeCovers_connect hb hD))
   | openObj ho hconn hsend _ _ hauth =>
     obtain ⟨rs, b', m, sub, _⟩ := (hcov.caps _ hconn).elim
-    exact covers_addHandle hcov (hc.openObj ho m (sub _ hsend) (mem_of_memB hauth))
+    exact covers_addHandle hcov (hc.openObj ho m (sub _ hsend) hauth)
   | call _ _ _ _ => exact covers_record hcov
   | @pass hd rcv _ hh hrc hr hsnd hrcv hcls =>
     -- `Closed.pass` is about the abstract handle and receiver: name them, or Lean takes the

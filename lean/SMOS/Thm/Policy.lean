@@ -1,14 +1,21 @@
 import SMOS.Checkers.Policy
 
 /-!
-# Soundness of the policy checker, and P4
+# Soundness of the policy checkers, and P4
 -/
 
 namespace SMOS
 
-/-- The policy server's decision is exactly membership in the expanded policy. -/
-theorem decision_correct (p : Policy) : DecisionCorrect p :=
-  fun _ _ _ _ => ⟨mem_of_memB, memB_of_mem⟩
+theorem checkDecisions_sound {sys : Sys} (h : checkDecisions sys = true) : DecisionCorrect sys := by
+  intro d hd
+  have heq : d.permit = memB d.req sys.policy.allow := of_decide_eq_true (of_all h hd)
+  exact ⟨fun hp => mem_of_memB (heq.symm.trans hp), fun hm => heq.trans (memB_of_mem hm)⟩
+
+/-- With a correct decision table, every request the policy server permits is in the policy
+(with `mediated_of_reachable`: every operation ever performed is). -/
+theorem permitted_of_decisions {sys : Sys} (hd : DecisionCorrect sys) {q : Perm}
+    (h : smosAuth sys.decisions q = true) : q ∈ sys.policy.allow :=
+  (hd _ (mem_of_memB h)).mp rfl
 
 theorem not_mem_of_all_not_memB {α : Type} [DecidableEq α] {l n : List α}
     (h : l.all (fun t => !memB t n) = true) : ∀ t, t ∈ l → t ∉ n := by
@@ -21,11 +28,10 @@ theorem checkPolicySane_sound {p : Policy} (h : checkPolicySane p = true) : Poli
   unfold PolicySane
   exact ⟨not_mem_of_all_not_memB (and_true_left h), not_mem_of_all_not_memB (and_true_right h)⟩
 
-/-- **P4 is sound**: decisions are the policy's, and a policy accepted by `checkPolicySane`
-violates no `neverallow`. -/
-theorem policy_correct_of_check (p : Policy) (h : checkPolicySane p = true) :
-    PolicyCorrect p := by
-  unfold PolicyCorrect
-  exact ⟨decision_correct p, checkPolicySane_sound h⟩
+/-- **P4 is sound**: a system accepted by `checkPolicyCorrect` has a decision table that is the
+policy's (a wrong entry is rejected) and a policy that violates no `neverallow`. -/
+theorem policy_correct_of_check (sys : Sys) (h : checkPolicyCorrect sys = true) :
+    PolicyCorrect sys :=
+  ⟨checkDecisions_sound (and_true_left h), checkPolicySane_sound (and_true_right h)⟩
 
 end SMOS
