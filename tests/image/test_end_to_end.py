@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,29 @@ def test_second_spec_reuses_the_build_and_is_told_apart(x86_build, tmp_path):
     against_first = conform_log(str(first), str(log), str(workspace.root))
     extra = next(r for r in against_first.results if r.id == "BOOT-EXTRA")
     assert [e.message for e in extra.evidence] == ["client_cnode slot 6 holds an endpoint cap the spec does not give"]
+
+
+def test_the_loaders_archive_reads_no_file_list_from_dev_null(x86_build, example_log, tmp_path):
+    # The cold-build failure `cpio: MAKEFLAGS=-s : Cannot stat`: on a machine where /dev/null is a
+    # regular file, whatever was last written to it (musl's configure writes "MAKEFLAGS=-s ") is
+    # what ninja gives a step as its standard input, and seL4_tools' archive step read its file
+    # list from there. Reproduced by mounting such a file over /dev/null; the archive step of the
+    # project must not care.
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare to put a regular file over /dev/null in a mount namespace")
+    example_log("fail-p1-frames")
+    build = x86_build[1] / "build"
+    fake = tmp_path / "null"
+    fake.write_text("MAKEFLAGS=-s \n")
+    script = (f"mount --bind {fake} /dev/null && cd {build} && rm -f capdl-loader_archive.o "
+              "archive.capdl-loader_archive.o.cpio && ninja capdl-loader_archive.o")
+    done = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                          capture_output=True, text=True)
+    if "mount" in done.stderr and done.returncode != 0 and "Cannot stat" not in done.stdout:
+        pytest.skip(f"cannot mount over /dev/null here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    archive = (build / "archive.capdl-loader_archive.o.cpio").read_bytes()
+    assert b"MAKEFLAGS" not in archive and b"TRAILER!!!" in archive
 
 
 def test_spec_capdl_tool_rejects_is_bad_input(x86_build, tmp_path):
