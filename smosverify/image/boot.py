@@ -100,7 +100,7 @@ def _run_until_done(command: list[str], out, deadline: float, ends: list[bytes])
                     return f"QEMU exited with status {proc.wait()}"
                 out.write(chunk)
                 window = (window + chunk)[-4096:]
-                ends = [end for end in ends if end not in window]
+                ends = [end for end in ends if not _line_seen(end, window)]
                 if not ends:
                     return "done"
                 dead = next((d for d in _DEAD_ENDS if d in window), None)
@@ -110,3 +110,9 @@ def _run_until_done(command: list[str], out, deadline: float, ends: list[bytes])
         proc.kill()
         proc.wait()
         out.flush()
+
+
+def _line_seen(start: bytes, window: bytes) -> bool:
+    """Whether a whole line beginning with `start` is in `window` (QEMU is stopped at once after)."""
+    at = window.find(start)
+    return at >= 0 and b"\n" in window[at:]
