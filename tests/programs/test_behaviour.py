@@ -45,8 +45,9 @@ def test_the_recorded_log_conforms():
     assert [p["status"] for p in report["properties"]] == ["holds"] * 3
 
 
-def test_the_real_boot_conforms_and_prints_what_the_hand_written_log_says():
-    real = (Path(__file__).parent / "data" / "pink-file.x86_64.boot.log").read_text()
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
+def test_the_real_boot_conforms_and_prints_what_the_hand_written_log_says(arch):
+    real = (Path(__file__).parent / "data" / f"pink-file.{arch}.boot.log").read_text()
     assert _check(real) == {"BEHAVIOUR-DECISIONS": [], "BEHAVIOUR-MEDIATION": [], "BEHAVIOUR-OUTCOMES": []}
     smos = [[line.rstrip("\r") for line in text.splitlines() if line.startswith("smos ")] for text in (real, RECORDED)]
     assert smos[0] == smos[1] and len(smos[0]) == 50  # 24 auth and 24 call lines, 2 done lines

@@ -126,3 +126,14 @@ def test_multi_server_runs_as_its_policy_says(folder):
     found, log = _boot(folder, system, generate_programs(system))
     assert found == {"BEHAVIOUR-DECISIONS": [], "BEHAVIOUR-MEDIATION": [], "BEHAVIOUR-OUTCOMES": []}
     assert {line.client for line in parse_behaviour_log(log).dones} == {"alice", "root_shell", "visitor"}
+
+
+@pytest.mark.skipif(os.environ.get("SMOSVERIFY_TEST_AARCH64") != "1",
+                    reason="AArch64 adds a second cold build (~70 s on an idle machine); set SMOSVERIFY_TEST_AARCH64=1")
+def test_pink_file_runs_on_aarch64(tmp_path_factory):
+    if not all(shutil.which(t) for t, _ in TARGETS["aarch64"].build_tools) or not shutil.which("qemu-system-aarch64"):
+        pytest.skip("missing the AArch64 toolchain or QEMU (run .ci/install-sel4-deps)")
+    system = _pink("aarch64")
+    found, log = _boot(tmp_path_factory.mktemp("programs-aarch64"), system, generate_programs(system))
+    assert found == {"BEHAVIOUR-DECISIONS": [], "BEHAVIOUR-MEDIATION": [], "BEHAVIOUR-OUTCOMES": []}
+    assert _smos_lines(log) == _smos_lines(RECORDED.read_text())
