@@ -84,8 +84,11 @@ def boot(build_dir: str, log: str, timeout: float) -> None:
 @click.option("--sel4", type=click.Path(file_okay=False), help="seL4 workspace, to find capDL-tool.")
 @click.option("--behaviour", is_flag=True,
               help="Check what the generated programs did instead (decisions, mediation, outcomes; docs/programs.md).")
+@click.option("--spec", "built", type=click.Path(dir_okay=False),
+              help="The spec the image was built from (BUILD/spec.cdl), for a system built with --programs.")
 @exits_cleanly
-def conform(system_or_spec: str, boot_log: str, sdf: SdfOptions, fmt: str, sel4: str | None, behaviour: bool) -> None:
+def conform(system_or_spec: str, boot_log: str, sdf: SdfOptions, fmt: str, sel4: str | None, behaviour: bool,
+            built: str | None) -> None:
     """Check that what the kernel holds in BOOT_LOG is what SYSTEM_OR_SPEC says, and for a system that
     the kernel's authority is within the model's; with --behaviour, that the system's generated
     programs decided and acted as its policy and model say (exit 0/1/2/3)."""
@@ -95,7 +98,7 @@ def conform(system_or_spec: str, boot_log: str, sdf: SdfOptions, fmt: str, sel4:
     if behaviour:
         report = _behaviour(system_or_spec, boot_log, sdf)
     else:
-        report = conform_log(system_or_spec, boot_log, sel4, _say, sdf)
+        report = conform_log(system_or_spec, boot_log, sel4, _say, sdf, built)
     click.echo(render(report, fmt), nl=False)
     sys.exit(report.exit_code())
 

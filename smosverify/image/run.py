@@ -93,10 +93,18 @@ def parse_capdl_for_conform(sel4: str | None) -> Path:
 
 
 def conform_log(path: str, log: str, sel4: str | None = None, notify: Notify = lambda _: None,
-                options: SdfOptions = SdfOptions()) -> Report:
-    """Check the boot in `log` against SYSTEM_OR_SPEC (a system is emitted for the log's arch)."""
+                options: SdfOptions = SdfOptions(), built: str | None = None) -> Report:
+    """Check the boot in `log` against SYSTEM_OR_SPEC (a system is emitted for the log's arch), or
+    a system against the spec `built` its image was built from (an image with the SMOS programs:
+    the emitted spec has no program memory)."""
     boot = read_boot_log(log)
     source = spec_source(path, boot.dump.arch if not path.endswith(".cdl") else None, notify, options)
+    if built is not None:
+        if source.system is None:
+            raise InputError("--spec goes with a system: a .cdl spec is checked as it is", Span(path, 1, 1))
+        if not os.path.exists(built):
+            raise InputError("no such file", Span(built, 1, 1))
+        source = replace(source, text=Path(built).read_text(encoding="utf-8"), file=built)
     return _conform(source, boot, lambda: parse_capdl_for_conform(sel4))
 
 

@@ -4,18 +4,21 @@ pink-file with its programs running conforms to its spec and to the model (data/
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from smosverify.analyses.capdl.conformance import conform_capdl
 from smosverify.emit.capdl import LoadedProgram, emit_capdl
-from smosverify.errors import InputError
+from smosverify.errors import EnvironmentProblem, InputError
 from smosverify.image.readback import parse_boot_log
+from smosverify.image.run import parse_capdl_for_conform
 from smosverify.image.spec import spec_from_xml
 from smosverify.image.system_boot import conform_system_boot
 from smosverify.load.any import SdfOptions, load_any
 from smosverify.load.capdl.reader import parse_capdl
+from tests.conftest import assert_bad_input, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 PINK = REPO / "examples" / "pink-file" / "system.yaml"
@@ -65,3 +68,25 @@ def test_a_reply_cap_to_another_thread_in_a_reply_slot_is_extra():
     report = _recorded(log.replace(fs, bob))
     extra = next(r for r in report.results if r.id == "BOOT-EXTRA")
     assert [(e.kind, e.data["object"], e.data["slot"]) for e in extra.evidence] == [("extra-cap", "tcb_fs", 2)]
+
+
+def test_cli_conforms_a_program_boot_against_the_spec_it_was_built_from():
+    try:
+        parse_capdl_for_conform(None)
+    except EnvironmentProblem as err:
+        pytest.skip(str(err))
+    log, spec = DATA / "pink-file.x86_64.boot.log", DATA / "pink-file.x86_64.spec.cdl"
+    result = run_cli("image", "conform", PINK, log, "--spec", spec, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [p["status"] for p in json.loads(result.stdout)["properties"]] == ["holds"] * 6
+    # The system's own spec has no program memory: the kernel's mem_C frames are extra and unnamed.
+    result = run_cli("image", "conform", PINK, log, "--format", "json")
+    failed = {p["id"] for p in json.loads(result.stdout)["properties"] if p["status"] != "holds"}
+    assert result.exit_code == 1 and failed == {"BOOT-EXTRA", "BOOT-CONFORM-MAP"}
+
+
+def test_cli_spec_goes_with_a_system(tmp_path):
+    log, spec = DATA / "pink-file.x86_64.boot.log", DATA / "pink-file.x86_64.spec.cdl"
+    assert_bad_input(run_cli("image", "conform", spec, log, "--spec", spec), spec, 1, 1, "--spec", "system")
+    missing = tmp_path / "spec.cdl"
+    assert_bad_input(run_cli("image", "conform", PINK, log, "--spec", missing), missing, 1, 1, "no such file")
