@@ -31,6 +31,7 @@ class Cap(NamedTuple):
     cause: str
     span: Span
     badge: int = 0  # 0: unbadged
+    after_boot: bool = False  # given by a dynamic step (P7), not by the system description
 
 
 def kernel_objects(system: System) -> dict[Target, KernelObject]:
@@ -57,24 +58,29 @@ def kernel_objects(system: System) -> dict[Target, KernelObject]:
 def initial_caps(system: System) -> tuple[Cap, ...]:
     """The caps every component holds when the system starts (its own TCB, CNode, VSpace and
     frames are its own and not listed). A root component that says what it `keeps` after boot
-    holds only caps to those objects; without `keeps` it holds all of its caps."""
+    holds only caps to those objects, and those a dynamic step gives it later (P7's states); without
+    `keeps` it holds all of its caps."""
     caps = _declared_caps(system)
     keeps = {c.name: set(c.keeps) for c in system.components.values() if c.keeps is not None}
     if not keeps:
         return caps
-    return tuple(cap for cap in caps if cap.holder not in keeps or cap.target in keeps[cap.holder])
+    return tuple(cap for cap in caps if cap.holder not in keeps or cap.target in keeps[cap.holder] or cap.after_boot)
 
 
 def _declared_caps(system: System) -> tuple[Cap, ...]:
     caps: list[Cap] = []
     receivers: dict[str, Span] = {}
+    served_after_boot = set()
     for conn in system.connections:
         target = Target(ObjectKind.ENDPOINT, conn.server)
-        caps.append(Cap(conn.client, target, conn.rights, f"connection {conn.name}", conn.span, conn.badge))
+        caps.append(Cap(conn.client, target, conn.rights, f"connection {conn.name}", conn.span, conn.badge, conn.after_boot))
         receivers.setdefault(conn.server, system.components[conn.server].span)
+        if conn.after_boot:
+            served_after_boot.add(conn.server)
     for server, span in receivers.items():
         target = Target(ObjectKind.ENDPOINT, server)
-        caps.append(Cap(server, target, frozenset({Right.RECEIVE}), f"{server} serves its endpoint", span))
+        caps.append(Cap(server, target, frozenset({Right.RECEIVE}), f"{server} serves its endpoint", span, 0,
+                        server in served_after_boot))
     for region in system.regions.values():
         target = Target(ObjectKind.REGION, region.name)
         for m in region.maps:
@@ -87,5 +93,6 @@ def _declared_caps(system: System) -> tuple[Cap, ...]:
             caps.append(Cap(who, target, frozenset({Right.WAIT}), f"notification {note.name} wait", span))
     for comp in system.components.values():
         for extra in comp.caps:
-            caps.append(Cap(comp.name, extra.target, extra.rights, f"cap listed in {comp.name}.caps", extra.span, extra.badge))
+            caps.append(Cap(comp.name, extra.target, extra.rights, f"cap listed in {comp.name}.caps", extra.span, extra.badge,
+                            extra.after_boot))
     return tuple(caps)

@@ -59,6 +59,7 @@ class ExtraCap:
     rights: frozenset[Right]
     span: Span
     badge: int = 0  # 0: unbadged (for an endpoint or notification: can be minted with any badge)
+    after_boot: bool = False  # given by a dynamic step (P7): held whatever the holder's `keeps` says
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Connection:
     badge: int
     span: Span
     capacity: int | None = None
+    after_boot: bool = False  # made by a dynamic step (P7): its caps are held whatever `keeps` says
 
     @property
     def name(self) -> str:

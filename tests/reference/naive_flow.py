@@ -199,13 +199,14 @@ def widened(system: System, rules: list[tuple[str, str]], treated: frozenset[str
 
 # -- P5 --------------------------------------------------------------------------------------
 
-def p5(system: System, caps: frozenset[Cap]) -> tuple[str, frozenset[Violation]]:
+def p5(system: System, caps: frozenset[Cap], extra: frozenset[Edge] = frozenset()) -> tuple[str, frozenset[Violation]]:
     """From every labelled node, follow every edge carrying (source label, labels the information
     may be treated as); a labelled node is a violation when none of those may flow to its label.
-    A trusted component is checked on entry with what arrives and widens what leaves it."""
+    A trusted component is checked on entry with what arrives and widens what leaves it. `extra`:
+    edges a dynamic state adds (operations through handles, naive_dynamic.py)."""
     if not system.policy.labels:
         return "not_applicable", frozenset()
-    graph = edges(system, caps)
+    graph = edges(system, caps) | extra
     nodes = {n for e in graph for n in e} | set(system.components)
     labels = {n: label_of_node(system, n) for n in nodes}
     trust = widenings(system, caps)

@@ -188,3 +188,19 @@ def flow_policy_text(draw) -> str:
         source, sink = draw(st.sampled_from([(a, b) for a in LABELS for b in LABELS if a != b]))
         lines.append(f"trusted {{ {' '.join(some(draw, SUBJECT_SIDS, min_size=1, max_size=2))} }} for {source} -> {sink};")
     return "\n".join(lines) + "\n"
+
+
+SID_GROUPS = subsets(SUBJECT_SIDS).map(lambda sids: sids[0] if len(sids) == 1 else f"{{ {' '.join(sids)} }}")
+SPAWN_ROLES = st.sampled_from(("",) + tuple(f" as {role}" for role in ROLES))
+
+
+@st.composite
+def dynamic_system_texts(draw) -> SystemText:
+    """`system_texts` with dynamic rules in the policy: spawns (of any role, or none given),
+    connects and passes of files, between groups of subject sids (the sids components have).
+    Without budgets and neverallows: P6 is not applicable and P4 is only allow/deny conflicts."""
+    text = draw(system_texts())
+    rules = [f"spawn {draw(SID_GROUPS)} -> {draw(SID_GROUPS)}{draw(SPAWN_ROLES)};" for _ in range(draw(st.integers(0, 2)))]
+    rules += [f"connect {draw(SID_GROUPS)} -> {draw(SID_GROUPS)};" for _ in range(draw(st.integers(0, 2)))]
+    rules += [f"pass {draw(SID_GROUPS)} -> {draw(SID_GROUPS)} : file;" for _ in range(draw(st.integers(0, 2)))]
+    return SystemText(text.yaml, text.policy + "".join(rule + "\n" for rule in rules))

@@ -118,23 +118,28 @@ def _system_after(base: System, steps: tuple[Step, ...]) -> System:
     components = dict(base.components)
     extra: dict[str, list[ExtraCap]] = {}
     connections = list(base.connections)
+    # per server, every badge its declared connections and listed caps carry (held or not: a badge
+    # names its connection's client all the same): a fresh badge is none of them
     badges: dict[str, set[int]] = {}
     for conn in base.connections:
         badges.setdefault(conn.server, set()).add(conn.badge)
+    for cap in (cap for comp in base.components.values() for cap in comp.caps):
+        if cap.target.kind is ObjectKind.ENDPOINT:
+            badges.setdefault(cap.target.name, set()).add(cap.badge)
     handle_caps: set[tuple[str, str]] = set()
     for step in steps:
         if step.kind == "spawn":
             _, sid, role = step.other.split(":")
             components.setdefault(step.other, Component(step.other, sid, Role(role), step.span))
             extra.setdefault(step.actor, []).extend(
-                ExtraCap(step.actor, Target(kind, step.other), frozenset({Right.CONTROL}), step.span)
+                ExtraCap(step.actor, Target(kind, step.other), frozenset({Right.CONTROL}), step.span, after_boot=True)
                 for kind in PARENT_CONTROL
             )
         elif step.kind == "connect":
             taken = badges.setdefault(step.other, set())
             badge = max(taken, default=0) + 1
             taken.add(badge)
-            connections.append(Connection(step.actor, step.other, CONNECT_RIGHTS, badge, step.span))
+            connections.append(Connection(step.actor, step.other, CONNECT_RIGHTS, badge, step.span, after_boot=True))
         elif (step.other, step.obj) not in handle_caps:
             handle_caps.add((step.other, step.obj))
             server = step.obj.split(".", 1)[0]
@@ -142,7 +147,7 @@ def _system_after(base: System, steps: tuple[Step, ...]) -> System:
             badge = max(taken, default=0) + 1  # the server knows the handle by its own badge
             taken.add(badge)
             extra.setdefault(step.other, []).append(
-                ExtraCap(step.other, Target(ObjectKind.ENDPOINT, server), HANDLE_CAP_RIGHTS, step.span, badge)
+                ExtraCap(step.other, Target(ObjectKind.ENDPOINT, server), HANDLE_CAP_RIGHTS, step.span, badge, True)
             )
     for name, caps in extra.items():
         components[name] = replace(components[name], caps=components[name].caps + tuple(caps))
@@ -201,7 +206,8 @@ def enabled_steps(state: DynamicState) -> list[Step]:
             if parent.sid in rule.parents:
                 for sid in sorted(rule.children):
                     out.append(Step("spawn", parent.name, summary_name(sid, rule.role or Role.CLIENT.value), "", rule.text, rule.span))
-    connected = {(c.client, c.server) for c in system.connections}
+    # one new connection per pair; a declared one does not stand for it (it may lack send, or share its badge)
+    connected = {(s.actor, s.other) for s in state.steps if s.kind == "connect"}
     for rule in policy.connect_rules:
         for client in comps:
             if client.sid not in rule.clients:
