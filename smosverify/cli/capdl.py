@@ -20,17 +20,25 @@ def capdl() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--arch", type=click.Choice(["aarch64", "x86_64", "riscv"]),
               help="The architecture of a JSON spec, where nothing in it shows which.")
+@click.option("--thread", help="List this thread's authority edge by edge instead (rights obtained through transfers marked).")
 @exits_cleanly
-def inspect(spec: str, fmt: str, arch: str | None) -> None:
+def inspect(spec: str, fmt: str, arch: str | None, thread: str | None) -> None:
     """Summarise SPEC (capDL text, or JSON as Microkit's --capdl-json writes it): objects and caps by
-    type, and the authority of each thread, closed under seL4's transfer rules (exit 0, or 2 when
-    SPEC is not a valid spec)."""
+    type, and the authority of the threads, closed under seL4's transfer rules, once per class of
+    threads whose CSpaces merge (exit 0, or 2 when SPEC is not a valid spec)."""
     from smosverify.analyses.capdl.authority import spec_authority
     from smosverify.load.capdl.reader import load_capdl
-    from smosverify.report.capdl_inspect import inspect_summary, render_inspect
+    from smosverify.report.capdl_inspect import inspect_summary, render_inspect, render_thread, thread_authority
 
     parsed = load_capdl(spec, arch)
-    click.echo(render_inspect(inspect_summary(parsed, spec_authority(parsed)), fmt), nl=False)
+    authority = spec_authority(parsed)
+    if thread is None:
+        click.echo(render_inspect(inspect_summary(parsed, authority), fmt), nl=False)
+        return
+    if thread not in authority.roots:
+        known = ", ".join(authority.threads[:10]) + (", ..." if len(authority.threads) > 10 else "")
+        raise click.BadParameter(f"no thread (TCB) {thread!r} in {spec} (its threads: {known or 'none'})", param_hint="'--thread'")
+    click.echo(render_thread(thread_authority(parsed, authority, thread), fmt), nl=False)
 
 
 @click.command()

@@ -10,7 +10,7 @@ from smosverify.analyses.capdl.conformance import conform_capdl
 from smosverify.emit.capdl import emit_capdl
 from smosverify.load.capdl.reader import load_capdl, parse_capdl
 from smosverify.load.system import load_system
-from smosverify.report.capdl_inspect import inspect_summary
+from smosverify.report.capdl_inspect import inspect_summary, thread_authority
 from smosverify.semantics.rules import AUTHORITY_RULE
 
 from .conftest import ALL_CONSTRUCTS, REPO
@@ -44,7 +44,7 @@ def test_inspect_json_names_each_transfers_rule_and_step():
     summary = inspect_summary(spec, spec_authority(spec))
     assert {"from": "ca", "to": "e (grants)", "rule": "grant", "step": "grant-in", "via": "e"} in summary["transfers"]
     assert summary["untyped_covers"] == 1
-    edge = next(e for e in summary["authority"] if e["thread"] == "a" and e["object"] == "b")
+    edge = next(e for e in thread_authority(spec, spec_authority(spec), "a")["authority"] if e["object"] == "b")
     assert edge["rights"] == edge["obtained"] == ["control"]  # by untypedCover
 
 

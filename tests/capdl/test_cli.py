@@ -39,14 +39,22 @@ def test_inspect_json_keys_and_counts():
     assert {"arch", "objects", "objects_total", "caps_total", "authority"} <= summary.keys()
     assert summary["arch"] == "x86_64" and summary["objects"]["frame"] == 7  # buf[4] counts four
     assert summary["objects_total"] == 40 and summary["caps_total"] == 68
-    edge = next(e for e in summary["authority"] if e["thread"] == "server_tcb" and e["object"] == "service")
+    one = json.loads(run("capdl", "inspect", ALL_CONSTRUCTS["x86_64"], "--format", "json", "--thread", "server_tcb").output)
+    edge = next(e for e in one["authority"] if e["object"] == "service")
     assert edge["rights"] == ["grant", "grant_reply", "receive", "send"] and edge["type"] == "ep"
 
 
 def test_inspect_text_lists_objects_caps_and_authority():
     out = run("capdl", "inspect", ALL_CONSTRUCTS["aarch64"]).output
     assert "arch aarch64" in out and "pgd" in out and "EndpointCap" in out
-    assert "vm_tcb -> fault_ep: grant, grant_reply, receive, send" in out
+    assert "  vm_tcb: class " in out
+    one = run("capdl", "inspect", ALL_CONSTRUCTS["aarch64"], "--thread", "vm_tcb")
+    assert one.exit_code == 0 and "vm_tcb -> fault_ep: grant, grant_reply, receive, send" in one.output
+
+
+def test_inspect_of_an_unknown_thread_is_a_usage_error():
+    result = run("capdl", "inspect", ALL_CONSTRUCTS["aarch64"], "--thread", "nobody")
+    assert result.exit_code == 2 and "no thread (TCB) 'nobody'" in result.output
 
 
 def test_conform_json_and_sarif_have_checks_shape(tmp_path):
