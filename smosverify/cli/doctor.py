@@ -17,7 +17,7 @@ from smosverify.errors import EnvironmentProblem
 from smosverify.image.capdl_tool import GHC_PACKAGES, TOOL, cache_dir
 from smosverify.image.targets import QEMU_PACKAGES, TARGETS
 from smosverify.image.workspace import ENV_VAR, validate_workspace
-from smosverify.lean_install import default_home, installed_version, launcher
+from smosverify.lean_install import default_home, installed_version, launcher, outdated
 from smosverify.lean_toolchain import find_lean
 
 
@@ -64,7 +64,11 @@ def environment() -> list[tuple[str, str]]:
 def _npm_lean() -> str:
     home = default_home()
     version = installed_version(home)
-    return f"{version} ({launcher(home)})" if version else f"not installed in {home} (smosverify lean install)"
+    if version:
+        return f"{version} ({launcher(home)})"
+    if outdated(home):
+        return f"installed in {home} by an older smosverify: run `smosverify lean install` again"
+    return f"not installed in {home} (smosverify lean install)"
 
 
 def lean_line() -> str:

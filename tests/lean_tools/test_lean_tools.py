@@ -236,3 +236,30 @@ def test_the_glue_mounts_only_absolute_directories_it_does_not_see_already():
     done = subprocess.run(["node", "-e", f"console.log(JSON.stringify({paths!r}.filter({MOUNTS_FILTER})))"],
                           capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == '["/root/.cache/smosverify/lean","/homework"]', done.stderr
+
+
+def test_an_installation_by_an_older_installer_counts_as_not_installed(tmp_path):
+    """Its glue starts four workers (3.1 GB before Lean reads a file): `lean install` must redo it,
+    and doctor must say why Lean is not used."""
+    from smosverify.lean_install import LAUNCHER, installed_version, launcher, outdated
+
+    home = tmp_path / "home"
+    program = launcher(home)
+    program.parent.mkdir(parents=True)
+    (program.parent.parent / "VERSION").write_text("Lean (version 4.28.0-pre)\n", encoding="utf-8")
+    program.write_text(LAUNCHER.replace("installer revision 2", "installer revision 1"), encoding="utf-8")
+    assert installed_version(home) is None and outdated(home)
+    program.write_text(LAUNCHER, encoding="utf-8")
+    assert installed_version(home) == "Lean (version 4.28.0-pre)" and not outdated(home)
+    assert not outdated(tmp_path / "nothing-here")
+
+
+def test_the_installed_glue_starts_one_worker():
+    """Where Lean is installed, the glue it runs is the patched one (`smosverify lean install`)."""
+    from smosverify.lean_install import POOL_NEW, POOL_OLD, default_home, installed_version, launcher
+
+    home = default_home()
+    if installed_version(home) is None:
+        pytest.skip("no Lean installed by `smosverify lean install` here")
+    glue = (launcher(home).parent / "lean.js").read_text(encoding="utf-8")
+    assert POOL_NEW in glue and POOL_OLD not in glue
