@@ -112,7 +112,7 @@ def test_systems_the_reference_found_agree(body, rules):
     assert disagreement(SystemText(HEADER + body, POLICY + rules)) == ""
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(dynamic_system_texts())
 def test_p7_status_agrees_with_the_reference(text: SystemText):
     system = text.load()
