@@ -1,7 +1,9 @@
 """Time the image steps: build (cold, then warm), boot and conform, for a spec of one thread, a
-generated spec of N threads, a generated system of N components, and every example system.
+generated spec of N threads, a generated system of N components, and every example system; with
+--programs, for every example system with its SMOS programs built in and running (pink-file
+twice: the second run is the warm one), conform being `conform --behaviour`, plus the whole run.
 
-    python benchmarks/image_bench.py --sel4 WORKSPACE [--threads 100] [--arch x86_64]
+    python benchmarks/image_bench.py --sel4 WORKSPACE [--threads 100] [--arch x86_64] [--programs]
 
 Needs the seL4 toolchain and QEMU (.ci/install-sel4-deps). The first build in a fresh build folder
 is the cold one (CMake configure, the kernel, the libraries); every later one reuses the folder.
@@ -18,11 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from smosverify.errors import InputError
+from smosverify.image.behaviour import conform_behaviour, read_behaviour_log
 from smosverify.image.boot import boot_image
 from smosverify.image.build import build_image
 from smosverify.image.capdl_tool import find_parse_capdl
-from smosverify.image.run import conform_log, spec_source
+from smosverify.image.program_image import build_program_image
+from smosverify.image.programs import CLIENT, generate_programs
+from smosverify.image.run import conform_log, spec_source, system_source
 from smosverify.image.workspace import find_workspace
+from smosverify.load.any import SdfOptions, load_any
 
 BENCHMARKS = Path(__file__).resolve().parent
 EXAMPLES = sorted((BENCHMARKS.parent / "examples").glob("*/system.yaml"))
@@ -64,12 +71,32 @@ def run(label: str, path: Path, workspace, arch: str, out: Path, timeout: float)
           f"{report.verdict.value}", flush=True)
 
 
+def run_programs(label: str, path: Path, workspace, arch: str, out: Path, timeout: float) -> None:
+    try:
+        system = system_source(load_any(str(path), SdfOptions()), arch).system
+        clients = [p for p in generate_programs(system) if p.kind == CLIENT]
+    except InputError as err:
+        print(f"{label:<24} no programs: {err}", flush=True)
+        return
+    if not clients:
+        print(f"{label:<24} no programs: no client can name an object", flush=True)
+        return
+    build, built = _seconds(lambda: build_program_image(system, workspace, out))
+    log = out / f"{label}.log"
+    boot, _ = _seconds(lambda: boot_image(out, log, timeout))
+    conform, report = _seconds(lambda: conform_behaviour(system, read_behaviour_log(log)))
+    kind = "cold" if built.result.configured else "warm"
+    print(f"{label:<24} {kind:>4} {build:7.2f} {boot:7.2f} {conform:8.2f} {log.stat().st_size / 1e6:7.2f}  "
+          f"{report.verdict.value:<8} {build + boot + conform:6.2f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sel4", help="seL4 workspace (default: $SMOSVERIFY_SEL4)")
     parser.add_argument("--threads", type=int, default=100)
     parser.add_argument("--arch", default="x86_64", choices=sorted(_VSPACE))
     parser.add_argument("--timeout", type=float, default=300.0, help="Seconds a boot may take.")
+    parser.add_argument("--programs", action="store_true", help="The examples with their SMOS programs running.")
     args = parser.parse_args()
     workspace = find_workspace(args.sel4)
     seconds, tool = _seconds(lambda: find_parse_capdl(workspace, print))
@@ -79,6 +106,13 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="smosverify-image-bench-") as tmp:
         out = Path(tmp) / "build"
+        if args.programs:
+            pink = next(p for p in EXAMPLES if p.parent.name == "pink-file")
+            print(f"{'system':<24} {'':>4} {'build s':>7} {'boot s':>7} {'conform s':>8} {'log MB':>7}  "
+                  f"{'verdict':<8} {'all s':>6}")
+            for path in [pink, pink] + [p for p in EXAMPLES if p != pink]:
+                run_programs(path.parent.name, path, workspace, args.arch, out, args.timeout)
+            return
         specs = [("threads-1", Path(tmp) / "threads-1.cdl"), (f"threads-{args.threads}", Path(tmp) / "threads-n.cdl")]
         specs[0][1].write_text(threads_spec(1, args.arch))
         specs[1][1].write_text(threads_spec(args.threads, args.arch))
