@@ -62,8 +62,7 @@ NOTHING = Facts(frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
 
 @dataclass(frozen=True)
 class State:
-    """The closed facts and the system they describe (summaries and new connections added), which
-    the checks read."""
+    """The closed facts and the system they describe (`abstract_system`), which the checks read."""
 
     system: System
     facts: Facts
