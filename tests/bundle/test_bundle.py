@@ -96,8 +96,8 @@ def test_a_forged_lean_claim_is_found(bundle):
     manifest = json.loads((bundle / MANIFEST).read_text(encoding="utf-8"))
     path = bundle / manifest["lean"]["path"]
     text = path.read_text(encoding="utf-8")
-    assert "-- P5 not claimed" in text
-    text = text.replace("-- P5 not claimed", "theorem p5_flow_security : FlowSecurity system :=\n  flow_security_of_check system certificate (by decide +kernel)\n-- was")
+    assert "-- P7 not claimed" in text  # parallel-leak: its leak is reachable (P6, P7 violated)
+    text = text.replace("-- P7 not claimed", "theorem p7_dynamic_safety : DynamicSafety system :=\n  dynamic_safety_of_check system certificate (by decide +kernel)\n-- was")
     path.write_text(text, encoding="utf-8")
     rehash(bundle, manifest["lean"]["path"])
     assert any(d.startswith(manifest["lean"]["path"]) for d in verify_bundle(bundle, lean="off").differences)
