@@ -162,3 +162,19 @@ def test_cli_builds_the_programs_only_with_a_workspace_and_refuses_a_capdl_spec(
     assert result.exit_code == 3 and "SMOSVERIFY_SEL4" in result.stderr, result.output
     cdl = REPO / "tests" / "image" / "data" / "two_threads.cdl"
     assert_bad_input(run_cli("image", "build", cdl, "--programs", "-o", tmp_path / "x"), cdl, 1, 1, "capDL spec")
+
+
+@pytest.mark.parametrize("example", ["pink-file", "multi-server"])
+def test_the_table_that_runs_is_the_one_lean_checks(example, tmp_path):
+    """The policy server's rows, numbers and all, are the `decisions` of the emitted Lean instance,
+    which Lean's P4 checks against the policy: the proof and the running code share their data."""
+    path = EXAMPLES / example / "system.yaml"
+    server = next(c.name for c in load_any(str(path), SdfOptions()).components.values() if c.role.value == "policy")
+    rows = re.findall(r"\{ (\d+), (\d+), (\d+), (\d+), (SMOS_PERMIT|SMOS_DENY) \}", _programs(path)[server])
+    running = [((int(s), int(o), int(k), int(op)), d == "SMOS_PERMIT") for s, o, k, op, d in rows]
+    run_cli("emit", "lean", path, "-o", tmp_path / "instance.lean")
+    text = (tmp_path / "instance.lean").read_text(encoding="utf-8")
+    body = re.search(r"decisions := \[(.*?)\]", text, re.S).group(1)
+    checked = [((int(s), int(o), int(k), int(op)), d == "true")
+               for s, o, k, op, d in re.findall(r"⟨⟨(\d+), (\d+), (\d+), (\d+)⟩, (true|false)⟩", body)]
+    assert running and sorted(running) == sorted(checked)
