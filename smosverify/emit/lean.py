@@ -66,6 +66,8 @@ class LeanModule:
     text: str
     claims: tuple[Claim, ...]
     data: dict  # the Lean-shaped values the text was rendered from (tests read them)
+    definitions: str  # the data part of the text (`comp<i>` ... `cuts`), without namespace or theorems
+    printer: LeanText  # prints further terms over the same numbering (tests state checks on changed data)
 
 
 def module_name(system_name: str) -> str:
@@ -109,8 +111,11 @@ def lean_module(system: System, report: Report | None = None) -> LeanModule:
     data = {"system": sys, "certificate": cert, "network": net, "cuts": cuts, "intrinsic": len(intrinsic),
             "dynamicCertificate": None if claims["P7"].claimed else dynamic}
     name = module_name(system.name)
-    text = _render(name, system, terms, data, monitor is None, [claims[p] for p, *_ in THEOREMS])
-    return LeanModule(name, f"Instances/{name}.lean", text, tuple(claims[p] for p, *_ in THEOREMS), data)
+    printer = LeanText(terms)
+    definitions = _template("definitions.lean.j2").render(lean=printer, data=data, no_monitor=monitor is None)
+    text = _render(name, system, printer, definitions, [claims[p] for p, *_ in THEOREMS])
+    return LeanModule(name, f"Instances/{name}.lean", text, tuple(claims[p] for p, *_ in THEOREMS), data,
+                      definitions, printer)
 
 
 def write_lean_module(module: LeanModule, out_dir: str | Path) -> Path:
@@ -160,16 +165,15 @@ def _one_line(text: str) -> str:
 
 
 @cache
-def _template() -> jinja2.Template:
+def _template(name: str) -> jinja2.Template:
     env = jinja2.Environment(loader=jinja2.PackageLoader("smosverify.emit", "templates"), keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined, autoescape=False)
-    return env.get_template("instance.lean.j2")
+    return env.get_template(name)
 
 
-def _render(name: str, system: System, terms: Terms, data: dict, no_monitor: bool, claims: list[Claim]) -> str:
-    printer = LeanText(terms)
-    return _template().render(
+def _render(name: str, system: System, printer: LeanText, definitions: str, claims: list[Claim]) -> str:
+    return _template("instance.lean.j2").render(
         name=name, version=__version__, system_name=printer.comment(system.name), source=printer.comment(Path(system.file).name),
-        names=printer.name_lines(), lean=printer, data=data, no_monitor=no_monitor,
+        names=printer.name_lines(), lean=printer, definitions=definitions,
         theorems=[(c, stmt, proof) for c, (_, _, stmt, proof) in zip(claims, THEOREMS)],
     )
