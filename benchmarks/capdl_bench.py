@@ -14,9 +14,10 @@ Two specs of N threads and about 10 caps per thread (N=10k: 100k caps):
 Each step runs in a fresh Python process (imports included, peak memory its own): `parse` (read
 the spec), `closure` (read it and close its authority), `inspect` (`capdl inspect --format json`
 and text, output size), `conform` (clustered only: the model's closure, the spec's, the checks).
-Printed per step: CPU seconds (user + system), wall seconds, peak memory, and a hash of the
-step's result (the JSON for inspect, the report for conform), so a change that must keep results
-identical shows the same hash. With --against DIR (another checkout) both trees run each step
+Printed per step: CPU seconds (user + system, up to the step's end, not its hashing), wall
+seconds, peak memory, and a hash of the step's result (the objects and their slots for parse; the
+transfers and each node's number of closed caps for closure; the JSON for inspect; the report for
+conform), so a change that must keep results identical shows the same hash. With --against DIR (another checkout) both trees run each step
 alternately and the ratios are printed. Goals (issue 14): parse + closure of 10k threads under
 5 s and 1 GB for both specs, conform at 10k under 10 s and 1 GB.
 """
@@ -116,26 +117,33 @@ if step == "conform":
     from smosverify.load.system import load_system
     from smosverify.report import render
     model = load_system(system)
-    result = render(conform_capdl(model, load_capdl(cdl, "x86_64")), "json")
+    report = conform_capdl(model, load_capdl(cdl, "x86_64"))
+    done = cpu()
+    result = render(report, "json")
 else:
     spec = load_capdl(cdl)
-    result = f"{len(spec.objects)} objects"
-    if step != "parse":
+    done = cpu()
+    if step == "parse":
+        result = repr(sorted((o.name, o.type.value, o.params, sorted(o.slots.items())) for o in spec.objects.values()))
+    else:
         from smosverify.analyses.capdl.authority import spec_authority
         authority = spec_authority(spec)
-        result = f"{len(authority.threads)} threads, {len(authority.transfers)} transfers"
+        done = cpu()
+        # each node's number of closed caps, and every transfer: the closure, without threads x caps
+        result = repr((authority.transfers, [len(caps) for caps in authority.node_caps]))
     if step == "inspect":
         from smosverify.report.capdl_inspect import inspect_summary, render_inspect
         summary = inspect_summary(spec, authority)
         result = render_inspect(summary, "json")
         size = len(result) + len(render_inspect(summary, "text"))
-print(json.dumps({"cpu": cpu(), "wall": time.perf_counter() - wall, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        done = cpu()
+print(json.dumps({"cpu": done, "wall": time.perf_counter() - wall, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "hash": hashlib.sha256(result.encode()).hexdigest()[:16], "size": size}))
 """
 
 
 def _env(tree: Path) -> dict:
-    return {**os.environ, "PYTHONPATH": str(tree)}
+    return {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}  # the same set order in every run
 
 
 def measure(tree: Path, step: str, cdl: Path, system: Path | None) -> dict:
