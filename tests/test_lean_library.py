@@ -164,12 +164,20 @@ def test_every_checker_file_has_a_mirroring_proof_file():
     assert checkers and checkers <= proofs
 
 
-def test_property_theorems_have_docstrings():
+MAIN_THEOREM = re.compile(r"^theorem (\w+_(?:of_check|of_cut|sound|complete|iff)|covers_of_\w+)\b", flags=re.M)
+
+
+def test_main_theorems_have_docstrings():
+    """Every property theorem, soundness and completeness theorem and generic invariant theorem says
+    in English what it proves."""
+    found = []
     for path in (LEAN / "SMOS" / "Thm").glob("*.lean"):
         text = path.read_text(encoding="utf-8")
-        for match in re.finditer(r"^theorem (\w+_of_check)\b", text, flags=re.M):
+        for match in MAIN_THEOREM.finditer(text):
+            found.append(match.group(1))
             before = text[: match.start()].rstrip()
             assert before.endswith("-/"), f"{match.group(1)} in {path.name} has no docstring"
+    assert {"policy_correct_of_check", "checkPolicyCorrect_complete", "covers_of_reachable"} <= set(found)
 
 
 def test_docs_name_only_things_that_exist():
@@ -180,7 +188,7 @@ def test_docs_name_only_things_that_exist():
     for name in set(re.findall(r"`(\w+_of_(?:check|cut|covers|kreachable|reachable))\b", docs)):
         assert name in theorems, name
     for name in set(re.findall(r"`(check[A-Z]\w*)\b", docs)):
-        assert name in (theorems if name.endswith("_sound") else defs), name
+        assert name in (theorems if name.endswith(("_sound", "_complete", "_iff")) else defs), name
 
 
 # --- instance modules -----------------------------------------------------------------------------
