@@ -32,7 +32,7 @@ DEFAULT_TIMEOUT = 3600
 # (about 0.5 GB each): with tasks, Lean 4.28 starts five more while checking an instance, and
 # MultiServer peaked at 5.2 GB instead of 2.8 GB.
 NPM_OPTIONS = ("-j1", "-DElab.async=false")
-DEFAULT_MEMORY = 6 * 1024**3  # bytes: the npm build holds about 3 GB before it reads a file; Example peaks at 4.7
+DEFAULT_MEMORY = 4 * 1024**3  # bytes: a run above it is stopped and fails; the npm build holds 1.5 GB before it reads a file
 POLL = 0.5
 LAKE_MESSAGE = re.compile(r"(?P<file>[^\s:]+\.lean):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning|info)(?:\([\w.]+\))?: (?P<text>.*)$")
 COMBINED_NAME = "SMOSCheck.lean"
