@@ -160,4 +160,11 @@ structure FlowClosed (sys : Sys) (cert : Certificate) : Prop where
     lb ∈ labelsOf sys.policy v → ∃ l, l ∈ f.2 ∧ (l, lb) ∈ sys.policy.flows
   trusted : ∀ c, c ∈ cert.trusted → c.spawned = false ∧ CertUntampered cert c
 
+/-- The certificate lists every initial component, cap and handle exactly, abstracted (what
+`checkInit` decides; `Covers` of the initial state asks less: a cap with more rights or a
+badge standing for its badge is enough). -/
+def ListsInitial (sys : Sys) (cert : Certificate) : Prop :=
+  (∀ c, c ∈ sys.comps → c.abs ∈ cert.comps) ∧ (∀ e, e ∈ sys.caps → e.abs ∈ cert.caps) ∧
+  (∀ h, h ∈ sys.handles → h.abs ∈ cert.handles)
+
 end SMOS

@@ -63,4 +63,21 @@ theorem both_true {a b : Bool} (ha : a = true) (hb : b = true) : (a && b) = true
 theorem false_of_not_true {b : Bool} (h : (!b) = true) : b = false := by
   cases b <;> simp_all
 
+/-- `!c || r` holds when `c` implies `r` (the converse of `imp_true`). -/
+theorem imp_intro {c r : Bool} (h : c = true → r = true) : (!c || r) = true := by
+  cases c <;> simp_all
+
+/-- `!b` holds when `b` is false. -/
+theorem not_of_false {b : Bool} (h : b = false) : (!b) = true := by
+  cases b <;> simp_all
+
+/-- A `true` `||` of two `memB`s finds one of the two. -/
+theorem mem_or_of_memB {α : Type} [DecidableEq α] {y z : α} {l : List α}
+    (h : (memB y l || memB z l) = true) : y ∈ l ∨ z ∈ l := by
+  cases hy : memB y l with
+  | true => exact Or.inl (mem_of_memB hy)
+  | false =>
+    rw [hy, Bool.false_or] at h
+    exact Or.inr (mem_of_memB h)
+
 end SMOS

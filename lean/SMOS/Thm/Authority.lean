@@ -23,6 +23,8 @@ theorem checkInit_sound (h : checkInit sys cert = true) : Covers cert sys.initia
   · intro x hx
     exact mem_of_memB (of_all (and_true_right (and_true_right h)) hx)
 
+/-- `checkGrant` is sound: an accepted cap list is closed under `KStep.grant` (whoever holds send and
+grant on an endpoint gives each of its caps to everyone who receives there). -/
 theorem checkGrant_sound {A : List Cap} (h : checkGrant A = true) :
     ∀ {snd rcv : Component} {ep t : Target} {rs rr r : List Right} {bs br b : Nat},
       Cap.mk snd ep rs bs ∈ A → Right.send ∈ rs → Right.grant ∈ rs →
@@ -33,6 +35,8 @@ theorem checkGrant_sound {A : List Cap} (h : checkGrant A = true) :
   have h2 := imp2_true (of_all h1 hr) (decide_eq_true rfl) (memB_of_mem hrecv)
   exact mem_of_memB (imp_true (of_all h2 hc) (decide_eq_true rfl))
 
+/-- `checkReply` is sound: an accepted cap list is closed under `KStep.reply` (a receiver with grant
+gives each of its caps back to a caller with send and grant or grantReply). -/
 theorem checkReply_sound {A : List Cap} (h : checkReply A = true) :
     ∀ {clt srv : Component} {ep t : Target} {rc rv r : List Right} {bc bv b : Nat},
       Cap.mk clt ep rc bc ∈ A → Right.send ∈ rc → (Right.grant ∈ rc ∨ Right.grantReply ∈ rc) →
@@ -51,6 +55,8 @@ theorem cnodeClosedAt_own (A : List Cap) (a x : Component) (k : ObjKind) (rs : L
           (!decide (c.holder = x) || memB (Cap.mk a c.target c.rights c.badge) A) &&
           (!decide (c.holder = a) || memB (Cap.mk x c.target c.rights c.badge) A)) := rfl
 
+/-- `checkCNode` is sound: control of a CNode copies every cap out of it and into it
+(`KStep.copyOut`, `KStep.copyIn`). -/
 theorem checkCNode_sound {A : List Cap} (h : checkCNode A = true) {a x : Component}
     {ra : List Right} {ba : Nat} (hg : Cap.mk a (.own x .cnode) ra ba ∈ A)
     (hctl : Right.control ∈ ra) :
@@ -74,6 +80,8 @@ theorem derivedAt_own (A : List Cap) (a x : Component) (k : ObjKind) (rs : List 
            memB (Cap.mk a (.own x .vspace) [Right.control] 0) A)) &&
          (!decide (k = .vspace) || memB (Cap.mk a (.own x .frames) memoryRights 0) A))) := rfl
 
+/-- `checkDerived` is sound: control of a TCB gives its CNode and VSpace, control of a VSpace its
+frames (`KStep.tcbCNode`, `KStep.tcbVSpace`, `KStep.vspaceFrames`). -/
 theorem checkDerived_sound {A : List Cap} (h : checkDerived A = true) {a x : Component}
     {k : ObjKind} {ra : List Right} {ba : Nat} (hg : Cap.mk a (.own x k) ra ba ∈ A)
     (hctl : Right.control ∈ ra) :
@@ -90,6 +98,8 @@ theorem checkDerived_sound {A : List Cap} (h : checkDerived A = true) {a x : Com
   · intro hk
     exact mem_of_memB (imp_true (and_true_right h2) (decide_eq_true hk))
 
+/-- `checkUntyped` is sound: control of an untyped gives every right to each object it covers
+(`KStep.untypedCover`). -/
 theorem checkUntyped_sound {covers : List (Target × Target)} {A : List Cap}
     (h : checkUntyped covers A = true) {a : Component} {u t : Target} {ra : List Right} {ba : Nat}
     (hut : (u, t) ∈ covers) (hg : Cap.mk a u.abs ra ba ∈ A) (hctl : Right.control ∈ ra) :
@@ -120,6 +130,8 @@ theorem kernelClosed_of_check (h : checkKernelClosed sys cert = true) :
     vspaceFrames := fun hg hctl => (checkDerived_sound hder hg hctl).2 rfl,
     untypedCover := fun hu hg hctl => checkUntyped_sound hut hu hg hctl }
 
+/-- `checkSpawn` is sound: for every spawn rule a listed parent may use, the child's summary is
+listed and the parent controls its TCB, CNode and VSpace (`Step.spawn`). -/
 theorem checkSpawn_sound (h : checkSpawn sys cert = true) {p : Component} {rule : SpawnRule}
     (hp : p ∈ cert.comps) (hr : rule ∈ sys.policy.spawn) (hpar : rule.parent = p.sid) :
     summary rule.child rule.role ∈ cert.comps ∧
@@ -132,6 +144,7 @@ theorem checkSpawn_sound (h : checkSpawn sys cert = true) {p : Component} {rule 
     mem_of_memB (and_true_left (and_true_right (and_true_right h1))),
     mem_of_memB (and_true_right (and_true_right (and_true_right h1)))⟩
 
+/-- `sendsTo` is sound: a `true` answer names a cap with send to the endpoint. -/
 theorem sendsTo_sound {A : List Cap} {c v : Component} (h : sendsTo A c v = true) :
     ∃ e, e ∈ A ∧ e.holder = c ∧ e.target = .own v .endpoint ∧ Right.send ∈ e.rights := by
   have ⟨e, he, hm⟩ := List.any_eq_true.mp h
@@ -139,6 +152,7 @@ theorem sendsTo_sound {A : List Cap} {c v : Component} (h : sendsTo A c v = true
     of_decide_eq_true (and_true_left (and_true_right hm)),
     mem_of_memB (and_true_right (and_true_right hm))⟩
 
+/-- `checkConnect` is sound: every permitted connection is backed by a listed send cap (`Step.connect`). -/
 theorem checkConnect_sound (h : checkConnect sys cert = true) {c v : Component}
     {rule : ConnectRule} (hc : c ∈ cert.comps) (hv : v ∈ cert.comps)
     (hr : rule ∈ sys.policy.connect) (hcs : rule.client = c.sid) (hvs : rule.server = v.sid) :
@@ -149,6 +163,7 @@ theorem checkConnect_sound (h : checkConnect sys cert = true) {c v : Component}
   rw [← hh, ← ht]
   exact he
 
+/-- `checkOpen` is sound: every open the decision table permits yields a listed handle (`Step.openObj`). -/
 theorem checkOpen_sound (h : checkOpen sys cert = true) {c : Component} {o : SObj}
     {op : OpId} {rs : List Right} {b : Nat} (ho : o ∈ sys.objects)
     (he : Cap.mk c (.own o.server.abs .endpoint) rs b ∈ cert.caps) (hs : Right.send ∈ rs)
@@ -158,6 +173,7 @@ theorem checkOpen_sound (h : checkOpen sys cert = true) {c : Component} {o : SOb
   have h2 := imp_true (of_all h1 (mem_of_memB hp)) rfl
   exact mem_of_memB (imp3_true h2 (decide_eq_true rfl) (decide_eq_true rfl) (decide_eq_true rfl))
 
+/-- `checkPass` is sound: every permitted pass of a listed handle yields a listed handle (`Step.pass`). -/
 theorem checkPass_sound (h : checkPass sys cert = true) {x : Handle} {r : Component}
     {rule : PassRule} (hx : x ∈ cert.handles) (hr : r ∈ cert.comps)
     (hrule : rule ∈ sys.policy.pass) (h1 : rule.sender = x.holder.sid)
@@ -166,6 +182,7 @@ theorem checkPass_sound (h : checkPass sys cert = true) {x : Handle} {r : Compon
   mem_of_memB (imp3_true (of_all (of_all (of_all h hx) hr) hrule)
     (decide_eq_true h1) (decide_eq_true h2) (decide_eq_true h3))
 
+/-- `checkDeclared` is sound: every badge the certificate calls declared is a declared connection's. -/
 theorem checkDeclared_sound (h : checkDeclared sys cert = true) {n : Nat} (hn : n ∈ cert.declared) :
     ∃ d, d ∈ sys.clients ∧ d.badge = n :=
   let ⟨d, hd, hdec⟩ := List.any_eq_true.mp (of_all h hn)
@@ -221,6 +238,8 @@ theorem holder_of_abs {x c : Component} (hns : c.spawned = false) (hh : x.abs = 
     exact hs'.trans hns
   exact (Component.abs_of_not_spawned x hsp).symm.trans hh
 
+/-- `checkUntampered` is sound: the component is initial and, by the certificate, nobody else holds
+its private objects or receives on its endpoint. -/
 theorem checkUntampered_sound {c : Component} (h : checkUntampered cert c = true) :
     c.spawned = false ∧ CertUntampered cert c := by
   have ⟨hns, hp⟩ := checkPrivate_sound (and_true_left h)
@@ -245,6 +264,8 @@ theorem untampered_of_covers {s : State} {c : Component} (hcov : Covers cert s)
     rw [habs]
   exact holder_of_abs hns (hu.2 _ m ht' (sub _ hr))
 
+/-- `checkConforms` is sound: every right of every listed cap is in `kernelAllow`, every listed
+handle in `allow`. -/
 theorem checkConforms_sound (h : checkConforms sys cert = true) : CertConforms sys cert := by
   unfold CertConforms
   exact ⟨fun e he r hr => mem_of_memB (of_all (of_all (and_true_left h) he) hr),
@@ -265,6 +286,7 @@ theorem conforms_of_covers {s : State} (hcov : Covers cert s) (hc : CertConforms
   · intro x hx
     exact hc.2 x.abs (hcov.handles x hx)
 
+/-- `checkServersConnected` is sound: every object's server holds send on the policy server's endpoint. -/
 theorem checkServersConnected_sound (h : checkServersConnected sys = true) :
     ServersConnected sys :=
   fun _ ho => sendsTo_sound (of_all h ho)
@@ -300,5 +322,192 @@ theorem authority_conformance_of_check (sys : Sys) (cert : Certificate)
   have hc := checkConforms_sound (and_true_right h)
   intro s hs
   exact conforms_of_covers (covers_of_kreachable hk hs) hc
+
+/-! ## Completeness: closed certificates are accepted -/
+
+/-- `checkInit` is complete: a certificate listing the initial state exactly is accepted. -/
+theorem checkInit_complete (h : ListsInitial sys cert) : checkInit sys cert = true := by
+  unfold ListsInitial at h
+  unfold checkInit
+  exact both_true (List.all_eq_true.mpr fun c hc => memB_of_mem (h.1 c hc))
+    (both_true (List.all_eq_true.mpr fun e he => memB_of_mem (h.2.1 e he))
+      (List.all_eq_true.mpr fun x hx => memB_of_mem (h.2.2 x hx)))
+
+/-- `checkGrant` is complete: a cap list closed under `KStep.grant` is accepted. -/
+theorem checkGrant_complete {A : List Cap}
+    (h : ∀ {snd rcv : Component} {ep t : Target} {rs rr r : List Right} {bs br b : Nat},
+      Cap.mk snd ep rs bs ∈ A → Right.send ∈ rs → Right.grant ∈ rs →
+      Cap.mk rcv ep rr br ∈ A → Right.receive ∈ rr →
+      Cap.mk snd t r b ∈ A → Cap.mk rcv t r b ∈ A) : checkGrant A = true := by
+  unfold checkGrant
+  refine List.all_eq_true.mpr fun g hg => imp_intro fun hsg => List.all_eq_true.mpr fun v hv =>
+    imp_intro fun hvr => List.all_eq_true.mpr fun c hc => imp_intro fun hh => memB_of_mem ?_
+  have hg' : Cap.mk g.holder g.target g.rights g.badge ∈ A := hg
+  have ht : v.target = g.target := of_decide_eq_true (and_true_left hvr)
+  have hch : c.holder = g.holder := of_decide_eq_true hh
+  have hv' : Cap.mk v.holder g.target v.rights v.badge ∈ A := by rw [← ht]; exact hv
+  have hc' : Cap.mk g.holder c.target c.rights c.badge ∈ A := by rw [← hch]; exact hc
+  exact h hg' (mem_of_memB (and_true_left hsg)) (mem_of_memB (and_true_right hsg)) hv'
+    (mem_of_memB (and_true_right hvr)) hc'
+
+/-- `checkReply` is complete: a cap list closed under `KStep.reply` is accepted. -/
+theorem checkReply_complete {A : List Cap}
+    (h : ∀ {clt srv : Component} {ep t : Target} {rc rv r : List Right} {bc bv b : Nat},
+      Cap.mk clt ep rc bc ∈ A → Right.send ∈ rc → (Right.grant ∈ rc ∨ Right.grantReply ∈ rc) →
+      Cap.mk srv ep rv bv ∈ A → Right.receive ∈ rv → Right.grant ∈ rv →
+      Cap.mk srv t r b ∈ A → Cap.mk clt t r b ∈ A) : checkReply A = true := by
+  unfold checkReply
+  refine List.all_eq_true.mpr fun g hg => imp_intro fun hsg => List.all_eq_true.mpr fun v hv =>
+    imp_intro fun hvr => List.all_eq_true.mpr fun c hc => imp_intro fun hh => memB_of_mem ?_
+  have hg' : Cap.mk g.holder g.target g.rights g.badge ∈ A := hg
+  have ht : v.target = g.target := of_decide_eq_true (and_true_left hvr)
+  have hch : c.holder = v.holder := of_decide_eq_true hh
+  have hv' : Cap.mk v.holder g.target v.rights v.badge ∈ A := by rw [← ht]; exact hv
+  have hc' : Cap.mk v.holder c.target c.rights c.badge ∈ A := by rw [← hch]; exact hc
+  have hvr2 := and_true_right hvr
+  exact h hg' (mem_of_memB (and_true_left hsg)) (mem_or_of_memB (and_true_right hsg)) hv'
+    (mem_of_memB (and_true_left hvr2)) (mem_of_memB (and_true_right hvr2)) hc'
+
+/-- `checkCNode` is complete: a cap list closed under `KStep.copyOut` and `KStep.copyIn` is
+accepted. -/
+theorem checkCNode_complete {A : List Cap}
+    (hout : ∀ {a x : Component} {t : Target} {ra r : List Right} {ba b : Nat},
+      Cap.mk a (.own x .cnode) ra ba ∈ A → Right.control ∈ ra →
+      Cap.mk x t r b ∈ A → Cap.mk a t r b ∈ A)
+    (hin : ∀ {a x : Component} {t : Target} {ra r : List Right} {ba b : Nat},
+      Cap.mk a (.own x .cnode) ra ba ∈ A → Right.control ∈ ra →
+      Cap.mk a t r b ∈ A → Cap.mk x t r b ∈ A) :
+    checkCNode A = true := by
+  unfold checkCNode
+  refine List.all_eq_true.mpr fun g hg => ?_
+  obtain ⟨a, tg, ra, ba⟩ := g
+  cases tg with
+  | chan _ _ _ => rfl
+  | own x k =>
+    rw [cnodeClosedAt_own]
+    refine imp_intro fun hk => ?_
+    have hk' : k = .cnode := of_decide_eq_true (and_true_left hk)
+    have hctl := mem_of_memB (and_true_right hk)
+    subst hk'
+    refine List.all_eq_true.mpr fun c hc =>
+      both_true (imp_intro fun hx => memB_of_mem ?_) (imp_intro fun ha => memB_of_mem ?_)
+    · have hx' : c.holder = x := of_decide_eq_true hx
+      exact hout (t := c.target) (r := c.rights) (b := c.badge) hg hctl (by rw [← hx']; exact hc)
+    · have ha' : c.holder = a := of_decide_eq_true ha
+      exact hin (t := c.target) (r := c.rights) (b := c.badge) hg hctl (by rw [← ha']; exact hc)
+
+/-- `checkDerived` is complete: a cap list closed under `KStep.tcbCNode`, `KStep.tcbVSpace` and
+`KStep.vspaceFrames` is accepted. -/
+theorem checkDerived_complete {A : List Cap}
+    (hcn : ∀ {a x : Component} {ra : List Right} {ba : Nat},
+      Cap.mk a (.own x .tcb) ra ba ∈ A → Right.control ∈ ra →
+      Cap.mk a (.own x .cnode) [Right.control] 0 ∈ A)
+    (hvs : ∀ {a x : Component} {ra : List Right} {ba : Nat},
+      Cap.mk a (.own x .tcb) ra ba ∈ A → Right.control ∈ ra →
+      Cap.mk a (.own x .vspace) [Right.control] 0 ∈ A)
+    (hfr : ∀ {a x : Component} {ra : List Right} {ba : Nat},
+      Cap.mk a (.own x .vspace) ra ba ∈ A → Right.control ∈ ra →
+      Cap.mk a (.own x .frames) memoryRights 0 ∈ A) :
+    checkDerived A = true := by
+  unfold checkDerived
+  refine List.all_eq_true.mpr fun g hg => ?_
+  obtain ⟨a, tg, ra, ba⟩ := g
+  cases tg with
+  | chan _ _ _ => rfl
+  | own x k =>
+    rw [derivedAt_own]
+    refine imp_intro fun hc => both_true (imp_intro fun hk => ?_) (imp_intro fun hk => ?_)
+    · have hk' : k = .tcb := of_decide_eq_true hk
+      subst hk'
+      have hctl := mem_of_memB hc
+      exact both_true (memB_of_mem (hcn hg hctl)) (memB_of_mem (hvs hg hctl))
+    · have hk' : k = .vspace := of_decide_eq_true hk
+      subst hk'
+      exact memB_of_mem (hfr hg (mem_of_memB hc))
+
+/-- `checkUntyped` is complete: a cap list closed under `KStep.untypedCover` is accepted. -/
+theorem checkUntyped_complete {covers : List (Target × Target)} {A : List Cap}
+    (h : ∀ {a : Component} {u t : Target} {ra : List Right} {ba : Nat},
+      (u, t) ∈ covers → Cap.mk a u.abs ra ba ∈ A → Right.control ∈ ra →
+      Cap.mk a t.abs (kindRights t.kind) 0 ∈ A) :
+    checkUntyped covers A = true := by
+  unfold checkUntyped
+  refine List.all_eq_true.mpr fun ut hut => List.all_eq_true.mpr fun g hg =>
+    imp_intro fun hc => memB_of_mem ?_
+  have ht : g.target = ut.1.abs := of_decide_eq_true (and_true_left hc)
+  have hut' : (ut.1, ut.2) ∈ covers := hut
+  have hg' : Cap.mk g.holder ut.1.abs g.rights g.badge ∈ A := by rw [← ht]; exact hg
+  exact h hut' hg' (mem_of_memB (and_true_right hc))
+
+/-- **`checkKernelClosed` is complete**: a certificate that lists the initial state and is closed
+under every kernel rule is accepted (with `kernelClosed_of_check`: it decides exactly that, for
+certificates listing the initial state). -/
+theorem checkKernelClosed_complete (hi : ListsInitial sys cert) (hk : KernelClosed sys cert) :
+    checkKernelClosed sys cert = true := by
+  unfold checkKernelClosed
+  exact both_true (checkInit_complete hi)
+    (both_true (checkGrant_complete hk.grant)
+      (both_true (checkReply_complete hk.reply)
+        (both_true (checkCNode_complete hk.copyOut hk.copyIn)
+          (both_true (checkDerived_complete hk.tcbCNode hk.tcbVSpace hk.vspaceFrames)
+            (checkUntyped_complete hk.untypedCover)))))
+
+/-- `checkPrivate` is complete: an initial component private in the certificate is accepted. -/
+theorem checkPrivate_complete {c : Component} (hns : c.spawned = false)
+    (hp : CertPrivate cert c) : checkPrivate cert c = true := by
+  unfold checkPrivate
+  exact both_true (not_of_false hns) (List.all_eq_true.mpr fun e he =>
+    List.all_eq_true.mpr fun k hk => imp_intro fun ht => decide_eq_true (hp e he k hk (of_decide_eq_true ht)))
+
+/-- `checkConforms` is complete: a certificate whose caps and handles the policy permits is accepted. -/
+theorem checkConforms_complete (h : CertConforms sys cert) : checkConforms sys cert = true := by
+  unfold CertConforms at h
+  unfold checkConforms
+  exact both_true
+    (List.all_eq_true.mpr fun e he => List.all_eq_true.mpr fun r hr => memB_of_mem (h.1 e he r hr))
+    (List.all_eq_true.mpr fun x hx => memB_of_mem (h.2 x hx))
+
+/-- `sendsTo` is complete: a listed cap with send to the endpoint is found. -/
+theorem sendsTo_complete {A : List Cap} {c v : Component}
+    (h : ∃ e, e ∈ A ∧ e.holder = c ∧ e.target = .own v .endpoint ∧ Right.send ∈ e.rights) :
+    sendsTo A c v = true := by
+  obtain ⟨e, he, hh, ht, hs⟩ := h
+  unfold sendsTo
+  exact List.any_eq_true.mpr
+    ⟨e, he, both_true (decide_eq_true hh) (both_true (decide_eq_true ht) (memB_of_mem hs))⟩
+
+/-- `checkServersConnected` is complete: if every object's server holds send on the policy server's
+endpoint, the check passes. -/
+theorem checkServersConnected_complete (h : ServersConnected sys) :
+    checkServersConnected sys = true := by
+  unfold checkServersConnected
+  exact List.all_eq_true.mpr fun o ho => sendsTo_complete (h o ho)
+
+/-- **P1's checker is complete** for closed certificates: a certificate that lists the initial
+state, is closed under the kernel rules and keeps every object server private is accepted when
+every server is connected to the policy server. -/
+theorem checkCompleteMediation_complete (hi : ListsInitial sys cert) (hk : KernelClosed sys cert)
+    (hconn : ServersConnected sys)
+    (hpriv : ∀ o, o ∈ sys.objects → o.server.spawned = false ∧ CertPrivate cert o.server) :
+    checkCompleteMediation sys cert = true := by
+  unfold checkCompleteMediation
+  exact both_true (checkKernelClosed_complete hi hk) (both_true (checkServersConnected_complete hconn)
+    (List.all_eq_true.mpr fun o ho => checkPrivate_complete (hpriv o ho).1 (hpriv o ho).2))
+
+/-- **P2's checker is complete** for closed certificates: a certificate that lists the initial
+state, is closed under the kernel rules and keeps the (initial) policy server private is accepted. -/
+theorem checkTamperProof_complete (hi : ListsInitial sys cert) (hk : KernelClosed sys cert)
+    (hns : sys.policyServer.spawned = false) (hp : CertPrivate cert sys.policyServer) :
+    checkTamperProof sys cert = true := by
+  unfold checkTamperProof
+  exact both_true (checkKernelClosed_complete hi hk) (checkPrivate_complete hns hp)
+
+/-- **P3's checker is complete** for closed certificates: a certificate that lists the initial
+state, is closed under the kernel rules and that the policy permits is accepted. -/
+theorem checkAuthorityConformance_complete (hi : ListsInitial sys cert)
+    (hk : KernelClosed sys cert) (hc : CertConforms sys cert) :
+    checkAuthorityConformance sys cert = true := by
+  unfold checkAuthorityConformance
+  exact both_true (checkKernelClosed_complete hi hk) (checkConforms_complete hc)
 
 end SMOS

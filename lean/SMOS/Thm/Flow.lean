@@ -68,6 +68,7 @@ theorem lookup_mem {α : Type} : ∀ {l : List (Node × List α)} {v : Node} {x 
 
 /-! ## `ruleEdges` lists every flow step of the certificate -/
 
+/-- `sendPairs` lists every (component, target) that `Sends` in the certificate's state. -/
 theorem sendPairs_complete {a : Component} {t : Target} (h : Sends cert.state a t) :
     (a, t) ∈ sendPairs cert := by
   unfold Sends at h
@@ -83,6 +84,7 @@ theorem sendPairs_complete {a : Component} {t : Target} (h : Sends cert.state a 
     subst hxt
     exact mem_app_r (List.mem_map.mpr ⟨x, hx, rfl⟩)
 
+/-- `actingOf` lists every caller of a server with each sid it `ActsAs`. -/
 theorem acting_complete {h srv : Component} {sid : Sid}
     (ha : ActsAs sys Apart cert.state h srv sid) : (h, sid) ∈ actingOf sys cert srv := by
   unfold ActsAs at ha
@@ -400,6 +402,7 @@ theorem widened_trans {p : Policy} {sid : Sid} {m m' : Label → Prop}
   | base hl => exact hm _ hl
   | trust _ hr hs ho ih => exact Widened.trust ih hr hs ho
 
+/-- One round of `widenStep` only adds labels `Widened` allows. -/
 theorem widenStep_sound {p : Policy} {sid : Sid} {m : List Label} {l : Label}
     (h : l ∈ widenStep p sid m) : Widened p sid (fun x => x ∈ m) l := by
   unfold widenStep at h
@@ -412,12 +415,15 @@ theorem widenStep_sound {p : Policy} {sid : Sid} {m : List Label} {l : Label}
     exact Widened.trust (Widened.base hl') hrt (of_decide_eq_true (and_true_left hc))
       (mem_of_memB ho)
 
+/-- Any number of `widenStep` rounds only adds labels `Widened` allows. -/
 theorem widenL_sound {p : Policy} {sid : Sid} :
     ∀ (n : Nat) {m : List Label} {l : Label}, l ∈ widenL p sid n m →
       Widened p sid (fun x => x ∈ m) l
   | 0, _, _, h => Widened.base h
   | n + 1, _, _, h => widened_trans (fun _ hx => widenStep_sound hx) (widenL_sound n h)
 
+/-- What `leaveL` lets leave a node is what arrived, or, at a component the certificate trusts,
+what its trust rules allow. -/
 theorem leaveL_sound {p : Policy} {T : List Component} {w : Node} {ms : List Label} {l : Label}
     (h : l ∈ leaveL p T w ms) :
     l ∈ ms ∨ ∃ c, w = .comp c ∧ c ∈ T ∧ Widened p c.sid (fun x => x ∈ ms) l := by
@@ -461,6 +467,8 @@ theorem checkEdges_sound (h : checkEdges sys cert = true) {u v : Node}
     (hs : FlowStep sys Apart cert.state u v) : v ∈ lookup cert.edges u :=
   mem_of_memB (of_all h (ruleEdges_complete hs))
 
+/-- `checkFacts` is sound: the facts are seeded at every labelled node and closed under the graph,
+widened where they leave a trusted component. -/
 theorem checkFacts_sound (h : checkFacts sys cert = true) :
     (∀ {u v : Node} {l : Label}, v ∈ lookup cert.edges u → l ∈ labelsOf sys.policy u →
       (l, leaveL sys.policy cert.trusted u [l]) ∈ lookup cert.facts v) ∧
@@ -474,6 +482,7 @@ theorem checkFacts_sound (h : checkFacts sys cert = true) :
     obtain ⟨p, hp, rfl, hv'⟩ := lookup_mem hv
     exact mem_of_memB (of_all (and_true_right (of_all (of_all h hp) hv')) hf)
 
+/-- `checkAllowed` is sound: every fact may flow to the label of the node it arrives at. -/
 theorem checkAllowed_sound (h : checkAllowed sys cert = true) {v : Node}
     {f : Label × List Label} {lb : Label} (hf : f ∈ lookup cert.facts v)
     (hlb : lb ∈ labelsOf sys.policy v) : ∃ l, l ∈ f.2 ∧ (l, lb) ∈ sys.policy.flows := by

@@ -127,4 +127,12 @@ theorem leakage_bounded_of_check (p : Policy) (n : LeakNet) (cuts : List (Budget
   have ⟨_, _, hbc⟩ := List.any_eq_true.mp (of_all h hb)
   exact leakage_bound_of_cut (and_true_right hbc)
 
+/-- `checkCut` is complete: a cut that avoids the sinks and whose capacity is within `k` is
+accepted (so `checkCut` decides exactly that). -/
+theorem checkCut_complete {net : List Arc} {S T : Nat → Bool} {cut : List Nat} {k : Nat}
+    (hT : ∀ v, v ∈ cut → T v = false) (hcap : cutCapacity (cutSide S cut) net ≤ k) :
+    checkCut net S T cut k = true := by
+  unfold checkCut
+  exact both_true (List.all_eq_true.mpr fun v hv => not_of_false (hT v hv)) (decide_eq_true hcap)
+
 end SMOS
