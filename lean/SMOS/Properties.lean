@@ -33,10 +33,6 @@ def CompleteMediation (sys : Sys) : Prop :=
   (∀ s, KReachable sys s → ∀ o, o ∈ sys.objects → PrivateTo s o.server) ∧
   (∀ s, Reachable sys s → Mediated sys s)
 
-/-- **P2 Tamper-proofness.** No sequence of kernel authority steps gives anyone but the policy
-server a cap to the policy server's TCB, CNode, VSpace or frames. -/
-def TamperProof (sys : Sys) : Prop :=
-  ∀ s, KReachable sys s → PrivateTo s sys.policyServer
 
 /-- Every right of every cap and every handle in `s` is permitted by the policy. -/
 def ConformsIn (sys : Sys) (s : State) : Prop :=
@@ -70,6 +66,22 @@ def Untampered (s : State) (c : Component) : Prop :=
   PrivateTo s c ∧
   ∀ e, e ∈ s.caps → e.target = .own c .endpoint → Right.receive ∈ e.rights → e.holder = c
 
+/-- The components a verdict relies on: the policy server (every decision comes from it) and
+every initial component whose sid a `trusted` declaration names (information passes through it
+only because its code is trusted). -/
+def Relied (sys : Sys) (c : Component) : Prop :=
+  c = sys.policyServer ∨ (c ∈ sys.comps ∧ ∃ r, r ∈ sys.policy.trust ∧ r.subject = c.sid)
+
+/-- Nobody can tamper with a component the verdict relies on. -/
+def ReliedUntampered (sys : Sys) (s : State) : Prop :=
+  ∀ c, Relied sys c → Untampered s c
+
+/-- **P2 Tamper-proofness.** No sequence of kernel authority steps gives anyone but the
+component itself a cap to the TCB, CNode, VSpace or frames of a component the verdict relies on
+(the policy server, trusted components), or lets anyone else receive on its endpoint. -/
+def TamperProof (sys : Sys) : Prop :=
+  ∀ s, KReachable sys s → ReliedUntampered sys s
+
 /-- A trusted component's trust is honoured when nobody can tamper with it in any state `reach`
 admits; otherwise it is void and flows through it are checked like anyone's. -/
 def Honoured (reach : State → Prop) (c : Component) : Prop :=
@@ -102,7 +114,7 @@ def LeakageBounded (p : Policy) (n : LeakNet) : Prop :=
 /-- Everything P1, P2, P3 and P5 ask of one state. -/
 def SecureIn (sys : Sys) (s : State) : Prop :=
   Mediated sys s ∧ (∀ o, o ∈ sys.objects → PrivateTo s o.server) ∧
-  PrivateTo s sys.policyServer ∧ ConformsIn sys s ∧
+  ReliedUntampered sys s ∧ ConformsIn sys s ∧
   FlowSecureIn sys (Honoured (Reachable sys)) s
 
 /-- **P7 Dynamic safety.** Every state reachable by kernel steps and by every dynamic step the

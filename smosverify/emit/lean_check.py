@@ -135,6 +135,15 @@ def private_to(cert: dict, c: tuple) -> list[str]:
                   if e[1][0] == "own" and e[1][1] == c and e[1][2] in PRIVATE and e[0] != c]
 
 
+def relied(sys: dict, cert: dict) -> list[str]:
+    """`checkRelied`: the policy server and every initial component whose sid a trust rule names
+    are initial and untampered."""
+    trusting = {subject for subject, _, _ in sys["policy"]["trust"]}
+    relied = [sys["policyServer"]] + [c for c in sys["comps"] if c[1] in trusting]
+    return [f"{show(c)} is relied on but spawned or can be tampered with" for c in dict.fromkeys(relied)
+            if not untampered(cert["caps"], c)]
+
+
 def conforms(sys: dict, cert: dict) -> list[str]:
     """`checkConforms`: every cap and handle is permitted."""
     pol = sys["policy"]
@@ -200,15 +209,14 @@ def leakage(pol: dict, net: dict, cuts: list) -> list[str]:
 def problems(pid: str, sys: dict, cert: dict, net: dict, cuts: list) -> list[str]:
     """What keeps the checker behind property `pid` from accepting the data (empty: accepted)."""
     servers = lambda: [p for o in sys["objects"] for p in private_to(cert, o[3])]  # noqa: E731
-    monitor = lambda: private_to(cert, sys["policyServer"])  # noqa: E731
     checks = {
         "P1": lambda: kernel_closed(sys, cert) + servers_connected(sys) + servers(),
-        "P2": lambda: kernel_closed(sys, cert) + monitor(),
+        "P2": lambda: kernel_closed(sys, cert) + relied(sys, cert),
         "P3": lambda: kernel_closed(sys, cert) + conforms(sys, cert),
         "P4": lambda: policy_correct(sys),
         "P5": lambda: kernel_closed(sys, cert) + flow_closed(sys, cert),
         "P6": lambda: leakage(sys["policy"], net, cuts),
-        "P7": lambda: kernel_closed(sys, cert) + dynamic_closed(sys, cert) + servers() + monitor()
+        "P7": lambda: kernel_closed(sys, cert) + dynamic_closed(sys, cert) + servers() + relied(sys, cert)
         + conforms(sys, cert) + flow_closed(sys, cert),
     }
     return checks[pid]()

@@ -5,9 +5,10 @@ where the Lean checker says `false` makes an emitted module fail, and one that s
 Lean says `true` withholds a claim. Here a fixed set of generated systems (hypothesis, derandomized)
 is emitted, each checker's data is also changed in ways that make checkers fail (a flipped
 decision-table entry, a dropped cap, an extra flow edge, a dropped allowed flow, a cap to the policy
-server's TCB, a budget of 0 bits, a sink in a cut), and Lean files (PARTS of them, checked side by
-side) state, for every system, variant and checker, that the Lean checker's `Bool` equals what
-the mirror computes, each by `decide +kernel`. Lean rejects exactly the statements where the two differ; the test names them.
+server's TCB or to a trusted component's CNode, a budget of 0 bits, a sink in a cut), and Lean
+files (PARTS of them, checked side by side) state, for every system, variant and checker, that the
+Lean checker's `Bool` equals what the mirror computes, each by `decide +kernel`. Lean rejects
+exactly the statements where the two differ; the test names them.
 One statement deliberately gets the wrong answer, and Lean must reject it (and only it).
 """
 
@@ -165,6 +166,13 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
     if monitor in sys["comps"] and others:
         cap = (pick.choice(others), ("own", monitor, "tcb"), ("control",), 0)
         out.append(("tcbCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P2",)))
+    trusting = {subject for subject, _, _ in sys["policy"]["trust"]}
+    relied = [c for c in sys["comps"] if c[1] in trusting and c != monitor]
+    if relied:  # a trusted component's CNode in someone else's hands
+        target = pick.choice(relied)
+        holder = pick.choice([c for c in sys["comps"] if c != target] or [monitor])
+        cap = (holder, ("own", target, "cnode"), ("control",), 0)
+        out.append(("trustedCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P2",)))
     if cuts:
         k = pick.randrange(len(cuts))
         (source, sink, bits), side = cuts[k]

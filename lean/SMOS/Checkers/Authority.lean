@@ -156,9 +156,19 @@ def checkCompleteMediation (sys : Sys) (cert : Certificate) : Bool :=
   checkKernelClosed sys cert &&
   (checkServersConnected sys && sys.objects.all (fun o => checkPrivate cert o.server))
 
+/-- Some `trusted` declaration of `p` names `sid`. -/
+def trusts (p : Policy) (sid : Sid) : Bool :=
+  p.trust.any fun r => decide (r.subject = sid)
+
+/-- Decides that the certificate shows every component the verdict relies on (`Relied`)
+initial and untampered. -/
+def checkRelied (sys : Sys) (cert : Certificate) : Bool :=
+  checkUntampered cert sys.policyServer &&
+  sys.comps.all fun c => !trusts sys.policy c.sid || checkUntampered cert c
+
 /-- The checker behind P2 (`tamper_proof_of_check`). -/
 def checkTamperProof (sys : Sys) (cert : Certificate) : Bool :=
-  checkKernelClosed sys cert && checkPrivate cert sys.policyServer
+  checkKernelClosed sys cert && checkRelied sys cert
 
 /-- The checker behind P3 (`authority_conformance_of_check`). -/
 def checkAuthorityConformance (sys : Sys) (cert : Certificate) : Bool :=

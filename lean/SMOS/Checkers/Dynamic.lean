@@ -13,7 +13,7 @@ namespace SMOS
 def checkDynamicSafety (sys : Sys) (cert : Certificate) : Bool :=
   checkClosed sys cert &&
   (sys.objects.all (fun o => checkPrivate cert o.server) &&
-   (checkPrivate cert sys.policyServer &&
+   (checkRelied sys cert &&
     (checkConforms sys cert && checkFlowClosed sys cert)))
 
 end SMOS

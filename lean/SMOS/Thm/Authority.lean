@@ -264,6 +264,22 @@ theorem untampered_of_covers {s : State} {c : Component} (hcov : Covers cert s)
     rw [habs]
   exact holder_of_abs hns (hu.2 _ m ht' (sub _ hr))
 
+/-- `checkRelied` is sound: every component the verdict relies on is untampered in every state the
+certificate covers. -/
+theorem relied_of_check {s : State} (h : checkRelied sys cert = true) (hcov : Covers cert s) :
+    ReliedUntampered sys s := by
+  intro c hc
+  cases hc with
+  | inl hp =>
+    rw [hp]
+    have ⟨hns, hu⟩ := checkUntampered_sound (and_true_left h)
+    exact untampered_of_covers hcov hns hu
+  | inr ht =>
+    have ⟨hm, r, hr, hsub⟩ := ht
+    have htr : trusts sys.policy c.sid = true := List.any_eq_true.mpr ⟨r, hr, decide_eq_true hsub⟩
+    have ⟨hns, hu⟩ := checkUntampered_sound (imp_true (of_all (and_true_right h) hm) htr)
+    exact untampered_of_covers hcov hns hu
+
 /-- `checkConforms` is sound: every right of every listed cap is in `kernelAllow`, every listed
 handle in `allow`. -/
 theorem checkConforms_sound (h : checkConforms sys cert = true) : CertConforms sys cert := by
@@ -310,9 +326,8 @@ theorem complete_mediation_of_check (sys : Sys) (cert : Certificate)
 theorem tamper_proof_of_check (sys : Sys) (cert : Certificate)
     (h : checkTamperProof sys cert = true) : TamperProof sys := by
   have hk := kernelClosed_of_check (and_true_left h)
-  have ⟨hns, hp⟩ := checkPrivate_sound (and_true_right h)
   intro s hs
-  exact private_of_covers (covers_of_kreachable hk hs) hns hp
+  exact relied_of_check (and_true_right h) (covers_of_kreachable hk hs)
 
 /-- **P3 is sound**: a certificate accepted by `checkAuthorityConformance` proves authority
 conformance. -/
@@ -494,13 +509,35 @@ theorem checkCompleteMediation_complete (hi : ListsInitial sys cert) (hk : Kerne
   exact both_true (checkKernelClosed_complete hi hk) (both_true (checkServersConnected_complete hconn)
     (List.all_eq_true.mpr fun o ho => checkPrivate_complete (hpriv o ho).1 (hpriv o ho).2))
 
+/-- `checkUntampered` is complete: an initial component the certificate shows untampered is
+accepted. -/
+theorem checkUntampered_complete {c : Component} (hns : c.spawned = false)
+    (hu : CertUntampered cert c) : checkUntampered cert c = true := by
+  unfold checkUntampered
+  exact both_true (checkPrivate_complete hns hu.1) (List.all_eq_true.mpr fun e he =>
+    imp_intro fun hx => decide_eq_true (hu.2 e he (of_decide_eq_true (and_true_left hx))
+      (mem_of_memB (and_true_right hx))))
+
+/-- `checkRelied` is complete: a certificate that shows every component the verdict relies on
+initial and untampered is accepted. -/
+theorem checkRelied_complete
+    (hr : ∀ c, Relied sys c → c.spawned = false ∧ CertUntampered cert c) :
+    checkRelied sys cert = true := by
+  unfold checkRelied
+  have hp := hr _ (Or.inl rfl)
+  refine both_true (checkUntampered_complete hp.1 hp.2) (List.all_eq_true.mpr fun c hc => imp_intro fun ht => ?_)
+  have ⟨r, hm, hs⟩ := List.any_eq_true.mp ht
+  have hc' := hr c (Or.inr ⟨hc, r, hm, of_decide_eq_true hs⟩)
+  exact checkUntampered_complete hc'.1 hc'.2
+
 /-- **P2's checker is complete** for closed certificates: a certificate that lists the initial
-state, is closed under the kernel rules and keeps the (initial) policy server private is accepted. -/
+state, is closed under the kernel rules and shows every component the verdict relies on initial
+and untampered is accepted. -/
 theorem checkTamperProof_complete (hi : ListsInitial sys cert) (hk : KernelClosed sys cert)
-    (hns : sys.policyServer.spawned = false) (hp : CertPrivate cert sys.policyServer) :
+    (hr : ∀ c, Relied sys c → c.spawned = false ∧ CertUntampered cert c) :
     checkTamperProof sys cert = true := by
   unfold checkTamperProof
-  exact both_true (checkKernelClosed_complete hi hk) (checkPrivate_complete hns hp)
+  exact both_true (checkKernelClosed_complete hi hk) (checkRelied_complete hr)
 
 /-- **P3's checker is complete** for closed certificates: a certificate that lists the initial
 state, is closed under the kernel rules and that the policy permits is accepted. -/

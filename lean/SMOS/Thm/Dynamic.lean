@@ -9,13 +9,13 @@ namespace SMOS
 
 /-- **P7 is sound**: a certificate accepted by `checkDynamicSafety` is closed under every
 kernel and dynamic step, so every reachable state (with any number of spawned components) is
-mediated, keeps the policy server's and the object servers' objects private, conforms to the
-policy and is flow-secure. -/
+mediated, keeps the object servers' objects private and every component the verdict relies on
+(policy server, trusted components) untampered, conforms to the policy and is flow-secure. -/
 theorem dynamic_safety_of_check (sys : Sys) (cert : Certificate)
     (h : checkDynamicSafety sys cert = true) : DynamicSafety sys := by
   have hc := closed_of_check (and_true_left h)
   have hobjs := and_true_left (and_true_right h)
-  have ⟨hns, hps⟩ := checkPrivate_sound (and_true_left (and_true_right (and_true_right h)))
+  have hrel := and_true_left (and_true_right (and_true_right h))
   have hconf :=
     checkConforms_sound (and_true_left (and_true_right (and_true_right (and_true_right h))))
   have hflow :=
@@ -23,7 +23,7 @@ theorem dynamic_safety_of_check (sys : Sys) (cert : Certificate)
   intro s hs
   have hcov := covers_of_reachable hc hs
   unfold SecureIn
-  refine ⟨mediated_of_reachable hs, ?_, private_of_covers hcov hns hps,
+  refine ⟨mediated_of_reachable hs, ?_, relied_of_check hrel hcov,
     conforms_of_covers hcov hconf,
     flow_secure_of_covers hcov hflow (honoured_of_check (fun _ hs' => covers_of_reachable hc hs') hflow)⟩
   intro o ho
