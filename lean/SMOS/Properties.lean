@@ -14,6 +14,12 @@ namespace SMOS
 def PrivateTo (s : State) (c : Component) : Prop :=
   ∀ e, e ∈ s.caps → ∀ k, k ∈ privateKinds → e.target = .own c k → e.holder = c
 
+/-- Nobody but `c` holds a cap to `c`'s TCB, CNode, VSpace or frames, or receives on its endpoint
+(the P1 and P2 condition: otherwise others control what `c` does or sees, or take its requests). -/
+def Untampered (s : State) (c : Component) : Prop :=
+  PrivateTo s c ∧
+  ∀ e, e ∈ s.caps → e.target = .own c .endpoint → Right.receive ∈ e.rights → e.holder = c
+
 /-- Every operation performed so far was permitted by the policy server (its decision table;
 P4 says the table is the policy's). -/
 def Mediated (sys : Sys) (s : State) : Prop :=
@@ -27,10 +33,11 @@ def ServersConnected (sys : Sys) : Prop :=
 
 /-- **P1 Complete mediation.** Every object's server holds a connection to the policy server;
 nobody but the implementing server ever holds caps to its backing resources (TCB, CNode,
-VSpace, frames); and every operation ever performed was decided by the policy server. -/
+VSpace, frames) or receives on its endpoint (which would intercept its requests); and every
+operation ever performed was decided by the policy server. -/
 def CompleteMediation (sys : Sys) : Prop :=
   ServersConnected sys ∧
-  (∀ s, KReachable sys s → ∀ o, o ∈ sys.objects → PrivateTo s o.server) ∧
+  (∀ s, KReachable sys s → ∀ o, o ∈ sys.objects → Untampered s o.server) ∧
   (∀ s, Reachable sys s → Mediated sys s)
 
 
@@ -59,12 +66,6 @@ def PolicySane (p : Policy) : Prop :=
 policy's, and the policy violates no `neverallow`. -/
 def PolicyCorrect (sys : Sys) : Prop :=
   DecisionCorrect sys ∧ PolicySane sys.policy
-
-/-- Nobody but `c` holds a cap to `c`'s TCB, CNode, VSpace or frames, or receives on its endpoint
-(the P2 condition: otherwise others control what `c` does or sees). -/
-def Untampered (s : State) (c : Component) : Prop :=
-  PrivateTo s c ∧
-  ∀ e, e ∈ s.caps → e.target = .own c .endpoint → Right.receive ∈ e.rights → e.holder = c
 
 /-- The components a verdict relies on: the policy server (every decision comes from it) and
 every initial component whose sid a `trusted` declaration names (information passes through it
@@ -113,7 +114,7 @@ def LeakageBounded (p : Policy) (n : LeakNet) : Prop :=
 
 /-- Everything P1, P2, P3 and P5 ask of one state. -/
 def SecureIn (sys : Sys) (s : State) : Prop :=
-  Mediated sys s ∧ (∀ o, o ∈ sys.objects → PrivateTo s o.server) ∧
+  Mediated sys s ∧ (∀ o, o ∈ sys.objects → Untampered s o.server) ∧
   ReliedUntampered sys s ∧ ConformsIn sys s ∧
   FlowSecureIn sys (Honoured (Reachable sys)) s
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from smosverify.emit.lean_data import kind_rights
 from smosverify.emit.lean_flow import labels_of, leave, rule_edges, untampered
 
-PRIVATE = ("tcb", "cnode", "vspace", "frames")
 SHOWN = 3
 
 
@@ -128,13 +127,6 @@ def dynamic_closed(sys: dict, cert: dict) -> list[str]:
     return bad + [f"declared badge {b} is no declared connection's" for b in cert["declared"] if b not in badges]
 
 
-def private_to(cert: dict, c: tuple) -> list[str]:
-    """`checkPrivate`: `c` is an initial component and nobody else holds its private objects."""
-    bad = [f"{show(c)} is spawned"] if c[3] else []
-    return bad + [f"{show(e[0])} holds a cap to {show(c)}'s {e[1][2]}" for e in cert["caps"]
-                  if e[1][0] == "own" and e[1][1] == c and e[1][2] in PRIVATE and e[0] != c]
-
-
 def relied(sys: dict, cert: dict) -> list[str]:
     """`checkRelied`: the policy server and every initial component whose sid a trust rule names
     are initial and untampered."""
@@ -208,7 +200,8 @@ def leakage(pol: dict, net: dict, cuts: list) -> list[str]:
 
 def problems(pid: str, sys: dict, cert: dict, net: dict, cuts: list) -> list[str]:
     """What keeps the checker behind property `pid` from accepting the data (empty: accepted)."""
-    servers = lambda: [p for o in sys["objects"] for p in private_to(cert, o[3])]  # noqa: E731
+    servers = lambda: [f"object server {show(server)} is spawned or can be tampered with"  # noqa: E731
+                       for server in dict.fromkeys(o[3] for o in sys["objects"]) if not untampered(cert["caps"], server)]
     checks = {
         "P1": lambda: kernel_closed(sys, cert) + servers_connected(sys) + servers(),
         "P2": lambda: kernel_closed(sys, cert) + relied(sys, cert),

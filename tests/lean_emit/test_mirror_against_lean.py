@@ -5,10 +5,11 @@ where the Lean checker says `false` makes an emitted module fail, and one that s
 Lean says `true` withholds a claim. Here a fixed set of generated systems (hypothesis, derandomized)
 is emitted, each checker's data is also changed in ways that make checkers fail (a flipped
 decision-table entry, a dropped cap, an extra flow edge, a dropped allowed flow, a cap to the policy
-server's TCB or to a trusted component's CNode, a budget of 0 bits, a sink in a cut), and Lean
-files (PARTS of them, checked side by side) state, for every system, variant and checker, that the
-Lean checker's `Bool` equals what the mirror computes, each by `decide +kernel`. Lean rejects
-exactly the statements where the two differ; the test names them.
+server's TCB or to a trusted component's CNode, a receive cap on an object server's endpoint, a
+budget of 0 bits, a sink in a cut), and Lean files (PARTS of them, checked side by side) state, for
+every system, variant and checker, that the Lean checker's `Bool` equals what the mirror computes,
+each by `decide +kernel`. Lean rejects exactly the statements where the two differ; the test
+names them.
 One statement deliberately gets the wrong answer, and Lean must reject it (and only it).
 """
 
@@ -166,6 +167,12 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
     if monitor in sys["comps"] and others:
         cap = (pick.choice(others), ("own", monitor, "tcb"), ("control",), 0)
         out.append(("tcbCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P2",)))
+    servers = list(dict.fromkeys(o[3] for o in sys["objects"]))
+    if servers:  # someone else receiving on an object server's endpoint: its requests intercepted
+        server = pick.choice(servers)
+        holder = pick.choice([c for c in sys["comps"] if c != server] or [monitor])
+        cap = (holder, ("own", server, "endpoint"), ("receive",), 0)
+        out.append(("interceptCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P1",)))
     trusting = {subject for subject, _, _ in sys["policy"]["trust"]}
     relied = [c for c in sys["comps"] if c[1] in trusting and c != monitor]
     if relied:  # a trusted component's CNode in someone else's hands

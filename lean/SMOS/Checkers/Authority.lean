@@ -154,7 +154,7 @@ def checkServersConnected (sys : Sys) : Bool :=
 /-- The checker behind P1 (`complete_mediation_of_check`). -/
 def checkCompleteMediation (sys : Sys) (cert : Certificate) : Bool :=
   checkKernelClosed sys cert &&
-  (checkServersConnected sys && sys.objects.all (fun o => checkPrivate cert o.server))
+  (checkServersConnected sys && sys.objects.all (fun o => checkUntampered cert o.server))
 
 /-- Some `trusted` declaration of `p` names `sid`. -/
 def trusts (p : Policy) (sid : Sid) : Bool :=

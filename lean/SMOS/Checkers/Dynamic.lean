@@ -12,7 +12,7 @@ namespace SMOS
 /-- The checker behind P7 (`dynamic_safety_of_check`). -/
 def checkDynamicSafety (sys : Sys) (cert : Certificate) : Bool :=
   checkClosed sys cert &&
-  (sys.objects.all (fun o => checkPrivate cert o.server) &&
+  (sys.objects.all (fun o => checkUntampered cert o.server) &&
    (checkRelied sys cert &&
     (checkConforms sys cert && checkFlowClosed sys cert)))
 

@@ -319,8 +319,8 @@ theorem complete_mediation_of_check (sys : Sys) (cert : Certificate)
   unfold CompleteMediation
   refine ⟨hconn, ?_, fun _ hs => mediated_of_reachable hs⟩
   intro s hs o ho
-  have ⟨hns, hp⟩ := checkPrivate_sound (of_all hpriv ho)
-  exact private_of_covers (covers_of_kreachable hk hs) hns hp
+  have ⟨hns, hu⟩ := checkUntampered_sound (of_all hpriv ho)
+  exact untampered_of_covers (covers_of_kreachable hk hs) hns hu
 
 /-- **P2 is sound**: a certificate accepted by `checkTamperProof` proves tamper-proofness. -/
 theorem tamper_proof_of_check (sys : Sys) (cert : Certificate)
@@ -498,17 +498,6 @@ theorem checkServersConnected_complete (h : ServersConnected sys) :
   unfold checkServersConnected
   exact List.all_eq_true.mpr fun o ho => sendsTo_complete (h o ho)
 
-/-- **P1's checker is complete** for closed certificates: a certificate that lists the initial
-state, is closed under the kernel rules and keeps every object server private is accepted when
-every server is connected to the policy server. -/
-theorem checkCompleteMediation_complete (hi : ListsInitial sys cert) (hk : KernelClosed sys cert)
-    (hconn : ServersConnected sys)
-    (hpriv : ∀ o, o ∈ sys.objects → o.server.spawned = false ∧ CertPrivate cert o.server) :
-    checkCompleteMediation sys cert = true := by
-  unfold checkCompleteMediation
-  exact both_true (checkKernelClosed_complete hi hk) (both_true (checkServersConnected_complete hconn)
-    (List.all_eq_true.mpr fun o ho => checkPrivate_complete (hpriv o ho).1 (hpriv o ho).2))
-
 /-- `checkUntampered` is complete: an initial component the certificate shows untampered is
 accepted. -/
 theorem checkUntampered_complete {c : Component} (hns : c.spawned = false)
@@ -529,6 +518,17 @@ theorem checkRelied_complete
   have ⟨r, hm, hs⟩ := List.any_eq_true.mp ht
   have hc' := hr c (Or.inr ⟨hc, r, hm, of_decide_eq_true hs⟩)
   exact checkUntampered_complete hc'.1 hc'.2
+
+/-- **P1's checker is complete** for closed certificates: a certificate that lists the initial
+state, is closed under the kernel rules and keeps every object server untampered is accepted
+when every server is connected to the policy server. -/
+theorem checkCompleteMediation_complete (hi : ListsInitial sys cert) (hk : KernelClosed sys cert)
+    (hconn : ServersConnected sys)
+    (hpriv : ∀ o, o ∈ sys.objects → o.server.spawned = false ∧ CertUntampered cert o.server) :
+    checkCompleteMediation sys cert = true := by
+  unfold checkCompleteMediation
+  exact both_true (checkKernelClosed_complete hi hk) (both_true (checkServersConnected_complete hconn)
+    (List.all_eq_true.mpr fun o ho => checkUntampered_complete (hpriv o ho).1 (hpriv o ho).2))
 
 /-- **P2's checker is complete** for closed certificates: a certificate that lists the initial
 state, is closed under the kernel rules and shows every component the verdict relies on initial

@@ -9,7 +9,8 @@ namespace SMOS
 
 /-- **P7 is sound**: a certificate accepted by `checkDynamicSafety` is closed under every
 kernel and dynamic step, so every reachable state (with any number of spawned components) is
-mediated, keeps the object servers' objects private and every component the verdict relies on
+mediated, keeps the object servers untampered (nobody else holds their private objects or
+receives on their endpoints) and every component the verdict relies on
 (policy server, trusted components) untampered, conforms to the policy and is flow-secure. -/
 theorem dynamic_safety_of_check (sys : Sys) (cert : Certificate)
     (h : checkDynamicSafety sys cert = true) : DynamicSafety sys := by
@@ -27,7 +28,7 @@ theorem dynamic_safety_of_check (sys : Sys) (cert : Certificate)
     conforms_of_covers hcov hconf,
     flow_secure_of_covers hcov hflow (honoured_of_check (fun _ hs' => covers_of_reachable hc hs') hflow)⟩
   intro o ho
-  have ⟨hns', hp'⟩ := checkPrivate_sound (of_all hobjs ho)
-  exact private_of_covers hcov hns' hp'
+  have ⟨hns', hu'⟩ := checkUntampered_sound (of_all hobjs ho)
+  exact untampered_of_covers hcov hns' hu'
 
 end SMOS
