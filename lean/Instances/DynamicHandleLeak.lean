@@ -8,9 +8,9 @@ The data is the system, its policy and the certificates the Python analyses foun
 theorem applies the library's soundness theorem to its checker, run by `decide +kernel`.
 Properties the analyses did not find to hold are not claimed (see the comments at the end).
 Where a Lean statement is narrower than the Python property (docs/lean.md, "Where the Lean
-statements and the Python analysis still differ"): P1 has no statement for interceptable requests
-or ambiguous badges, P2 covers the policy server (trusted components are protected through P5),
-P3 has no statement for borrowed identities, P4's table lists the requests declared connections
+statements and the Python analysis still differ"): P1 has no statement for ambiguous badges, P2
+protects one policy server (the first of role `policy`) and the trusted components, P3 has no
+statement for borrowed identities, P4's table lists the requests declared connections
 make possible, P6's network is the Python analysis's.
 
 Names (every name is a number, in declaration order):
