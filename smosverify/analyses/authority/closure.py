@@ -106,6 +106,37 @@ class AuthorityClosure:
     stages: tuple[tuple[int, ...], ...]  # node bits after each phase: processing 0, propagation 0, ...
     transfer_stage: dict[tuple[str, str], int]  # the stage after which each transfer exists
     held: tuple[tuple[int, ...], ...]  # each component's cap numbers in the closure, ascending
+    sids: tuple[str, ...]  # each component's sid, in component order
+    declared_badges: dict[str, dict[int, frozenset[str]]]  # object server -> badge -> sids of its declared clients
+
+    @cached_property
+    def acting_sids(self) -> dict[str, dict[str, frozenset[str]]]:
+        """For each server with objects: every caller with the sids it can act as: its own, and
+        those of the clients whose declared connections carry a badge it holds (all of them for
+        an unbadged cap, which can be minted with any badge). Computed once per closure: P3, P5
+        and P7 all ask."""
+        sid_of = dict(zip(self.components, self.sids))
+        alone: dict[str, frozenset[str]] = {}  # sid -> {sid}, shared by every caller acting only as itself
+        out: dict[str, dict[str, frozenset[str]]] = {}
+        for server, badges in self.declared_badges.items():
+            endpoint = Target(ObjectKind.ENDPOINT, server)
+            if endpoint not in self.objects:
+                continue
+            everyone = frozenset().union(*badges.values())
+            callers: dict[str, frozenset[str]] = {}
+            for holder, badge in self.holding(endpoint, Right.SEND):
+                if holder == server:
+                    continue
+                sids = callers.get(holder)
+                if sids is None:
+                    sid = sid_of[holder]
+                    sids = alone.get(sid) or alone.setdefault(sid, frozenset((sid,)))
+                extra = everyone if badge == 0 else badges.get(badge, ())
+                if extra and not sids.issuperset(extra):
+                    sids = sids | extra
+                callers[holder] = sids
+            out[server] = callers
+        return out
 
     @cached_property
     def _node_index(self) -> dict[str, int]:
@@ -385,7 +416,19 @@ def _close(system: System) -> AuthorityClosure:
         stages=tuple(stages),
         transfer_stage=transfer_stage,
         held=tuple(tuple(sorted(p)) for p in processed),
+        sids=tuple(c.sid for c in system.components.values()),
+        declared_badges=_declared_badges(system),
     )
+
+
+def _declared_badges(system: System) -> dict[str, dict[int, frozenset[str]]]:
+    """For each server with objects (in component order), the sids of the clients whose declared
+    connections carry each badge."""
+    declared: dict[str, dict[int, set[str]]] = {c.name: {} for c in system.components.values() if c.objects}
+    for conn in system.connections:
+        if conn.server in declared:
+            declared[conn.server].setdefault(conn.badge, set()).add(system.components[conn.client].sid)
+    return {server: {badge: frozenset(sids) for badge, sids in badges.items()} for server, badges in declared.items()}
 
 
 def _enabler(tr: Transfer) -> tuple[str, Callable[[frozenset[Right]], bool]]:

@@ -9,7 +9,7 @@ holder's own sid too."""
 from __future__ import annotations
 
 from smosverify.analyses.authority.closure import AuthorityClosure, Explainer
-from smosverify.analyses.authority.mediation import acting_sids, decisions
+from smosverify.analyses.authority.mediation import decisions
 from smosverify.analyses.result import Evidence, PropertyResult, Status
 from smosverify.model.kernel import ObjectKind, Right, by_name
 from smosverify.model.system import System, Target
@@ -64,7 +64,7 @@ def _borrowed_identities(system: System, closure: AuthorityClosure, explainer: E
     policy = system.policy
     out = []
     rows: dict[tuple[str, str], tuple[bool, ...]] = {}  # (sid, server) -> smos_auth's answers
-    for name, callers in acting_sids(system, closure).items():
+    for name, callers in closure.acting_sids.items():
         server = system.components[name]
         endpoint = Target(ObjectKind.ENDPOINT, name)
         ops = [(o, op) for o in server.objects for op in policy.classes[o.cls].operations]

@@ -78,37 +78,6 @@ def callers_by_badge(closure: AuthorityClosure, server: str) -> dict[int, set[st
     return out
 
 
-def acting_sids(system: System, closure: AuthorityClosure) -> dict[str, dict[str, frozenset[str]]]:
-    """For each server with objects: every caller with the sids it can act as: its own, and those
-    of the clients whose declared connections carry a badge it holds (all of them for an
-    unbadged cap, which can be minted with any badge)."""
-    declared: dict[str, dict[int, set[str]]] = {}
-    for conn in system.connections:
-        declared.setdefault(conn.server, {}).setdefault(conn.badge, set()).add(system.components[conn.client].sid)
-    alone: dict[str, frozenset[str]] = {}  # sid -> {sid}, shared by every caller acting only as itself
-    out: dict[str, dict[str, frozenset[str]]] = {}
-    for server in system.components.values():
-        endpoint = Target(ObjectKind.ENDPOINT, server.name)
-        if not server.objects or endpoint not in closure.objects:
-            continue
-        badges = declared.get(server.name, {})
-        everyone = frozenset().union(*badges.values()) if badges else frozenset()
-        callers: dict[str, frozenset[str]] = {}
-        for holder, badge in closure.holding(endpoint, Right.SEND):
-            if holder == server.name:
-                continue
-            sids = callers.get(holder)
-            if sids is None:
-                sid = system.components[holder].sid
-                sids = alone.get(sid) or alone.setdefault(sid, frozenset((sid,)))
-            extra = everyone if badge == 0 else badges.get(badge, ())
-            if extra and not sids.issuperset(extra):
-                sids = sids | extra
-            callers[holder] = sids
-        out[server.name] = callers
-    return out
-
-
 def decisions(policy: Policy, sid: str, objects: tuple[ServerObject, ...]) -> tuple[bool, ...]:
     """What smos_auth answers a caller of `sid` for every operation on every object of a server."""
     return tuple(policy.allows(sid, o.sid, o.cls, op) for o in objects for op in policy.classes[o.cls].operations)

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from smosverify.analyses.authority.closure import AuthorityClosure, authority_closure
-from smosverify.analyses.authority.mediation import acting_sids
 from smosverify.errors import Span
 from smosverify.model.kernel import ObjectKind, Right
 from smosverify.model.policy import Policy
@@ -163,7 +162,7 @@ def _handle_authority(system: System, closure: AuthorityClosure, objects: dict[s
     policy = system.policy
     held: dict[str, dict[str, set[str]]] = {}
     decided: dict[tuple[str, str, str], tuple[str, ...]] = {}  # (sid, object sid, class) -> ops: one decision each
-    for server, callers in acting_sids(system, closure).items():  # a borrowed badge opens as its client
+    for server, callers in closure.acting_sids.items():  # a borrowed badge opens as its client
         for holder, sids in callers.items():
             for sid in sorted(sids):
                 for obj in system.components[server].objects:

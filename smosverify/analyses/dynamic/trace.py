@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from smosverify.analyses.authority.mediation import acting_sids
 from smosverify.analyses.dynamic.state import DynamicState, Step, allowed_ops, build_state, is_enabled
 from smosverify.analyses.result import Evidence
 from smosverify.model.kernel import ObjectKind, Right
@@ -159,7 +158,7 @@ class HandlePaths:
         parent: dict[str, object] = {}
         queue: deque[str] = deque()
         permitted: dict[str, bool] = {}
-        callers = acting_sids(state.system, state.closure).get(obj.server, {})
+        callers = state.closure.acting_sids.get(obj.server, {})
         for name, sids in callers.items():  # own sid, and any its badges let it act as
             for sid in sids:
                 if sid not in permitted:

@@ -30,7 +30,6 @@ from enum import Enum
 from typing import NamedTuple
 
 from smosverify.analyses.authority.closure import AuthorityClosure
-from smosverify.analyses.authority.mediation import acting_sids
 from smosverify.errors import InputError, Span
 from smosverify.model.authority import Cap
 from smosverify.model.kernel import KERNEL_CLASSES, ObjectKind, Right
@@ -187,7 +186,7 @@ class _Builder:
 
     def _objects(self, object_bits: int) -> None:
         access: dict[tuple[str, str, str], tuple[tuple[str, Span] | None, tuple[str, Span] | None]] = {}
-        callers = acting_sids(self.system, self.closure)
+        callers = self.closure.acting_sids
         for server in self.system.components.values():
             if not server.objects:
                 continue
