@@ -9,9 +9,8 @@ theorem applies the library's soundness theorem to its checker, run by `decide +
 Properties the analyses did not find to hold are not claimed (see the comments at the end).
 Where a Lean statement is narrower than the Python property (docs/lean.md, "Where the Lean
 statements and the Python analysis still differ"): P1 has no statement for ambiguous badges, P2
-protects one policy server (the first of role `policy`) and the trusted components, P3 has no
-statement for borrowed identities, P4's table lists the requests declared connections
-make possible, P6's network is the Python analysis's.
+protects one policy server (the first of role `policy`) and the trusted components, P4's table
+lists the requests declared connections make possible, P6's network is the Python analysis's.
 
 Names (every name is a number, in declaration order):
 * sids: 0 = `policy_t`, 1 = `fileserver_t`, 2 = `alice_t`, 3 = `bob_t`, 4 = `secret_file_t`, 5 = `public_file_t`

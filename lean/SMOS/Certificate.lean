@@ -121,6 +121,16 @@ def CertConforms (sys : Sys) (cert : Certificate) : Prop :=
     KPerm.mk e.holder.sid e.target.sid e.target.kind r ∈ sys.policy.kernelAllow) ∧
   (∀ h, h ∈ cert.handles → Perm.mk h.holder.sid h.obj.sid h.obj.cls h.op ∈ sys.policy.allow)
 
+/-- `NoBorrowedIdentity` on the certificate: whoever, apart from `o`'s server, holds a listed cap
+with send to that server's endpoint whose badge stands for a declared client `d`'s badge
+(`BadgeCovers`) is permitted on `o`, under its own sid, everything `d.sid` is. -/
+def CertNoBorrow (sys : Sys) (cert : Certificate) : Prop :=
+  ∀ e, e ∈ cert.caps → ∀ o, o ∈ sys.objects → e.target = .own o.server.abs .endpoint →
+    Right.send ∈ e.rights → Apart e.holder o.server.abs →
+    ∀ d, d ∈ sys.clients → d.server = o.server → BadgeCovers cert.declared e.badge d.badge .endpoint →
+    ∀ op, Perm.mk d.sid o.sid o.cls op ∈ sys.policy.allow →
+      Perm.mk e.holder.sid o.sid o.cls op ∈ sys.policy.allow
+
 /-- Nobody but `c` holds a cap to `c`'s private objects or receives on its endpoint, according
 to the certificate. -/
 def CertUntampered (cert : Certificate) (c : Component) : Prop :=

@@ -47,10 +47,23 @@ def ConformsIn (sys : Sys) (s : State) : Prop :=
     KPerm.mk e.holder.sid e.target.sid e.target.kind r ∈ sys.policy.kernelAllow) ∧
   (∀ h, h ∈ s.handles → Perm.mk h.holder.sid h.obj.sid h.obj.cls h.op ∈ sys.policy.allow)
 
+/-- No caller borrows an identity that opens more (Python's `borrowed-identity`): whoever but
+`o`'s server holds a cap with send to that server's endpoint whose badge names a declared client
+`d` of the server (badge 0, an unbadged cap, can be minted with any badge, so it names every
+client) can call the server as `d.sid`; every operation on `o` the policy permits `d.sid` must
+then be permitted to the holder's own sid. -/
+def NoBorrowedIdentity (sys : Sys) (s : State) : Prop :=
+  ∀ e, e ∈ s.caps → ∀ o, o ∈ sys.objects → e.target = .own o.server .endpoint →
+    Right.send ∈ e.rights → e.holder ≠ o.server →
+    ∀ d, d ∈ sys.clients → d.server = o.server → (e.badge = 0 ∨ e.badge = d.badge) →
+    ∀ op, Perm.mk d.sid o.sid o.cls op ∈ sys.policy.allow →
+      Perm.mk e.holder.sid o.sid o.cls op ∈ sys.policy.allow
+
 /-- **P3 Authority conformance** (the shape of seL4's `pas_refined`): every authority edge the
-system can ever have under the kernel's transfer rules is permitted by the policy. -/
+system can ever have under the kernel's transfer rules is permitted by the policy, and no caller
+can, by a badge it holds, act at a server as a sid the policy permits more there than its own. -/
 def AuthorityConformance (sys : Sys) : Prop :=
-  ∀ s, KReachable sys s → ConformsIn sys s
+  ∀ s, KReachable sys s → ConformsIn sys s ∧ NoBorrowedIdentity sys s
 
 /-- Every decision of the policy server's table is the policy's: it permits exactly what
 `allow` (after deny) holds. -/
@@ -112,7 +125,7 @@ def BudgetHolds (n : LeakNet) (b : Budget) : Prop :=
 def LeakageBounded (p : Policy) (n : LeakNet) : Prop :=
   ∀ b, b ∈ p.budgets → BudgetHolds n b
 
-/-- Everything P1, P2, P3 and P5 ask of one state. -/
+/-- Everything P1, P2 and P5 ask of one state, and P3's conformance (`ConformsIn`). -/
 def SecureIn (sys : Sys) (s : State) : Prop :=
   Mediated sys s ∧ (∀ o, o ∈ sys.objects → Untampered s o.server) ∧
   ReliedUntampered sys s ∧ ConformsIn sys s ∧

@@ -149,6 +149,36 @@ def conforms(sys: dict, cert: dict) -> list[str]:
     return bad + [f"handle {show(h)} is not in allow" for h in cert["handles"] if (h[0][1], h[1][2], h[1][1], h[2]) not in allow]
 
 
+def apart(a: tuple, b: tuple) -> bool:
+    """`apartB`: two different components, or a summary (which stands for many)."""
+    return a != b or a[3]
+
+
+def badge_covers(declared, listed: int, badge: int) -> bool:
+    """`badgeCoversB`: a listed endpoint cap's badge stands for `badge`: the same badge, an unbadged
+    cap (minted with any badge), or two badged ones where `badge` is no declared connection's."""
+    return listed == badge or listed == 0 or (badge != 0 and badge not in declared)
+
+
+def no_borrow(sys: dict, cert: dict) -> list[str]:
+    """`checkNoBorrow`: whoever but an object's server holds send on the server's endpoint with a
+    badge standing for a declared client's may do on the object, under its own sid, all that the
+    client's sid may (Python's `borrowed-identity`)."""
+    allow = set(sys["policy"]["allow"])
+    bad = []
+    for o in sys["objects"]:
+        server = o[3]
+        endpoint = ("own", c_abs(server), "endpoint")
+        for holder, target, rights, badge in cert["caps"]:
+            if target != endpoint or "send" not in rights or not apart(holder, c_abs(server)):
+                continue
+            for _, _, sid in (d for d in sys["clients"] if d[0] == server and badge_covers(cert["declared"], badge, d[1])):
+                bad += [f"{show(holder)} can call {show(server)} as sid {sid} (badge {badge}), which may do op {q[3]} on obj{o[0]}, "
+                        f"which sid {holder[1]} may not" for q in sys["policy"]["allow"]
+                        if q[:3] == (sid, o[2], o[1]) and (holder[1], o[2], o[1], q[3]) not in allow][:SHOWN]
+    return bad
+
+
 def flow_closed(sys: dict, cert: dict) -> list[str]:
     """`checkFlowClosed`: the graph has every rule edge, the facts are closed under it and
     allowed where they arrive, and the trusted components are initial and untampered."""
@@ -205,7 +235,7 @@ def problems(pid: str, sys: dict, cert: dict, net: dict, cuts: list) -> list[str
     checks = {
         "P1": lambda: kernel_closed(sys, cert) + servers_connected(sys) + servers(),
         "P2": lambda: kernel_closed(sys, cert) + relied(sys, cert),
-        "P3": lambda: kernel_closed(sys, cert) + conforms(sys, cert),
+        "P3": lambda: kernel_closed(sys, cert) + conforms(sys, cert) + no_borrow(sys, cert),
         "P4": lambda: policy_correct(sys),
         "P5": lambda: kernel_closed(sys, cert) + flow_closed(sys, cert),
         "P6": lambda: leakage(sys["policy"], net, cuts),

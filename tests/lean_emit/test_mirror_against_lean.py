@@ -6,7 +6,8 @@ Lean says `true` withholds a claim. Here a fixed set of generated systems (hypot
 is emitted, each checker's data is also changed in ways that make checkers fail (a flipped
 decision-table entry, a dropped cap, an extra flow edge, a dropped allowed flow, a cap to the policy
 server's TCB or to a trusted component's CNode, a receive cap on an object server's endpoint, a
-budget of 0 bits, a sink in a cut), and Lean files (PARTS of them, checked side by side) state, for
+send cap with a client's badge in another sid's hands or an operation allowed to a client's sid
+only, a budget of 0 bits, a sink in a cut), and Lean files (PARTS of them, checked side by side) state, for
 every system, variant and checker, that the Lean checker's `Bool` equals what the mirror computes,
 each by `decide +kernel`. Lean rejects exactly the statements where the two differ; the test
 names them.
@@ -173,6 +174,22 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
         holder = pick.choice([c for c in sys["comps"] if c != server] or [monitor])
         cap = (holder, ("own", server, "endpoint"), ("receive",), 0)
         out.append(("interceptCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P1",)))
+    served = [(o, d) for o in sys["objects"] for d in sys["clients"] if d[0] == o[3]]
+    if served:  # a send cap with a client's badge (or unbadged) in the hands of another sid
+        o, d = pick.choice(served)
+        holder = pick.choice([c for c in sys["comps"] if c != o[3] and c[1] != d[2]] or [monitor])
+        cap = (holder, ("own", o[3], "endpoint"), ("send",), pick.choice([d[1], 0]))
+        out.append(("borrowCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P3",)))
+        callers = [e for e in cert["caps"] if e[1] == ("own", o[3], "endpoint") and "send" in e[2] and e[0] != o[3]
+                   and e[0][1] != d[2] and e[3] in (0, d[1])]
+        if callers:  # the policy opening more to a client's sid than to a caller holding its badge
+            allow = sys["policy"]["allow"]
+            caller = pick.choice(callers)[0]
+            ops = sorted({q[3] for q in allow if q[2] == o[1]} | {0})
+            gained = [(d[2], o[2], o[1], op) for op in ops if (caller[1], o[2], o[1], op) not in allow]
+            if gained:
+                perm = pick.choice(gained)
+                out.append(("borrowAllow", with_policy("allow", f"{ns}.policy.allow ++ [{p.anon(perm)}]", allow + [perm]), ("P3",)))
     trusting = {subject for subject, _, _ in sys["policy"]["trust"]}
     relied = [c for c in sys["comps"] if c[1] in trusting and c != monitor]
     if relied:  # a trusted component's CNode in someone else's hands

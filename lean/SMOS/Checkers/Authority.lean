@@ -3,8 +3,8 @@ import SMOS.Certificate
 /-!
 # Checkers for the authority certificate (P1, P2, P3)
 
-Each checker decides one condition of `KernelClosed`, `Closed`, `CertPrivate` or
-`CertConforms` on concrete data; `SMOS.Thm.Authority` proves each sound. A rule's premise is
+Each checker decides one condition of `KernelClosed`, `Closed`, `CertPrivate`, `CertConforms`
+or `CertNoBorrow` on concrete data; `SMOS.Thm.Authority` proves each sound. A rule's premise is
 checked on one cap (`memB r c.rights` for every right it names), as `KStep` states it. Nested
 `List.all` loops are written so that the inner loops only run when the outer cap can take part
 in the rule (`!condition || ...`).
@@ -170,8 +170,30 @@ def checkRelied (sys : Sys) (cert : Certificate) : Bool :=
 def checkTamperProof (sys : Sys) (cert : Certificate) : Bool :=
   checkKernelClosed sys cert && checkRelied sys cert
 
+/-- `Apart` decided. -/
+def apartB (a b : Component) : Bool := !decide (a = b) || a.spawned
+
+/-- `BadgeCovers D b' b .endpoint` decided: a listed badge `b'` stands for `b` (the same badge, an
+unbadged cap, or two badged ones where `b` is no declared connection's). -/
+def badgeCoversB (D : List Nat) (b' b : Nat) : Bool :=
+  decide (b' = b) || (decide (b' = 0) || (!decide (b' = 0) && (!decide (b = 0) && !memB b D)))
+
+/-- Decides `CertNoBorrow`. For every object and every listed cap with send to its server's
+endpoint held by someone apart from the server, and every declared client of that server whose
+badge the cap's stands for, every `allow` entry of the client's sid on the object must have the
+holder's sid's twin in `allow`. The loops over clients and `allow` run only for such caps. -/
+def checkNoBorrow (sys : Sys) (cert : Certificate) : Bool :=
+  sys.objects.all fun o => cert.caps.all fun e =>
+    !(decide (e.target = .own o.server.abs .endpoint) &&
+      (memB Right.send e.rights && apartB e.holder o.server.abs)) ||
+    sys.clients.all fun d =>
+      !(decide (d.server = o.server) && badgeCoversB cert.declared e.badge d.badge) ||
+      sys.policy.allow.all fun q =>
+        !(decide (q.subject = d.sid) && (decide (q.object = o.sid) && decide (q.cls = o.cls))) ||
+        memB (Perm.mk e.holder.sid o.sid o.cls q.op) sys.policy.allow
+
 /-- The checker behind P3 (`authority_conformance_of_check`). -/
 def checkAuthorityConformance (sys : Sys) (cert : Certificate) : Bool :=
-  checkKernelClosed sys cert && checkConforms sys cert
+  checkKernelClosed sys cert && (checkConforms sys cert && checkNoBorrow sys cert)
 
 end SMOS

@@ -12,9 +12,6 @@ check runs a nested loop over the whole certificate.
 
 namespace SMOS
 
-/-- `Apart` decided. -/
-def apartB (a b : Component) : Bool := !decide (a = b) || a.spawned
-
 /-- Every (component, target) that `Sends`: a cap with send, or a handle (to its server's
 endpoint). -/
 def sendPairs (cert : Certificate) : List (Component × Target) :=

@@ -302,6 +302,130 @@ theorem conforms_of_covers {s : State} (hcov : Covers cert s) (hc : CertConforms
   · intro x hx
     exact hc.2 x.abs (hcov.handles x hx)
 
+/-! ## Borrowed identities -/
+
+/-- `apartB` is complete. -/
+theorem apartB_of {a b : Component} (h : Apart a b) : apartB a b = true := by
+  unfold apartB
+  unfold Apart at h
+  cases h with
+  | inl hne => rw [decide_eq_false hne]; rfl
+  | inr hs => rw [hs, Bool.or_true]
+
+/-- `apartB` is sound. -/
+theorem apart_of_apartB {a b : Component} (h : apartB a b = true) : Apart a b := by
+  unfold apartB at h
+  unfold Apart
+  cases hab : decide (a = b) with
+  | false => exact Or.inl (of_decide_eq_false hab)
+  | true =>
+    rw [hab] at h
+    exact Or.inr (by simpa using h)
+
+/-- Two components apart stay apart abstracted (summaries count as apart from themselves). -/
+theorem apart_abs {a b : Component} (h : a ≠ b) : Apart a.abs b.abs := by
+  unfold Apart
+  cases ha : a.spawned with
+  | true => exact Or.inr ha
+  | false =>
+    refine Or.inl (fun he => h ?_)
+    have hb : b.spawned = false := by
+      have h1 : b.abs.spawned = a.abs.spawned := by rw [he]
+      exact h1.trans ha
+    exact (Component.abs_of_not_spawned a ha).symm.trans
+      (he.trans (Component.abs_of_not_spawned b hb))
+
+/-- `badgeCoversB` decides `BadgeCovers` for endpoints: sound. -/
+theorem badgeCovers_of_B {D : List Nat} {b' b : Nat} (h : badgeCoversB D b' b = true) :
+    BadgeCovers D b' b .endpoint := by
+  unfold badgeCoversB at h
+  unfold BadgeCovers
+  cases h1 : decide (b' = b) with
+  | true => exact Or.inl (of_decide_eq_true h1)
+  | false =>
+    rw [h1, Bool.false_or] at h
+    cases h2 : decide (b' = 0) with
+    | true => exact Or.inr (Or.inl ⟨of_decide_eq_true h2, rfl⟩)
+    | false =>
+      rw [h2, Bool.false_or] at h
+      have h3 := and_true_right h
+      refine Or.inr (Or.inr ⟨of_decide_eq_false h2, ?_, ?_⟩)
+      · exact of_decide_eq_false (false_of_not_true (and_true_left h3))
+      · exact fun hm => by
+          have h4 := false_of_not_true (and_true_right h3)
+          rw [memB_of_mem hm] at h4
+          cases h4
+
+/-- `badgeCoversB` decides `BadgeCovers` for endpoints: complete. -/
+theorem badgeCoversB_of {D : List Nat} {b' b : Nat} (h : BadgeCovers D b' b .endpoint) :
+    badgeCoversB D b' b = true := by
+  unfold badgeCoversB
+  unfold BadgeCovers at h
+  rcases h with he | ⟨h0, _⟩ | ⟨h1, h2, h3⟩
+  · rw [decide_eq_true he]; rfl
+  · rw [decide_eq_true h0, Bool.true_or, Bool.or_true]
+  · have hm : memB b D = false := by
+      cases hb : memB b D with
+      | false => rfl
+      | true => exact absurd (mem_of_memB hb) h3
+    rw [decide_eq_false h1, decide_eq_false h2, hm]
+    cases decide (b' = b) <;> rfl
+
+/-- `checkNoBorrow` is sound. -/
+theorem checkNoBorrow_sound (h : checkNoBorrow sys cert = true) : CertNoBorrow sys cert := by
+  intro e he o ho ht hs hap d hd hds hb op hp
+  have h1 := imp3_true (of_all (of_all h ho) he) (decide_eq_true ht) (memB_of_mem hs) (apartB_of hap)
+  have h2 := imp2_true (of_all h1 hd) (decide_eq_true hds) (badgeCoversB_of hb)
+  have h3 := imp3_true (of_all h2 hp) (decide_eq_true (rfl : d.sid = d.sid))
+    (decide_eq_true (rfl : o.sid = o.sid)) (decide_eq_true (rfl : o.cls = o.cls))
+  exact mem_of_memB h3
+
+/-- `checkNoBorrow` is complete: a certificate in which no caller borrows an identity that opens
+more is accepted. -/
+theorem checkNoBorrow_complete (h : CertNoBorrow sys cert) : checkNoBorrow sys cert = true := by
+  unfold checkNoBorrow
+  refine List.all_eq_true.mpr fun o ho => List.all_eq_true.mpr fun e he => imp_intro fun hc => ?_
+  have ht := of_decide_eq_true (and_true_left hc)
+  have hs := mem_of_memB (and_true_left (and_true_right hc))
+  have hap := apart_of_apartB (and_true_right (and_true_right hc))
+  refine List.all_eq_true.mpr fun d hd => imp_intro fun hc2 => ?_
+  have hds := of_decide_eq_true (and_true_left hc2)
+  have hb := badgeCovers_of_B (and_true_right hc2)
+  refine List.all_eq_true.mpr fun q hq => imp_intro fun hc3 => ?_
+  have hq1 : q.subject = d.sid := of_decide_eq_true (and_true_left hc3)
+  have hq2 : q.object = o.sid := of_decide_eq_true (and_true_left (and_true_right hc3))
+  have hq3 : q.cls = o.cls := of_decide_eq_true (and_true_right (and_true_right hc3))
+  have hq' : Perm.mk d.sid o.sid o.cls q.op ∈ sys.policy.allow := by
+    rw [← hq1, ← hq2, ← hq3]
+    exact hq
+  exact memB_of_mem (h e he o ho ht hs hap d hd hds hb q.op hq')
+
+/-- A certificate in which no caller borrows an identity that opens more shows the same of every
+state it covers: a state's cap is listed, abstracted, with a badge standing for its own, and its
+holder stays apart from the (abstracted) server. -/
+theorem noBorrow_of_covers {s : State} (hcov : Covers cert s) (hc : CertNoBorrow sys cert) :
+    NoBorrowedIdentity sys s := by
+  intro e he o ho ht hs hne d hd hds hb op hp
+  obtain ⟨rs, b', m, sub, hbc⟩ := (hcov.caps e he).elim
+  have ht' : e.target.abs = .own o.server.abs .endpoint := by
+    rw [ht]
+    rfl
+  rw [ht] at hbc
+  have hbd : BadgeCovers cert.declared b' d.badge .endpoint := by
+    unfold BadgeCovers at hbc ⊢
+    rcases hbc with he' | ⟨h0, hmint⟩ | ⟨h1, h2, h3⟩
+    · rcases hb with hb0 | hbd
+      · exact Or.inr (Or.inl ⟨he'.trans hb0, rfl⟩)
+      · exact Or.inl (he'.trans hbd)
+    · exact Or.inr (Or.inl ⟨h0, hmint⟩)
+    · rcases hb with hb0 | hbd
+      · exact absurd hb0 h2
+      · rw [hbd] at h2 h3
+        exact Or.inr (Or.inr ⟨h1, h2, h3⟩)
+  have hr : Perm.mk e.holder.abs.sid o.sid o.cls op ∈ sys.policy.allow :=
+    hc _ m o ho ht' (sub _ hs) (apart_abs hne) d hd hds hbd op hp
+  exact hr
+
 /-- `checkServersConnected` is sound: every object's server holds send on the policy server's endpoint. -/
 theorem checkServersConnected_sound (h : checkServersConnected sys = true) :
     ServersConnected sys :=
@@ -334,9 +458,11 @@ conformance. -/
 theorem authority_conformance_of_check (sys : Sys) (cert : Certificate)
     (h : checkAuthorityConformance sys cert = true) : AuthorityConformance sys := by
   have hk := kernelClosed_of_check (and_true_left h)
-  have hc := checkConforms_sound (and_true_right h)
+  have hc := checkConforms_sound (and_true_left (and_true_right h))
+  have hb := checkNoBorrow_sound (and_true_right (and_true_right h))
   intro s hs
-  exact conforms_of_covers (covers_of_kreachable hk hs) hc
+  have hcov := covers_of_kreachable hk hs
+  exact ⟨conforms_of_covers hcov hc, noBorrow_of_covers hcov hb⟩
 
 /-! ## Completeness: closed certificates are accepted -/
 
@@ -540,11 +666,13 @@ theorem checkTamperProof_complete (hi : ListsInitial sys cert) (hk : KernelClose
   exact both_true (checkKernelClosed_complete hi hk) (checkRelied_complete hr)
 
 /-- **P3's checker is complete** for closed certificates: a certificate that lists the initial
-state, is closed under the kernel rules and that the policy permits is accepted. -/
+state, is closed under the kernel rules, that the policy permits and in which no caller borrows
+an identity that opens more is accepted. -/
 theorem checkAuthorityConformance_complete (hi : ListsInitial sys cert)
-    (hk : KernelClosed sys cert) (hc : CertConforms sys cert) :
+    (hk : KernelClosed sys cert) (hc : CertConforms sys cert) (hb : CertNoBorrow sys cert) :
     checkAuthorityConformance sys cert = true := by
   unfold checkAuthorityConformance
-  exact both_true (checkKernelClosed_complete hi hk) (checkConforms_complete hc)
+  exact both_true (checkKernelClosed_complete hi hk)
+    (both_true (checkConforms_complete hc) (checkNoBorrow_complete hb))
 
 end SMOS

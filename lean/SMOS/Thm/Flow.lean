@@ -39,13 +39,6 @@ theorem decide_or {p q : Prop} [Decidable p] [Decidable q] (h : p ∨ q) :
   | inl hp => rw [decide_eq_true hp]; rfl
   | inr hq => rw [decide_eq_true hq, Bool.or_true]
 
-theorem apartB_of {a b : Component} (h : Apart a b) : apartB a b = true := by
-  unfold apartB
-  unfold Apart at h
-  cases h with
-  | inl hne => rw [decide_eq_false hne]; rfl
-  | inr hs => rw [hs, Bool.or_true]
-
 theorem apartNodeB_of {m : Node} {a : Component} (h : ∀ c, m = .comp c → Apart c a) :
     apartNodeB m a = true := by
   cases m with
@@ -195,18 +188,6 @@ theorem ruleEdges_complete {u v : Node} (h : FlowStep sys Apart cert.state u v) 
             mem_app_r (mem_ite_true (memB_of_mem hrd) (List.mem_cons.mpr (Or.inl rfl)))⟩⟩))))⟩
 
 /-! ## A flow step of a covered state is, abstracted, a flow step of the certificate -/
-
-theorem apart_abs {a b : Component} (h : a ≠ b) : Apart a.abs b.abs := by
-  unfold Apart
-  cases ha : a.spawned with
-  | true => exact Or.inr ha
-  | false =>
-    refine Or.inl (fun he => h ?_)
-    have hb : b.spawned = false := by
-      have h1 : b.abs.spawned = a.abs.spawned := by rw [he]
-      exact h1.trans ha
-    exact (Component.abs_of_not_spawned a ha).symm.trans
-      (he.trans (Component.abs_of_not_spawned b hb))
 
 theorem holds_abs {s : State} (hcov : Covers cert s) {a : Component} {t : Target} {r : Right}
     (h : Holds s a t r) : Holds cert.state a.abs t.abs r := by
