@@ -171,15 +171,17 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
     servers = list(dict.fromkeys(o[3] for o in sys["objects"]))
     if servers:  # someone else receiving on an object server's endpoint: its requests intercepted
         server = pick.choice(servers)
-        holder = pick.choice([c for c in sys["comps"] if c != server] or [monitor])
-        cap = (holder, ("own", server, "endpoint"), ("receive",), 0)
-        out.append(("interceptCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P1",)))
+        holders = [c for c in sys["comps"] if c != server]
+        if holders:
+            cap = (pick.choice(holders), ("own", server, "endpoint"), ("receive",), 0)
+            out.append(("interceptCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P1",)))
     served = [(o, d) for o in sys["objects"] for d in sys["clients"] if d[0] == o[3]]
     if served:  # a send cap with a client's badge (or unbadged) in the hands of another sid
         o, d = pick.choice(served)
-        holder = pick.choice([c for c in sys["comps"] if c != o[3] and c[1] != d[2]] or [monitor])
-        cap = (holder, ("own", o[3], "endpoint"), ("send",), pick.choice([d[1], 0]))
-        out.append(("borrowCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P3",)))
+        holders = [c for c in sys["comps"] if c != o[3] and c[1] != d[2]]
+        if holders:  # (none when every other component runs under the client's sid)
+            cap = (pick.choice(holders), ("own", o[3], "endpoint"), ("send",), pick.choice([d[1], 0]))
+            out.append(("borrowCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P3",)))
         callers = [e for e in cert["caps"] if e[1] == ("own", o[3], "endpoint") and "send" in e[2] and e[0] != o[3]
                    and e[0][1] != d[2] and e[3] in (0, d[1])]
         if callers:  # the policy opening more to a client's sid than to a caller holding its badge
@@ -194,9 +196,10 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
     relied = [c for c in sys["comps"] if c[1] in trusting and c != monitor]
     if relied:  # a trusted component's CNode in someone else's hands
         target = pick.choice(relied)
-        holder = pick.choice([c for c in sys["comps"] if c != target] or [monitor])
-        cap = (holder, ("own", target, "cnode"), ("control",), 0)
-        out.append(("trustedCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P2",)))
+        holders = [c for c in sys["comps"] if c != target]
+        if holders:
+            cap = (pick.choice(holders), ("own", target, "cnode"), ("control",), 0)
+            out.append(("trustedCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P2",)))
     if cuts:
         k = pick.randrange(len(cuts))
         (source, sink, bits), side = cuts[k]
@@ -249,7 +252,7 @@ def mirror_file(part: int = 0, parts: int = 1, count: int = SYSTEMS) -> MirrorFi
     The first part's first P4 statement gets the wrong answer."""
     systems = generated(count)
     lines: dict[int, str] = {}
-    out = ["import SMOS", ""]
+    out = ["import SMOS", "set_option autoImplicit false  -- a name a statement misspells is an error, not a variable", ""]
     cases: list[Case] = []
     for i in range(part, len(systems), parts):
         module = systems[i][1]
@@ -286,6 +289,13 @@ def test_the_set_has_both_answers_for_every_checker():
         lines = file.text.split("\n")
         assert all(lines[n - 1].startswith(f"theorem {name} : ") for n, name in file.lines.items())  # Lean's errors are placed
         assert len(file.lines) == len(file.cases)
+        defined = set()
+        for line in lines:  # every component and object a changed term names exists in its system
+            if line.startswith("namespace "):
+                defined = set()
+            defined |= set(re.findall(r"^def ((?:comp|obj)\d+) ", line))
+            if line.startswith("theorem "):
+                assert set(re.findall(r"\b((?:comp|obj)\d+)\b", line)) <= defined, line
     cases = [c for file in files for c in file.cases]
     assert sorted(i for file in files for i in file.texts) == list(range(SYSTEMS))
     assert [f.wrong != "" for f in files] == [True] + [False] * (PARTS - 1)
