@@ -134,6 +134,9 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
     def with_cert(field: str, lean: str, value: list) -> Data:
         return Data(base.sys, (f"{{ {ns}.certificate with {field} := {lean} }}", dict(cert, **{field: value})), base.net, base.cuts)
 
+    def with_cap(cap: tuple) -> Data:
+        return with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap])
+
     def with_policy(field: str, lean: str, value: list) -> Data:
         policy = dict(sys["policy"], **{field: value})
         return with_sys(f"{{ {ns}.system with policy := {{ {ns}.policy with {field} := {lean} }} }}", dict(sys, policy=policy))
@@ -167,21 +170,21 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
     others = [c for c in sys["comps"] if c != monitor]
     if monitor in sys["comps"] and others:
         cap = (pick.choice(others), ("own", monitor, "tcb"), ("control",), 0)
-        out.append(("tcbCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P2",)))
+        out.append(("tcbCap", with_cap(cap), ("P2",)))
     servers = list(dict.fromkeys(o[3] for o in sys["objects"]))
     if servers:  # someone else receiving on an object server's endpoint: its requests intercepted
         server = pick.choice(servers)
         holders = [c for c in sys["comps"] if c != server]
         if holders:
             cap = (pick.choice(holders), ("own", server, "endpoint"), ("receive",), 0)
-            out.append(("interceptCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P1",)))
+            out.append(("interceptCap", with_cap(cap), ("P1",)))
     served = [(o, d) for o in sys["objects"] for d in sys["clients"] if d[0] == o[3]]
     if served:  # a send cap with a client's badge (or unbadged) in the hands of another sid
         o, d = pick.choice(served)
         holders = [c for c in sys["comps"] if c != o[3] and c[1] != d[2]]
         if holders:  # (none when every other component runs under the client's sid)
             cap = (pick.choice(holders), ("own", o[3], "endpoint"), ("send",), pick.choice([d[1], 0]))
-            out.append(("borrowCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P3",)))
+            out.append(("borrowCap", with_cap(cap), ("P3",)))
         callers = [e for e in cert["caps"] if e[1] == ("own", o[3], "endpoint") and "send" in e[2] and e[0] != o[3]
                    and e[0][1] != d[2] and e[3] in (0, d[1])]
         if callers:  # the policy opening more to a client's sid than to a caller holding its badge
@@ -199,7 +202,7 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
         holders = [c for c in sys["comps"] if c != target]
         if holders:
             cap = (pick.choice(holders), ("own", target, "cnode"), ("control",), 0)
-            out.append(("trustedCap", with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap]), ("P2",)))
+            out.append(("trustedCap", with_cap(cap), ("P2",)))
     if cuts:
         k = pick.randrange(len(cuts))
         (source, sink, bits), side = cuts[k]
