@@ -63,7 +63,6 @@ def policy : Policy where
 
 def system : Sys where
   policy := policy
-  policyServer := comp2
   objects := [obj0]
   comps := [comp0, comp1, comp2]
   caps := [

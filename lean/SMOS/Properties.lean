@@ -25,11 +25,12 @@ P4 says the table is the policy's). -/
 def Mediated (sys : Sys) (s : State) : Prop :=
   ∀ a, a ∈ s.log → smosAuth sys.decisions (Perm.mk a.subject.sid a.obj.sid a.obj.cls a.op) = true
 
-/-- Every server that implements an object holds a cap with send to the policy server's
-endpoint. -/
+/-- Every server that implements an object and is not itself a policy server holds a cap with
+send to the endpoint of a policy server (a component of role `policy`). -/
 def ServersConnected (sys : Sys) : Prop :=
-  ∀ o, o ∈ sys.objects → ∃ e, e ∈ sys.caps ∧ e.holder = o.server ∧
-    e.target = .own sys.policyServer .endpoint ∧ Right.send ∈ e.rights
+  ∀ o, o ∈ sys.objects → o.server.role = .policy ∨
+    ∃ p, p ∈ sys.comps ∧ p.role = .policy ∧ ∃ e, e ∈ sys.caps ∧ e.holder = o.server ∧
+      e.target = .own p .endpoint ∧ Right.send ∈ e.rights
 
 /-- **P1 Complete mediation.** Every object's server holds a connection to the policy server;
 nobody but the implementing server ever holds caps to its backing resources (TCB, CNode,
@@ -80,11 +81,11 @@ policy's, and the policy violates no `neverallow`. -/
 def PolicyCorrect (sys : Sys) : Prop :=
   DecisionCorrect sys ∧ PolicySane sys.policy
 
-/-- The components a verdict relies on: the policy server (every decision comes from it) and
-every initial component whose sid a `trusted` declaration names (information passes through it
-only because its code is trusted). -/
+/-- The components a verdict relies on: the initial components of role `policy` (every
+decision comes from one of them) and those whose sid a `trusted` declaration names (information
+passes through them only because their code is trusted). -/
 def Relied (sys : Sys) (c : Component) : Prop :=
-  c = sys.policyServer ∨ (c ∈ sys.comps ∧ ∃ r, r ∈ sys.policy.trust ∧ r.subject = c.sid)
+  c ∈ sys.comps ∧ (c.role = .policy ∨ ∃ r, r ∈ sys.policy.trust ∧ r.subject = c.sid)
 
 /-- Nobody can tamper with a component the verdict relies on. -/
 def ReliedUntampered (sys : Sys) (s : State) : Prop :=
@@ -92,7 +93,7 @@ def ReliedUntampered (sys : Sys) (s : State) : Prop :=
 
 /-- **P2 Tamper-proofness.** No sequence of kernel authority steps gives anyone but the
 component itself a cap to the TCB, CNode, VSpace or frames of a component the verdict relies on
-(the policy server, trusted components), or lets anyone else receive on its endpoint. -/
+(the policy servers, trusted components), or lets anyone else receive on its endpoint. -/
 def TamperProof (sys : Sys) : Prop :=
   ∀ s, KReachable sys s → ReliedUntampered sys s
 
@@ -125,10 +126,10 @@ def BudgetHolds (n : LeakNet) (b : Budget) : Prop :=
 def LeakageBounded (p : Policy) (n : LeakNet) : Prop :=
   ∀ b, b ∈ p.budgets → BudgetHolds n b
 
-/-- Everything P1, P2 and P5 ask of one state, and P3's conformance (`ConformsIn`). -/
+/-- Everything P1, P2, P3 and P5 ask of one state. -/
 def SecureIn (sys : Sys) (s : State) : Prop :=
   Mediated sys s ∧ (∀ o, o ∈ sys.objects → Untampered s o.server) ∧
-  ReliedUntampered sys s ∧ ConformsIn sys s ∧
+  ReliedUntampered sys s ∧ ConformsIn sys s ∧ NoBorrowedIdentity sys s ∧
   FlowSecureIn sys (Honoured (Reachable sys)) s
 
 /-- **P7 Dynamic safety.** Every state reachable by kernel steps and by every dynamic step the

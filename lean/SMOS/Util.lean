@@ -56,6 +56,16 @@ theorem or_memB {α : Type} [DecidableEq α] {y z : α} {l : List α} (h : y ∈
   | inl hy => rw [memB_of_mem hy, Bool.true_or]
   | inr hz => rw [memB_of_mem hz, Bool.or_true]
 
+/-- `||` is true when one side is. -/
+theorem or_of_true {a b : Bool} (h : a = true ∨ b = true) : (a || b) = true := by
+  cases h with
+  | inl ha => rw [ha, Bool.true_or]
+  | inr hb => rw [hb, Bool.or_true]
+
+/-- A true `||` has a true side. -/
+theorem true_of_or {a b : Bool} (h : (a || b) = true) : a = true ∨ b = true := by
+  cases a <;> cases b <;> simp_all
+
 theorem both_true {a b : Bool} (ha : a = true) (hb : b = true) : (a && b) = true := by
   rw [ha, hb]
   rfl

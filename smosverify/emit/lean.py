@@ -87,10 +87,8 @@ def lean_module(system: System, report: Report | None = None) -> LeanModule:
     terms = Terms(final.system, numbering(system, final.summaries()))
     comps = [terms.comp(c) for c in system.components]
     summaries = [terms.comp(s) for s in final.summaries()]
-    monitor = next((terms.comp(c.name) for c in system.components.values() if c.role is Role.POLICY), None)
     sys = {
         "policy": lean_policy(system, terms),
-        "policyServer": monitor or (len(comps), 0, Role.POLICY.value, False),
         "objects": [terms.obj(f"{o.server}.{o.name}") for o in system.objects()],
         "comps": comps,
         "caps": initial_cap_terms(system, terms),
@@ -112,7 +110,7 @@ def lean_module(system: System, report: Report | None = None) -> LeanModule:
             "dynamicCertificate": None if claims["P7"].claimed else dynamic}
     name = module_name(system.name)
     printer = LeanText(terms)
-    definitions = _template("definitions.lean.j2").render(lean=printer, data=data, no_monitor=monitor is None)
+    definitions = _template("definitions.lean.j2").render(lean=printer, data=data)
     text = _render(name, system, printer, definitions, [claims[p] for p, *_ in THEOREMS])
     return LeanModule(name, f"Instances/{name}.lean", text, tuple(claims[p] for p, *_ in THEOREMS), data,
                       definitions, printer)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from smosverify.emit.lean_data import kind_rights
 from smosverify.emit.lean_flow import labels_of, leave, rule_edges, untampered
+from smosverify.model.system import Role
 
 SHOWN = 3
 
@@ -128,12 +129,11 @@ def dynamic_closed(sys: dict, cert: dict) -> list[str]:
 
 
 def relied(sys: dict, cert: dict) -> list[str]:
-    """`checkRelied`: the policy server and every initial component whose sid a trust rule names
-    are initial and untampered."""
+    """`checkRelied`: every component of role policy and every one whose sid a trust rule names is
+    initial and untampered."""
     trusting = {subject for subject, _, _ in sys["policy"]["trust"]}
-    relied = [sys["policyServer"]] + [c for c in sys["comps"] if c[1] in trusting]
-    return [f"{show(c)} is relied on but spawned or can be tampered with" for c in dict.fromkeys(relied)
-            if not untampered(cert["caps"], c)]
+    return [f"{show(c)} is relied on but spawned or can be tampered with" for c in sys["comps"]
+            if (is_policy(c) or c[1] in trusting) and not untampered(cert["caps"], c)]
 
 
 def conforms(sys: dict, cert: dict) -> list[str]:
@@ -198,9 +198,16 @@ def flow_closed(sys: dict, cert: dict) -> list[str]:
     return bad + [f"trusted {show(c)} is spawned or can be tampered with" for c in trusted if not untampered(cert["caps"], c)]
 
 
+def is_policy(c: tuple) -> bool:
+    """`isPolicy`."""
+    return c[2] == Role.POLICY.value
+
+
 def servers_connected(sys: dict) -> list[str]:
-    return [f"{show(o[3])} (server of obj{o[0]}) holds no send on the policy server's endpoint"
-            for o in sys["objects"] if not sends_to(sys["caps"], o[3], sys["policyServer"])]
+    """`checkServersConnected`: every object's server is a policy server or holds send on one's endpoint."""
+    monitors = [p for p in sys["comps"] if is_policy(p)]
+    return [f"{show(o[3])} (server of obj{o[0]}) holds no send on a policy server's endpoint"
+            for o in sys["objects"] if not is_policy(o[3]) and not any(sends_to(sys["caps"], o[3], p) for p in monitors)]
 
 
 def policy_correct(sys: dict) -> list[str]:
@@ -240,6 +247,6 @@ def problems(pid: str, sys: dict, cert: dict, net: dict, cuts: list) -> list[str
         "P5": lambda: kernel_closed(sys, cert) + flow_closed(sys, cert),
         "P6": lambda: leakage(sys["policy"], net, cuts),
         "P7": lambda: kernel_closed(sys, cert) + dynamic_closed(sys, cert) + servers() + relied(sys, cert)
-        + conforms(sys, cert) + flow_closed(sys, cert),
+        + conforms(sys, cert) + no_borrow(sys, cert) + flow_closed(sys, cert),
     }
     return checks[pid]()

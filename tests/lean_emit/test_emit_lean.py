@@ -83,7 +83,6 @@ def test_parsed_back_data_is_the_emitted_data(emitted):
     assert env["system"]["objects"] == data["system"]["objects"]
     assert env["system"]["caps"] == data["system"]["caps"]
     assert env["system"]["covers"] == data["system"]["covers"]
-    assert env["system"]["policyServer"] == data["system"]["policyServer"]
     assert env["system"]["clients"] == data["system"]["clients"]
     assert env["system"]["decisions"] == data["system"]["decisions"]
     for field, value in data["system"]["policy"].items():

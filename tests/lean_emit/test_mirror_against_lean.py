@@ -166,11 +166,17 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
         k = pick.choice(apart)
         flows = sys["policy"]["flows"]
         out.append(("dropFlow", with_policy("flows", f"{ns}.policy.flows.eraseIdx {k}", flows[:k] + flows[k + 1:]), ("P5",)))
-    monitor = sys["policyServer"]
-    others = [c for c in sys["comps"] if c != monitor]
-    if monitor in sys["comps"] and others:
-        cap = (pick.choice(others), ("own", monitor, "tcb"), ("control",), 0)
+    monitors = [c for c in sys["comps"] if c[2] == "policy"]
+    if monitors and len(sys["comps"]) > 1:  # a policy server's TCB in someone else's hands
+        monitor = pick.choice(monitors)
+        cap = (pick.choice([c for c in sys["comps"] if c != monitor]), ("own", monitor, "tcb"), ("control",), 0)
         out.append(("tcbCap", with_cap(cap), ("P2",)))
+    consults = {("own", m, "endpoint") for m in monitors}
+    links = [k for k, e in enumerate(sys["caps"]) if e[1] in consults and "send" in e[2] and any(o[3] == e[0] for o in sys["objects"])]
+    if links:  # an object server's connection to a policy server dropped
+        k = pick.choice(links)
+        caps = sys["caps"][:k] + sys["caps"][k + 1:]
+        out.append(("unlinked", with_sys(f"{{ {ns}.system with caps := {ns}.system.caps.eraseIdx {k} }}", dict(sys, caps=caps)), ("P1",)))
     servers = list(dict.fromkeys(o[3] for o in sys["objects"]))
     if servers:  # someone else receiving on an object server's endpoint: its requests intercepted
         server = pick.choice(servers)
@@ -196,7 +202,7 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
                 perm = pick.choice(gained)
                 out.append(("borrowAllow", with_policy("allow", f"{ns}.policy.allow ++ [{p.anon(perm)}]", allow + [perm]), ("P3",)))
     trusting = {subject for subject, _, _ in sys["policy"]["trust"]}
-    relied = [c for c in sys["comps"] if c[1] in trusting and c != monitor]
+    relied = [c for c in sys["comps"] if c[1] in trusting and c not in monitors]
     if relied:  # a trusted component's CNode in someone else's hands
         target = pick.choice(relied)
         holders = [c for c in sys["comps"] if c != target]

@@ -147,9 +147,13 @@ def checkConforms (sys : Sys) (cert : Certificate) : Bool :=
   cert.handles.all (fun h =>
     memB (Perm.mk h.holder.sid h.obj.sid h.obj.cls h.op) sys.policy.allow)
 
+/-- `c` is a policy server. -/
+def isPolicy (c : Component) : Bool := decide (c.role = .policy)
+
 /-- Decides `ServersConnected`. -/
 def checkServersConnected (sys : Sys) : Bool :=
-  sys.objects.all fun o => sendsTo sys.caps o.server sys.policyServer
+  sys.objects.all fun o => isPolicy o.server ||
+    sys.comps.any fun p => isPolicy p && sendsTo sys.caps o.server p
 
 /-- The checker behind P1 (`complete_mediation_of_check`). -/
 def checkCompleteMediation (sys : Sys) (cert : Certificate) : Bool :=
@@ -163,8 +167,7 @@ def trusts (p : Policy) (sid : Sid) : Bool :=
 /-- Decides that the certificate shows every component the verdict relies on (`Relied`)
 initial and untampered. -/
 def checkRelied (sys : Sys) (cert : Certificate) : Bool :=
-  checkUntampered cert sys.policyServer &&
-  sys.comps.all fun c => !trusts sys.policy c.sid || checkUntampered cert c
+  sys.comps.all fun c => !(isPolicy c || trusts sys.policy c.sid) || checkUntampered cert c
 
 /-- The checker behind P2 (`tamper_proof_of_check`). -/
 def checkTamperProof (sys : Sys) (cert : Certificate) : Bool :=

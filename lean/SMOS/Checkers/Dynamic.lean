@@ -14,6 +14,6 @@ def checkDynamicSafety (sys : Sys) (cert : Certificate) : Bool :=
   checkClosed sys cert &&
   (sys.objects.all (fun o => checkUntampered cert o.server) &&
    (checkRelied sys cert &&
-    (checkConforms sys cert && checkFlowClosed sys cert)))
+    (checkConforms sys cert && (checkNoBorrow sys cert && checkFlowClosed sys cert))))
 
 end SMOS

@@ -22,8 +22,6 @@ structure Client where
 /-- A concrete SMOS system. -/
 structure Sys where
   policy : Policy
-  /-- The policy server (an initial component, role `policy`). -/
-  policyServer : Component
   /-- The objects the servers implement. -/
   objects : List SObj
   /-- The components at hand-over. -/

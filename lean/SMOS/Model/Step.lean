@@ -83,20 +83,23 @@ inductive Step (sys : Sys) : State → State → Prop where
       rule.client = client.sid → rule.server = server.sid → b ≠ 0 →
       (∀ d, d ∈ sys.clients → d.badge ≠ b) →
       Step sys s (s.addCap (Cap.mk client (.own server .endpoint) [.send] b))
-  /-- `obj_open`: a client calls the object's server, which holds a connection to the policy
-  server and gets `smos_auth` = permit; the client receives a handle. -/
-  | openObj {s : State} {client : Component} {o : SObj} {op : OpId} {rc rv : List Right}
+  /-- `obj_open`: a client calls the object's server, which holds a connection to a policy
+  server (a component of role `policy`) and gets `smos_auth` = permit; the client receives a
+  handle. -/
+  | openObj {s : State} {client p : Component} {o : SObj} {op : OpId} {rc rv : List Right}
       {bc bv : Nat} :
       o ∈ sys.objects →
       Cap.mk client (.own o.server .endpoint) rc bc ∈ s.caps → Right.send ∈ rc →
-      Cap.mk o.server (.own sys.policyServer .endpoint) rv bv ∈ s.caps → Right.send ∈ rv →
+      p ∈ sys.comps → p.role = .policy →
+      Cap.mk o.server (.own p .endpoint) rv bv ∈ s.caps → Right.send ∈ rv →
       smosAuth sys.decisions (Perm.mk client.sid o.sid o.cls op) = true →
       Step sys s (s.addHandle (Handle.mk client o op))
   /-- A call through a handle: the server asks the policy server again and acts only on
   permit; the operation is recorded in the log. -/
-  | call {s : State} {h : Handle} {rv : List Right} {bv : Nat} :
+  | call {s : State} {h : Handle} {p : Component} {rv : List Right} {bv : Nat} :
       h ∈ s.handles →
-      Cap.mk h.obj.server (.own sys.policyServer .endpoint) rv bv ∈ s.caps → Right.send ∈ rv →
+      p ∈ sys.comps → p.role = .policy →
+      Cap.mk h.obj.server (.own p .endpoint) rv bv ∈ s.caps → Right.send ∈ rv →
       smosAuth sys.decisions (Perm.mk h.holder.sid h.obj.sid h.obj.cls h.op) = true →
       Step sys s (s.record (Access.mk h.holder h.obj h.op))
   /-- Pass a handle cap to a live component, as a `pass` rule permits. -/

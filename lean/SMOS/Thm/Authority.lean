@@ -268,17 +268,16 @@ theorem untampered_of_covers {s : State} {c : Component} (hcov : Covers cert s)
 certificate covers. -/
 theorem relied_of_check {s : State} (h : checkRelied sys cert = true) (hcov : Covers cert s) :
     ReliedUntampered sys s := by
-  intro c hc
-  cases hc with
-  | inl hp =>
-    rw [hp]
-    have ⟨hns, hu⟩ := checkUntampered_sound (and_true_left h)
-    exact untampered_of_covers hcov hns hu
-  | inr ht =>
-    have ⟨hm, r, hr, hsub⟩ := ht
-    have htr : trusts sys.policy c.sid = true := List.any_eq_true.mpr ⟨r, hr, decide_eq_true hsub⟩
-    have ⟨hns, hu⟩ := checkUntampered_sound (imp_true (of_all (and_true_right h) hm) htr)
-    exact untampered_of_covers hcov hns hu
+  intro c ⟨hm, hwhy⟩
+  have hsel : (isPolicy c || trusts sys.policy c.sid) = true := by
+    apply or_of_true
+    cases hwhy with
+    | inl hp => exact Or.inl (decide_eq_true hp)
+    | inr ht =>
+      have ⟨r, hr, hsub⟩ := ht
+      exact Or.inr (List.any_eq_true.mpr ⟨r, hr, decide_eq_true hsub⟩)
+  have ⟨hns, hu⟩ := checkUntampered_sound (imp_true (of_all h hm) hsel)
+  exact untampered_of_covers hcov hns hu
 
 /-- `checkConforms` is sound: every right of every listed cap is in `kernelAllow`, every listed
 handle in `allow`. -/
@@ -426,10 +425,16 @@ theorem noBorrow_of_covers {s : State} (hcov : Covers cert s) (hc : CertNoBorrow
     hc _ m o ho ht' (sub _ hs) (apart_abs hne) d hd hds hbd op hp
   exact hr
 
-/-- `checkServersConnected` is sound: every object's server holds send on the policy server's endpoint. -/
+/-- `checkServersConnected` is sound: every object's server is a policy server or holds send on
+a policy server's endpoint. -/
 theorem checkServersConnected_sound (h : checkServersConnected sys = true) :
-    ServersConnected sys :=
-  fun _ ho => sendsTo_sound (of_all h ho)
+    ServersConnected sys := by
+  intro o ho
+  cases true_of_or (of_all h ho) with
+  | inl hp => exact Or.inl (of_decide_eq_true hp)
+  | inr hs =>
+    have ⟨p, hp, hps⟩ := List.any_eq_true.mp hs
+    exact Or.inr ⟨p, hp, of_decide_eq_true (and_true_left hps), sendsTo_sound (and_true_right hps)⟩
 
 /-! ## The properties -/
 
@@ -617,12 +622,17 @@ theorem sendsTo_complete {A : List Cap} {c v : Component}
   exact List.any_eq_true.mpr
     ⟨e, he, both_true (decide_eq_true hh) (both_true (decide_eq_true ht) (memB_of_mem hs))⟩
 
-/-- `checkServersConnected` is complete: if every object's server holds send on the policy server's
-endpoint, the check passes. -/
+/-- `checkServersConnected` is complete: if every object's server is a policy server or holds
+send on a policy server's endpoint, the check passes. -/
 theorem checkServersConnected_complete (h : ServersConnected sys) :
     checkServersConnected sys = true := by
   unfold checkServersConnected
-  exact List.all_eq_true.mpr fun o ho => sendsTo_complete (h o ho)
+  refine List.all_eq_true.mpr fun o ho => or_of_true ?_
+  cases h o ho with
+  | inl hp => exact Or.inl (decide_eq_true hp)
+  | inr hs =>
+    obtain ⟨p, hp, hpp, hsend⟩ := hs
+    exact Or.inr (List.any_eq_true.mpr ⟨p, hp, both_true (decide_eq_true hpp) (sendsTo_complete hsend)⟩)
 
 /-- `checkUntampered` is complete: an initial component the certificate shows untampered is
 accepted. -/
@@ -639,10 +649,14 @@ theorem checkRelied_complete
     (hr : ∀ c, Relied sys c → c.spawned = false ∧ CertUntampered cert c) :
     checkRelied sys cert = true := by
   unfold checkRelied
-  have hp := hr _ (Or.inl rfl)
-  refine both_true (checkUntampered_complete hp.1 hp.2) (List.all_eq_true.mpr fun c hc => imp_intro fun ht => ?_)
-  have ⟨r, hm, hs⟩ := List.any_eq_true.mp ht
-  have hc' := hr c (Or.inr ⟨hc, r, hm, of_decide_eq_true hs⟩)
+  refine List.all_eq_true.mpr fun c hc => imp_intro fun hsel => ?_
+  have hwhy : c.role = .policy ∨ ∃ r, r ∈ sys.policy.trust ∧ r.subject = c.sid := by
+    cases true_of_or hsel with
+    | inl hp => exact Or.inl (of_decide_eq_true hp)
+    | inr ht =>
+      have ⟨r, hm, hs⟩ := List.any_eq_true.mp ht
+      exact Or.inr ⟨r, hm, of_decide_eq_true hs⟩
+  have hc' := hr c ⟨hc, hwhy⟩
   exact checkUntampered_complete hc'.1 hc'.2
 
 /-- **P1's checker is complete** for closed certificates: a certificate that lists the initial

@@ -11,7 +11,8 @@ namespace SMOS
 kernel and dynamic step, so every reachable state (with any number of spawned components) is
 mediated, keeps the object servers untampered (nobody else holds their private objects or
 receives on their endpoints) and every component the verdict relies on
-(policy server, trusted components) untampered, conforms to the policy and is flow-secure. -/
+(policy servers, trusted components) untampered, conforms to the policy, lets no caller borrow an
+identity that opens more, and is flow-secure. -/
 theorem dynamic_safety_of_check (sys : Sys) (cert : Certificate)
     (h : checkDynamicSafety sys cert = true) : DynamicSafety sys := by
   have hc := closed_of_check (and_true_left h)
@@ -19,13 +20,14 @@ theorem dynamic_safety_of_check (sys : Sys) (cert : Certificate)
   have hrel := and_true_left (and_true_right (and_true_right h))
   have hconf :=
     checkConforms_sound (and_true_left (and_true_right (and_true_right (and_true_right h))))
-  have hflow :=
-    flowClosed_of_check (and_true_right (and_true_right (and_true_right (and_true_right h))))
+  have hrest := and_true_right (and_true_right (and_true_right (and_true_right h)))
+  have hborrow := checkNoBorrow_sound (and_true_left hrest)
+  have hflow := flowClosed_of_check (and_true_right hrest)
   intro s hs
   have hcov := covers_of_reachable hc hs
   unfold SecureIn
   refine ⟨mediated_of_reachable hs, ?_, relied_of_check hrel hcov,
-    conforms_of_covers hcov hconf,
+    conforms_of_covers hcov hconf, noBorrow_of_covers hcov hborrow,
     flow_secure_of_covers hcov hflow (honoured_of_check (fun _ hs' => covers_of_reachable hc hs') hflow)⟩
   intro o ho
   have ⟨hns', hu'⟩ := checkUntampered_sound (of_all hobjs ho)

@@ -185,10 +185,10 @@ theorem covers_step (hc : Closed sys cert) {s' : State} (hcov : Covers cert s)
       hfresh d hd hdb
     exact covers_addCap hcov (CertHas.intro m
       (fun ρ hρ => by rw [List.mem_singleton.mp hρ]; exact hsend) (badgeCovers_connect hb hD))
-  | openObj ho hconn hsend _ _ hauth =>
+  | openObj ho hconn hsend _ _ _ _ hauth =>
     obtain ⟨rs, b', m, sub, _⟩ := (hcov.caps _ hconn).elim
     exact covers_addHandle hcov (hc.openObj ho m (sub _ hsend) hauth)
-  | call _ _ _ _ => exact covers_record hcov
+  | call _ _ _ _ _ _ => exact covers_record hcov
   | @pass hd rcv _ hh hrc hr hsnd hrcv hcls =>
     -- `Closed.pass` is about the abstract handle and receiver: name them, or Lean takes the
     -- concrete ones from the expected type.

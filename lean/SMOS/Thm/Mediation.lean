@@ -41,8 +41,8 @@ theorem mediated_of_reachable {sys : Sys} {s : State} (h : Reachable sys s) :
     | kernel hk => exact mediated_of_log_eq ih (KStep.log_eq hk)
     | spawn _ _ _ => exact mediated_of_log_eq ih rfl
     | connect _ _ _ _ _ _ _ => exact mediated_of_log_eq ih rfl
-    | openObj _ _ _ _ _ _ => exact mediated_of_log_eq ih rfl
-    | call _ _ _ hauth => exact mediated_record ih hauth
+    | openObj _ _ _ _ _ _ _ _ => exact mediated_of_log_eq ih rfl
+    | call _ _ _ _ _ hauth => exact mediated_record ih hauth
     | pass _ _ _ _ _ _ => exact mediated_of_log_eq ih rfl
     | close _ => exact mediated_of_log_eq ih rfl
 
