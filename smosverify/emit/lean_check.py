@@ -116,11 +116,18 @@ def dynamic_closed(sys: dict, cert: dict) -> list[str]:
     for client, server in pol["connect"]:
         bad += [f"connect: {show(c)} lacks send on {show(v)}'s endpoint" for c in comps for v in comps
                 if (c[1], v[1]) == (client, server) and not sends_to(cert["caps"], c, v)]
+    permitted: dict[tuple, list[int]] = {}
+    for (s, ob, cls, op), permit in sys["decisions"]:
+        if permit:
+            permitted.setdefault((s, ob, cls), []).append(op)
+    senders: dict[tuple, list[tuple]] = {}
+    for h, t, rights, _ in cert["caps"]:
+        if "send" in rights:
+            senders.setdefault(t, []).append(h)
     for o in sys["objects"]:
-        endpoint = ("own", c_abs(o[3]), "endpoint")
-        for holder in [h for h, t, rights, _ in cert["caps"] if t == endpoint and "send" in rights]:
-            bad += [f"open: handle {show((holder, o, op))} missing" for (s, ob, cls, op), permit in sys["decisions"]
-                    if permit and (s, ob, cls) == (holder[1], o[2], o[1]) and (holder, o, op) not in handles]
+        for holder in senders.get(("own", c_abs(o[3]), "endpoint"), ()):
+            bad += [f"open: handle {show((holder, o, op))} missing" for op in permitted.get((holder[1], o[2], o[1]), ())
+                    if (holder, o, op) not in handles]
     for holder, obj, op in cert["handles"]:
         bad += [f"pass: handle {show((r, obj, op))} missing" for s, rcv, cls in pol["pass"] for r in comps
                 if (s, rcv, cls) == (holder[1], r[1], obj[1]) and (r, obj, op) not in handles]
@@ -165,17 +172,25 @@ def no_borrow(sys: dict, cert: dict) -> list[str]:
     badge standing for a declared client's may do on the object, under its own sid, all that the
     client's sid may (Python's `borrowed-identity`)."""
     allow = set(sys["policy"]["allow"])
+    ops: dict[tuple, list[int]] = {}
+    for q in sys["policy"]["allow"]:
+        ops.setdefault(q[:3], []).append(q[3])
+    clients: dict[tuple, list[tuple]] = {}
+    for d in sys["clients"]:
+        clients.setdefault(d[0], []).append(d)
+    callers: dict[tuple, list[tuple]] = {}
+    for e in cert["caps"]:
+        if e[1][0] == "own" and e[1][2] == "endpoint" and "send" in e[2] and apart(e[0], e[1][1]):
+            callers.setdefault(e[1], []).append(e)
+    declared = set(cert["declared"])
     bad = []
     for o in sys["objects"]:
         server = o[3]
-        endpoint = ("own", c_abs(server), "endpoint")
-        for holder, target, rights, badge in cert["caps"]:
-            if target != endpoint or "send" not in rights or not apart(holder, c_abs(server)):
-                continue
-            for _, _, sid in (d for d in sys["clients"] if d[0] == server and badge_covers(cert["declared"], badge, d[1])):
-                bad += [f"{show(holder)} can call {show(server)} as sid {sid} (badge {badge}), which may do op {q[3]} on obj{o[0]}, "
-                        f"which sid {holder[1]} may not" for q in sys["policy"]["allow"]
-                        if q[:3] == (sid, o[2], o[1]) and (holder[1], o[2], o[1], q[3]) not in allow][:SHOWN]
+        for holder, _, _, badge in callers.get(("own", c_abs(server), "endpoint"), ()):
+            for _, _, sid in (d for d in clients.get(server, ()) if badge_covers(declared, badge, d[1])):
+                bad += [f"{show(holder)} can call {show(server)} as sid {sid} (badge {badge}), which may do op {op} on obj{o[0]}, "
+                        f"which sid {holder[1]} may not" for op in ops.get((sid, o[2], o[1]), ())
+                        if (holder[1], o[2], o[1], op) not in allow][:SHOWN]
     return bad
 
 

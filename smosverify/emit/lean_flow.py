@@ -47,13 +47,18 @@ def send_pairs(caps: list[tuple], handles: list[tuple]) -> list[tuple]:
     return [(e[0], e[1]) for e in caps if "send" in e[2]] + [(h[0], ("own", h[1][3], "endpoint")) for h in handles]
 
 
-def acting(sys: dict, caps: list[tuple], handles: list[tuple], srv: tuple) -> set[tuple]:
-    """`actingOf`: (caller, sid it acts as) for server `srv`."""
-    endpoint = ("own", srv, "endpoint")
-    out = {(a, a[1]) for a, t in send_pairs(caps, handles) if t == endpoint and apart(a, srv)}
+def acting(sys: dict, caps: list[tuple], handles: list[tuple]) -> dict[tuple, set[tuple]]:
+    """`actingOf` of every server: (caller, sid it acts as), indexed by the server's endpoint."""
+    out: dict[tuple, set[tuple]] = {}
+    for a, t in send_pairs(caps, handles):
+        if t[0] == "own" and t[2] == "endpoint" and apart(a, t[1]):
+            out.setdefault(t, set()).add((a, a[1]))
+    clients: dict[tuple, list[tuple]] = {}
+    for server, b, sid in sys["clients"]:
+        clients.setdefault(("own", server, "endpoint"), []).append((b, sid))
     for holder, t, rights, badge in caps:
-        if t == endpoint and "send" in rights and apart(holder, srv):
-            out.update((holder, sid) for server, b, sid in sys["clients"] if server == srv and badge in (0, b))
+        if t in clients and "send" in rights and apart(holder, t[1]):
+            out.setdefault(t, set()).update((holder, sid) for b, sid in clients[t] if badge in (0, b))
     return out
 
 
@@ -65,9 +70,10 @@ def rule_edges(sys: dict, cert: dict) -> set[tuple]:
     by_target: dict[tuple, list[tuple]] = {}
     for e in caps:
         by_target.setdefault(e[1], []).append(e)
+    receivers = {t: {e[0] for e in held if "receive" in e[2]} for t, held in by_target.items() if kind(t) == "endpoint"}
     for a, t in send_pairs(caps, handles):  # call and answer
-        if kind(t) == "endpoint":
-            for b in {e[0] for e in by_target.get(t, ()) if "receive" in e[2] and apart(a, e[0])}:
+        for b in receivers.get(t, ()):
+            if apart(a, b):
                 out.update({(("comp", a), ("comp", b)), (("comp", b), ("comp", a))})
     for t, held in by_target.items():
         r = {"endpoint": "receive", "notification": "wait"}.get(kind(t))
@@ -85,13 +91,16 @@ def rule_edges(sys: dict, cert: dict) -> set[tuple]:
         if t[0] == "own" and t[2] in ("tcb", "cnode", "vspace") and "control" in rights and apart(holder, t[1]):
             out.update({(("comp", holder), ("comp", t[1])), (("comp", t[1]), ("comp", holder))})  # control
     reads, writes = set(pol["reads"]), set(pol["writes"])
+    callers = acting(sys, caps, handles)
+    ops: dict[tuple, list[int]] = {}
+    for s, ob, cls, op in pol["allow"]:
+        ops.setdefault((s, ob, cls), []).append(op)
     for o in sys["objects"]:  # object
         out.update({(("comp", o[3]), ("obj", o)), (("obj", o), ("comp", o[3]))})
-        for h, sid in acting(sys, caps, handles, o[3]):
-            for s, ob, cls, op in pol["allow"]:
-                if (s, ob, cls) == (sid, o[2], o[1]):
-                    out.update([(("comp", h), ("obj", o))] if (cls, op) in writes else [])
-                    out.update([(("obj", o), ("comp", h))] if (cls, op) in reads else [])
+        for h, sid in callers.get(("own", o[3], "endpoint"), ()):
+            for op in ops.get((sid, o[2], o[1]), ()):
+                out.update([(("comp", h), ("obj", o))] if (o[1], op) in writes else [])
+                out.update([(("obj", o), ("comp", h))] if (o[1], op) in reads else [])
     return out
 
 
