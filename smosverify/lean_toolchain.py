@@ -34,6 +34,7 @@ DEFAULT_TIMEOUT = 3600
 NPM_OPTIONS = ("-j1", "-DElab.async=false")
 DEFAULT_MEMORY = 4 * 1024**3  # bytes: a run above it is stopped and fails; the npm build holds 1.5 GB before it reads a file
 POLL = 0.5
+CRASH = re.compile(r"uncaught|exception|bad_alloc|RangeError|out of memory", re.IGNORECASE)
 LAKE_MESSAGE = re.compile(r"(?P<file>[^\s:]+\.lean):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning|info)(?:\([\w.]+\))?: (?P<text>.*)$")
 COMBINED_NAME = "SMOSCheck.lean"
 LIBRARY = "SMOS"  # the root of the library; instances import it
@@ -100,8 +101,11 @@ class Run:
         if self.errors:
             return str(self.errors[0])
         if self.exit_code != 0:
-            lines = [line for line in self.log.splitlines() if line.strip()]
-            return f"Lean exited with code {self.exit_code}: {lines[-1] if lines else '(no output)'}"
+            lines = [line.strip() for line in self.log.splitlines() if line.strip()]
+            # the npm build dies with Node's stack trace last; the cause (std::bad_alloc: the
+            # wasm heap exhausted, a RangeError: a stack overflowed) is named earlier
+            causes = [line for line in lines if CRASH.search(line)]
+            return f"Lean exited with code {self.exit_code}: {(causes or lines[-1:] or ['(no output)'])[0]}"
         return ""
 
 

@@ -15,7 +15,7 @@ import pytest
 from smosverify.errors import EnvironmentProblem, InputError
 from smosverify.lean_install import install, integrity
 from smosverify.lean_source import combine, header_imports, import_order
-from smosverify.lean_toolchain import COMBINED_NAME, _combined_messages, _lake_messages, _watch
+from smosverify.lean_toolchain import COMBINED_NAME, NPM, Lean, Run, _combined_messages, _lake_messages, _watch
 from smosverify.wasm_exports import (EXPORT_LIMIT, WasmFormatError, _encode_uleb, exports, got_imports,
                                      rewrite_exports, sections)
 
@@ -202,6 +202,16 @@ def test_a_finished_run_keeps_its_exit_code_and_output(tmp_path):
 
 
 # --- installing --------------------------------------------------------------------------------
+
+
+def test_a_crashed_run_names_the_cause_not_nodes_last_line():
+    log = ("lean (wasm): uncaught C++ exception: std::bad_alloc,std::bad_alloc\n"
+           "worker sent an error! undefined:undefined: undefined\n\nnode:internal/event_target:1105\n"
+           "  process.nextTick(() => { throw err; });\n924339928\nNode.js v20.20.2\n")
+    run = Run(Lean(NPM, Path("lean"), "Lean (test)"), ("Instances.X",), (), 1, 1.0, 0, "", log)
+    assert run.failure() == "Lean exited with code 1: lean (wasm): uncaught C++ exception: std::bad_alloc,std::bad_alloc"
+    quiet = Run(Lean(NPM, Path("lean"), "Lean (test)"), ("Instances.X",), (), 1, 1.0, 0, "", "something\nlast words\n")
+    assert quiet.failure() == "Lean exited with code 1: last words"
 
 
 def test_a_package_that_is_not_the_published_one_is_refused(tmp_path, monkeypatch):
