@@ -32,10 +32,10 @@ def ServersConnected (sys : Sys) : Prop :=
     ∃ p, p ∈ sys.comps ∧ p.role = .policy ∧ ∃ e, e ∈ sys.caps ∧ e.holder = o.server ∧
       e.target = .own p .endpoint ∧ Right.send ∈ e.rights
 
-/-- **P1 Complete mediation.** Every object's server holds a connection to the policy server;
-nobody but the implementing server ever holds caps to its backing resources (TCB, CNode,
-VSpace, frames) or receives on its endpoint (which would intercept its requests); and every
-operation ever performed was decided by the policy server. -/
+/-- **P1 Complete mediation.** Every object's server holds a connection to a policy server (or
+is one); nobody but the implementing server ever holds caps to its backing resources (TCB,
+CNode, VSpace, frames) or receives on its endpoint (which would intercept its requests); and
+every operation ever performed was decided by the policy server's table. -/
 def CompleteMediation (sys : Sys) : Prop :=
   ServersConnected sys ∧
   (∀ s, KReachable sys s → ∀ o, o ∈ sys.objects → Untampered s o.server) ∧

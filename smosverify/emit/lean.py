@@ -36,7 +36,7 @@ from smosverify.emit.lean_data import (
 )
 from smosverify.emit.lean_flow import flow_certificate, lean_cuts, lean_network
 from smosverify.emit.lean_text import LeanText
-from smosverify.model.system import Role, System
+from smosverify.model.system import System
 
 # (id, theorem, statement, soundness theorem and its arguments)
 THEOREMS = (
