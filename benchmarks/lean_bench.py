@@ -5,8 +5,7 @@
 It generates the system of generate_system.py, emits its instance module (`smosverify emit
 lean`: the Python analyses, the certificates, the mirror deciding the claims) and prints the CPU
 seconds that took, the module's size, the numerals of its definitions and the sizes of its
-lists (what Lean elaborates), and
-which properties it claims. It then has the Lean of `smosverify doctor` check the module and
+lists (what Lean elaborates), and which properties it claims. It then has the Lean of `smosverify doctor` check the module and
 prints Lean's time and peak memory, or that the run was stopped at the time limit (a stopped run
 proves nothing). With --definitions-only the module is cut before its first theorem, so the run
 measures reading the data alone: the floor any checker design pays.
@@ -40,9 +39,8 @@ def cpu() -> float:
 
 def definitions_only(text: str, namespace: str) -> str:
     """The module up to its first theorem, closed: the data without a claim."""
-    start = text.index(f"\nnamespace {namespace}\n")
-    end = text.find("\ntheorem ", start)
-    return f"{text[:end] if end >= 0 else text[:text.rindex(f'end {namespace}')]}\nend {namespace}\n"
+    end = text.find("\ntheorem ", text.index(f"\nnamespace {namespace}\n"))
+    return text if end < 0 else f"{text[:end]}\nend {namespace}\n"
 
 
 def main() -> int:

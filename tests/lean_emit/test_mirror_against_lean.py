@@ -166,7 +166,7 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
         k = pick.choice(apart)
         flows = sys["policy"]["flows"]
         out.append(("dropFlow", with_policy("flows", f"{ns}.policy.flows.eraseIdx {k}", flows[:k] + flows[k + 1:]), ("P5",)))
-    monitors = [c for c in sys["comps"] if c[2] == "policy"]
+    monitors = [c for c in sys["comps"] if lean_check.is_policy(c)]
     if monitors and len(sys["comps"]) > 1:  # a policy server's TCB in someone else's hands
         monitor = pick.choice(monitors)
         cap = (pick.choice([c for c in sys["comps"] if c != monitor]), ("own", monitor, "tcb"), ("control",), 0)
