@@ -46,11 +46,22 @@ badges of `Step.connect` need not be listed one by one). -/
 def BadgeCovers (D : List Nat) (b' b : Nat) (k : ObjKind) : Prop :=
   b' = b ∨ (b' = 0 ∧ mintable k = true) ∨ (b' ≠ 0 ∧ b ≠ 0 ∧ b ∉ D)
 
-/-- The certificate accounts for cap `c`: it lists a cap of `c`'s abstract holder to `c`'s
-abstract target that carries every right of `c`, with a badge standing for `c`'s. -/
-def CertHas (cert : Certificate) (c : Cap) : Prop :=
+/-- Under the kernel rules alone no badge is made up: a certificate cap of badge `b'` stands for
+a cap of badge `b` to an object of kind `k` when the badges are equal, or when `b'` is an
+unbadged endpoint or notification cap, which can be minted with `b` (`KStep.mint`). -/
+def KernelBadge (b' b : Nat) (k : ObjKind) : Prop :=
+  b' = b ∨ (b' = 0 ∧ mintable k = true)
+
+/-- The certificate accounts for cap `c`, badges related by `R`: it lists a cap of `c`'s abstract
+holder to `c`'s abstract target that carries every right of `c`, with a badge `R` relates to
+`c`'s. -/
+def CertHasBy (R : Nat → Nat → ObjKind → Prop) (cert : Certificate) (c : Cap) : Prop :=
   ∃ rs b, Cap.mk c.holder.abs c.target.abs rs b ∈ cert.caps ∧ (∀ r, r ∈ c.rights → r ∈ rs) ∧
-    BadgeCovers cert.declared b c.badge c.target.kind
+    R b c.badge c.target.kind
+
+/-- The certificate accounts for cap `c`, with a badge standing for `c`'s (`BadgeCovers`). -/
+def CertHas (cert : Certificate) (c : Cap) : Prop :=
+  CertHasBy (BadgeCovers cert.declared) cert c
 
 /-- The certificate accounts for every component, cap and handle of `s`. -/
 structure Covers (cert : Certificate) (s : State) : Prop where
@@ -130,6 +141,21 @@ def CertNoBorrow (sys : Sys) (cert : Certificate) : Prop :=
     ∀ d, d ∈ sys.clients → d.server = o.server → BadgeCovers cert.declared e.badge d.badge .endpoint →
     ∀ op, Perm.mk d.sid o.sid o.cls op ∈ sys.policy.allow →
       Perm.mk e.holder.sid o.sid o.cls op ∈ sys.policy.allow
+
+/-- Two badges a server may see as one: equal, or one of them unbadged (it can be minted with the
+other, `KStep.mint`). -/
+def BadgesMeet (b₁ b₂ : Nat) : Prop := b₁ = b₂ ∨ b₁ = 0 ∨ b₂ = 0
+
+/-- `CallersDistinct` on the certificate: two listed caps with send to the endpoint of `o`'s
+server, held by components apart from the server, whose badges may meet (`BadgesMeet`) belong to
+sids the policy treats alike on `o`. -/
+def CertCallersDistinct (sys : Sys) (cert : Certificate) : Prop :=
+  ∀ e₁ e₂, e₁ ∈ cert.caps → e₂ ∈ cert.caps → ∀ o, o ∈ sys.objects →
+    e₁.target = .own o.server.abs .endpoint → e₂.target = .own o.server.abs .endpoint →
+    Right.send ∈ e₁.rights → Right.send ∈ e₂.rights →
+    Apart e₁.holder o.server.abs → Apart e₂.holder o.server.abs → BadgesMeet e₁.badge e₂.badge →
+    ∀ op, Perm.mk e₁.holder.sid o.sid o.cls op ∈ sys.policy.allow →
+      Perm.mk e₂.holder.sid o.sid o.cls op ∈ sys.policy.allow
 
 /-- Nobody but `c` holds a cap to `c`'s private objects or receives on its endpoint, according
 to the certificate. -/

@@ -32,13 +32,28 @@ def ServersConnected (sys : Sys) : Prop :=
     ∃ p, p ∈ sys.comps ∧ p.role = .policy ∧ ∃ e, e ∈ sys.caps ∧ e.holder = o.server ∧
       e.target = .own p .endpoint ∧ Right.send ∈ e.rights
 
+/-- A server tells apart the callers the policy treats differently: a server knows a caller only
+by the badge of the cap the call came through, so two components other than the server of `o`
+that hold caps with send and the same badge to its endpoint must have sids the policy permits
+the same operations on `o` (Python's `ambiguous-badge`; an unbadged cap meets every badge by
+`KStep.mint`). -/
+def CallersDistinct (sys : Sys) (s : State) : Prop :=
+  ∀ e₁ e₂, e₁ ∈ s.caps → e₂ ∈ s.caps → ∀ o, o ∈ sys.objects →
+    e₁.target = .own o.server .endpoint → e₂.target = .own o.server .endpoint →
+    Right.send ∈ e₁.rights → Right.send ∈ e₂.rights →
+    e₁.holder ≠ o.server → e₂.holder ≠ o.server → e₁.badge = e₂.badge →
+    ∀ op, Perm.mk e₁.holder.sid o.sid o.cls op ∈ sys.policy.allow →
+      Perm.mk e₂.holder.sid o.sid o.cls op ∈ sys.policy.allow
+
 /-- **P1 Complete mediation.** Every object's server holds a connection to a policy server (or
 is one); nobody but the implementing server ever holds caps to its backing resources (TCB,
-CNode, VSpace, frames) or receives on its endpoint (which would intercept its requests); and
-every operation ever performed was decided by the policy server's table. -/
+CNode, VSpace, frames) or receives on its endpoint (which would intercept its requests); no two
+callers the server cannot tell apart are treated differently by the policy; and every operation
+ever performed was decided by the policy server's table. -/
 def CompleteMediation (sys : Sys) : Prop :=
   ServersConnected sys ∧
   (∀ s, KReachable sys s → ∀ o, o ∈ sys.objects → Untampered s o.server) ∧
+  (∀ s, KReachable sys s → CallersDistinct sys s) ∧
   (∀ s, Reachable sys s → Mediated sys s)
 
 

@@ -3,11 +3,11 @@ import SMOS.Certificate
 /-!
 # Checkers for the authority certificate (P1, P2, P3)
 
-Each checker decides one condition of `KernelClosed`, `Closed`, `CertPrivate`, `CertConforms`
-or `CertNoBorrow` on concrete data; `SMOS.Thm.Authority` proves each sound. A rule's premise is
-checked on one cap (`memB r c.rights` for every right it names), as `KStep` states it. Nested
-`List.all` loops are written so that the inner loops only run when the outer cap can take part
-in the rule (`!condition || ...`).
+Each checker decides one condition of `KernelClosed`, `Closed`, `CertPrivate`, `CertConforms`,
+`CertNoBorrow` or `CertCallersDistinct` on concrete data; `SMOS.Thm.Authority` proves each
+sound. A rule's premise is checked on one cap (`memB r c.rights` for every right it names), as
+`KStep` states it. Nested `List.all` loops are written so that the inner loops only run when the
+outer cap can take part in the rule (`!condition || ...`).
 -/
 
 namespace SMOS
@@ -155,10 +155,6 @@ def checkServersConnected (sys : Sys) : Bool :=
   sys.objects.all fun o => isPolicy o.server ||
     sys.comps.any fun p => isPolicy p && sendsTo sys.caps o.server p
 
-/-- The checker behind P1 (`complete_mediation_of_check`). -/
-def checkCompleteMediation (sys : Sys) (cert : Certificate) : Bool :=
-  checkKernelClosed sys cert &&
-  (checkServersConnected sys && sys.objects.all (fun o => checkUntampered cert o.server))
 
 /-- Some `trusted` declaration of `p` names `sid`. -/
 def trusts (p : Policy) (sid : Sid) : Bool :=
@@ -176,6 +172,33 @@ def checkTamperProof (sys : Sys) (cert : Certificate) : Bool :=
 /-- `Apart` decided. -/
 def apartB (a b : Component) : Bool := !decide (a = b) || a.spawned
 
+/-- A listed cap with send to the endpoint of `o`'s server, held by a component apart from the
+server: a caller of the server. -/
+def callerB (o : SObj) (e : Cap) : Bool :=
+  decide (e.target = .own o.server.abs .endpoint) &&
+    (memB Right.send e.rights && apartB e.holder o.server.abs)
+
+/-- `BadgesMeet` decided. -/
+def meetB (b₁ b₂ : Nat) : Bool :=
+  decide (b₁ = b₂) || (decide (b₁ = 0) || decide (b₂ = 0))
+
+/-- Decides `CertCallersDistinct`. For every object, every pair of its server's listed callers
+with sids that differ and badges that may meet, every `allow` entry of the first sid on the
+object must have the second sid's twin in `allow` (both orders of the pair are visited). -/
+def checkCallersDistinct (sys : Sys) (cert : Certificate) : Bool :=
+  sys.objects.all fun o => cert.caps.all fun e₁ => !callerB o e₁ ||
+    cert.caps.all fun e₂ => decide (e₁.holder.sid = e₂.holder.sid) ||
+      (!(callerB o e₂ && meetB e₁.badge e₂.badge) ||
+       sys.policy.allow.all fun q =>
+         !(decide (q.subject = e₁.holder.sid) && (decide (q.object = o.sid) && decide (q.cls = o.cls))) ||
+         memB (Perm.mk e₂.holder.sid o.sid o.cls q.op) sys.policy.allow)
+
+/-- The checker behind P1 (`complete_mediation_of_check`). -/
+def checkCompleteMediation (sys : Sys) (cert : Certificate) : Bool :=
+  checkKernelClosed sys cert &&
+  (checkServersConnected sys &&
+   (sys.objects.all (fun o => checkUntampered cert o.server) && checkCallersDistinct sys cert))
+
 /-- `BadgeCovers D b' b .endpoint` decided: a listed badge `b'` stands for `b` (the same badge, an
 unbadged cap, or two badged ones where `b` is no declared connection's). -/
 def badgeCoversB (D : List Nat) (b' b : Nat) : Bool :=
@@ -186,9 +209,7 @@ endpoint held by someone apart from the server, and every declared client of tha
 badge the cap's stands for, every `allow` entry of the client's sid on the object must have the
 holder's sid's twin in `allow`. The loops over clients and `allow` run only for such caps. -/
 def checkNoBorrow (sys : Sys) (cert : Certificate) : Bool :=
-  sys.objects.all fun o => cert.caps.all fun e =>
-    !(decide (e.target = .own o.server.abs .endpoint) &&
-      (memB Right.send e.rights && apartB e.holder o.server.abs)) ||
+  sys.objects.all fun o => cert.caps.all fun e => !callerB o e ||
     sys.clients.all fun d =>
       !(decide (d.server = o.server) && badgeCoversB cert.declared e.badge d.badge) ||
       sys.policy.allow.all fun q =>

@@ -14,14 +14,15 @@ variable {sys : Sys} {cert : Certificate}
 
 /-! ## The closure checkers -/
 
-theorem checkInit_sound (h : checkInit sys cert = true) : Covers cert sys.initial := by
-  constructor
-  · intro c hc
-    exact mem_of_memB (of_all (and_true_left h) hc)
-  · intro e he
-    exact certHas_of_mem (mem_of_memB (of_all (and_true_left (and_true_right h)) he))
-  · intro x hx
-    exact mem_of_memB (of_all (and_true_right (and_true_right h)) hx)
+/-- `checkInit` is sound: the certificate lists the initial state exactly. -/
+theorem checkInit_lists (h : checkInit sys cert = true) : ListsInitial sys cert :=
+  ⟨fun c hc => mem_of_memB (of_all (and_true_left h) hc),
+   fun e he => mem_of_memB (of_all (and_true_left (and_true_right h)) he),
+   fun x hx => mem_of_memB (of_all (and_true_right (and_true_right h)) hx)⟩
+
+theorem checkInit_sound (h : checkInit sys cert = true) : Covers cert sys.initial :=
+  have hl := checkInit_lists h
+  ⟨hl.1, fun e he => certHasBy_of_mem (badgeCovers_rel _) (hl.2.1 e he), hl.2.2⟩
 
 /-- `checkGrant` is sound: an accepted cap list is closed under `KStep.grant` (whoever holds send and
 grant on an endpoint gives each of its caps to everyone who receives there). -/
@@ -334,6 +335,37 @@ theorem apart_abs {a b : Component} (h : a ≠ b) : Apart a.abs b.abs := by
     exact (Component.abs_of_not_spawned a ha).symm.trans
       (he.trans (Component.abs_of_not_spawned b hb))
 
+/-- `callerB` decided a caller: sound. -/
+theorem caller_of_B {o : SObj} {e : Cap} (h : callerB o e = true) :
+    e.target = .own o.server.abs .endpoint ∧ Right.send ∈ e.rights ∧ Apart e.holder o.server.abs :=
+  ⟨of_decide_eq_true (and_true_left h), mem_of_memB (and_true_left (and_true_right h)),
+   apart_of_apartB (and_true_right (and_true_right h))⟩
+
+/-- `callerB`: complete. -/
+theorem callerB_of {o : SObj} {e : Cap} (ht : e.target = .own o.server.abs .endpoint)
+    (hs : Right.send ∈ e.rights) (hap : Apart e.holder o.server.abs) : callerB o e = true := by
+  unfold callerB
+  exact both_true (decide_eq_true ht) (both_true (memB_of_mem hs) (apartB_of hap))
+
+/-- `meetB` decides `BadgesMeet`: sound. -/
+theorem meet_of_B {b₁ b₂ : Nat} (h : meetB b₁ b₂ = true) : BadgesMeet b₁ b₂ := by
+  unfold meetB at h
+  unfold BadgesMeet
+  rcases true_of_or h with h1 | h2
+  · exact Or.inl (of_decide_eq_true h1)
+  · rcases true_of_or h2 with h3 | h4
+    · exact Or.inr (Or.inl (of_decide_eq_true h3))
+    · exact Or.inr (Or.inr (of_decide_eq_true h4))
+
+/-- `meetB` decides `BadgesMeet`: complete. -/
+theorem meetB_of {b₁ b₂ : Nat} (h : BadgesMeet b₁ b₂) : meetB b₁ b₂ = true := by
+  unfold meetB
+  unfold BadgesMeet at h
+  rcases h with h1 | h2 | h3
+  · exact or_of_true (Or.inl (decide_eq_true h1))
+  · exact or_of_true (Or.inr (or_of_true (Or.inl (decide_eq_true h2))))
+  · exact or_of_true (Or.inr (or_of_true (Or.inr (decide_eq_true h3))))
+
 /-- `badgeCoversB` decides `BadgeCovers` for endpoints: sound. -/
 theorem badgeCovers_of_B {D : List Nat} {b' b : Nat} (h : badgeCoversB D b' b = true) :
     BadgeCovers D b' b .endpoint := by
@@ -373,7 +405,7 @@ theorem badgeCoversB_of {D : List Nat} {b' b : Nat} (h : BadgeCovers D b' b .end
 /-- `checkNoBorrow` is sound. -/
 theorem checkNoBorrow_sound (h : checkNoBorrow sys cert = true) : CertNoBorrow sys cert := by
   intro e he o ho ht hs hap d hd hds hb op hp
-  have h1 := imp3_true (of_all (of_all h ho) he) (decide_eq_true ht) (memB_of_mem hs) (apartB_of hap)
+  have h1 := imp_true (of_all (of_all h ho) he) (callerB_of ht hs hap)
   have h2 := imp2_true (of_all h1 hd) (decide_eq_true hds) (badgeCoversB_of hb)
   have h3 := imp3_true (of_all h2 hp) (decide_eq_true (rfl : d.sid = d.sid))
     (decide_eq_true (rfl : o.sid = o.sid)) (decide_eq_true (rfl : o.cls = o.cls))
@@ -384,9 +416,7 @@ more is accepted. -/
 theorem checkNoBorrow_complete (h : CertNoBorrow sys cert) : checkNoBorrow sys cert = true := by
   unfold checkNoBorrow
   refine List.all_eq_true.mpr fun o ho => List.all_eq_true.mpr fun e he => imp_intro fun hc => ?_
-  have ht := of_decide_eq_true (and_true_left hc)
-  have hs := mem_of_memB (and_true_left (and_true_right hc))
-  have hap := apart_of_apartB (and_true_right (and_true_right hc))
+  have ⟨ht, hs, hap⟩ := caller_of_B hc
   refine List.all_eq_true.mpr fun d hd => imp_intro fun hc2 => ?_
   have hds := of_decide_eq_true (and_true_left hc2)
   have hb := badgeCovers_of_B (and_true_right hc2)
@@ -425,6 +455,69 @@ theorem noBorrow_of_covers {s : State} (hcov : Covers cert s) (hc : CertNoBorrow
     hc _ m o ho ht' (sub _ hs) (apart_abs hne) d hd hds hbd op hp
   exact hr
 
+/-! ## Callers a server cannot tell apart -/
+
+/-- `checkCallersDistinct` is sound. -/
+theorem checkCallersDistinct_sound (h : checkCallersDistinct sys cert = true) :
+    CertCallersDistinct sys cert := by
+  intro e₁ e₂ h₁ h₂ o ho ht₁ ht₂ hs₁ hs₂ hap₁ hap₂ hm op hp
+  have h1 := of_all (imp_true (of_all (of_all h ho) h₁) (callerB_of ht₁ hs₁ hap₁)) h₂
+  cases hsid : decide (e₁.holder.sid = e₂.holder.sid) with
+  | true =>
+    rw [← of_decide_eq_true hsid]
+    exact hp
+  | false =>
+    rw [hsid, Bool.false_or] at h1
+    have h2 := imp2_true h1 (callerB_of ht₂ hs₂ hap₂) (meetB_of hm)
+    have h3 := imp3_true (of_all h2 hp) (decide_eq_true (rfl : e₁.holder.sid = e₁.holder.sid))
+      (decide_eq_true (rfl : o.sid = o.sid)) (decide_eq_true (rfl : o.cls = o.cls))
+    exact mem_of_memB h3
+
+/-- `checkCallersDistinct` is complete: a certificate in which no two callers a server may see
+with one badge are treated differently is accepted. -/
+theorem checkCallersDistinct_complete (h : CertCallersDistinct sys cert) :
+    checkCallersDistinct sys cert = true := by
+  unfold checkCallersDistinct
+  refine List.all_eq_true.mpr fun o ho => List.all_eq_true.mpr fun e₁ h₁ => imp_intro fun hc₁ => ?_
+  have ⟨ht₁, hs₁, hap₁⟩ := caller_of_B hc₁
+  refine List.all_eq_true.mpr fun e₂ h₂ => or_of_true (Or.inr (imp_intro fun hc₂ => ?_))
+  have ⟨ht₂, hs₂, hap₂⟩ := caller_of_B (and_true_left hc₂)
+  have hm := meet_of_B (and_true_right hc₂)
+  refine List.all_eq_true.mpr fun q hq => imp_intro fun hc₃ => ?_
+  have hq1 : q.subject = e₁.holder.sid := of_decide_eq_true (and_true_left hc₃)
+  have hq2 : q.object = o.sid := of_decide_eq_true (and_true_left (and_true_right hc₃))
+  have hq3 : q.cls = o.cls := of_decide_eq_true (and_true_right (and_true_right hc₃))
+  have hq' : Perm.mk e₁.holder.sid o.sid o.cls q.op ∈ sys.policy.allow := by
+    rw [← hq1, ← hq2, ← hq3]
+    exact hq
+  exact memB_of_mem (h e₁ e₂ h₁ h₂ o ho ht₁ ht₂ hs₁ hs₂ hap₁ hap₂ hm q.op hq')
+
+/-- A certificate in which no two callers that may share a badge are treated differently shows
+the same of every state whose caps it lists with their own badges or unbadged
+(`kernelBadge_of_kreachable`): two caps of one badge are listed with badges that meet. -/
+theorem callersDistinct_of_caps {s : State} (hcaps : ∀ e, e ∈ s.caps → CertHasBy KernelBadge cert e)
+    (hc : CertCallersDistinct sys cert) : CallersDistinct sys s := by
+  intro e₁ e₂ h₁ h₂ o ho ht₁ ht₂ hs₁ hs₂ hn₁ hn₂ hb op hp
+  obtain ⟨rs₁, b₁, m₁, sub₁, hk₁⟩ := (hcaps e₁ h₁).elim
+  obtain ⟨rs₂, b₂, m₂, sub₂, hk₂⟩ := (hcaps e₂ h₂).elim
+  have ht₁' : e₁.target.abs = .own o.server.abs .endpoint := by
+    rw [ht₁]
+    rfl
+  have ht₂' : e₂.target.abs = .own o.server.abs .endpoint := by
+    rw [ht₂]
+    rfl
+  have hm : BadgesMeet b₁ b₂ := by
+    unfold KernelBadge at hk₁ hk₂
+    unfold BadgesMeet
+    rcases hk₁ with he₁ | ⟨z₁, _⟩
+    · rcases hk₂ with he₂ | ⟨z₂, _⟩
+      · exact Or.inl (he₁.trans (hb.trans he₂.symm))
+      · exact Or.inr (Or.inr z₂)
+    · exact Or.inr (Or.inl z₁)
+  have hr : Perm.mk e₂.holder.abs.sid o.sid o.cls op ∈ sys.policy.allow :=
+    hc _ _ m₁ m₂ o ho ht₁' ht₂' (sub₁ _ hs₁) (sub₂ _ hs₂) (apart_abs hn₁) (apart_abs hn₂) hm op hp
+  exact hr
+
 /-- `checkServersConnected` is sound: every object's server is a policy server or holds send on
 a policy server's endpoint. -/
 theorem checkServersConnected_sound (h : checkServersConnected sys = true) :
@@ -443,13 +536,17 @@ mediation. -/
 theorem complete_mediation_of_check (sys : Sys) (cert : Certificate)
     (h : checkCompleteMediation sys cert = true) : CompleteMediation sys := by
   have hk := kernelClosed_of_check (and_true_left h)
+  have hi := checkInit_lists (and_true_left (and_true_left h))
   have hconn := checkServersConnected_sound (and_true_left (and_true_right h))
-  have hpriv := and_true_right (and_true_right h)
+  have hpriv := and_true_left (and_true_right (and_true_right h))
+  have hdist := checkCallersDistinct_sound (and_true_right (and_true_right (and_true_right h)))
   unfold CompleteMediation
-  refine ⟨hconn, ?_, fun _ hs => mediated_of_reachable hs⟩
-  intro s hs o ho
-  have ⟨hns, hu⟩ := checkUntampered_sound (of_all hpriv ho)
-  exact untampered_of_covers (covers_of_kreachable hk hs) hns hu
+  refine ⟨hconn, ?_, ?_, fun _ hs => mediated_of_reachable hs⟩
+  · intro s hs o ho
+    have ⟨hns, hu⟩ := checkUntampered_sound (of_all hpriv ho)
+    exact untampered_of_covers (covers_of_kreachable hk hs) hns hu
+  · intro s hs
+    exact callersDistinct_of_caps (kernelBadge_of_kreachable hi hk hs) hdist
 
 /-- **P2 is sound**: a certificate accepted by `checkTamperProof` proves tamper-proofness. -/
 theorem tamper_proof_of_check (sys : Sys) (cert : Certificate)
@@ -660,15 +757,18 @@ theorem checkRelied_complete
   exact checkUntampered_complete hc'.1 hc'.2
 
 /-- **P1's checker is complete** for closed certificates: a certificate that lists the initial
-state, is closed under the kernel rules and keeps every object server untampered is accepted
-when every server is connected to the policy server. -/
+state, is closed under the kernel rules, keeps every object server untampered and in which no
+two callers that may share a badge are treated differently is accepted when every server is
+connected to the policy server. -/
 theorem checkCompleteMediation_complete (hi : ListsInitial sys cert) (hk : KernelClosed sys cert)
     (hconn : ServersConnected sys)
-    (hpriv : ∀ o, o ∈ sys.objects → o.server.spawned = false ∧ CertUntampered cert o.server) :
+    (hpriv : ∀ o, o ∈ sys.objects → o.server.spawned = false ∧ CertUntampered cert o.server)
+    (hdist : CertCallersDistinct sys cert) :
     checkCompleteMediation sys cert = true := by
   unfold checkCompleteMediation
   exact both_true (checkKernelClosed_complete hi hk) (both_true (checkServersConnected_complete hconn)
-    (List.all_eq_true.mpr fun o ho => checkUntampered_complete (hpriv o ho).1 (hpriv o ho).2))
+    (both_true (List.all_eq_true.mpr fun o ho => checkUntampered_complete (hpriv o ho).1 (hpriv o ho).2)
+      (checkCallersDistinct_complete hdist)))
 
 /-- **P2's checker is complete** for closed certificates: a certificate that lists the initial
 state, is closed under the kernel rules and shows every component the verdict relies on initial

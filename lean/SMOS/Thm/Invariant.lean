@@ -14,42 +14,68 @@ variable {sys : Sys} {cert : Certificate} {s : State}
 
 /-! ## What `CertHas` gives and needs -/
 
-theorem CertHas.elim {c : Cap} (h : CertHas cert c) :
+theorem CertHasBy.elim {R : Nat → Nat → ObjKind → Prop} {c : Cap} (h : CertHasBy R cert c) :
     ∃ rs b, Cap.mk c.holder.abs c.target.abs rs b ∈ cert.caps ∧ (∀ r, r ∈ c.rights → r ∈ rs) ∧
-      BadgeCovers cert.declared b c.badge c.target.kind := by
-  unfold CertHas at h
+      R b c.badge c.target.kind := by
+  unfold CertHasBy at h
   exact h
 
-theorem CertHas.intro {x : Component} {t : Target} {r rs : List Right} {b b' : Nat}
+theorem CertHas.elim {c : Cap} (h : CertHas cert c) :
+    ∃ rs b, Cap.mk c.holder.abs c.target.abs rs b ∈ cert.caps ∧ (∀ r, r ∈ c.rights → r ∈ rs) ∧
+      BadgeCovers cert.declared b c.badge c.target.kind :=
+  CertHasBy.elim h
+
+theorem CertHasBy.intro {R : Nat → Nat → ObjKind → Prop} {x : Component} {t : Target}
+    {r rs : List Right} {b b' : Nat}
     (h : Cap.mk x.abs t.abs rs b' ∈ cert.caps) (hr : ∀ ρ, ρ ∈ r → ρ ∈ rs)
-    (hb : BadgeCovers cert.declared b' b t.kind) : CertHas cert (Cap.mk x t r b) := by
-  unfold CertHas
+    (hb : R b' b t.kind) : CertHasBy R cert (Cap.mk x t r b) := by
+  unfold CertHasBy
   exact ⟨rs, b', h, hr, hb⟩
 
+/-- What kernel steps need of a badge relation to keep caps accounted for: every badge stands for
+itself, and what stands for an unbadged cap stands for its minted copies. -/
+structure BadgeRel (R : Nat → Nat → ObjKind → Prop) : Prop where
+  refl : ∀ {b : Nat} {k : ObjKind}, R b b k
+  mint : ∀ {b' n : Nat} {k : ObjKind}, R b' 0 k → mintable k = true → R b' n k
+
 /-- A cap listed exactly (abstracted) is accounted for. -/
-theorem certHas_of_mem {c : Cap} (h : c.abs ∈ cert.caps) : CertHas cert c := by
+theorem certHasBy_of_mem {R : Nat → Nat → ObjKind → Prop} (hR : BadgeRel R) {c : Cap}
+    (h : c.abs ∈ cert.caps) : CertHasBy R cert c := by
   cases c
-  exact CertHas.intro h (fun _ hr => hr) (Or.inl rfl)
+  exact CertHasBy.intro h (fun _ hr => hr) hR.refl
 
 /-- A rule that gives `y` a copy of each of `x`'s caps to `t` keeps the copy accounted for. -/
-theorem certHas_move {x y : Component} {t : Target} {r : List Right} {b : Nat}
-    (h : CertHas cert (Cap.mk x t r b))
+theorem certHasBy_move {R : Nat → Nat → ObjKind → Prop} {x y : Component} {t : Target}
+    {r : List Right} {b : Nat} (h : CertHasBy R cert (Cap.mk x t r b))
     (f : ∀ {rs : List Right} {b' : Nat}, Cap.mk x.abs t.abs rs b' ∈ cert.caps →
       Cap.mk y.abs t.abs rs b' ∈ cert.caps) :
-    CertHas cert (Cap.mk y t r b) := by
+    CertHasBy R cert (Cap.mk y t r b) := by
   obtain ⟨rs, b', m, sub, hb⟩ := h.elim
-  exact CertHas.intro (f m) sub hb
+  exact CertHasBy.intro (f m) sub hb
 
-/-- A minted copy of an unbadged cap is accounted for by what accounts for the original. -/
-theorem badgeCovers_mint {D : List Nat} {b' n : Nat} {k : ObjKind} (h : BadgeCovers D b' 0 k)
-    (hm : mintable k = true) : BadgeCovers D b' n k := by
-  unfold BadgeCovers at h ⊢
-  cases h with
-  | inl h0 => exact Or.inr (Or.inl ⟨h0, hm⟩)
-  | inr h1 =>
-    cases h1 with
-    | inl h2 => exact Or.inr (Or.inl h2)
-    | inr h3 => exact absurd rfl h3.2.1
+/-- `BadgeCovers` is a badge relation: a minted copy of an unbadged cap is accounted for by what
+accounts for the original. -/
+theorem badgeCovers_rel (D : List Nat) : BadgeRel (BadgeCovers D) where
+  refl := Or.inl rfl
+  mint := by
+    intro b' n k h hm
+    unfold BadgeCovers at h ⊢
+    cases h with
+    | inl h0 => exact Or.inr (Or.inl ⟨h0, hm⟩)
+    | inr h1 =>
+      cases h1 with
+      | inl h2 => exact Or.inr (Or.inl h2)
+      | inr h3 => exact absurd rfl h3.2.1
+
+/-- `KernelBadge` is a badge relation. -/
+theorem kernelBadge_rel : BadgeRel KernelBadge where
+  refl := Or.inl rfl
+  mint := by
+    intro b' n k h hm
+    unfold KernelBadge at h ⊢
+    cases h with
+    | inl h0 => exact Or.inr ⟨h0, hm⟩
+    | inr h1 => exact Or.inr ⟨h1.1, hm⟩
 
 /-- Any endpoint cap of the certificate accounts for a fresh (badged, undeclared) connection
 cap. -/
@@ -62,16 +88,18 @@ theorem badgeCovers_connect {D : List Nat} {b' n : Nat} (hn : n ≠ 0) (hD : n �
 
 /-! ## Each step keeps the state covered -/
 
+theorem capsBy_addCap {R : Nat → Nat → ObjKind → Prop} {e : Cap}
+    (hcaps : ∀ x, x ∈ s.caps → CertHasBy R cert x) (he : CertHasBy R cert e) :
+    ∀ x, x ∈ (s.addCap e).caps → CertHasBy R cert x := by
+  intro x hx
+  have hx' : x ∈ e :: s.caps := hx
+  cases List.mem_cons.mp hx' with
+  | inl heq => rw [heq]; exact he
+  | inr hin => exact hcaps x hin
+
 theorem covers_addCap {e : Cap} (hcov : Covers cert s) (he : CertHas cert e) :
-    Covers cert (s.addCap e) := by
-  constructor
-  · exact hcov.comps
-  · intro x hx
-    have hx' : x ∈ e :: s.caps := hx
-    cases List.mem_cons.mp hx' with
-    | inl heq => rw [heq]; exact he
-    | inr hin => exact hcov.caps x hin
-  · exact hcov.handles
+    Covers cert (s.addCap e) :=
+  ⟨hcov.comps, capsBy_addCap (R := BadgeCovers cert.declared) hcov.caps he, hcov.handles⟩
 
 theorem covers_addHandle {h : Handle} (hcov : Covers cert s) (hh : h.abs ∈ cert.handles) :
     Covers cert (s.addHandle h) := by
@@ -88,14 +116,6 @@ theorem covers_record {a : Access} (hcov : Covers cert s) : Covers cert (s.recor
   constructor
   · exact hcov.comps
   · exact hcov.caps
-  · exact hcov.handles
-
-theorem covers_revoke (hcov : Covers cert s) (t : Target) : Covers cert (s.revoke t) := by
-  constructor
-  · exact hcov.comps
-  · intro x hx
-    have hx' : x ∈ s.caps.filter (fun e => !decide (e.target = t)) := hx
-    exact hcov.caps x (List.mem_filter.mp hx').1
   · exact hcov.handles
 
 theorem covers_close (hcov : Covers cert s) (h : Handle) : Covers cert (s.close h) := by
@@ -123,54 +143,76 @@ theorem covers_spawn {parent : Component} {rule : SpawnRule} (hc : Closed sys ce
         Cap.mk parent (.own (s.child rule.child rule.role) .cnode) [.control] 0 ::
         Cap.mk parent (.own (s.child rule.child rule.role) .vspace) [.control] 0 :: s.caps := hx
     cases List.mem_cons.mp hx' with
-    | inl heq => rw [heq]; exact certHas_of_mem htcb
+    | inl heq => rw [heq]; exact certHasBy_of_mem (badgeCovers_rel _) htcb
     | inr hx2 =>
       cases List.mem_cons.mp hx2 with
-      | inl heq => rw [heq]; exact certHas_of_mem hcnode
+      | inl heq => rw [heq]; exact certHasBy_of_mem (badgeCovers_rel _) hcnode
       | inr hx3 =>
         cases List.mem_cons.mp hx3 with
-        | inl heq => rw [heq]; exact certHas_of_mem hvspace
+        | inl heq => rw [heq]; exact certHasBy_of_mem (badgeCovers_rel _) hvspace
         | inr hin => exact hcov.caps x hin
   · exact hcov.handles
 
-/-- Kernel steps keep a `KernelClosed` certificate covering the state: one case per rule. -/
-theorem covers_kstep (hc : KernelClosed sys cert) {s' : State} (hcov : Covers cert s)
-    (h : KStep sys s s') : Covers cert s' := by
+/-- Kernel steps keep every cap accounted for, under any badge relation: one case per rule. -/
+theorem capsBy_kstep {R : Nat → Nat → ObjKind → Prop} (hR : BadgeRel R) (hc : KernelClosed sys cert)
+    {s' : State} (hcaps : ∀ x, x ∈ s.caps → CertHasBy R cert x) (h : KStep sys s s') :
+    ∀ x, x ∈ s'.caps → CertHasBy R cert x := by
   cases h with
   | grant h1 hs hg h2 hr h3 =>
-    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
-    obtain ⟨rs2, b2, m2, s2, _⟩ := (hcov.caps _ h2).elim
-    exact covers_addCap hcov (certHas_move (hcov.caps _ h3)
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcaps _ h1).elim
+    obtain ⟨rs2, b2, m2, s2, _⟩ := (hcaps _ h2).elim
+    exact capsBy_addCap hcaps (certHasBy_move (hcaps _ h3)
       (fun m3 => hc.grant m1 (s1 _ hs) (s1 _ hg) m2 (s2 _ hr) m3))
   | reply h1 hs hg h2 hr hgr h3 =>
-    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
-    obtain ⟨rs2, b2, m2, s2, _⟩ := (hcov.caps _ h2).elim
-    exact covers_addCap hcov (certHas_move (hcov.caps _ h3)
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcaps _ h1).elim
+    obtain ⟨rs2, b2, m2, s2, _⟩ := (hcaps _ h2).elim
+    exact capsBy_addCap hcaps (certHasBy_move (hcaps _ h3)
       (fun m3 => hc.reply m1 (s1 _ hs) (hg.imp (s1 _) (s1 _)) m2 (s2 _ hr) (s2 _ hgr) m3))
   | copyOut h1 hctl h2 =>
-    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
-    exact covers_addCap hcov (certHas_move (hcov.caps _ h2)
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcaps _ h1).elim
+    exact capsBy_addCap hcaps (certHasBy_move (hcaps _ h2)
       (fun m2 => hc.copyOut m1 (s1 _ hctl) m2))
   | copyIn h1 hctl h2 =>
-    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
-    exact covers_addCap hcov (certHas_move (hcov.caps _ h2)
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcaps _ h1).elim
+    exact capsBy_addCap hcaps (certHasBy_move (hcaps _ h2)
       (fun m2 => hc.copyIn m1 (s1 _ hctl) m2))
   | tcbCNode h1 hctl =>
-    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
-    exact covers_addCap hcov (certHas_of_mem (hc.tcbCNode m1 (s1 _ hctl)))
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcaps _ h1).elim
+    exact capsBy_addCap hcaps (certHasBy_of_mem hR (hc.tcbCNode m1 (s1 _ hctl)))
   | tcbVSpace h1 hctl =>
-    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
-    exact covers_addCap hcov (certHas_of_mem (hc.tcbVSpace m1 (s1 _ hctl)))
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcaps _ h1).elim
+    exact capsBy_addCap hcaps (certHasBy_of_mem hR (hc.tcbVSpace m1 (s1 _ hctl)))
   | vspaceFrames h1 hctl =>
-    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
-    exact covers_addCap hcov (certHas_of_mem (hc.vspaceFrames m1 (s1 _ hctl)))
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcaps _ h1).elim
+    exact capsBy_addCap hcaps (certHasBy_of_mem hR (hc.vspaceFrames m1 (s1 _ hctl)))
   | untypedCover h1 hctl hut =>
-    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcov.caps _ h1).elim
-    exact covers_addCap hcov (certHas_of_mem (hc.untypedCover hut m1 (s1 _ hctl)))
+    obtain ⟨rs1, b1, m1, s1, _⟩ := (hcaps _ h1).elim
+    exact capsBy_addCap hcaps (certHasBy_of_mem hR (hc.untypedCover hut m1 (s1 _ hctl)))
   | mint h1 hm =>
-    obtain ⟨rs1, b1, m1, s1, hb⟩ := (hcov.caps _ h1).elim
-    exact covers_addCap hcov (CertHas.intro m1 s1 (badgeCovers_mint hb hm))
-  | revoke t => exact covers_revoke hcov t
+    obtain ⟨rs1, b1, m1, s1, hb⟩ := (hcaps _ h1).elim
+    exact capsBy_addCap hcaps (CertHasBy.intro m1 s1 (hR.mint hb hm))
+  | revoke t =>
+    intro x hx
+    have hx' : x ∈ s.caps.filter (fun e => !decide (e.target = t)) := hx
+    exact hcaps x (List.mem_filter.mp hx').1
+
+theorem KStep.comps_eq {s' : State} (h : KStep sys s s') : s'.comps = s.comps := by
+  cases h <;> rfl
+
+theorem KStep.handles_eq {s' : State} (h : KStep sys s s') : s'.handles = s.handles := by
+  cases h <;> rfl
+
+/-- Kernel steps keep a `KernelClosed` certificate covering the state. -/
+theorem covers_kstep (hc : KernelClosed sys cert) {s' : State} (hcov : Covers cert s)
+    (h : KStep sys s s') : Covers cert s' := by
+  constructor
+  · intro c hc'
+    rw [KStep.comps_eq h] at hc'
+    exact hcov.comps c hc'
+  · exact capsBy_kstep (R := BadgeCovers cert.declared) (badgeCovers_rel _) hc hcov.caps h
+  · intro x hx
+    rw [KStep.handles_eq h] at hx
+    exact hcov.handles x hx
 
 /-- Every permitted step keeps a `Closed` certificate covering the state. -/
 theorem covers_step (hc : Closed sys cert) {s' : State} (hcov : Covers cert s)
@@ -183,10 +225,10 @@ theorem covers_step (hc : Closed sys cert) {s' : State} (hcov : Covers cert s)
     have hD : _ ∉ cert.declared := fun hn =>
       let ⟨d, hd, hdb⟩ := hc.declared hn
       hfresh d hd hdb
-    exact covers_addCap hcov (CertHas.intro m
+    exact covers_addCap hcov (CertHasBy.intro m
       (fun ρ hρ => by rw [List.mem_singleton.mp hρ]; exact hsend) (badgeCovers_connect hb hD))
   | openObj ho hconn hsend _ _ _ _ hauth =>
-    obtain ⟨rs, b', m, sub, _⟩ := (hcov.caps _ hconn).elim
+    obtain ⟨rs, b', m, sub, _⟩ := CertHas.elim (hcov.caps _ hconn)
     exact covers_addHandle hcov (hc.openObj ho m (sub _ hsend) hauth)
   | call _ _ _ _ _ _ => exact covers_record hcov
   | @pass hd rcv _ hh hrc hr hsnd hrcv hcls =>
@@ -210,5 +252,14 @@ theorem covers_of_reachable (hc : Closed sys cert) (h : Reachable sys s) : Cover
   induction h with
   | init => exact hc.init
   | step _ hst ih => exact covers_step hc ih hst
+
+/-- **Kernel steps make up no badge.** A certificate that lists the initial state exactly and is
+closed under the kernel rules accounts for every cap of every kernel-reachable state by a listed
+cap with the same badge, or an unbadged one it was minted from. -/
+theorem kernelBadge_of_kreachable (hi : ListsInitial sys cert) (hc : KernelClosed sys cert)
+    (h : KReachable sys s) : ∀ e, e ∈ s.caps → CertHasBy KernelBadge cert e := by
+  induction h with
+  | init => exact fun e he => certHasBy_of_mem kernelBadge_rel (hi.2.1 e he)
+  | step _ hk ih => exact capsBy_kstep kernelBadge_rel hc ih hk
 
 end SMOS
