@@ -167,21 +167,34 @@ def badge_covers(declared, listed: int, badge: int) -> bool:
     return listed == badge or listed == 0 or (badge != 0 and badge not in declared)
 
 
+def _callers(cert: dict) -> dict[tuple, list[tuple]]:
+    """`callerB`: the listed caps with send to an endpoint held by someone apart from its owner, by
+    endpoint."""
+    callers: dict[tuple, list[tuple]] = {}
+    for e in cert["caps"]:
+        if e[1][0] == "own" and e[1][2] == "endpoint" and "send" in e[2] and apart(e[0], e[1][1]):
+            callers.setdefault(e[1], []).append(e)
+    return callers
+
+
+def _allowed_ops(sys: dict) -> dict[tuple, list[int]]:
+    """The operations `allow` permits each (subject sid, object sid, class)."""
+    ops: dict[tuple, list[int]] = {}
+    for q in sys["policy"]["allow"]:
+        ops.setdefault(q[:3], []).append(q[3])
+    return ops
+
+
 def no_borrow(sys: dict, cert: dict) -> list[str]:
     """`checkNoBorrow`: whoever but an object's server holds send on the server's endpoint with a
     badge standing for a declared client's may do on the object, under its own sid, all that the
     client's sid may (Python's `borrowed-identity`)."""
     allow = set(sys["policy"]["allow"])
-    ops: dict[tuple, list[int]] = {}
-    for q in sys["policy"]["allow"]:
-        ops.setdefault(q[:3], []).append(q[3])
+    ops = _allowed_ops(sys)
     clients: dict[tuple, list[tuple]] = {}
     for d in sys["clients"]:
         clients.setdefault(d[0], []).append(d)
-    callers: dict[tuple, list[tuple]] = {}
-    for e in cert["caps"]:
-        if e[1][0] == "own" and e[1][2] == "endpoint" and "send" in e[2] and apart(e[0], e[1][1]):
-            callers.setdefault(e[1], []).append(e)
+    callers = _callers(cert)
     declared = set(cert["declared"])
     bad = []
     for o in sys["objects"]:
@@ -192,6 +205,29 @@ def no_borrow(sys: dict, cert: dict) -> list[str]:
                         f"which sid {holder[1]} may not" for op in ops.get((sid, o[2], o[1]), ())
                         if (holder[1], o[2], o[1], op) not in allow][:SHOWN]
     return bad
+
+
+def callers_distinct(sys: dict, cert: dict) -> list[str]:
+    """`checkCallersDistinct`: two callers of an object's server whose badges may meet (equal, or
+    one unbadged: it can be minted with the other) have sids the policy permits the same operations
+    on the object (Python's `ambiguous-badge`)."""
+    ops = _allowed_ops(sys)
+    callers = _callers(cert)
+    bad = []
+    for o in sys["objects"]:
+        by_badge: dict[int, dict[frozenset, tuple]] = {}  # badge -> permitted ops -> one caller with them
+        for e in callers.get(("own", c_abs(o[3]), "endpoint"), ()):
+            by_badge.setdefault(e[3], {}).setdefault(frozenset(ops.get((e[0][1], o[2], o[1]), ())), e)
+        unbadged = by_badge.get(0, {})
+        for badge in sorted(by_badge):
+            seen = {**by_badge[badge], **unbadged} if badge else unbadged
+            if len(seen) > 1:
+                (ops1, e1), (ops2, e2) = sorted(seen.items(), key=lambda kv: repr(kv[1]))[:2]
+                op = min(ops1 ^ ops2)
+                first, second = (e1, e2) if op in ops1 else (e2, e1)
+                bad.append(f"{show(first[0])} (badge {first[3]}) and {show(second[0])} (badge {second[3]}) can call "
+                           f"{show(o[3])} with one badge, and sid {first[0][1]} may do op {op} on obj{o[0]}, sid {second[0][1]} may not")
+    return bad[:SHOWN]
 
 
 def flow_closed(sys: dict, cert: dict) -> list[str]:
@@ -255,7 +291,7 @@ def problems(pid: str, sys: dict, cert: dict, net: dict, cuts: list) -> list[str
     servers = lambda: [f"object server {show(server)} is spawned or can be tampered with"  # noqa: E731
                        for server in dict.fromkeys(o[3] for o in sys["objects"]) if not untampered(cert["caps"], server)]
     checks = {
-        "P1": lambda: kernel_closed(sys, cert) + servers_connected(sys) + servers(),
+        "P1": lambda: kernel_closed(sys, cert) + servers_connected(sys) + servers() + callers_distinct(sys, cert),
         "P2": lambda: kernel_closed(sys, cert) + relied(sys, cert),
         "P3": lambda: kernel_closed(sys, cert) + conforms(sys, cert) + no_borrow(sys, cert),
         "P4": lambda: policy_correct(sys),

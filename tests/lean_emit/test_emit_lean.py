@@ -253,6 +253,43 @@ def test_a_flipped_decision_fails_p4():
     assert len(found) == 1 and "the policy says" in found[0]
 
 
+PINK = REPO / "examples" / "pink-file"
+BOB = "  - {from: bob, to: fs, rights: [send, grant_reply], badge: 2}"
+
+
+def _pink() -> str:
+    """pink-file's system.yaml, naming its policy by absolute path (it imports files beside it)."""
+    return (PINK / "system.yaml").read_text().replace("policy: pink.pol", f"policy: {PINK / 'pink.pol'}")
+
+
+@pytest.mark.parametrize("bob, badge", [("bob_t", 1), ("bob_t", 0)], ids=["same-badge", "unbadged"])
+def test_p1_is_not_claimed_when_the_server_cannot_tell_callers_apart(write_system, tmp_path, bob, badge):
+    """fs sees alice (alice_t, may read the secret file) and bob (bob_t, may not) with one badge (or
+    bob's unbadged cap, which bob can mint with alice's): fs cannot ask smos_auth the right question,
+    so P1 is violated (kernel manual: the badge is all a server learns of its caller); neither the
+    Python analysis nor the Lean checker's condition accepts it."""
+    yaml = _pink().replace(BOB, BOB.replace("badge: 2", f"badge: {badge}"))
+    system = load_system(write_system(tmp_path, yaml))
+    report = check_system(system)
+    module = lean_module(system, report)
+    data = module.data
+    assert next(r for r in report.results if r.id == "P1").status is Status.VIOLATED
+    assert "P1" not in {c.property for c in module.claims if c.claimed}
+    found = lean_check.problems("P1", data["system"], data["certificate"], data["network"], data["cuts"])
+    assert found and all("with one badge" in f for f in found)
+
+
+def test_p1_is_claimed_when_callers_sharing_a_badge_are_treated_alike(write_system, tmp_path):
+    """Two callers of one sid may share a badge: the policy decides alike for them."""
+    yaml = _pink().replace(BOB, BOB.replace("badge: 2", "badge: 1")).replace(
+        "bob: {sid: bob_t, role: client}", "bob: {sid: alice_t, role: client}")
+    system = load_system(write_system(tmp_path, yaml))
+    report = check_system(system)
+    module = lean_module(system, report)
+    assert next(r for r in report.results if r.id == "P1").status is Status.HOLDS
+    assert "P1" in {c.property for c in module.claims if c.claimed}
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_lean_flow_graph_is_the_python_flow_graph(example):
     """The edges Lean's `FlowStep` rules give on the kernel certificate are the Python flow graph's,
