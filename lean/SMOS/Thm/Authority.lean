@@ -15,13 +15,14 @@ variable {sys : Sys} {cert : Certificate}
 /-! ## The closure checkers -/
 
 /-- `checkInit` is sound: the certificate lists the initial state exactly. -/
-theorem checkInit_lists (h : checkInit sys cert = true) : ListsInitial sys cert :=
+theorem listsInitial_of_check (h : checkInit sys cert = true) : ListsInitial sys cert :=
   ⟨fun c hc => mem_of_memB (of_all (and_true_left h) hc),
    fun e he => mem_of_memB (of_all (and_true_left (and_true_right h)) he),
    fun x hx => mem_of_memB (of_all (and_true_right (and_true_right h)) hx)⟩
 
+/-- `checkInit` is sound: the certificate covers the initial state. -/
 theorem checkInit_sound (h : checkInit sys cert = true) : Covers cert sys.initial :=
-  have hl := checkInit_lists h
+  have hl := listsInitial_of_check h
   ⟨hl.1, fun e he => certHasBy_of_mem (badgeCovers_rel _) (hl.2.1 e he), hl.2.2⟩
 
 /-- `checkGrant` is sound: an accepted cap list is closed under `KStep.grant` (whoever holds send and
@@ -536,7 +537,7 @@ mediation. -/
 theorem complete_mediation_of_check (sys : Sys) (cert : Certificate)
     (h : checkCompleteMediation sys cert = true) : CompleteMediation sys := by
   have hk := kernelClosed_of_check (and_true_left h)
-  have hi := checkInit_lists (and_true_left (and_true_left h))
+  have hi := listsInitial_of_check (and_true_left (and_true_left h))
   have hconn := checkServersConnected_sound (and_true_left (and_true_right h))
   have hpriv := and_true_left (and_true_right (and_true_right h))
   have hdist := checkCallersDistinct_sound (and_true_right (and_true_right (and_true_right h)))
