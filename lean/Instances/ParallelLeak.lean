@@ -8,9 +8,8 @@ The data is the system, its policy and the certificates the Python analyses foun
 theorem applies the library's soundness theorem to its checker, run by `decide +kernel`.
 Properties the analyses did not find to hold are not claimed (see the comments at the end).
 Where a Lean statement is narrower than the Python property (docs/lean.md, "Where the Lean
-statements and the Python analysis still differ"): P7 does not ask states after dynamic steps
-to tell callers apart (P1 asks it of every kernel-reachable state), P4's table lists the requests
-declared connections make possible, P6's network is the Python analysis's.
+statements and the Python analysis still differ"): P4's table lists the requests declared
+connections make possible, P6's network is the Python analysis's.
 
 Names (every name is a number, in declaration order):
 * sids: 0 = `policy_t`, 1 = `vault_t`, 2 = `app_t`, 3 = `key_t`, 4 = `done_t`

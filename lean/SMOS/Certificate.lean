@@ -46,22 +46,25 @@ badges of `Step.connect` need not be listed one by one). -/
 def BadgeCovers (D : List Nat) (b' b : Nat) (k : ObjKind) : Prop :=
   b' = b ∨ (b' = 0 ∧ mintable k = true) ∨ (b' ≠ 0 ∧ b ≠ 0 ∧ b ∉ D)
 
-/-- Under the kernel rules alone no badge is made up: a certificate cap of badge `b'` stands for
-a cap of badge `b` to an object of kind `k` when the badges are equal, or when `b'` is an
-unbadged endpoint or notification cap, which can be minted with `b` (`KStep.mint`). -/
-def KernelBadge (b' b : Nat) (k : ObjKind) : Prop :=
-  b' = b ∨ (b' = 0 ∧ mintable k = true)
+/-- A certificate cap of badge `b'` stands for a cap of badge `b` to `t` when `φ` names `b'` as
+the listed badge of `b` at `t`, or when `b'` is an unbadged endpoint or notification cap, which
+can be minted with any badge (`KStep.mint`). Under the kernel rules alone no badge is made up
+(`φ` the identity); `Step.connect` gives a badge no cap to the endpoint carries, so `φ` can name
+a listed badge for it alone. Two caps of one badge to one target are thus listed with badges that
+meet (`BadgesMeet`). -/
+def BadgeBy (φ : Target → Nat → Nat) (t : Target) (b' b : Nat) : Prop :=
+  b' = φ t b ∨ (b' = 0 ∧ mintable t.kind = true)
 
-/-- The certificate accounts for cap `c`, badges related by `R`: it lists a cap of `c`'s abstract
-holder to `c`'s abstract target that carries every right of `c`, with a badge `R` relates to
-`c`'s. -/
-def CertHasBy (R : Nat → Nat → ObjKind → Prop) (cert : Certificate) (c : Cap) : Prop :=
+/-- The certificate accounts for cap `c`, badges related by `R` (given `c`'s target): it lists a
+cap of `c`'s abstract holder to `c`'s abstract target that carries every right of `c`, with a
+badge `R` relates to `c`'s. -/
+def CertHasBy (R : Target → Nat → Nat → Prop) (cert : Certificate) (c : Cap) : Prop :=
   ∃ rs b, Cap.mk c.holder.abs c.target.abs rs b ∈ cert.caps ∧ (∀ r, r ∈ c.rights → r ∈ rs) ∧
-    R b c.badge c.target.kind
+    R c.target b c.badge
 
 /-- The certificate accounts for cap `c`, with a badge standing for `c`'s (`BadgeCovers`). -/
 def CertHas (cert : Certificate) (c : Cap) : Prop :=
-  CertHasBy (BadgeCovers cert.declared) cert c
+  CertHasBy (fun t b' b => BadgeCovers cert.declared b' b t.kind) cert c
 
 /-- The certificate accounts for every component, cap and handle of `s`. -/
 structure Covers (cert : Certificate) (s : State) : Prop where

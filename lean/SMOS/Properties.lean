@@ -143,7 +143,7 @@ def LeakageBounded (p : Policy) (n : LeakNet) : Prop :=
 
 /-- Everything P1, P2, P3 and P5 ask of one state. -/
 def SecureIn (sys : Sys) (s : State) : Prop :=
-  Mediated sys s ∧ (∀ o, o ∈ sys.objects → Untampered s o.server) ∧
+  Mediated sys s ∧ (∀ o, o ∈ sys.objects → Untampered s o.server) ∧ CallersDistinct sys s ∧
   ReliedUntampered sys s ∧ ConformsIn sys s ∧ NoBorrowedIdentity sys s ∧
   FlowSecureIn sys (Honoured (Reachable sys)) s
 

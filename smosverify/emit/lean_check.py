@@ -297,7 +297,8 @@ def problems(pid: str, sys: dict, cert: dict, net: dict, cuts: list) -> list[str
         "P4": lambda: policy_correct(sys),
         "P5": lambda: kernel_closed(sys, cert) + flow_closed(sys, cert),
         "P6": lambda: leakage(sys["policy"], net, cuts),
-        "P7": lambda: kernel_closed(sys, cert) + dynamic_closed(sys, cert) + servers() + relied(sys, cert)
+        "P7": lambda: kernel_closed(sys, cert) + dynamic_closed(sys, cert) + servers() + callers_distinct(sys, cert)
+        + relied(sys, cert)
         + conforms(sys, cert) + no_borrow(sys, cert) + flow_closed(sys, cert),
     }
     return checks[pid]()

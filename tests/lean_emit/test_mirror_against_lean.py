@@ -7,7 +7,7 @@ is emitted, each checker's data is also changed in ways that make checkers fail 
 decision-table entry, a dropped cap, an extra flow edge, a dropped allowed flow, a cap to the policy
 server's TCB or to a trusted component's CNode, a receive cap on an object server's endpoint, a
 send cap with a client's badge in another sid's hands or an operation allowed to a client's sid
-only (both read by P1's callers and P3's borrowed identities), a budget of 0 bits, a sink in a cut), and Lean files (PARTS of them, checked side by side) state, for
+only (both read by the callers of P1 and P7 and by P3's borrowed identities), a budget of 0 bits, a sink in a cut), and Lean files (PARTS of them, checked side by side) state, for
 every system, variant and checker, that the Lean checker's `Bool` equals what the mirror computes,
 each by `decide +kernel`. Lean rejects exactly the statements where the two differ; the test
 names them.
@@ -190,7 +190,7 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
         holders = [c for c in sys["comps"] if c != o[3] and c[1] != d[2]]
         if holders:  # (none when every other component runs under the client's sid)
             cap = (pick.choice(holders), ("own", o[3], "endpoint"), ("send",), pick.choice([d[1], 0]))
-            out.append(("borrowCap", with_cap(cap), ("P1", "P3")))
+            out.append(("borrowCap", with_cap(cap), ("P1", "P3", "P7")))
         callers = [e for e in cert["caps"] if e[1] == ("own", o[3], "endpoint") and "send" in e[2] and e[0] != o[3]
                    and e[0][1] != d[2] and e[3] in (0, d[1])]
         if callers:  # the policy opening more to a client's sid than to a caller holding its badge
@@ -201,7 +201,7 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
             if gained:
                 perm = pick.choice(gained)
                 out.append(("borrowAllow", with_policy("allow", f"{ns}.policy.allow ++ [{p.anon(perm)}]", allow + [perm]),
-                            ("P1", "P3")))
+                            ("P1", "P3", "P7")))
     trusting = {subject for subject, _, _ in sys["policy"]["trust"]}
     relied = [c for c in sys["comps"] if c[1] in trusting and c not in monitors]
     if relied:  # a trusted component's CNode in someone else's hands

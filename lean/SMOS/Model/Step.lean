@@ -77,11 +77,13 @@ inductive Step (sys : Sys) : State → State → Prop where
       parent ∈ s.comps → rule ∈ sys.policy.spawn → rule.parent = parent.sid →
       Step sys s (s.spawn parent rule.child rule.role)
   /-- A live component connects to a live server, as a `connect` rule permits: it gets a send
-  cap with a badge of its own (none of the declared connections' badges). -/
+  cap with a badge of its own (none of the declared connections' badges, and none that a cap to
+  the server's endpoint carries: the server mints a fresh one, so it can tell the caller apart). -/
   | connect {s : State} {client server : Component} {rule : ConnectRule} {b : Nat} :
       client ∈ s.comps → server ∈ s.comps → rule ∈ sys.policy.connect →
       rule.client = client.sid → rule.server = server.sid → b ≠ 0 →
       (∀ d, d ∈ sys.clients → d.badge ≠ b) →
+      (∀ e, e ∈ s.caps → e.target = .own server .endpoint → e.badge ≠ b) →
       Step sys s (s.addCap (Cap.mk client (.own server .endpoint) [.send] b))
   /-- `obj_open`: a client calls the object's server, which holds a connection to a policy
   server (a component of role `policy`) and gets `smos_auth` = permit; the client receives a

@@ -23,7 +23,7 @@ theorem listsInitial_of_check (h : checkInit sys cert = true) : ListsInitial sys
 /-- `checkInit` is sound: the certificate covers the initial state. -/
 theorem checkInit_sound (h : checkInit sys cert = true) : Covers cert sys.initial :=
   have hl := listsInitial_of_check h
-  ⟨hl.1, fun e he => certHasBy_of_mem (badgeCovers_rel _) (hl.2.1 e he), hl.2.2⟩
+  ⟨hl.1, fun e he => certHasBy_of_mem (hl.2.1 e he) (Or.inl rfl), hl.2.2⟩
 
 /-- `checkGrant` is sound: an accepted cap list is closed under `KStep.grant` (whoever holds send and
 grant on an endpoint gives each of its caps to everyone who receives there). -/
@@ -494,9 +494,11 @@ theorem checkCallersDistinct_complete (h : CertCallersDistinct sys cert) :
   exact memB_of_mem (h e₁ e₂ h₁ h₂ o ho ht₁ ht₂ hs₁ hs₂ hap₁ hap₂ hm q.op hq')
 
 /-- A certificate in which no two callers that may share a badge are treated differently shows
-the same of every state whose caps it lists with their own badges or unbadged
-(`kernelBadge_of_kreachable`): two caps of one badge are listed with badges that meet. -/
-theorem callersDistinct_of_caps {s : State} (hcaps : ∀ e, e ∈ s.caps → CertHasBy KernelBadge cert e)
+the same of every state whose caps it lists with badges some `φ` names (`BadgeBy`: so by
+`badgeBy_of_kreachable` and `badgeBy_of_reachable`): two caps of one badge to one endpoint are
+listed with badges that meet. -/
+theorem callersDistinct_of_caps {s : State} {φ : Target → Nat → Nat}
+    (hcaps : ∀ e, e ∈ s.caps → CertHasBy (BadgeBy φ) cert e)
     (hc : CertCallersDistinct sys cert) : CallersDistinct sys s := by
   intro e₁ e₂ h₁ h₂ o ho ht₁ ht₂ hs₁ hs₂ hn₁ hn₂ hb op hp
   obtain ⟨rs₁, b₁, m₁, sub₁, hk₁⟩ := (hcaps e₁ h₁).elim
@@ -508,11 +510,14 @@ theorem callersDistinct_of_caps {s : State} (hcaps : ∀ e, e ∈ s.caps → Cer
     rw [ht₂]
     rfl
   have hm : BadgesMeet b₁ b₂ := by
-    unfold KernelBadge at hk₁ hk₂
+    unfold BadgeBy at hk₁ hk₂
     unfold BadgesMeet
+    rw [ht₁] at hk₁
+    rw [ht₂] at hk₂
     rcases hk₁ with he₁ | ⟨z₁, _⟩
     · rcases hk₂ with he₂ | ⟨z₂, _⟩
-      · exact Or.inl (he₁.trans (hb.trans he₂.symm))
+      · rw [he₁, he₂, hb]
+        exact Or.inl rfl
       · exact Or.inr (Or.inr z₂)
     · exact Or.inr (Or.inl z₁)
   have hr : Perm.mk e₂.holder.abs.sid o.sid o.cls op ∈ sys.policy.allow :=
@@ -547,7 +552,7 @@ theorem complete_mediation_of_check (sys : Sys) (cert : Certificate)
     have ⟨hns, hu⟩ := checkUntampered_sound (of_all hpriv ho)
     exact untampered_of_covers (covers_of_kreachable hk hs) hns hu
   · intro s hs
-    exact callersDistinct_of_caps (kernelBadge_of_kreachable hi hk hs) hdist
+    exact callersDistinct_of_caps (badgeBy_of_kreachable hi hk hs) hdist
 
 /-- **P2 is sound**: a certificate accepted by `checkTamperProof` proves tamper-proofness. -/
 theorem tamper_proof_of_check (sys : Sys) (cert : Certificate)

@@ -40,7 +40,7 @@ theorem mediated_of_reachable {sys : Sys} {s : State} (h : Reachable sys s) :
     cases hst with
     | kernel hk => exact mediated_of_log_eq ih (KStep.log_eq hk)
     | spawn _ _ _ => exact mediated_of_log_eq ih rfl
-    | connect _ _ _ _ _ _ _ => exact mediated_of_log_eq ih rfl
+    | connect _ _ _ _ _ _ _ _ => exact mediated_of_log_eq ih rfl
     | openObj _ _ _ _ _ _ _ _ => exact mediated_of_log_eq ih rfl
     | call _ _ _ _ _ hauth => exact mediated_record ih hauth
     | pass _ _ _ _ _ _ => exact mediated_of_log_eq ih rfl
