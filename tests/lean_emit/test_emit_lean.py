@@ -290,6 +290,22 @@ def test_p1_is_claimed_when_callers_sharing_a_badge_are_treated_alike(write_syst
     assert "P1" in {c.property for c in module.claims if c.claimed}
 
 
+@pytest.mark.parametrize("pid", ["P1", "P7"])
+def test_a_borrowed_badge_in_the_certificate_fails_p1_and_p7(pid):
+    """bob (bob_t) holding a send cap to fs with alice's badge: fs would take bob for alice, whose
+    sid may read the secret file; the checkers behind P1 and P7 (here their mirror) refuse it."""
+    module = lean_module(load_system(PINK / "system.yaml"))
+    data = module.data
+    cert = data["certificate"]
+    assert module.claims[6].claimed  # P7 holds, so `certificate` is the dynamic one
+    alice, bob = (module.printer.terms.comp(name) for name in ("alice", "bob"))
+    _, target, _, badge = next(e for e in cert["caps"] if e[0] == alice and e[1][0] == "own" and e[1][2] == "endpoint")
+    assert lean_check.problems(pid, data["system"], cert, data["network"], data["cuts"]) == []
+    borrowed = dict(cert, caps=cert["caps"] + [(bob, target, ("send",), badge)])
+    found = lean_check.problems(pid, data["system"], borrowed, data["network"], data["cuts"])
+    assert any("with one badge" in f for f in found), found
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_lean_flow_graph_is_the_python_flow_graph(example):
     """The edges Lean's `FlowStep` rules give on the kernel certificate are the Python flow graph's,
