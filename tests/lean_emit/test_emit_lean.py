@@ -151,6 +151,14 @@ def test_claimed_only_when_the_analysis_holds_and_the_mirror_accepts(emitted):
             assert f"-- {claim.property} not claimed: " in path.read_text(encoding="utf-8")
 
 
+def test_every_example_claims_exactly_what_the_analysis_finds_to_hold(emitted):
+    """No Lean statement is narrower than its Python property on any example: each property the
+    analysis finds to hold is claimed, and Lean checks it (.ci/check-lean)."""
+    _, report, module, _ = emitted
+    holds = {r.id for r in report.results if r.status is Status.HOLDS}
+    assert {c.property for c in module.claims if c.claimed} == holds, [c.reason for c in module.claims if not c.claimed]
+
+
 def test_no_system_name_is_an_identifier(emitted):
     system, _, module, path = emitted
     code = LIBRARY_TESTS.strip_comments_and_strings(path.read_text(encoding="utf-8"))
