@@ -462,14 +462,16 @@ theorem noBorrow_of_covers {s : State} (hcov : Covers cert s) (hc : CertNoBorrow
 theorem checkCallersDistinct_sound (h : checkCallersDistinct sys cert = true) :
     CertCallersDistinct sys cert := by
   intro e₁ e₂ h₁ h₂ o ho ht₁ ht₂ hs₁ hs₂ hap₁ hap₂ hm op hp
-  have h1 := of_all (imp_true (of_all (of_all h ho) h₁) (callerB_of ht₁ hs₁ hap₁)) h₂
+  have hc₁ : e₁ ∈ cert.caps.filter (callerB o) := List.mem_filter.mpr ⟨h₁, callerB_of ht₁ hs₁ hap₁⟩
+  have hc₂ : e₂ ∈ cert.caps.filter (callerB o) := List.mem_filter.mpr ⟨h₂, callerB_of ht₂ hs₂ hap₂⟩
+  have h1 := of_all (of_all (of_all h ho) hc₁) hc₂
   cases hsid : decide (e₁.holder.sid = e₂.holder.sid) with
   | true =>
     rw [← of_decide_eq_true hsid]
     exact hp
   | false =>
     rw [hsid, Bool.false_or] at h1
-    have h2 := imp2_true h1 (callerB_of ht₂ hs₂ hap₂) (meetB_of hm)
+    have h2 := imp_true h1 (meetB_of hm)
     have h3 := imp3_true (of_all h2 hp) (decide_eq_true (rfl : e₁.holder.sid = e₁.holder.sid))
       (decide_eq_true (rfl : o.sid = o.sid)) (decide_eq_true (rfl : o.cls = o.cls))
     exact mem_of_memB h3
@@ -479,11 +481,15 @@ with one badge are treated differently is accepted. -/
 theorem checkCallersDistinct_complete (h : CertCallersDistinct sys cert) :
     checkCallersDistinct sys cert = true := by
   unfold checkCallersDistinct
-  refine List.all_eq_true.mpr fun o ho => List.all_eq_true.mpr fun e₁ h₁ => imp_intro fun hc₁ => ?_
-  have ⟨ht₁, hs₁, hap₁⟩ := caller_of_B hc₁
-  refine List.all_eq_true.mpr fun e₂ h₂ => or_of_true (Or.inr (imp_intro fun hc₂ => ?_))
-  have ⟨ht₂, hs₂, hap₂⟩ := caller_of_B (and_true_left hc₂)
-  have hm := meet_of_B (and_true_right hc₂)
+  refine List.all_eq_true.mpr fun o ho => ?_
+  unfold callersDistinctAt
+  refine List.all_eq_true.mpr fun e₁ hc₁ => List.all_eq_true.mpr fun e₂ hc₂ => ?_
+  have ⟨h₁, hb₁⟩ := List.mem_filter.mp hc₁
+  have ⟨h₂, hb₂⟩ := List.mem_filter.mp hc₂
+  have ⟨ht₁, hs₁, hap₁⟩ := caller_of_B hb₁
+  have ⟨ht₂, hs₂, hap₂⟩ := caller_of_B hb₂
+  refine or_of_true (Or.inr (imp_intro fun hmB => ?_))
+  have hm := meet_of_B hmB
   refine List.all_eq_true.mpr fun q hq => imp_intro fun hc₃ => ?_
   have hq1 : q.subject = e₁.holder.sid := of_decide_eq_true (and_true_left hc₃)
   have hq2 : q.object = o.sid := of_decide_eq_true (and_true_left (and_true_right hc₃))
