@@ -281,8 +281,22 @@ def frozen(value):
     return value
 
 
+def table_entries(table: list) -> list[tuple]:
+    """A permission `Table` one entry at a time, as `Table.entries` lists it."""
+    return [(s, t, k, r) for s, by_object in table for t, by_kind in by_object for k, ops in by_kind for r in ops]
+
+
+def with_entries(fields: dict) -> dict:
+    """A policy's grouped tables as the flat lists `Policy.allow` and `Policy.kernelAllow` define."""
+    if "allowTable" not in fields:
+        return fields
+    flat = {k: v for k, v in fields.items() if k not in ("allowTable", "kernelAllowTable")}
+    return dict(flat, allow=table_entries(fields["allowTable"]), kernelAllow=table_entries(fields["kernelAllowTable"]))
+
+
 def read_instance(path: Path) -> dict:
-    """The `def`s of an instance module as Python values (structures become dicts of fields)."""
+    """The `def`s of an instance module as Python values (structures become dicts of fields; a
+    policy's tables become the lists they define)."""
     code = strip_comments_and_strings(path.read_text(encoding="utf-8"))
     env: dict = {"summary": lambda sid, role: (0, sid, role, True)}
     blocks = re.findall(r"^def (\w+) : [^\n]*?(:=|where)\n?(.*?)(?=^(?:def|theorem|end) )", code, flags=re.M | re.S)
@@ -291,7 +305,7 @@ def read_instance(path: Path) -> dict:
             env[name] = frozen(parse_term(body, env))
         else:
             fields = re.split(r"^\s+(\w+) :=", body, flags=re.M)[1:]
-            env[name] = frozen({fields[i]: parse_term(fields[i + 1], env) for i in range(0, len(fields), 2)})
+            env[name] = frozen(with_entries({fields[i]: parse_term(fields[i + 1], env) for i in range(0, len(fields), 2)}))
     return env
 
 

@@ -45,57 +45,18 @@ def obj0 : SObj := ⟨0, 0, 5, comp0⟩
 def obj1 : SObj := ⟨1, 0, 6, comp0⟩
 
 def policy : Policy where
-  allow := [
-    ⟨2, 5, 0, 0⟩,
-    ⟨2, 5, 0, 1⟩,
-    ⟨2, 5, 0, 4⟩,
-    ⟨2, 5, 0, 5⟩,
-    ⟨2, 6, 0, 0⟩,
-    ⟨2, 6, 0, 1⟩,
-    ⟨2, 6, 0, 4⟩,
-    ⟨2, 6, 0, 5⟩,
-    ⟨3, 5, 0, 0⟩,
-    ⟨3, 5, 0, 1⟩,
-    ⟨3, 5, 0, 4⟩,
-    ⟨3, 5, 0, 5⟩,
-    ⟨3, 6, 0, 0⟩,
-    ⟨3, 6, 0, 1⟩,
-    ⟨3, 6, 0, 4⟩,
-    ⟨3, 6, 0, 5⟩,
-    ⟨4, 6, 0, 0⟩,
-    ⟨4, 6, 0, 1⟩,
-    ⟨4, 6, 0, 4⟩,
-    ⟨4, 6, 0, 5⟩]
-  kernelAllow := [
-    ⟨1, 0, .endpoint, .send⟩,
-    ⟨1, 0, .endpoint, .grantReply⟩,
-    ⟨2, 1, .endpoint, .send⟩,
-    ⟨2, 1, .endpoint, .grantReply⟩,
-    ⟨2, 3, .tcb, .control⟩,
-    ⟨2, 3, .cnode, .control⟩,
-    ⟨2, 3, .vspace, .control⟩,
-    ⟨2, 3, .frames, .read⟩,
-    ⟨2, 3, .frames, .write⟩,
-    ⟨2, 3, .frames, .execute⟩,
-    ⟨2, 3, .region, .read⟩,
-    ⟨2, 3, .region, .write⟩,
-    ⟨2, 3, .region, .execute⟩,
-    ⟨3, 1, .endpoint, .send⟩,
-    ⟨3, 1, .endpoint, .grantReply⟩,
-    ⟨3, 3, .tcb, .control⟩,
-    ⟨3, 3, .cnode, .control⟩,
-    ⟨3, 3, .vspace, .control⟩,
-    ⟨3, 3, .frames, .read⟩,
-    ⟨3, 3, .frames, .write⟩,
-    ⟨3, 3, .frames, .execute⟩,
-    ⟨3, 3, .region, .read⟩,
-    ⟨3, 3, .region, .write⟩,
-    ⟨3, 3, .region, .execute⟩,
-    ⟨4, 1, .endpoint, .send⟩,
-    ⟨4, 1, .endpoint, .grantReply⟩,
+  allowTable := [
+    (2, [(5, [(0, [0, 1, 4, 5])]), (6, [(0, [0, 1, 4, 5])])]),
+    (3, [(5, [(0, [0, 1, 4, 5])]), (6, [(0, [0, 1, 4, 5])])]),
+    (4, [(6, [(0, [0, 1, 4, 5])])])]
+  kernelAllowTable := [
+    (1, [(0, [(.endpoint, [.send, .grantReply])])]),
+    (2, [(1, [(.endpoint, [.send, .grantReply])]), (3, [(.tcb, [.control]), (.cnode, [.control]), (.vspace, [.control]), (.frames, [.read, .write, .execute]), (.region, [.read, .write, .execute])])]),
+    (3, [(1, [(.endpoint, [.send, .grantReply])]), (3, [(.tcb, [.control]), (.cnode, [.control]), (.vspace, [.control]), (.frames, [.read, .write, .execute]), (.region, [.read, .write, .execute])])]),
+    (4, [(1, [(.endpoint, [.send, .grantReply])])]),
     -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
-    ⟨0, 0, .endpoint, .receive⟩,
-    ⟨1, 1, .endpoint, .receive⟩]
+    (0, [(0, [(.endpoint, [.receive])])]),
+    (1, [(1, [(.endpoint, [.receive])])])]
   neverallow := [
     ⟨4, 5, 0, 0⟩,
     ⟨4, 5, 0, 1⟩,

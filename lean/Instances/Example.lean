@@ -31,18 +31,13 @@ def summary0 : Component := summary 0 .client
 def obj0 : SObj := ⟨0, 0, 3, comp1⟩
 
 def policy : Policy where
-  allow := [⟨0, 3, 0, 0⟩]
-  kernelAllow := [
-    ⟨0, 1, .endpoint, .send⟩,
-    ⟨1, 1, .endpoint, .receive⟩,
-    ⟨1, 2, .endpoint, .send⟩,
-    ⟨2, 2, .endpoint, .receive⟩,
-    ⟨0, 0, .tcb, .control⟩,
-    ⟨0, 0, .cnode, .control⟩,
-    ⟨0, 0, .vspace, .control⟩,
-    ⟨0, 0, .frames, .read⟩,
-    ⟨0, 0, .frames, .write⟩,
-    ⟨0, 0, .frames, .execute⟩]
+  allowTable := [(0, [(3, [(0, [0])])])]
+  kernelAllowTable := [
+    (0, [(1, [(.endpoint, [.send])])]),
+    (1, [(1, [(.endpoint, [.receive])]), (2, [(.endpoint, [.send])])]),
+    (2, [(2, [(.endpoint, [.receive])])]),
+    (0, [(0, [(.tcb, [.control]), (.cnode, [.control]), (.vspace, [.control]),
+      (.frames, [.read, .write, .execute])])])]
   neverallow := [⟨0, 3, 0, 1⟩]
   kernelNeverallow := [
     ⟨0, 2, .tcb, .control⟩,

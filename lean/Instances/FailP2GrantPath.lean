@@ -42,36 +42,18 @@ def comp4 : Component := ⟨4, 2, .client, false⟩
 def obj0 : SObj := ⟨0, 0, 4, comp2⟩
 
 def policy : Policy where
-  allow := [
-    ⟨2, 4, 0, 0⟩,
-    ⟨2, 4, 0, 1⟩,
-    ⟨2, 4, 0, 4⟩,
-    ⟨2, 4, 0, 5⟩,
-    ⟨2, 5, 0, 0⟩,
-    ⟨2, 5, 0, 1⟩,
-    ⟨2, 5, 0, 4⟩,
-    ⟨2, 5, 0, 5⟩,
-    ⟨3, 5, 0, 0⟩,
-    ⟨3, 5, 0, 1⟩,
-    ⟨3, 5, 0, 4⟩,
-    ⟨3, 5, 0, 5⟩]
-  kernelAllow := [
-    ⟨1, 0, .endpoint, .send⟩,
-    ⟨1, 0, .endpoint, .grantReply⟩,
-    ⟨2, 1, .endpoint, .send⟩,
-    ⟨2, 1, .endpoint, .grantReply⟩,
-    ⟨3, 1, .endpoint, .send⟩,
-    ⟨3, 1, .endpoint, .grantReply⟩,
-    ⟨7, 0, .cnode, .control⟩,
-    ⟨7, 6, .endpoint, .send⟩,
-    ⟨7, 6, .endpoint, .grant⟩,
+  allowTable := [
+    (2, [(4, [(0, [0, 1, 4, 5])]), (5, [(0, [0, 1, 4, 5])])]),
+    (3, [(5, [(0, [0, 1, 4, 5])])])]
+  kernelAllowTable := [
+    (1, [(0, [(.endpoint, [.send, .grantReply])])]),
+    (2, [(1, [(.endpoint, [.send, .grantReply])])]),
+    (3, [(1, [(.endpoint, [.send, .grantReply])])]),
+    (7, [(0, [(.cnode, [.control])]), (6, [(.endpoint, [.send, .grant])])]),
     -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
-    ⟨0, 0, .cnode, .control⟩,
-    ⟨0, 0, .endpoint, .receive⟩,
-    ⟨1, 1, .endpoint, .receive⟩,
-    ⟨6, 6, .endpoint, .send⟩,
-    ⟨6, 6, .endpoint, .receive⟩,
-    ⟨6, 6, .endpoint, .grant⟩]
+    (0, [(0, [(.cnode, [.control]), (.endpoint, [.receive])])]),
+    (1, [(1, [(.endpoint, [.receive])])]),
+    (6, [(6, [(.endpoint, [.send, .receive, .grant])])])]
   neverallow := [
     ⟨3, 4, 0, 0⟩,
     ⟨3, 4, 0, 1⟩,

@@ -31,37 +31,13 @@ def comp2 : Component := ⟨2, 1, .client, false⟩
 
 
 def policy : Policy where
-  allow := []
-  kernelAllow := [
-    ⟨0, 0, .notification, .wait⟩,
-    ⟨0, 2, .endpoint, .send⟩,
-    ⟨0, 2, .endpoint, .grantReply⟩,
-    ⟨0, 2, .notification, .signal⟩,
-    ⟨0, 3, .frames, .read⟩,
-    ⟨0, 3, .frames, .write⟩,
-    ⟨0, 3, .region, .read⟩,
-    ⟨0, 3, .region, .write⟩,
-    ⟨1, 1, .notification, .wait⟩,
-    ⟨1, 2, .endpoint, .send⟩,
-    ⟨1, 2, .endpoint, .grantReply⟩,
-    ⟨1, 2, .notification, .signal⟩,
-    ⟨1, 3, .frames, .read⟩,
-    ⟨1, 3, .frames, .write⟩,
-    ⟨1, 3, .region, .read⟩,
-    ⟨1, 3, .region, .write⟩,
-    ⟨2, 0, .notification, .signal⟩,
-    ⟨2, 1, .notification, .signal⟩,
-    ⟨2, 2, .notification, .wait⟩,
-    ⟨2, 3, .frames, .read⟩,
-    ⟨2, 3, .frames, .write⟩,
-    ⟨2, 3, .region, .read⟩,
-    ⟨2, 3, .region, .write⟩,
-    ⟨2, 4, .frames, .read⟩,
-    ⟨2, 4, .frames, .write⟩,
-    ⟨2, 4, .region, .read⟩,
-    ⟨2, 4, .region, .write⟩,
+  allowTable := []
+  kernelAllowTable := [
+    (0, [(0, [(.notification, [.wait])]), (2, [(.endpoint, [.send, .grantReply]), (.notification, [.signal])]), (3, [(.frames, [.read, .write]), (.region, [.read, .write])])]),
+    (1, [(1, [(.notification, [.wait])]), (2, [(.endpoint, [.send, .grantReply]), (.notification, [.signal])]), (3, [(.frames, [.read, .write]), (.region, [.read, .write])])]),
+    (2, [(0, [(.notification, [.signal])]), (1, [(.notification, [.signal])]), (2, [(.notification, [.wait])]), (3, [(.frames, [.read, .write]), (.region, [.read, .write])]), (4, [(.frames, [.read, .write]), (.region, [.read, .write])])]),
     -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
-    ⟨2, 2, .endpoint, .receive⟩]
+    (2, [(2, [(.endpoint, [.receive])])])]
   neverallow := []
   kernelNeverallow := []
   labelOf := [

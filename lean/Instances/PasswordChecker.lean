@@ -39,16 +39,14 @@ def comp2 : Component := ⟨2, 2, .client, false⟩
 def obj0 : SObj := ⟨0, 5, 3, comp1⟩
 
 def policy : Policy where
-  allow := [
-    ⟨2, 3, 5, 0⟩]
-  kernelAllow := [
-    ⟨1, 0, .endpoint, .send⟩,
-    ⟨1, 0, .endpoint, .grantReply⟩,
-    ⟨2, 1, .endpoint, .send⟩,
-    ⟨2, 1, .endpoint, .grantReply⟩,
+  allowTable := [
+    (2, [(3, [(5, [0])])])]
+  kernelAllowTable := [
+    (1, [(0, [(.endpoint, [.send, .grantReply])])]),
+    (2, [(1, [(.endpoint, [.send, .grantReply])])]),
     -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
-    ⟨0, 0, .endpoint, .receive⟩,
-    ⟨1, 1, .endpoint, .receive⟩]
+    (0, [(0, [(.endpoint, [.receive])])]),
+    (1, [(1, [(.endpoint, [.receive])])])]
   neverallow := []
   kernelNeverallow := []
   labelOf := [

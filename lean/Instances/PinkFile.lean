@@ -42,29 +42,16 @@ def obj0 : SObj := ⟨0, 0, 4, comp0⟩
 def obj1 : SObj := ⟨1, 0, 5, comp0⟩
 
 def policy : Policy where
-  allow := [
-    ⟨2, 4, 0, 0⟩,
-    ⟨2, 4, 0, 1⟩,
-    ⟨2, 4, 0, 4⟩,
-    ⟨2, 4, 0, 5⟩,
-    ⟨2, 5, 0, 0⟩,
-    ⟨2, 5, 0, 1⟩,
-    ⟨2, 5, 0, 4⟩,
-    ⟨2, 5, 0, 5⟩,
-    ⟨3, 5, 0, 0⟩,
-    ⟨3, 5, 0, 1⟩,
-    ⟨3, 5, 0, 4⟩,
-    ⟨3, 5, 0, 5⟩]
-  kernelAllow := [
-    ⟨1, 0, .endpoint, .send⟩,
-    ⟨1, 0, .endpoint, .grantReply⟩,
-    ⟨2, 1, .endpoint, .send⟩,
-    ⟨2, 1, .endpoint, .grantReply⟩,
-    ⟨3, 1, .endpoint, .send⟩,
-    ⟨3, 1, .endpoint, .grantReply⟩,
+  allowTable := [
+    (2, [(4, [(0, [0, 1, 4, 5])]), (5, [(0, [0, 1, 4, 5])])]),
+    (3, [(5, [(0, [0, 1, 4, 5])])])]
+  kernelAllowTable := [
+    (1, [(0, [(.endpoint, [.send, .grantReply])])]),
+    (2, [(1, [(.endpoint, [.send, .grantReply])])]),
+    (3, [(1, [(.endpoint, [.send, .grantReply])])]),
     -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
-    ⟨0, 0, .endpoint, .receive⟩,
-    ⟨1, 1, .endpoint, .receive⟩]
+    (0, [(0, [(.endpoint, [.receive])])]),
+    (1, [(1, [(.endpoint, [.receive])])])]
   neverallow := [
     ⟨3, 4, 0, 0⟩,
     ⟨3, 4, 0, 1⟩,

@@ -43,33 +43,17 @@ def comp4 : Component := ⟨4, 4, .client, false⟩
 def obj0 : SObj := ⟨0, 0, 2, comp1⟩
 
 def policy : Policy where
-  allow := [
-    ⟨1, 2, 0, 0⟩,
-    ⟨1, 2, 0, 2⟩,
-    ⟨1, 2, 0, 3⟩,
-    ⟨1, 2, 0, 5⟩,
-    ⟨3, 2, 0, 0⟩,
-    ⟨3, 2, 0, 1⟩,
-    ⟨3, 2, 0, 4⟩,
-    ⟨3, 2, 0, 5⟩]
-  kernelAllow := [
-    ⟨1, 6, .endpoint, .send⟩,
-    ⟨1, 6, .endpoint, .grantReply⟩,
-    ⟨3, 5, .frames, .read⟩,
-    ⟨3, 5, .frames, .write⟩,
-    ⟨3, 5, .region, .read⟩,
-    ⟨3, 5, .region, .write⟩,
-    ⟨3, 6, .endpoint, .send⟩,
-    ⟨3, 6, .endpoint, .grantReply⟩,
-    ⟨4, 5, .frames, .read⟩,
-    ⟨4, 5, .frames, .write⟩,
-    ⟨4, 5, .region, .read⟩,
-    ⟨4, 5, .region, .write⟩,
-    ⟨6, 0, .endpoint, .send⟩,
-    ⟨6, 0, .endpoint, .grantReply⟩,
+  allowTable := [
+    (1, [(2, [(0, [0, 2, 3, 5])])]),
+    (3, [(2, [(0, [0, 1, 4, 5])])])]
+  kernelAllowTable := [
+    (1, [(6, [(.endpoint, [.send, .grantReply])])]),
+    (3, [(5, [(.frames, [.read, .write]), (.region, [.read, .write])]), (6, [(.endpoint, [.send, .grantReply])])]),
+    (4, [(5, [(.frames, [.read, .write]), (.region, [.read, .write])])]),
+    (6, [(0, [(.endpoint, [.send, .grantReply])])]),
     -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
-    ⟨0, 0, .endpoint, .receive⟩,
-    ⟨6, 6, .endpoint, .receive⟩]
+    (0, [(0, [(.endpoint, [.receive])])]),
+    (6, [(6, [(.endpoint, [.receive])])])]
   neverallow := []
   kernelNeverallow := []
   labelOf := [

@@ -7,6 +7,8 @@ the comment delimiters `/-` and `-/` are neutralised.
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from smosverify.emit.lean_data import Terms
 
 
@@ -102,15 +104,35 @@ class LeanText:
     def cut(self, c: tuple) -> str:
         return f"({self.anon(c[0])}, [{', '.join(str(v) for v in c[1])}])"
 
-    def kernel_allow(self, perms: list, intrinsic: int) -> str:
-        """`kernelAllow`, its last `intrinsic` entries marked as a component's own authority."""
-        text = self.items(perms, self.anon)
-        if not intrinsic:
-            return text
-        lines = text.split("\n")
-        at = len(lines) - intrinsic
-        note = "    -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)"
-        return "\n".join(lines[:at] + [note] + lines[at:])
+    @classmethod
+    def table(cls, perms: list, intrinsic: int = 0) -> str:
+        """Permissions `(subject, object, class or kind, op or right)` as a Lean `Table`: runs of one
+        subject, then of one object, then of one class grouped, one subject group per line. The last
+        `intrinsic` entries (a component's authority over its own objects) form groups of their own
+        after a comment."""
+        rows = cls._table_rows(perms[:len(perms) - intrinsic])
+        if intrinsic:
+            rows += ["-- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)"]
+            rows += cls._table_rows(perms[len(perms) - intrinsic:])
+        if not rows:
+            return "[]"
+        lines = [f"    {row}{'' if row.startswith('--') or i == len(rows) - 1 else ','}" for i, row in enumerate(rows)]
+        return "[\n" + "\n".join(lines) + "]"
+
+    @staticmethod
+    def _table_rows(perms: list) -> list[str]:
+        def term(x) -> str:
+            return str(x) if isinstance(x, int) else f".{x}"
+
+        def runs(items: list) -> list[tuple]:
+            """Consecutive items with one first field: (that field, the rest of each)."""
+            return [(key, [p[1:] for p in group]) for key, group in groupby(items, key=lambda p: p[0])]
+
+        def kinds(by_kind: list) -> str:
+            return ", ".join(f"({term(k)}, [{', '.join(term(r[0]) for r in ops)}])" for k, ops in runs(by_kind))
+
+        return [f"({subject}, [" + ", ".join(f"({obj}, [{kinds(by_kind)}])" for obj, by_kind in runs(by_object)) + "])"
+                for subject, by_object in runs(perms)]
 
     @staticmethod
     def items(values: list, fmt, indent: int = 4) -> str:

@@ -143,9 +143,9 @@ def checkUntampered (cert : Certificate) (c : Component) : Bool :=
 /-- Decides `CertConforms`. -/
 def checkConforms (sys : Sys) (cert : Certificate) : Bool :=
   cert.caps.all (fun e => e.rights.all fun r =>
-    memB (KPerm.mk e.holder.sid e.target.sid e.target.kind r) sys.policy.kernelAllow) &&
+    sys.policy.kernelAllows (KPerm.mk e.holder.sid e.target.sid e.target.kind r)) &&
   cert.handles.all (fun h =>
-    memB (Perm.mk h.holder.sid h.obj.sid h.obj.cls h.op) sys.policy.allow)
+    sys.policy.allows (Perm.mk h.holder.sid h.obj.sid h.obj.cls h.op))
 
 /-- `c` is a policy server. -/
 def isPolicy (c : Component) : Bool := decide (c.role = .policy)
@@ -187,10 +187,7 @@ def meetB (b₁ b₂ : Nat) : Bool :=
 pair are visited). -/
 def callersDistinctAt (sys : Sys) (o : SObj) (cs : List Cap) : Bool :=
   cs.all fun e₁ => cs.all fun e₂ => decide (e₁.holder.sid = e₂.holder.sid) ||
-    (!meetB e₁.badge e₂.badge ||
-     sys.policy.allow.all fun q =>
-       !(decide (q.subject = e₁.holder.sid) && (decide (q.object = o.sid) && decide (q.cls = o.cls))) ||
-       memB (Perm.mk e₂.holder.sid o.sid o.cls q.op) sys.policy.allow)
+    (!meetB e₁.badge e₂.badge || sys.policy.allowsAllOf e₁.holder.sid e₂.holder.sid o.sid o.cls)
 
 /-- Decides `CertCallersDistinct`: the callers of each object's server are picked out once, and
 only their pairs are compared. -/
@@ -216,9 +213,7 @@ def checkNoBorrow (sys : Sys) (cert : Certificate) : Bool :=
   sys.objects.all fun o => cert.caps.all fun e => !callerB o e ||
     sys.clients.all fun d =>
       !(decide (d.server = o.server) && badgeCoversB cert.declared e.badge d.badge) ||
-      sys.policy.allow.all fun q =>
-        !(decide (q.subject = d.sid) && (decide (q.object = o.sid) && decide (q.cls = o.cls))) ||
-        memB (Perm.mk e.holder.sid o.sid o.cls q.op) sys.policy.allow
+      sys.policy.allowsAllOf d.sid e.holder.sid o.sid o.cls
 
 /-- The checker behind P3 (`authority_conformance_of_check`). -/
 def checkAuthorityConformance (sys : Sys) (cert : Certificate) : Bool :=

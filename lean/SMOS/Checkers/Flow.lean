@@ -72,10 +72,9 @@ def actingOf (sys : Sys) (cert : Certificate) (srv : Component) : List (Componen
 def objectEdges (sys : Sys) (cert : Certificate) : List (Node × Node) :=
   sys.objects.flatMap fun o => (.comp o.server, .obj o) :: (.obj o, .comp o.server) ::
     (actingOf sys cert o.server).flatMap fun hs =>
-      (sys.policy.allow.filter fun q => decide (q.subject = hs.2) &&
-        (decide (q.object = o.sid) && decide (q.cls = o.cls))).flatMap fun q =>
-        (if memB (o.cls, q.op) sys.policy.writes then [(.comp hs.1, .obj o)] else []) ++
-        (if memB (o.cls, q.op) sys.policy.reads then [(.obj o, .comp hs.1)] else [])
+      (sys.policy.allowTable.ops hs.2 o.sid o.cls).flatMap fun op =>
+        (if memB (o.cls, op) sys.policy.writes then [(.comp hs.1, .obj o)] else []) ++
+        (if memB (o.cls, op) sys.policy.reads then [(.obj o, .comp hs.1)] else [])
 
 /-- Every flow step of the certificate's caps and handles, rule by rule. -/
 def ruleEdges (sys : Sys) (cert : Certificate) : List (Node × Node) :=

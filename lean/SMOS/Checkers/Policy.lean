@@ -9,12 +9,13 @@ namespace SMOS
 /-- Decides `DecisionCorrect`: each entry of the decision table permits exactly when `allow`
 holds its request. -/
 def checkDecisions (sys : Sys) : Bool :=
-  sys.decisions.all fun d => decide (d.permit = memB d.req sys.policy.allow)
+  sys.decisions.all fun d => decide (d.permit = sys.policy.allows d.req)
 
-/-- Decides `PolicySane`: no allowed permission is also `neverallow`ed. -/
+/-- Decides `PolicySane`: no `neverallow`ed permission is allowed (each `neverallow` entry is
+looked up in the grouped `allow`, rather than `allow` scanned once per entry). -/
 def checkPolicySane (p : Policy) : Bool :=
-  p.allow.all (fun t => !memB t p.neverallow) &&
-  p.kernelAllow.all (fun t => !memB t p.kernelNeverallow)
+  p.neverallow.all (fun t => !p.allows t) &&
+  p.kernelNeverallow.all (fun t => !p.kernelAllows t)
 
 /-- The checker behind P4 (`policy_correct_of_check`). -/
 def checkPolicyCorrect (sys : Sys) : Bool :=

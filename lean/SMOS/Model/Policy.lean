@@ -1,14 +1,15 @@
 import SMOS.Util
 import SMOS.Model.Basic
+import SMOS.Model.Table
 
 /-!
 # The policy
 
 The emitter expands every rule of the policy language into tuples, with attributes resolved:
 
-* `allow` holds the permissions the policy grants on server objects, after `deny` rules
+* `allow` (written grouped, as `allowTable`: `SMOS.Model.Table`) holds the permissions the policy grants on server objects, after `deny` rules
   are taken away (so it is exactly what the policy server must permit);
-* `kernelAllow` holds the same for kernel objects: a component of sid `subject` may hold a cap
+* `kernelAllow` (written as `kernelAllowTable`) holds the same for kernel objects: a component of sid `subject` may hold a cap
   with `right` to a kernel object of sid `object` and kind `kind`;
 * `neverallow` / `kernelNeverallow` are the expanded `neverallow` rules;
 * `flows` holds the allowed (source label, sink label) pairs: the lattice order (reflexive and
@@ -82,8 +83,8 @@ structure Decision where
   deriving DecidableEq, Repr
 
 structure Policy where
-  allow : List Perm
-  kernelAllow : List KPerm
+  allowTable : Table ClassId OpId
+  kernelAllowTable : Table ObjKind Right
   neverallow : List Perm
   kernelNeverallow : List KPerm
   labelOf : List (Sid × Label)
@@ -99,6 +100,46 @@ structure Policy where
   spawn : List SpawnRule
   connect : List ConnectRule
   pass : List PassRule
+
+/-- The permissions the policy grants on server objects, one by one. -/
+def Policy.allow (p : Policy) : List Perm := p.allowTable.entries Perm.mk
+
+/-- The caps the policy lets a component hold, right by right. -/
+def Policy.kernelAllow (p : Policy) : List KPerm := p.kernelAllowTable.entries KPerm.mk
+
+/-- `q ∈ p.allow` decided through the groups (`allows_iff`). -/
+def Policy.allows (p : Policy) (q : Perm) : Bool :=
+  memB q.op (p.allowTable.ops q.subject q.object q.cls)
+
+/-- `q ∈ p.kernelAllow` decided through the groups (`kernelAllows_iff`). -/
+def Policy.kernelAllows (p : Policy) (q : KPerm) : Bool :=
+  memB q.right (p.kernelAllowTable.ops q.subject q.object q.kind)
+
+/-- Every operation sid `a` may perform on objects of sid `t` and class `c`, sid `b` may perform
+too (`allowsAllOf_iff`). -/
+def Policy.allowsAllOf (p : Policy) (a b t : Sid) (c : ClassId) : Bool :=
+  (p.allowTable.ops a t c).all fun op => memB op (p.allowTable.ops b t c)
+
+theorem Policy.allows_iff {p : Policy} {q : Perm} : p.allows q = true ↔ q ∈ p.allow :=
+  ⟨fun h => (Table.mem_ops_iff Perm.mk.inj).mp (mem_of_memB h),
+   fun h => memB_of_mem ((Table.mem_ops_iff Perm.mk.inj).mpr h)⟩
+
+theorem Policy.kernelAllows_iff {p : Policy} {q : KPerm} : p.kernelAllows q = true ↔ q ∈ p.kernelAllow :=
+  ⟨fun h => (Table.mem_ops_iff KPerm.mk.inj).mp (mem_of_memB h),
+   fun h => memB_of_mem ((Table.mem_ops_iff KPerm.mk.inj).mpr h)⟩
+
+theorem Policy.allowsAllOf_iff {p : Policy} {a b t : Sid} {c : ClassId} :
+    p.allowsAllOf a b t c = true ↔
+      ∀ op, Perm.mk a t c op ∈ p.allow → Perm.mk b t c op ∈ p.allow := by
+  unfold allowsAllOf
+  rw [List.all_eq_true]
+  constructor
+  · intro h op hop
+    exact (Table.mem_ops_iff Perm.mk.inj).mp
+      (mem_of_memB (h op ((Table.mem_ops_iff Perm.mk.inj).mpr hop)))
+  · intro h op hop
+    exact memB_of_mem ((Table.mem_ops_iff Perm.mk.inj).mpr
+      (h op ((Table.mem_ops_iff Perm.mk.inj).mp hop)))
 
 /-- The decision of the policy server, as its decision table `d` says: `smos_auth(q)` permits
 when the table lists `q` as permitted (a request the table does not list is denied). -/

@@ -285,8 +285,8 @@ theorem relied_of_check {s : State} (h : checkRelied sys cert = true) (hcov : Co
 handle in `allow`. -/
 theorem checkConforms_sound (h : checkConforms sys cert = true) : CertConforms sys cert := by
   unfold CertConforms
-  exact ⟨fun e he r hr => mem_of_memB (of_all (of_all (and_true_left h) he) hr),
-    fun x hx => mem_of_memB (of_all (and_true_right h) hx)⟩
+  exact ⟨fun e he r hr => Policy.kernelAllows_iff.mp (of_all (of_all (and_true_left h) he) hr),
+    fun x hx => Policy.allows_iff.mp (of_all (and_true_right h) hx)⟩
 
 /-- A conforming certificate makes every state it covers conform. -/
 theorem conforms_of_covers {s : State} (hcov : Covers cert s) (hc : CertConforms sys cert) :
@@ -408,9 +408,7 @@ theorem checkNoBorrow_sound (h : checkNoBorrow sys cert = true) : CertNoBorrow s
   intro e he o ho ht hs hap d hd hds hb op hp
   have h1 := imp_true (of_all (of_all h ho) he) (callerB_of ht hs hap)
   have h2 := imp2_true (of_all h1 hd) (decide_eq_true hds) (badgeCoversB_of hb)
-  have h3 := imp3_true (of_all h2 hp) (decide_eq_true (rfl : d.sid = d.sid))
-    (decide_eq_true (rfl : o.sid = o.sid)) (decide_eq_true (rfl : o.cls = o.cls))
-  exact mem_of_memB h3
+  exact Policy.allowsAllOf_iff.mp h2 op hp
 
 /-- `checkNoBorrow` is complete: a certificate in which no caller borrows an identity that opens
 more is accepted. -/
@@ -421,14 +419,7 @@ theorem checkNoBorrow_complete (h : CertNoBorrow sys cert) : checkNoBorrow sys c
   refine List.all_eq_true.mpr fun d hd => imp_intro fun hc2 => ?_
   have hds := of_decide_eq_true (and_true_left hc2)
   have hb := badgeCovers_of_B (and_true_right hc2)
-  refine List.all_eq_true.mpr fun q hq => imp_intro fun hc3 => ?_
-  have hq1 : q.subject = d.sid := of_decide_eq_true (and_true_left hc3)
-  have hq2 : q.object = o.sid := of_decide_eq_true (and_true_left (and_true_right hc3))
-  have hq3 : q.cls = o.cls := of_decide_eq_true (and_true_right (and_true_right hc3))
-  have hq' : Perm.mk d.sid o.sid o.cls q.op ∈ sys.policy.allow := by
-    rw [← hq1, ← hq2, ← hq3]
-    exact hq
-  exact memB_of_mem (h e he o ho ht hs hap d hd hds hb q.op hq')
+  exact Policy.allowsAllOf_iff.mpr (h e he o ho ht hs hap d hd hds hb)
 
 /-- A certificate in which no caller borrows an identity that opens more shows the same of every
 state it covers: a state's cap is listed, abstracted, with a badge standing for its own, and its
@@ -471,10 +462,7 @@ theorem checkCallersDistinct_sound (h : checkCallersDistinct sys cert = true) :
     exact hp
   | false =>
     rw [hsid, Bool.false_or] at h1
-    have h2 := imp_true h1 (meetB_of hm)
-    have h3 := imp3_true (of_all h2 hp) (decide_eq_true (rfl : e₁.holder.sid = e₁.holder.sid))
-      (decide_eq_true (rfl : o.sid = o.sid)) (decide_eq_true (rfl : o.cls = o.cls))
-    exact mem_of_memB h3
+    exact Policy.allowsAllOf_iff.mp (imp_true h1 (meetB_of hm)) op hp
 
 /-- `checkCallersDistinct` is complete: a certificate in which no two callers a server may see
 with one badge are treated differently is accepted. -/
@@ -489,15 +477,7 @@ theorem checkCallersDistinct_complete (h : CertCallersDistinct sys cert) :
   have ⟨ht₁, hs₁, hap₁⟩ := caller_of_B hb₁
   have ⟨ht₂, hs₂, hap₂⟩ := caller_of_B hb₂
   refine or_of_true (Or.inr (imp_intro fun hmB => ?_))
-  have hm := meet_of_B hmB
-  refine List.all_eq_true.mpr fun q hq => imp_intro fun hc₃ => ?_
-  have hq1 : q.subject = e₁.holder.sid := of_decide_eq_true (and_true_left hc₃)
-  have hq2 : q.object = o.sid := of_decide_eq_true (and_true_left (and_true_right hc₃))
-  have hq3 : q.cls = o.cls := of_decide_eq_true (and_true_right (and_true_right hc₃))
-  have hq' : Perm.mk e₁.holder.sid o.sid o.cls q.op ∈ sys.policy.allow := by
-    rw [← hq1, ← hq2, ← hq3]
-    exact hq
-  exact memB_of_mem (h e₁ e₂ h₁ h₂ o ho ht₁ ht₂ hs₁ hs₂ hap₁ hap₂ hm q.op hq')
+  exact Policy.allowsAllOf_iff.mpr (h e₁ e₂ h₁ h₂ o ho ht₁ ht₂ hs₁ hs₂ hap₁ hap₂ (meet_of_B hmB))
 
 /-- A certificate in which no two callers that may share a badge are treated differently shows
 the same of every state whose caps it lists with badges some `φ` names (`BadgeBy`: so by
@@ -719,8 +699,9 @@ theorem checkConforms_complete (h : CertConforms sys cert) : checkConforms sys c
   unfold CertConforms at h
   unfold checkConforms
   exact both_true
-    (List.all_eq_true.mpr fun e he => List.all_eq_true.mpr fun r hr => memB_of_mem (h.1 e he r hr))
-    (List.all_eq_true.mpr fun x hx => memB_of_mem (h.2 x hx))
+    (List.all_eq_true.mpr fun e he => List.all_eq_true.mpr fun r hr =>
+      Policy.kernelAllows_iff.mpr (h.1 e he r hr))
+    (List.all_eq_true.mpr fun x hx => Policy.allows_iff.mpr (h.2 x hx))
 
 /-- `sendsTo` is complete: a listed cap with send to the endpoint is found. -/
 theorem sendsTo_complete {A : List Cap} {c v : Component}
