@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from smosverify.emit import lean_check
+from smosverify.emit.lean_data import KINDS, RIGHTS
 from smosverify.lean_toolchain import check
 
 REPO = Path(__file__).resolve().parent.parent
@@ -228,7 +229,7 @@ def test_example_claims_every_property():
 # module is read back (only the small term language instance modules use) and given to the one
 # Python mirror of SMOS/Checkers, so data that Lean would reject fails here first.
 
-TOKEN = re.compile(r"\s*(?:(\d+)|(\.?[A-Za-z_][\w']*)|(:=|[⟨⟩\[\](),]))")
+TOKEN = re.compile(r"\s*(?:(0x[0-9a-f]+|\d+)|(\.?[A-Za-z_][\w']*)|(:=|[⟨⟩\[\](),]))")
 
 
 def parse_term(text: str, env: dict):
@@ -251,8 +252,8 @@ def parse_term(text: str, env: dict):
             if tok == "(" and len(items) == 1:  # parentheses around one term only group it
                 return items[0]
             return list(items) if tok == "[" else tuple(items)
-        if tok.isdigit():
-            return int(tok)
+        if tok[0].isdigit():
+            return int(tok, 0)
         if tok in ("true", "false"):
             return tok == "true"
         if tok.startswith("."):
@@ -281,22 +282,49 @@ def frozen(value):
     return value
 
 
-def table_entries(table: list) -> list[tuple]:
-    """A permission `Table` one entry at a time, as `Table.entries` lists it."""
-    return [(s, t, k, r) for s, by_object in table for t, by_kind in by_object for k, ops in by_kind for r in ops]
+def set_bits(n: int) -> list[int]:
+    return [i for i in range(n.bit_length()) if n >> i & 1]
 
 
 def with_entries(fields: dict) -> dict:
-    """A policy's grouped tables as the flat lists `Policy.allow` and `Policy.kernelAllow` define."""
-    if "allowTable" not in fields:
+    """A policy's permission sets (`PermSet`, `KPermSet`: rows of numerals) as the flat lists of
+    tuples the emitter keeps, decoded as Lean's `PermSet.key` and `KPerm.key` number them."""
+    if "kernelAllow" not in fields:
         return fields
-    flat = {k: v for k, v in fields.items() if k not in ("allowTable", "kernelAllowTable")}
-    return dict(flat, allow=table_entries(fields["allowTable"]), kernelAllow=table_entries(fields["kernelAllowTable"]))
+    classes, ops, rows = fields["allow"]
+    allow = [(s, i // ops // classes, i // ops % classes, i % ops) for s, n in rows for i in set_bits(n)]
+    kernel = [(s, i // 10 // len(KINDS), KINDS[i // 10 % len(KINDS)], RIGHTS[i % 10])
+              for s, n in fields["kernelAllow"][0] for i in set_bits(n)]
+    return dict(fields, allow=allow, kernelAllow=kernel)
+
+
+def readable_table(text: str, field: str) -> list[tuple]:
+    """The entries of the readable table the comment before `field :=` shows."""
+    body = re.search(rf"/- `{field}`, readable[^\n]*\n[^\n]*\n(.*?) -/\n  {field} :=", text, flags=re.S).group(1)
+    rows = [parse_term(line, {}) for line in body.splitlines() if line.strip() not in ("", "(none)") and not line.strip().startswith("--")]
+    return [(s, t, k, r) for s, by_object in rows for t, by_kind in by_object for k, ops in by_kind for r in ops]
+
+
+def test_lean_key_orders_are_the_emitters():
+    """`ObjKind.index` and `Right.index` number kinds and rights as the emitter's `kperm_key` does."""
+    code = (LEAN / "SMOS" / "Model" / "Policy.lean").read_text(encoding="utf-8")
+    for name, order in (("ObjKind", KINDS), ("Right", RIGHTS)):
+        body = re.search(rf"^def {name}\.index : {name} → Nat\n(.*?)\n\n", code, flags=re.M | re.S).group(1)
+        assert [(k, int(i)) for k, i in re.findall(r"\.(\w+) => (\d+)", body)] == [(k, i) for i, k in enumerate(order)]
+
+
+@pytest.mark.parametrize("path", [p for p in instance_modules() if p.stem != "Example"], ids=lambda p: p.stem)
+def test_readable_policy_tables_are_the_numerals(path):
+    """The tables an emitted module shows in comments hold exactly what its numerals hold."""
+    text = path.read_text(encoding="utf-8")
+    policy = read_instance(path)["policy"]
+    for field in ("allow", "kernelAllow"):
+        assert readable_table(text, field) == policy[field], field
 
 
 def read_instance(path: Path) -> dict:
     """The `def`s of an instance module as Python values (structures become dicts of fields; a
-    policy's tables become the lists they define)."""
+    policy's permission sets become the lists they hold)."""
     code = strip_comments_and_strings(path.read_text(encoding="utf-8"))
     env: dict = {"summary": lambda sid, role: (0, sid, role, True)}
     blocks = re.findall(r"^def (\w+) : [^\n]*?(:=|where)\n?(.*?)(?=^(?:def|theorem|end) )", code, flags=re.M | re.S)

@@ -31,13 +31,17 @@ def summary0 : Component := summary 0 .client
 def obj0 : SObj := ⟨0, 0, 3, comp1⟩
 
 def policy : Policy where
-  allowTable := [(0, [(3, [(0, [0])])])]
-  kernelAllowTable := [
-    (0, [(1, [(.endpoint, [.send])])]),
-    (1, [(1, [(.endpoint, [.receive])]), (2, [(.endpoint, [.send])])]),
-    (2, [(2, [(.endpoint, [.receive])])]),
-    (0, [(0, [(.tcb, [.control]), (.cnode, [.control]), (.vspace, [.control]),
-      (.frames, [.read, .write, .execute])])])]
+  /- `allow`: sid 0 may perform operation 0 of class 0 on objects of sid 3. One class and two
+     operations, so that permission is bit (3 * 1 + 0) * 2 + 0 = 6 of sid 0's row. -/
+  allow := ⟨1, 2, [(0, 0x40)]⟩
+  /- `kernelAllow`: sid 0 may send to sid 1's endpoint, sid 1 receive on it and send to sid 2's,
+     sid 2 receive on its own; then sid 0's authority over its own tcb, cnode, vspace and frames
+     (bit (object * 8 + kind) * 10 + right, `KPerm.key`). -/
+  kernelAllow := ⟨[
+      (0, 0x8000000000000000000000000000000),
+      (1, 0x800000000000000000010000000000000000000000000000000),
+      (2, 0x1000000000000000000000000000000000000000000000000000),
+      (0, 0x1e0080200)]⟩
   neverallow := [⟨0, 3, 0, 1⟩]
   kernelNeverallow := [
     ⟨0, 2, .tcb, .control⟩,

@@ -45,15 +45,27 @@ def comp9 : Component := ⟨9, 4, .client, false⟩
 
 
 def policy : Policy where
-  allowTable := []
-  kernelAllowTable := [
-    (0, [(0, [(.notification, [.wait])]), (3, [(.notification, [.signal])]), (4, [(.notification, [.signal])]), (6, [(.notification, [.signal])]), (8, [(.frames, [.read, .write]), (.region, [.read, .write])]), (9, [(.frames, [.read, .write]), (.region, [.read, .write])])]),
-    (1, [(1, [(.notification, [.wait])]), (3, [(.notification, [.signal])]), (4, [(.notification, [.signal])]), (6, [(.notification, [.signal])]), (8, [(.frames, [.read, .write]), (.region, [.read, .write])]), (9, [(.frames, [.read, .write]), (.region, [.read, .write])])]),
-    (2, [(2, [(.notification, [.wait])]), (3, [(.notification, [.signal])]), (7, [(.frames, [.read, .write]), (.region, [.read, .write])]), (8, [(.frames, [.read, .write]), (.region, [.read, .write])])]),
-    (3, [(0, [(.notification, [.signal])]), (1, [(.notification, [.signal])]), (2, [(.notification, [.signal])]), (3, [(.notification, [.wait])]), (4, [(.notification, [.signal])]), (8, [(.frames, [.read, .write]), (.region, [.read, .write])])]),
-    (4, [(0, [(.notification, [.signal])]), (1, [(.notification, [.signal])]), (3, [(.notification, [.signal])]), (4, [(.notification, [.wait])]), (8, [(.frames, [.read, .write]), (.region, [.read, .write])])]),
-    (5, [(5, [(.notification, [.wait])]), (6, [(.notification, [.signal])]), (7, [(.frames, [.read, .write]), (.region, [.read, .write])]), (9, [(.frames, [.read, .write]), (.region, [.read, .write])])]),
-    (6, [(0, [(.notification, [.signal])]), (1, [(.notification, [.signal])]), (5, [(.notification, [.signal])]), (6, [(.notification, [.wait])]), (9, [(.frames, [.read, .write]), (.region, [.read, .write])])])]
+  /- `allow`, readable (subject sid, then object sid, class, operations); the numerals below are
+     the data (`PermSet`), and the tests check that this table is what they hold:
+    (none) -/
+  allow := ⟨0, 0, []⟩
+  /- `kernelAllow`, readable (subject sid, then object sid, kind, rights); the data (`KPermSet`)
+     is the numerals below:
+    (0, [(0, [(.notification, [.wait])]), (3, [(.notification, [.signal])]), (4, [(.notification, [.signal])]), (6, [(.notification, [.signal])]), (8, [(.frames, [.read, .write]), (.region, [.read, .write])]), (9, [(.frames, [.read, .write]), (.region, [.read, .write])])])
+    (1, [(1, [(.notification, [.wait])]), (3, [(.notification, [.signal])]), (4, [(.notification, [.signal])]), (6, [(.notification, [.signal])]), (8, [(.frames, [.read, .write]), (.region, [.read, .write])]), (9, [(.frames, [.read, .write]), (.region, [.read, .write])])])
+    (2, [(2, [(.notification, [.wait])]), (3, [(.notification, [.signal])]), (7, [(.frames, [.read, .write]), (.region, [.read, .write])]), (8, [(.frames, [.read, .write]), (.region, [.read, .write])])])
+    (3, [(0, [(.notification, [.signal])]), (1, [(.notification, [.signal])]), (2, [(.notification, [.signal])]), (3, [(.notification, [.wait])]), (4, [(.notification, [.signal])]), (8, [(.frames, [.read, .write]), (.region, [.read, .write])])])
+    (4, [(0, [(.notification, [.signal])]), (1, [(.notification, [.signal])]), (3, [(.notification, [.signal])]), (4, [(.notification, [.wait])]), (8, [(.frames, [.read, .write]), (.region, [.read, .write])])])
+    (5, [(5, [(.notification, [.wait])]), (6, [(.notification, [.signal])]), (7, [(.frames, [.read, .write]), (.region, [.read, .write])]), (9, [(.frames, [.read, .write]), (.region, [.read, .write])])])
+    (6, [(0, [(.notification, [.signal])]), (1, [(.notification, [.signal])]), (5, [(.notification, [.signal])]), (6, [(.notification, [.wait])]), (9, [(.frames, [.read, .write]), (.region, [.read, .write])])]) -/
+  kernelAllow := ⟨[
+      (0, 0xc0000c00000000000000c0000c00000000000000000000000000000080000000000000000000000000000000000000008000000000000000000080000000000000000000000000000000000000000000000000000000000100000000000000000),
+      (1, 0xc0000c00000000000000c0000c00000000000000000000000000000080000000000000000000000000000000000000008000000000000000000080000000000000000000000000000000000000010000000000000000000000000000000000000),
+      (2, 0xc0000c00000000000000c0000c000000000000000000000000000000000000000000000000000000000000000000000080000000000000000001000000000000000000000000000000000000000000000000000000000),
+      (3, 0xc0000c00000000000000000000000000000000000000000000000000000000000000000000008000000000000000000100000000000000000000800000000000000000008000000000000000000080000000000000000),
+      (4, 0xc0000c00000000000000000000000000000000000000000000000000000000000000000000010000000000000000000080000000000000000000000000000000000000008000000000000000000080000000000000000),
+      (5, 0xc0000c0000000000000000000000000000000000c0000c000000000080000000000000000001000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000),
+      (6, 0xc0000c0000000000000000000000000000000000000000000000000100000000000000000000800000000000000000000000000000000000000000000000000000000000000000000000000000008000000000000000000080000000000000000)]⟩
   neverallow := []
   kernelNeverallow := [
     ⟨0, 7, .frames, .read⟩,

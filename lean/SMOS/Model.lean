@@ -1,5 +1,4 @@
 import SMOS.Model.Basic
-import SMOS.Model.Table
 import SMOS.Model.Policy
 import SMOS.Model.State
 import SMOS.Model.Step
@@ -10,8 +9,7 @@ import SMOS.Model.Network
 
 * `SMOS.Model.Basic`: components, kernel objects, caps (as edges), objects, handles, and the
   finite abstraction of spawned components.
-* `SMOS.Model.Table`: permissions grouped by subject, object and class, and asking them.
-* `SMOS.Model.Policy`: the expanded policy and the policy server's decision `smosAuth`.
+* `SMOS.Model.Policy`: the expanded policy (its permission sets as numerals) and the policy server's decision `smosAuth`.
 * `SMOS.Model.State`: systems (`Sys`) and states, and how each step changes a state.
 * `SMOS.Model.Step`: the transition system (`KStep`, `Step`), reachability, information flow.
 * `SMOS.Model.Network`: channel networks and flows for the leakage bound.

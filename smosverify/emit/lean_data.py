@@ -172,6 +172,11 @@ def kperm_order(p: tuple) -> tuple:
     return (p[0], p[1], KINDS.index(p[2]), RIGHTS.index(p[3]))
 
 
+def kperm_key(p: tuple) -> int:
+    """The bit of `(subject, object, kind, right)` in a row of its subject (Lean's `KPerm.key`)."""
+    return (p[1] * len(KINDS) + KINDS.index(p[2])) * len(RIGHTS) + RIGHTS.index(p[3])
+
+
 def role_order(p: tuple) -> tuple:
     return (p[0], p[1], ROLES.index(p[2]))
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from smosverify.emit.lean_data import Terms
+from smosverify.emit.lean_data import Terms, kperm_key
+
+INTRINSIC = "-- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)"
 
 
 class LeanText:
@@ -104,20 +106,43 @@ class LeanText:
     def cut(self, c: tuple) -> str:
         return f"({self.anon(c[0])}, [{', '.join(str(v) for v in c[1])}])"
 
+    def perm_set(self, perms: list) -> str:
+        """`allow` as a Lean `PermSet`: the numbers of classes and of operations (the most any class
+        has), then one numeral per run of a subject, bit `(object * classes + class) * ops + op` set
+        for each of its permissions."""
+        classes = len(self.terms.num.names["class"])
+        ops = max((len(v) for v in self.terms.num.ops.values()), default=0)
+        assert all(p[2] < classes and p[3] < ops for p in perms), "a permission outside the numbering"
+        return f"⟨{classes}, {ops}, {self._rows(perms, lambda p: (p[1] * classes + p[2]) * ops + p[3])}⟩"
+
+    def kperm_set(self, perms: list, intrinsic: int) -> str:
+        """`kernelAllow` as a Lean `KPermSet` (`KPerm.key`), the last `intrinsic` entries (a
+        component's authority over its own objects) in rows of their own after a comment."""
+        return f"⟨{self._rows(perms, kperm_key, intrinsic)}⟩"
+
+    @staticmethod
+    def _rows(perms: list, key, intrinsic: int = 0) -> str:
+        def rows(part: list) -> list[str]:
+            return [f"({subject}, {hex(sum(1 << key(p) for p in group))})"
+                    for subject, group in groupby(part, key=lambda p: p[0])]
+
+        lines = rows(perms[:len(perms) - intrinsic])
+        if intrinsic:
+            lines += [INTRINSIC] + rows(perms[len(perms) - intrinsic:])
+        if not lines:
+            return "[]"
+        last = len(lines) - 1
+        return "[\n" + "\n".join(f"      {line}{'' if line == INTRINSIC or i == last else ','}" for i, line in enumerate(lines)) + "]"
+
     @classmethod
     def table(cls, perms: list, intrinsic: int = 0) -> str:
-        """Permissions `(subject, object, class or kind, op or right)` as a Lean `Table`: runs of one
-        subject, then of one object, then of one class grouped, one subject group per line. The last
-        `intrinsic` entries (a component's authority over its own objects) form groups of their own
-        after a comment."""
+        """Permissions `(subject, object, class or kind, op or right)` as a readable table (for a
+        comment): runs of one subject, then of one object, then of one class grouped, one subject
+        per line, the last `intrinsic` entries after a line of their own."""
         rows = cls._table_rows(perms[:len(perms) - intrinsic])
         if intrinsic:
-            rows += ["-- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)"]
-            rows += cls._table_rows(perms[len(perms) - intrinsic:])
-        if not rows:
-            return "[]"
-        lines = [f"    {row}{'' if row.startswith('--') or i == len(rows) - 1 else ','}" for i, row in enumerate(rows)]
-        return "[\n" + "\n".join(lines) + "]"
+            rows += [INTRINSIC] + cls._table_rows(perms[len(perms) - intrinsic:])
+        return "\n".join(f"    {row}" for row in rows) if rows else "    (none)"
 
     @staticmethod
     def _table_rows(perms: list) -> list[str]:

@@ -137,10 +137,9 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
     def with_cap(cap: tuple) -> Data:
         return with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap])
 
-    def with_policy(field: str, lean: str, value: list, lean_field: str | None = None) -> Data:
+    def with_policy(field: str, lean: str, value: list) -> Data:
         policy = dict(sys["policy"], **{field: value})
-        return with_sys(f"{{ {ns}.system with policy := {{ {ns}.policy with {lean_field or field} := {lean} }} }}",
-                        dict(sys, policy=policy))
+        return with_sys(f"{{ {ns}.system with policy := {{ {ns}.policy with {field} := {lean} }} }}", dict(sys, policy=policy))
 
     if sys["decisions"]:
         k = pick.randrange(len(sys["decisions"]))
@@ -201,7 +200,7 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
             gained = [(d[2], o[2], o[1], op) for op in ops if (caller[1], o[2], o[1], op) not in allow]
             if gained:
                 perm = pick.choice(gained)
-                out.append(("borrowAllow", with_policy("allow", f"{ns}.policy.allowTable ++ {p.table([perm])}", allow + [perm], "allowTable"),
+                out.append(("borrowAllow", with_policy("allow", p.perm_set(allow + [perm]), allow + [perm]),
                             ("P1", "P3", "P7")))
     trusting = {subject for subject, _, _ in sys["policy"]["trust"]}
     relied = [c for c in sys["comps"] if c[1] in trusting and c not in monitors]

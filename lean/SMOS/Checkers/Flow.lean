@@ -72,7 +72,7 @@ def actingOf (sys : Sys) (cert : Certificate) (srv : Component) : List (Componen
 def objectEdges (sys : Sys) (cert : Certificate) : List (Node × Node) :=
   sys.objects.flatMap fun o => (.comp o.server, .obj o) :: (.obj o, .comp o.server) ::
     (actingOf sys cert o.server).flatMap fun hs =>
-      (sys.policy.allowTable.ops hs.2 o.sid o.cls).flatMap fun op =>
+      ((List.range sys.policy.allow.ops).filter fun op => sys.policy.allows ⟨hs.2, o.sid, o.cls, op⟩).flatMap fun op =>
         (if memB (o.cls, op) sys.policy.writes then [(.comp hs.1, .obj o)] else []) ++
         (if memB (o.cls, op) sys.policy.reads then [(.obj o, .comp hs.1)] else [])
 

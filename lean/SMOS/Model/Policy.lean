@@ -1,15 +1,14 @@
 import SMOS.Util
 import SMOS.Model.Basic
-import SMOS.Model.Table
 
 /-!
 # The policy
 
 The emitter expands every rule of the policy language into tuples, with attributes resolved:
 
-* `allow` (written grouped, as `allowTable`: `SMOS.Model.Table`) holds the permissions the policy grants on server objects, after `deny` rules
+* `allow` holds the permissions the policy grants on server objects, after `deny` rules
   are taken away (so it is exactly what the policy server must permit);
-* `kernelAllow` (written as `kernelAllowTable`) holds the same for kernel objects: a component of sid `subject` may hold a cap
+* `kernelAllow` holds the same for kernel objects: a component of sid `subject` may hold a cap
   with `right` to a kernel object of sid `object` and kind `kind`;
 * `neverallow` / `kernelNeverallow` are the expanded `neverallow` rules;
 * `flows` holds the allowed (source label, sink label) pairs: the lattice order (reflexive and
@@ -40,6 +39,59 @@ structure KPerm where
   kind : ObjKind
   right : Right
   deriving DecidableEq, Repr
+
+/-! ## Permission sets as numerals
+
+`allow` and `kernelAllow` are the large parts of a policy (a generated one of 62 sids has 14,881
+kernel permissions), and this Lean reads a bracketed term far more slowly than a numeral: the
+14,881 entries written as grouped tuples took 16 to 76 s to parse, the same set as 62 hexadecimal
+numerals 25 ms. So each is a list of rows `(subject sid, n)`: subject `s` holds exactly the
+permissions whose key is a set bit of `n`, the key numbering object sid, class (or kind) and
+operation (or right). Membership is defined by the bits, so a checker's question is a
+`Nat.testBit`, which the kernel computes on the numeral directly. The instance module shows each
+set as a readable table in a comment beside the numerals. -/
+
+/-- Whether row `s` of `rows` has bit `k` set (a subject may have several rows; any counts). -/
+def rowsHas (rows : List (Sid × Nat)) (s : Sid) (k : Nat) : Bool :=
+  rows.any fun r => decide (r.1 = s) && r.2.testBit k
+
+/-- A set of `Perm`s: class ids below `classes`, operation ids below `ops`; the permission
+`⟨s, t, c, op⟩` is in the set when bit `(t * classes + c) * ops + op` of a row of `s` is set. -/
+structure PermSet where
+  classes : Nat
+  ops : Nat
+  rows : List (Sid × Nat)
+
+def PermSet.key (a : PermSet) (object : Sid) (cls : ClassId) (op : OpId) : Nat :=
+  (object * a.classes + cls) * a.ops + op
+
+def PermSet.has (a : PermSet) (q : Perm) : Bool :=
+  decide (q.cls < a.classes) && (decide (q.op < a.ops) && rowsHas a.rows q.subject (a.key q.object q.cls q.op))
+
+instance : Membership Perm PermSet := ⟨fun a q => a.has q = true⟩
+
+/-- A member's operation is below `ops` (so `List.range a.ops` lists every operation a member has). -/
+theorem PermSet.op_lt {a : PermSet} {q : Perm} (h : q ∈ a) : q.op < a.ops :=
+  of_decide_eq_true (and_true_left (and_true_right (h : a.has q = true)))
+
+def ObjKind.index : ObjKind → Nat
+  | .tcb => 0 | .cnode => 1 | .vspace => 2 | .frames => 3 | .endpoint => 4 | .region => 5
+  | .notification => 6 | .untyped => 7
+
+def Right.index : Right → Nat
+  | .read => 0 | .write => 1 | .execute => 2 | .send => 3 | .receive => 4 | .grant => 5
+  | .grantReply => 6 | .signal => 7 | .wait => 8 | .control => 9
+
+/-- `⟨s, t, k, r⟩`'s bit in a row of `s`: 8 kinds and 10 rights per object sid. -/
+def KPerm.key (q : KPerm) : Nat := (q.object * 8 + q.kind.index) * 10 + q.right.index
+
+/-- A set of `KPerm`s: `q` is in it when bit `q.key` of a row of `q.subject` is set. -/
+structure KPermSet where
+  rows : List (Sid × Nat)
+
+def KPermSet.has (a : KPermSet) (q : KPerm) : Bool := rowsHas a.rows q.subject q.key
+
+instance : Membership KPerm KPermSet := ⟨fun a q => a.has q = true⟩
 
 /-- `spawn parent -> child as role`. -/
 structure SpawnRule where
@@ -83,8 +135,8 @@ structure Decision where
   deriving DecidableEq, Repr
 
 structure Policy where
-  allowTable : Table ClassId OpId
-  kernelAllowTable : Table ObjKind Right
+  allow : PermSet
+  kernelAllow : KPermSet
   neverallow : List Perm
   kernelNeverallow : List KPerm
   labelOf : List (Sid × Label)
@@ -101,32 +153,21 @@ structure Policy where
   connect : List ConnectRule
   pass : List PassRule
 
-/-- The permissions the policy grants on server objects, one by one. -/
-def Policy.allow (p : Policy) : List Perm := p.allowTable.entries Perm.mk
+/-- `q ∈ p.allow` decided (it is the definition: `allows_iff`). -/
+def Policy.allows (p : Policy) (q : Perm) : Bool := p.allow.has q
 
-/-- The caps the policy lets a component hold, right by right. -/
-def Policy.kernelAllow (p : Policy) : List KPerm := p.kernelAllowTable.entries KPerm.mk
-
-/-- `q ∈ p.allow` decided through the groups (`allows_iff`). -/
-def Policy.allows (p : Policy) (q : Perm) : Bool :=
-  memB q.op (p.allowTable.ops q.subject q.object q.cls)
-
-/-- `q ∈ p.kernelAllow` decided through the groups (`kernelAllows_iff`). -/
-def Policy.kernelAllows (p : Policy) (q : KPerm) : Bool :=
-  memB q.right (p.kernelAllowTable.ops q.subject q.object q.kind)
+/-- `q ∈ p.kernelAllow` decided. -/
+def Policy.kernelAllows (p : Policy) (q : KPerm) : Bool := p.kernelAllow.has q
 
 /-- Every operation sid `a` may perform on objects of sid `t` and class `c`, sid `b` may perform
-too (`allowsAllOf_iff`). -/
+too (`allowsAllOf_iff`): one question per operation id. -/
 def Policy.allowsAllOf (p : Policy) (a b t : Sid) (c : ClassId) : Bool :=
-  (p.allowTable.ops a t c).all fun op => memB op (p.allowTable.ops b t c)
+  (List.range p.allow.ops).all fun op => !p.allows ⟨a, t, c, op⟩ || p.allows ⟨b, t, c, op⟩
 
-theorem Policy.allows_iff {p : Policy} {q : Perm} : p.allows q = true ↔ q ∈ p.allow :=
-  ⟨fun h => (Table.mem_ops_iff Perm.mk.inj).mp (mem_of_memB h),
-   fun h => memB_of_mem ((Table.mem_ops_iff Perm.mk.inj).mpr h)⟩
+theorem Policy.allows_iff {p : Policy} {q : Perm} : p.allows q = true ↔ q ∈ p.allow := Iff.rfl
 
 theorem Policy.kernelAllows_iff {p : Policy} {q : KPerm} : p.kernelAllows q = true ↔ q ∈ p.kernelAllow :=
-  ⟨fun h => (Table.mem_ops_iff KPerm.mk.inj).mp (mem_of_memB h),
-   fun h => memB_of_mem ((Table.mem_ops_iff KPerm.mk.inj).mpr h)⟩
+  Iff.rfl
 
 theorem Policy.allowsAllOf_iff {p : Policy} {a b t : Sid} {c : ClassId} :
     p.allowsAllOf a b t c = true ↔
@@ -135,11 +176,11 @@ theorem Policy.allowsAllOf_iff {p : Policy} {a b t : Sid} {c : ClassId} :
   rw [List.all_eq_true]
   constructor
   · intro h op hop
-    exact (Table.mem_ops_iff Perm.mk.inj).mp
-      (mem_of_memB (h op ((Table.mem_ops_iff Perm.mk.inj).mpr hop)))
-  · intro h op hop
-    exact memB_of_mem ((Table.mem_ops_iff Perm.mk.inj).mpr
-      (h op ((Table.mem_ops_iff Perm.mk.inj).mp hop)))
+    exact imp_true (h op (List.mem_range.mpr (PermSet.op_lt hop))) hop
+  · intro h op _
+    cases ha : p.allows ⟨a, t, c, op⟩
+    · rfl
+    · exact or_of_true (Or.inr (h op ha))
 
 /-- The decision of the policy server, as its decision table `d` says: `smos_auth(q)` permits
 when the table lists `q` as permitted (a request the table does not list is denied). -/

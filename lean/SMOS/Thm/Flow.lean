@@ -178,11 +178,11 @@ theorem ruleEdges_complete {u v : Node} (h : FlowStep sys Apart cert.state u v) 
     · rcases hd with ⟨hw, rfl, rfl⟩ | ⟨hrd, rfl, rfl⟩
       · exact List.mem_flatMap.mpr ⟨_, ho, List.mem_cons.mpr (Or.inr (List.mem_cons.mpr (Or.inr
           (List.mem_flatMap.mpr ⟨_, acting_complete ha, List.mem_flatMap.mpr ⟨_,
-            (Table.mem_ops_iff Perm.mk.inj).mpr hp,
+            List.mem_filter.mpr ⟨List.mem_range.mpr (PermSet.op_lt hp), hp⟩,
             mem_app_l (mem_ite_true (memB_of_mem hw) (List.mem_cons.mpr (Or.inl rfl)))⟩⟩))))⟩
       · exact List.mem_flatMap.mpr ⟨_, ho, List.mem_cons.mpr (Or.inr (List.mem_cons.mpr (Or.inr
           (List.mem_flatMap.mpr ⟨_, acting_complete ha, List.mem_flatMap.mpr ⟨_,
-            (Table.mem_ops_iff Perm.mk.inj).mpr hp,
+            List.mem_filter.mpr ⟨List.mem_range.mpr (PermSet.op_lt hp), hp⟩,
             mem_app_r (mem_ite_true (memB_of_mem hrd) (List.mem_cons.mpr (Or.inl rfl)))⟩⟩))))⟩
 
 /-! ## A flow step of a covered state is, abstracted, a flow step of the certificate -/

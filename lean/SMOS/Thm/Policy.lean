@@ -18,10 +18,10 @@ theorem permitted_of_decisions {sys : Sys} (hd : DecisionCorrect sys) {q : Perm}
     (h : smosAuth sys.decisions q = true) : q ∈ sys.policy.allow :=
   (hd _ (mem_of_memB h)).mp rfl
 
-/-- An `all` of `!f` over `n`, `f` deciding membership in `l`, holds exactly when no member of
-`l` is in `n`. -/
-theorem all_not_iff {α : Type} {l n : List α} {f : α → Bool} (hf : ∀ t, f t = true ↔ t ∈ l) :
-    n.all (fun t => !f t) = true ↔ ∀ t, t ∈ l → t ∉ n := by
+/-- An `all` of `!f` over `n`, `f` deciding `P`, holds exactly when nothing satisfying `P` is in
+`n`. -/
+theorem all_not_iff {α : Type} {P : α → Prop} {n : List α} {f : α → Bool} (hf : ∀ t, f t = true ↔ P t) :
+    n.all (fun t => !f t) = true ↔ ∀ t, P t → t ∉ n := by
   rw [List.all_eq_true]
   constructor
   · intro h t hl hn
