@@ -89,7 +89,7 @@ class Run:
     def summary(self) -> str:
         """e.g. "Lean 4.28.0-pre (...) checked SMOS, Instances.PinkFile in 212 s, peak 2.1 GB"."""
         peak = f", peak {self.peak_bytes / 1024**3:.1f} GB" if self.peak_bytes else ""
-        verb = "stopped on" if self.stopped else "checked"
+        verb = "stopped on" if self.stopped else "checked" if self.ok else "failed on"
         when = " (earlier, .olean reused)" if self.reused else ""
         against = f", importing {self.library}" if self.library else ""
         return f"{self.lean.short} {verb} {', '.join(self.roots)}{when} in {self.seconds:.0f} s{peak}{against}"
