@@ -126,22 +126,24 @@ class LeanText:
             return [f"({subject}, {hex(sum(1 << key(p) for p in group))})"
                     for subject, group in groupby(part, key=lambda p: p[0])]
 
-        lines = rows(perms[:len(perms) - intrinsic])
-        if intrinsic:
-            lines += [INTRINSIC] + rows(perms[len(perms) - intrinsic:])
+        lines = LeanText._marked(perms, intrinsic, rows)
         if not lines:
             return "[]"
         last = len(lines) - 1
         return "[\n" + "\n".join(f"      {line}{'' if line == INTRINSIC or i == last else ','}" for i, line in enumerate(lines)) + "]"
+
+    @staticmethod
+    def _marked(perms: list, intrinsic: int, render) -> list[str]:
+        """`render` of the policy's own entries, then, after a marker line, of the last `intrinsic`."""
+        lines = render(perms[:len(perms) - intrinsic])
+        return lines + [INTRINSIC] + render(perms[len(perms) - intrinsic:]) if intrinsic else lines
 
     @classmethod
     def table(cls, perms: list, intrinsic: int = 0) -> str:
         """Permissions `(subject, object, class or kind, op or right)` as a readable table (for a
         comment): runs of one subject, then of one object, then of one class grouped, one subject
         per line, the last `intrinsic` entries after a line of their own."""
-        rows = cls._table_rows(perms[:len(perms) - intrinsic])
-        if intrinsic:
-            rows += [INTRINSIC] + cls._table_rows(perms[len(perms) - intrinsic:])
+        rows = cls._marked(perms, intrinsic, cls._table_rows)
         return "\n".join(f"    {row}" for row in rows) if rows else "    (none)"
 
     @staticmethod

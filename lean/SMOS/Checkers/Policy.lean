@@ -12,7 +12,7 @@ def checkDecisions (sys : Sys) : Bool :=
   sys.decisions.all fun d => decide (d.permit = sys.policy.allows d.req)
 
 /-- Decides `PolicySane`: no `neverallow`ed permission is allowed (each `neverallow` entry is
-looked up in the grouped `allow`, rather than `allow` scanned once per entry). -/
+one bit looked up in `allow` or `kernelAllow`). -/
 def checkPolicySane (p : Policy) : Bool :=
   p.neverallow.all (fun t => !p.allows t) &&
   p.kernelNeverallow.all (fun t => !p.kernelAllows t)
