@@ -1,14 +1,17 @@
 """Time what Lean costs on the instance module of a generated system of N components.
 
-    python benchmarks/lean_bench.py N [--seed S] [--timeout T] [--definitions-only]
+    python benchmarks/lean_bench.py N [--seed S] [--timeout T] [--definitions-only | --theorems p1,p3] [--profile]
 
 It generates the system of generate_system.py, emits its instance module (`smosverify emit
 lean`: the Python analyses, the certificates, the mirror deciding the claims) and prints the CPU
 seconds that took, the module's size, the numerals of its definitions and the sizes of its
-lists (what Lean elaborates), and which properties it claims. It then has the Lean of `smosverify doctor` check the module and
+lists, and which properties it claims. It then has the Lean of `smosverify doctor` check the module and
 prints Lean's time and peak memory, or that the run was stopped at the time limit (a stopped run
 proves nothing). With --definitions-only the module is cut before its first theorem, so the run
-measures reading the data alone: the floor any checker design pays.
+measures reading the data alone: the floor any checker design pays; --theorems keeps only the
+theorems whose names start with one of the given prefixes (to find which checker is the wall).
+--profile turns on Lean's profiler and prints what it reports (parsing, elaboration and kernel
+time per command over one second, and the totals): parsing, not checking, was once the wall.
 """
 
 from __future__ import annotations
@@ -37,10 +40,17 @@ def cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def definitions_only(text: str, namespace: str) -> str:
-    """The module up to its first theorem, closed: the data without a claim."""
-    end = text.find("\ntheorem ", text.index(f"\nnamespace {namespace}\n"))
-    return text if end < 0 else f"{text[:end]}\nend {namespace}\n"
+def cut(text: str, namespace: str, keep: tuple[str, ...]) -> str:
+    """The module with only the theorems whose names start with one of `keep` (none for `()`)."""
+    start = text.index(f"\nnamespace {namespace}\n")
+    end = text.index(f"\nend {namespace}\n", start)
+    pieces = re.split(r"(?=^theorem )", text[start:end], flags=re.M)
+    return text[:start] + pieces[0] + "".join(p for p in pieces[1:] if keep and p[len("theorem "):].startswith(keep)) + text[end:]
+
+
+def profiled(text: str) -> str:
+    """The module with Lean's profiler on for its own commands."""
+    return text.replace("\nopen SMOS\n", "\nopen SMOS\nset_option profiler true\nset_option profiler.threshold 1000\n", 1)
 
 
 def main() -> int:
@@ -48,8 +58,12 @@ def main() -> int:
     parser.add_argument("n", type=int)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=int, default=1800, help="seconds before the Lean run is stopped")
-    parser.add_argument("--definitions-only", action="store_true", help="check the data without the theorems")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--definitions-only", action="store_true", help="check the data without the theorems")
+    only.add_argument("--theorems", help="keep only the theorems whose names start with these comma-separated prefixes")
+    parser.add_argument("--profile", action="store_true", help="print Lean's profile of the module's commands")
     args = parser.parse_args()
+    keep = () if args.definitions_only else tuple(args.theorems.split(",")) if args.theorems else None
     lean = find_lean(default_project())
     with tempfile.TemporaryDirectory(prefix="lean-bench-") as tmp:
         system = load_system(generate(args.n, Path(tmp) / "system", seed=args.seed))
@@ -66,12 +80,14 @@ def main() -> int:
             print("no Lean found (smosverify lean install): nothing checked")
             return 3
         path = write_lean_module(module, tmp)
-        if args.definitions_only:
-            path.write_text(definitions_only(module.text, f"Instances.{module.name}"), encoding="utf-8")
+        text = module.text if keep is None else cut(module.text, f"Instances.{module.name}", keep)
+        path.write_text(profiled(text) if args.profile else text, encoding="utf-8")
         wall = time.perf_counter()
         run = check(lean, default_project(), [f"Instances.{module.name}"], extra=Path(tmp), timeout=args.timeout)
-        what = "definitions only" if args.definitions_only else "the whole module"
+        what = "the whole module" if keep is None else f"theorems {args.theorems}" if keep else "definitions only"
         print(f"{what}: {run.summary} ({time.perf_counter() - wall:.0f} s wall with the library step)")
+        if args.profile:
+            print("\n".join(line for line in run.log.splitlines() if " took " in line or line.startswith("\t")))
         if not run.ok:
             print(f"not checked: {run.failure()}")
         return 0 if run.ok else 1

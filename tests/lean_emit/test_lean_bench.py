@@ -1,0 +1,38 @@
+"""benchmarks/lean_bench.py cuts an emitted module down to some of its theorems (to find which
+checker is the wall) without touching its data."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from smosverify.emit.lean import lean_module
+from smosverify.load.system import load_system
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from lean_bench import cut, profiled  # noqa: E402
+
+
+def theorems(text: str) -> list[str]:
+    return re.findall(r"^theorem (\w+)", text[text.index("\nnamespace "):], flags=re.M)
+
+
+def test_cut_keeps_the_named_theorems_and_all_data():
+    module = lean_module(load_system(REPO / "examples" / "pink-file" / "system.yaml"))
+    namespace = f"Instances.{module.name}"
+    assert "p3_authority_conformance" in theorems(module.text) and len(theorems(module.text)) > 2
+    for keep, expected in ((("p3",), ["p3_authority_conformance"]), ((), []),
+                           (("p1", "p2"), ["p1_complete_mediation", "p2_tamper_proof"])):
+        text = cut(module.text, namespace, keep)
+        assert theorems(text) == expected
+        assert module.definitions in text
+        assert text.rstrip().endswith(f"end {namespace}")
+
+
+def test_profiled_turns_the_profiler_on_inside_the_namespace():
+    module = lean_module(load_system(REPO / "examples" / "pink-file" / "system.yaml"))
+    text = profiled(module.text)
+    assert text.index("set_option profiler true") > text.index(f"namespace Instances.{module.name}")
