@@ -6,7 +6,9 @@ Without either nothing is claimed to be checked: every theorem is reported as sk
 to install a toolchain. With one, Lean checks the module (and the library it imports): a claimed
 theorem is proved when Lean reports no error inside it (and none in the data it uses or in the
 library), failed otherwise, with Lean's message; Lean elaborates each declaration on its own, so
-one failed theorem does not fail the others. A run stopped for time or memory proves nothing.
+one failed theorem does not fail the others. A run stopped for time or memory proves nothing, and
+neither does one that dies without a Lean error (the npm build's 2 GB wasm heap exhausted by the
+kernel, a stack overflow): its theorems are reported as stopped, never as failed or proved.
 """
 
 from __future__ import annotations
@@ -88,15 +90,13 @@ def _verdicts(module: LeanModule, run: Run, path: Path):
     loose = outside + [e for e in here if not any(a <= e.line <= b for a, b in spans.values())]
 
     def verdict(claim) -> tuple[str, str]:
-        if run.stopped:
-            return "stopped", f"not checked: {run.stopped} ({run.summary})"
+        if run.stopped or (run.exit_code != 0 and not run.errors):
+            return "stopped", f"not checked: {run.failure()} ({run.summary})"
         mine = [e for e in here if spans[claim.theorem][0] <= e.line <= spans[claim.theorem][1]]
         if mine or loose:
             e = (mine or loose)[0]
             where = f"line {e.line}" if e in here else f"{e.path or 'the library'}:{e.line}"
             return "failed", f"{where}: {e.text.splitlines()[0]}"
-        if run.exit_code != 0 and not run.errors:
-            return "failed", run.failure()
         return "proved", f"checked by {run.summary}"
 
     return verdict
@@ -140,7 +140,7 @@ def lean_result(result: ProveResult) -> PropertyResult:
                               f"Lean rejected {', '.join(bad)} of module {module} ({result.run.summary})", evidence)
     if result.stopped:
         return PropertyResult("LEAN", "Lean proof", Status.UNKNOWN,
-                              f"Lean did not finish module {module}: {result.run.stopped}", evidence)
+                              f"Lean did not finish module {module}: {result.run.failure()}", evidence)
     return PropertyResult("LEAN", "Lean proof", Status.HOLDS,
                           f"{result.run.summary}: {len(claimed)} theorem(s) of module {module} proved: "
                           f"{', '.join(o.property for o in claimed) or 'none claimed'}", evidence)

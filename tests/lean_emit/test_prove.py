@@ -18,8 +18,10 @@ import pytest
 
 from smosverify.analyses.check import check_system
 from smosverify.emit.lean import lean_module
-from smosverify.lean_runner import NO_TOOLCHAIN, prove, with_lean_step
-from smosverify.lean_toolchain import LAKE, NPM, Lean, find_lean
+from smosverify import lean_runner
+from smosverify.analyses.result import Status
+from smosverify.lean_runner import NO_TOOLCHAIN, lean_result, prove, with_lean_step
+from smosverify.lean_toolchain import LAKE, NPM, Lean, Run, find_lean
 from smosverify.load.system import load_system
 
 REPO = Path(__file__).resolve().parents[2]
@@ -138,3 +140,17 @@ def test_lean_proves_the_claimed_theorems(lean):  # pragma: no cover - needs Lea
     result = prove(module, lean=lean)
     assert result.ran and not result.failed and not result.stopped, result.log[-4000:]
     assert {o.status for o in result.outcomes} <= {"proved", "not claimed"}
+
+
+def test_a_run_that_dies_without_a_lean_error_proves_and_refutes_nothing(monkeypatch):
+    """The npm build dies of std::bad_alloc when the kernel exhausts its wasm heap: no theorem is
+    proved by that, and none is rejected either, so the Lean step is unknown, not violated."""
+    lean = Lean(NPM, Path("/nonexistent/lean"), "Lean (version 4.28.0-pre)")
+    log = "lean (wasm): uncaught C++ exception: std::bad_alloc,std::bad_alloc\nNode.js v20"
+    monkeypatch.setattr(lean_runner, "check", lambda *a, **k: Run(lean, ("Instances.PasswordChecker",), (), 7, 125.0, 0, "", log))
+    result = prove(lean_module(load_system(PASSWORD)), lean=lean)
+    claimed = [o for o in result.outcomes if o.status != "not claimed"]
+    assert claimed and {o.status for o in claimed} == {"stopped"}
+    assert all("bad_alloc" in o.message and "failed on" in o.message for o in claimed)
+    row = lean_result(result)
+    assert row.status is Status.UNKNOWN and "bad_alloc" in row.message
