@@ -52,5 +52,11 @@ def verify_bundle_command(directory: str, lean: str) -> None:
         for o in result.lean.outcomes:
             click.echo(f"Lean: {o.property} {o.theorem}: {o.status}: {o.message}")
     failed = bool(result.differences) or (result.lean is not None and result.lean.failed)
-    click.echo("bundle verification FAILED" if failed else "bundle verified: hashes, report, Lean instance, SMT answers and capDL spec match a fresh run")
-    sys.exit(EXIT_VIOLATED if failed else EXIT_HOLDS)
+    unfinished = result.lean is not None and result.lean.stopped
+    if failed:
+        click.echo("bundle verification FAILED")
+    elif unfinished:
+        click.echo("bundle NOT verified: Lean did not finish checking its theorems (see above)")
+    else:
+        click.echo("bundle verified: hashes, report, Lean instance, SMT answers and capDL spec match a fresh run")
+    sys.exit(EXIT_VIOLATED if failed or unfinished else EXIT_HOLDS)

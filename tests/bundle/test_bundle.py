@@ -157,3 +157,14 @@ def test_verify_lean_on_without_toolchain_exits_3(run_cli, made):
 def test_verify_runs_lake_on_the_bundled_instance(made, lean):  # pragma: no cover - needs Lean
     result = verify_bundle(made, lean="on")
     assert result.differences == () and result.lean is not None and not result.lean.failed
+
+
+def test_a_bundle_whose_lean_run_did_not_finish_is_not_verified(run_cli, monkeypatch, tmp_path):
+    """A Lean run stopped (time, memory) or dead of its own limits re-checked no theorem."""
+    from smosverify.bundle import Verification
+    from smosverify.cli import bundle as bundle_cli
+    from smosverify.lean_runner import ProveResult, TheoremOutcome
+    lean = ProveResult("PinkFile", None, (TheoremOutcome("P1", "p1_complete_mediation", "stopped", "not checked: std::bad_alloc"),))
+    monkeypatch.setattr(bundle_cli, "verify_bundle", lambda directory, lean_mode: Verification((), (), lean))
+    result = run_cli("verify-bundle", tmp_path)
+    assert result.exit_code == 1 and "NOT verified" in result.stdout and "bundle verified" not in result.stdout
