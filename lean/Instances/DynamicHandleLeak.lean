@@ -173,10 +173,10 @@ def certificate : Certificate where
     comp2,
     comp3]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩]
   handles := []
   declared := [1]
   trusted := [
@@ -203,10 +203,10 @@ def dynamicCertificate : Certificate where
     comp3,
     summary0]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
     ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
     ⟨comp3, .own comp0 .endpoint, [.send], 2⟩,
     ⟨comp3, .own comp0 .endpoint, [.send], 3⟩,
     ⟨comp3, .own comp0 .endpoint, [.send], 4⟩,

@@ -160,20 +160,20 @@ def certificate : Certificate where
     comp4]
   caps := [
     ⟨comp0, .own comp1 .endpoint, [.send, .grant], 1⟩,
-    ⟨comp0, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp4, .own comp2 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
+    ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
     ⟨comp0, .own comp3 .cnode, [.control], 0⟩,
+    ⟨comp0, .own comp1 .endpoint, [.receive], 0⟩,
     ⟨comp0, .own comp3 .endpoint, [.receive], 0⟩,
     ⟨comp1, .own comp1 .endpoint, [.send, .grant], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
     ⟨comp1, .own comp3 .cnode, [.control], 0⟩,
     ⟨comp1, .own comp3 .endpoint, [.receive], 0⟩,
-    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
-    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp3, .own comp1 .endpoint, [.send, .grant], 1⟩,
     ⟨comp3, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .own comp3 .cnode, [.control], 0⟩,
-    ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
-    ⟨comp4, .own comp2 .endpoint, [.send, .grantReply], 1⟩]
+    ⟨comp3, .own comp3 .cnode, [.control], 0⟩]
   handles := []
   declared := [1]
   trusted := [
@@ -207,20 +207,20 @@ def dynamicCertificate : Certificate where
     comp4]
   caps := [
     ⟨comp0, .own comp1 .endpoint, [.send, .grant], 1⟩,
-    ⟨comp0, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp4, .own comp2 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
+    ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
     ⟨comp0, .own comp3 .cnode, [.control], 0⟩,
+    ⟨comp0, .own comp1 .endpoint, [.receive], 0⟩,
     ⟨comp0, .own comp3 .endpoint, [.receive], 0⟩,
     ⟨comp1, .own comp1 .endpoint, [.send, .grant], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
     ⟨comp1, .own comp3 .cnode, [.control], 0⟩,
     ⟨comp1, .own comp3 .endpoint, [.receive], 0⟩,
-    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
-    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp3, .own comp1 .endpoint, [.send, .grant], 1⟩,
     ⟨comp3, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .own comp3 .cnode, [.control], 0⟩,
-    ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
-    ⟨comp4, .own comp2 .endpoint, [.send, .grantReply], 1⟩]
+    ⟨comp3, .own comp3 .cnode, [.control], 0⟩]
   handles := [
     ⟨comp4, obj0, 0⟩,
     ⟨comp4, obj0, 1⟩,

@@ -170,11 +170,11 @@ def certificate : Certificate where
     comp2,
     comp3]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
     ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩]
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩]
   handles := []
   declared := [1, 2]
   trusted := [
@@ -202,11 +202,11 @@ def dynamicCertificate : Certificate where
     comp2,
     comp3]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
     ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩]
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩]
   handles := [
     ⟨comp2, obj0, 0⟩,
     ⟨comp2, obj0, 1⟩,

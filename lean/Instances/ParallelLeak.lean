@@ -133,11 +133,11 @@ def certificate : Certificate where
     comp1,
     comp2]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
     ⟨comp1, .chan .notification 0 4, [.signal], 0⟩,
-    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp2, .chan .notification 0 4, [.wait], 0⟩]
   handles := []
   declared := [1]
@@ -163,11 +163,11 @@ def dynamicCertificate : Certificate where
     comp1,
     comp2]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
     ⟨comp1, .chan .notification 0 4, [.signal], 0⟩,
-    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp2, .chan .notification 0 4, [.wait], 0⟩]
   handles := [
     ⟨comp2, obj0, 0⟩]

@@ -130,10 +130,10 @@ def certificate : Certificate where
     comp1,
     comp2]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩]
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩]
   handles := [
     ⟨comp2, obj0, 0⟩]
   declared := [1]

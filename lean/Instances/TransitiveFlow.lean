@@ -166,11 +166,11 @@ def certificate : Certificate where
     comp3,
     comp4]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
     ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp3, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
     ⟨comp3, .chan .region 0 5, [.read, .write], 0⟩,
     ⟨comp4, .chan .region 0 5, [.read], 0⟩]
   handles := []
@@ -201,11 +201,11 @@ def dynamicCertificate : Certificate where
     comp3,
     comp4]
   caps := [
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
     ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp3, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
     ⟨comp3, .chan .region 0 5, [.read, .write], 0⟩,
     ⟨comp4, .chan .region 0 5, [.read], 0⟩]
   handles := [

@@ -37,6 +37,23 @@ theorem and_true_left {a b : Bool} (h : (a && b) = true) : a = true := by
 theorem and_true_right {a b : Bool} (h : (a && b) = true) : b = true := by
   cases a <;> cases b <;> simp_all
 
+/-- `p` is a prefix of `l`, decided element by element. -/
+def prefixB {α : Type} [DecidableEq α] : List α → List α → Bool
+  | [], _ => true
+  | _ :: _, [] => false
+  | a :: p, b :: l => decide (a = b) && prefixB p l
+
+/-- Every member of an accepted prefix is a member of the list. -/
+theorem mem_of_prefixB {α : Type} [DecidableEq α] :
+    ∀ {p l : List α}, prefixB p l = true → ∀ {x : α}, x ∈ p → x ∈ l
+  | [], _, _, _, hx => absurd hx List.not_mem_nil
+  | _ :: _, [], h, _, _ => absurd h (by simp [prefixB])
+  | a :: p, b :: l, h, x, hx => by
+    have hab : a = b := of_decide_eq_true (and_true_left h)
+    rcases List.mem_cons.mp hx with rfl | hx
+    · exact List.mem_cons.mpr (Or.inl hab)
+    · exact List.mem_cons.mpr (Or.inr (mem_of_prefixB (and_true_right h) hx))
+
 /-- `!c || r` read as "c implies r". -/
 theorem imp_true {c r : Bool} (h : (!c || r) = true) (hc : c = true) : r = true := by
   cases c <;> cases r <;> simp_all

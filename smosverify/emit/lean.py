@@ -124,6 +124,11 @@ def write_lean_module(module: LeanModule, out_dir: str | Path) -> Path:
 
 
 def _certificate(sys: dict, comps: list[tuple], caps: list[tuple], handles: list[tuple]) -> dict:
+    """The certificate's lists; its caps begin with the initial caps in the system's order, so that
+    `checkInit` finds them as one prefix."""
+    listed = set(caps)
+    initial = [e for e in sys["caps"] if e in listed]
+    caps = initial + [c for c in caps if c not in set(initial)]
     cert = {"comps": sorted(comps, key=comp_order), "caps": caps, "handles": handles}
     return cert | flow_certificate(sys, cert)
 
