@@ -128,7 +128,8 @@ def _certificate(sys: dict, comps: list[tuple], caps: list[tuple], handles: list
     `checkInit` finds them as one prefix."""
     listed = set(caps)
     initial = [e for e in sys["caps"] if e in listed]
-    caps = initial + [c for c in caps if c not in set(initial)]
+    first = set(initial)
+    caps = initial + [c for c in caps if c not in first]
     cert = {"comps": sorted(comps, key=comp_order), "caps": caps, "handles": handles}
     return cert | flow_certificate(sys, cert)
 
