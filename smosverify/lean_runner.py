@@ -90,7 +90,7 @@ def _verdicts(module: LeanModule, run: Run, path: Path):
     loose = outside + [e for e in here if not any(a <= e.line <= b for a, b in spans.values())]
 
     def verdict(claim) -> tuple[str, str]:
-        if run.stopped or (run.exit_code != 0 and not run.errors):
+        if not run.finished:
             return "stopped", f"not checked: {run.failure()} ({run.summary})"
         mine = [e for e in here if spans[claim.theorem][0] <= e.line <= spans[claim.theorem][1]]
         if mine or loose:

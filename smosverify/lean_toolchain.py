@@ -86,6 +86,12 @@ class Run:
         return not self.stopped and self.exit_code == 0 and not self.errors
 
     @property
+    def finished(self) -> bool:
+        """Lean ran to its end: not stopped, and not dead without a Lean error (the npm build's wasm
+        heap exhausted, a stack overflow), which proves nothing and refutes nothing."""
+        return not self.stopped and (self.exit_code == 0 or bool(self.errors))
+
+    @property
     def summary(self) -> str:
         """e.g. "Lean 4.28.0-pre (...) checked SMOS, Instances.PinkFile in 212 s, peak 2.1 GB"."""
         peak = f", peak {self.peak_bytes / 1024**3:.1f} GB" if self.peak_bytes else ""

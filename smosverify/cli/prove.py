@@ -23,7 +23,8 @@ from smosverify.load.system import load_system
 @exits_cleanly
 def prove_command(system: str, project: Path | None, fmt: str) -> None:
     """Check SYSTEM's theorems with Lean (lake, else the Lean of `smosverify lean install`):
-    proved, failed (with Lean's message), stopped (time or memory) or skipped.
+    proved, failed (with Lean's message), stopped (time or memory, or Lean dead of its own limits)
+    or skipped.
 
     Exit 0 every claimed theorem proved, 1 one failed or was not finished, 3 no Lean toolchain
     (nothing checked)."""
@@ -50,7 +51,7 @@ def _json(result: ProveResult) -> str:
         "lean": None if result.run is None else {
             "kind": result.run.lean.kind, "version": result.run.lean.version, "program": str(result.run.lean.program),
             "seconds": round(result.run.seconds, 1), "peak_bytes": result.run.peak_bytes,
-            "stopped": result.run.stopped or None},
+            "stopped": None if result.run.finished else result.run.failure()},
         "theorems": [{"property": o.property, "theorem": o.theorem, "status": o.status, "message": o.message}
                      for o in result.outcomes],
     }, indent=2) + "\n"

@@ -142,7 +142,7 @@ def test_lean_proves_the_claimed_theorems(lean):  # pragma: no cover - needs Lea
     assert {o.status for o in result.outcomes} <= {"proved", "not claimed"}
 
 
-def test_a_run_that_dies_without_a_lean_error_proves_and_refutes_nothing(monkeypatch):
+def test_a_run_that_dies_without_a_lean_error_proves_and_refutes_nothing(monkeypatch, run_cli):
     """The npm build dies of std::bad_alloc when the kernel exhausts its wasm heap: no theorem is
     proved by that, and none is rejected either, so the Lean step is unknown, not violated."""
     lean = Lean(NPM, Path("/nonexistent/lean"), "Lean (version 4.28.0-pre)")
@@ -154,3 +154,6 @@ def test_a_run_that_dies_without_a_lean_error_proves_and_refutes_nothing(monkeyp
     assert all("bad_alloc" in o.message and "failed on" in o.message for o in claimed)
     row = lean_result(result)
     assert row.status is Status.UNKNOWN and "bad_alloc" in row.message
+    monkeypatch.setattr(lean_runner, "find_lean", lambda project=None: lean)
+    cli = run_cli("prove", PASSWORD, "--format", "json")
+    assert cli.exit_code == 1 and "bad_alloc" in json.loads(cli.stdout)["lean"]["stopped"]
