@@ -276,7 +276,11 @@ def parse_term(text: str, env: dict):
 
 
 def frozen(value):
-    """A structure's caps with their rights as tuples, so that caps can be set members."""
+    """A structure's caps with their rights as tuples, so that caps can be set members; a
+    certificate's `groups` (holder, caps apart from the holder) read as the flat list of caps."""
+    if isinstance(value, dict) and "groups" in value:
+        groups = value.pop("groups")
+        value["caps"] = [(h, t, rights, b) for h, slots in groups for t, rights, b in slots]
     if isinstance(value, dict) and "caps" in value:
         return dict(value, caps=[(h, t, tuple(rights), b) for h, t, rights, b in value["caps"]])
     return value

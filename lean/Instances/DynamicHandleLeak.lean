@@ -142,10 +142,10 @@ def system : Sys where
     comp2,
     comp3]
   caps := [
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩]
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩]
   handles := []
   covers := []
   clients := [
@@ -172,11 +172,14 @@ def certificate : Certificate where
     comp1,
     comp2,
     comp3]
-  caps := [
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp1 .endpoint, [.receive], 0⟩]),
+    (comp2, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩])]
   handles := []
   declared := [1]
   trusted := [
@@ -202,25 +205,30 @@ def dynamicCertificate : Certificate where
     comp2,
     comp3,
     summary0]
-  caps := [
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send], 2⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send], 3⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send], 4⟩,
-    ⟨comp3, .own summary0 .tcb, [.control], 0⟩,
-    ⟨comp3, .own summary0 .cnode, [.control], 0⟩,
-    ⟨comp3, .own summary0 .vspace, [.control], 0⟩,
-    ⟨comp3, .own summary0 .frames, [.read, .write, .execute], 0⟩,
-    ⟨summary0, .own comp0 .endpoint, [.send], 2⟩,
-    ⟨summary0, .own comp0 .endpoint, [.send], 3⟩,
-    ⟨summary0, .own comp0 .endpoint, [.send], 4⟩,
-    ⟨summary0, .own summary0 .tcb, [.control], 0⟩,
-    ⟨summary0, .own summary0 .cnode, [.control], 0⟩,
-    ⟨summary0, .own summary0 .vspace, [.control], 0⟩,
-    ⟨summary0, .own summary0 .frames, [.read, .write, .execute], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp1 .endpoint, [.receive], 0⟩]),
+    (comp2, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩]),
+    (comp3, [
+      ⟨.own comp0 .endpoint, [.send], 2⟩,
+      ⟨.own comp0 .endpoint, [.send], 3⟩,
+      ⟨.own comp0 .endpoint, [.send], 4⟩,
+      ⟨.own summary0 .tcb, [.control], 0⟩,
+      ⟨.own summary0 .cnode, [.control], 0⟩,
+      ⟨.own summary0 .vspace, [.control], 0⟩,
+      ⟨.own summary0 .frames, [.read, .write, .execute], 0⟩]),
+    (summary0, [
+      ⟨.own comp0 .endpoint, [.send], 2⟩,
+      ⟨.own comp0 .endpoint, [.send], 3⟩,
+      ⟨.own comp0 .endpoint, [.send], 4⟩,
+      ⟨.own summary0 .tcb, [.control], 0⟩,
+      ⟨.own summary0 .cnode, [.control], 0⟩,
+      ⟨.own summary0 .vspace, [.control], 0⟩,
+      ⟨.own summary0 .frames, [.read, .write, .execute], 0⟩])]
   handles := [
     ⟨comp2, obj0, 0⟩,
     ⟨comp2, obj0, 1⟩,

@@ -136,11 +136,11 @@ def system : Sys where
     comp2,
     comp3]
   caps := [
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
     ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩]
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩]
   handles := []
   covers := []
   clients := [
@@ -181,27 +181,32 @@ def certificate : Certificate where
     comp2,
     comp3,
     summary0]
-  caps := [
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp2, .own comp0 .endpoint, [.send], 3⟩,
-    ⟨comp2, .own comp0 .endpoint, [.send], 4⟩,
-    ⟨comp2, .own comp0 .endpoint, [.send], 5⟩,
-    ⟨comp2, .own summary0 .tcb, [.control], 0⟩,
-    ⟨comp2, .own summary0 .cnode, [.control], 0⟩,
-    ⟨comp2, .own summary0 .vspace, [.control], 0⟩,
-    ⟨comp2, .own summary0 .frames, [.read, .write, .execute], 0⟩,
-    ⟨summary0, .own comp0 .endpoint, [.send], 3⟩,
-    ⟨summary0, .own comp0 .endpoint, [.send], 4⟩,
-    ⟨summary0, .own comp0 .endpoint, [.send], 5⟩,
-    ⟨summary0, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨summary0, .own summary0 .tcb, [.control], 0⟩,
-    ⟨summary0, .own summary0 .cnode, [.control], 0⟩,
-    ⟨summary0, .own summary0 .vspace, [.control], 0⟩,
-    ⟨summary0, .own summary0 .frames, [.read, .write, .execute], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp1 .endpoint, [.receive], 0⟩]),
+    (comp2, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp0 .endpoint, [.send], 3⟩,
+      ⟨.own comp0 .endpoint, [.send], 4⟩,
+      ⟨.own comp0 .endpoint, [.send], 5⟩,
+      ⟨.own summary0 .tcb, [.control], 0⟩,
+      ⟨.own summary0 .cnode, [.control], 0⟩,
+      ⟨.own summary0 .vspace, [.control], 0⟩,
+      ⟨.own summary0 .frames, [.read, .write, .execute], 0⟩]),
+    (comp3, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩]),
+    (summary0, [
+      ⟨.own comp0 .endpoint, [.send], 3⟩,
+      ⟨.own comp0 .endpoint, [.send], 4⟩,
+      ⟨.own comp0 .endpoint, [.send], 5⟩,
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own summary0 .tcb, [.control], 0⟩,
+      ⟨.own summary0 .cnode, [.control], 0⟩,
+      ⟨.own summary0 .vspace, [.control], 0⟩,
+      ⟨.own summary0 .frames, [.read, .write, .execute], 0⟩])]
   handles := [
     ⟨comp2, obj0, 0⟩,
     ⟨comp2, obj0, 1⟩,

@@ -81,22 +81,25 @@ flow graph lists each node's successors by the rules of `FlowStep`; the facts ar
 reaching each node (every label may flow everywhere here). -/
 def certificate : Certificate where
   comps := [comp0, comp1, comp2, summary0]
-  caps := [
-    ⟨comp0, .own comp1 .endpoint, [.send], 1⟩,
-    ⟨comp0, .own comp1 .endpoint, [.send], 2⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp2 .endpoint, [.send], 1⟩,
-    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own summary0 .tcb, [.control], 0⟩,
-    ⟨comp0, .own summary0 .cnode, [.control], 0⟩,
-    ⟨comp0, .own summary0 .vspace, [.control], 0⟩,
-    ⟨comp0, .own summary0 .frames, [.read, .write, .execute], 0⟩,
-    ⟨summary0, .own comp1 .endpoint, [.send], 1⟩,
-    ⟨summary0, .own comp1 .endpoint, [.send], 2⟩,
-    ⟨summary0, .own summary0 .tcb, [.control], 0⟩,
-    ⟨summary0, .own summary0 .cnode, [.control], 0⟩,
-    ⟨summary0, .own summary0 .vspace, [.control], 0⟩,
-    ⟨summary0, .own summary0 .frames, [.read, .write, .execute], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp1 .endpoint, [.send], 1⟩,
+      ⟨.own comp1 .endpoint, [.send], 2⟩,
+      ⟨.own summary0 .tcb, [.control], 0⟩,
+      ⟨.own summary0 .cnode, [.control], 0⟩,
+      ⟨.own summary0 .vspace, [.control], 0⟩,
+      ⟨.own summary0 .frames, [.read, .write, .execute], 0⟩]),
+    (comp1, [
+      ⟨.own comp1 .endpoint, [.receive], 0⟩,
+      ⟨.own comp2 .endpoint, [.send], 1⟩]),
+    (comp2, [⟨.own comp2 .endpoint, [.receive], 0⟩]),
+    (summary0, [
+      ⟨.own comp1 .endpoint, [.send], 1⟩,
+      ⟨.own comp1 .endpoint, [.send], 2⟩,
+      ⟨.own summary0 .tcb, [.control], 0⟩,
+      ⟨.own summary0 .cnode, [.control], 0⟩,
+      ⟨.own summary0 .vspace, [.control], 0⟩,
+      ⟨.own summary0 .frames, [.read, .write, .execute], 0⟩])]
   handles := [⟨comp0, obj0, 0⟩, ⟨summary0, obj0, 0⟩]
   declared := [1]
   trusted := []

@@ -122,11 +122,11 @@ def system : Sys where
     comp2,
     comp3]
   caps := [
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
     ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
     ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
     ⟨comp3, .own comp0 .frames, [.read], 0⟩]
   handles := []
   covers := []
@@ -155,13 +155,17 @@ def certificate : Certificate where
     comp1,
     comp2,
     comp3]
-  caps := [
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .own comp0 .frames, [.read], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp1 .endpoint, [.receive], 0⟩]),
+    (comp2, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩]),
+    (comp3, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩,
+      ⟨.own comp0 .frames, [.read], 0⟩])]
   handles := []
   declared := [1, 2]
   trusted := []
@@ -185,13 +189,17 @@ def dynamicCertificate : Certificate where
     comp1,
     comp2,
     comp3]
-  caps := [
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .own comp0 .frames, [.read], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp1 .endpoint, [.receive], 0⟩]),
+    (comp2, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩]),
+    (comp3, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩,
+      ⟨.own comp0 .frames, [.read], 0⟩])]
   handles := [
     ⟨comp2, obj0, 0⟩,
     ⟨comp2, obj0, 1⟩,

@@ -130,12 +130,12 @@ def system : Sys where
     comp4]
   caps := [
     ⟨comp0, .own comp1 .endpoint, [.send, .grant], 1⟩,
-    ⟨comp4, .own comp2 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp0, .own comp3 .cnode, [.control], 0⟩,
     ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
     ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp3 .cnode, [.control], 0⟩]
+    ⟨comp4, .own comp2 .endpoint, [.send, .grantReply], 1⟩]
   handles := []
   covers := []
   clients := [
@@ -158,22 +158,27 @@ def certificate : Certificate where
     comp2,
     comp3,
     comp4]
-  caps := [
-    ⟨comp0, .own comp1 .endpoint, [.send, .grant], 1⟩,
-    ⟨comp4, .own comp2 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp3 .cnode, [.control], 0⟩,
-    ⟨comp0, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp3 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp1 .endpoint, [.send, .grant], 1⟩,
-    ⟨comp1, .own comp3 .cnode, [.control], 0⟩,
-    ⟨comp1, .own comp3 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .own comp1 .endpoint, [.send, .grant], 1⟩,
-    ⟨comp3, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .own comp3 .cnode, [.control], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp1 .endpoint, [.send, .grant], 1⟩,
+      ⟨.own comp3 .cnode, [.control], 0⟩,
+      ⟨.own comp1 .endpoint, [.receive], 0⟩,
+      ⟨.own comp3 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp1 .endpoint, [.receive], 0⟩,
+      ⟨.own comp1 .endpoint, [.send, .grant], 1⟩,
+      ⟨.own comp3 .cnode, [.control], 0⟩,
+      ⟨.own comp3 .endpoint, [.receive], 0⟩]),
+    (comp2, [
+      ⟨.own comp3 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp2 .endpoint, [.receive], 0⟩]),
+    (comp3, [
+      ⟨.own comp3 .endpoint, [.receive], 0⟩,
+      ⟨.own comp1 .endpoint, [.send, .grant], 1⟩,
+      ⟨.own comp1 .endpoint, [.receive], 0⟩,
+      ⟨.own comp3 .cnode, [.control], 0⟩]),
+    (comp4, [
+      ⟨.own comp2 .endpoint, [.send, .grantReply], 1⟩])]
   handles := []
   declared := [1]
   trusted := [
@@ -205,22 +210,27 @@ def dynamicCertificate : Certificate where
     comp2,
     comp3,
     comp4]
-  caps := [
-    ⟨comp0, .own comp1 .endpoint, [.send, .grant], 1⟩,
-    ⟨comp4, .own comp2 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp3 .cnode, [.control], 0⟩,
-    ⟨comp0, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp3 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp1 .endpoint, [.send, .grant], 1⟩,
-    ⟨comp1, .own comp3 .cnode, [.control], 0⟩,
-    ⟨comp1, .own comp3 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .own comp1 .endpoint, [.send, .grant], 1⟩,
-    ⟨comp3, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .own comp3 .cnode, [.control], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp1 .endpoint, [.send, .grant], 1⟩,
+      ⟨.own comp3 .cnode, [.control], 0⟩,
+      ⟨.own comp1 .endpoint, [.receive], 0⟩,
+      ⟨.own comp3 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp1 .endpoint, [.receive], 0⟩,
+      ⟨.own comp1 .endpoint, [.send, .grant], 1⟩,
+      ⟨.own comp3 .cnode, [.control], 0⟩,
+      ⟨.own comp3 .endpoint, [.receive], 0⟩]),
+    (comp2, [
+      ⟨.own comp3 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp2 .endpoint, [.receive], 0⟩]),
+    (comp3, [
+      ⟨.own comp3 .endpoint, [.receive], 0⟩,
+      ⟨.own comp1 .endpoint, [.send, .grant], 1⟩,
+      ⟨.own comp1 .endpoint, [.receive], 0⟩,
+      ⟨.own comp3 .cnode, [.control], 0⟩]),
+    (comp4, [
+      ⟨.own comp2 .endpoint, [.send, .grantReply], 1⟩])]
   handles := [
     ⟨comp4, obj0, 0⟩,
     ⟨comp4, obj0, 1⟩,

@@ -125,11 +125,11 @@ def system : Sys where
     comp2,
     comp3]
   caps := [
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
     ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩]
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩]
   handles := []
   covers := []
   clients := [
@@ -169,12 +169,16 @@ def certificate : Certificate where
     comp1,
     comp2,
     comp3]
-  caps := [
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp1 .endpoint, [.receive], 0⟩]),
+    (comp2, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩]),
+    (comp3, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩])]
   handles := []
   declared := [1, 2]
   trusted := [
@@ -201,12 +205,16 @@ def dynamicCertificate : Certificate where
     comp1,
     comp2,
     comp3]
-  caps := [
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp1 .endpoint, [.receive], 0⟩]),
+    (comp2, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩]),
+    (comp3, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩])]
   handles := [
     ⟨comp2, obj0, 0⟩,
     ⟨comp2, obj0, 1⟩,

@@ -77,20 +77,20 @@ def system : Sys where
     comp1,
     comp2]
   caps := [
-    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
     ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
     ⟨comp0, .chan .region 0 3, [.read, .write], 0⟩,
-    ⟨comp1, .chan .region 0 3, [.read, .write], 0⟩,
     ⟨comp0, .chan .region 1 3, [.read, .write], 0⟩,
-    ⟨comp2, .chan .region 1 3, [.read, .write], 0⟩,
     ⟨comp0, .chan .region 2 4, [.read, .write], 0⟩,
-    ⟨comp1, .chan .notification 0 2, [.signal], 0⟩,
-    ⟨comp2, .chan .notification 0 2, [.signal], 0⟩,
     ⟨comp0, .chan .notification 0 2, [.wait], 0⟩,
     ⟨comp0, .chan .notification 1 0, [.signal], 0⟩,
-    ⟨comp1, .chan .notification 1 0, [.wait], 0⟩,
     ⟨comp0, .chan .notification 2 1, [.signal], 0⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .chan .region 0 3, [.read, .write], 0⟩,
+    ⟨comp1, .chan .notification 0 2, [.signal], 0⟩,
+    ⟨comp1, .chan .notification 1 0, [.wait], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp2, .chan .region 1 3, [.read, .write], 0⟩,
+    ⟨comp2, .chan .notification 0 2, [.signal], 0⟩,
     ⟨comp2, .chan .notification 2 1, [.wait], 0⟩]
   handles := []
   covers := []
@@ -105,22 +105,25 @@ def certificate : Certificate where
     comp0,
     comp1,
     comp2]
-  caps := [
-    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .chan .region 0 3, [.read, .write], 0⟩,
-    ⟨comp1, .chan .region 0 3, [.read, .write], 0⟩,
-    ⟨comp0, .chan .region 1 3, [.read, .write], 0⟩,
-    ⟨comp2, .chan .region 1 3, [.read, .write], 0⟩,
-    ⟨comp0, .chan .region 2 4, [.read, .write], 0⟩,
-    ⟨comp1, .chan .notification 0 2, [.signal], 0⟩,
-    ⟨comp2, .chan .notification 0 2, [.signal], 0⟩,
-    ⟨comp0, .chan .notification 0 2, [.wait], 0⟩,
-    ⟨comp0, .chan .notification 1 0, [.signal], 0⟩,
-    ⟨comp1, .chan .notification 1 0, [.wait], 0⟩,
-    ⟨comp0, .chan .notification 2 1, [.signal], 0⟩,
-    ⟨comp2, .chan .notification 2 1, [.wait], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp0 .endpoint, [.receive], 0⟩,
+      ⟨.chan .region 0 3, [.read, .write], 0⟩,
+      ⟨.chan .region 1 3, [.read, .write], 0⟩,
+      ⟨.chan .region 2 4, [.read, .write], 0⟩,
+      ⟨.chan .notification 0 2, [.wait], 0⟩,
+      ⟨.chan .notification 1 0, [.signal], 0⟩,
+      ⟨.chan .notification 2 1, [.signal], 0⟩]),
+    (comp1, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.chan .region 0 3, [.read, .write], 0⟩,
+      ⟨.chan .notification 0 2, [.signal], 0⟩,
+      ⟨.chan .notification 1 0, [.wait], 0⟩]),
+    (comp2, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩,
+      ⟨.chan .region 1 3, [.read, .write], 0⟩,
+      ⟨.chan .notification 0 2, [.signal], 0⟩,
+      ⟨.chan .notification 2 1, [.wait], 0⟩])]
   handles := []
   declared := [1, 2]
   trusted := [

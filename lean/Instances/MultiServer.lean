@@ -207,32 +207,32 @@ def system : Sys where
     comp6,
     comp7]
   caps := [
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp1, .own comp3 .endpoint, [.send, .grantReply], 4⟩,
+    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 5⟩,
+    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
+    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 3⟩,
+    ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
+    ⟨comp4, .own comp0 .endpoint, [.send, .grantReply], 4⟩,
+    ⟨comp4, .own comp4 .endpoint, [.receive], 0⟩,
+    ⟨comp4, .chan .region 0 14, [.read, .write], 0⟩,
+    ⟨comp4, .chan .notification 0 15, [.signal], 0⟩,
     ⟨comp5, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp5, .own comp2 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp5, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp5, .own comp4 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp5, .chan .region 0 14, [.read, .write], 0⟩,
+    ⟨comp5, .chan .notification 0 15, [.wait], 0⟩,
     ⟨comp6, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
     ⟨comp6, .own comp2 .endpoint, [.send, .grantReply], 2⟩,
     ⟨comp6, .own comp3 .endpoint, [.send, .grantReply], 2⟩,
     ⟨comp6, .own comp4 .endpoint, [.send, .grantReply], 2⟩,
     ⟨comp7, .own comp1 .endpoint, [.send, .grantReply], 3⟩,
     ⟨comp7, .own comp2 .endpoint, [.send, .grantReply], 3⟩,
-    ⟨comp7, .own comp3 .endpoint, [.send, .grantReply], 3⟩,
-    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 3⟩,
-    ⟨comp4, .own comp0 .endpoint, [.send, .grantReply], 4⟩,
-    ⟨comp1, .own comp3 .endpoint, [.send, .grantReply], 4⟩,
-    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 5⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
-    ⟨comp4, .own comp4 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp4, .chan .region 0 14, [.read, .write], 0⟩,
-    ⟨comp5, .chan .region 0 14, [.read, .write], 0⟩,
-    ⟨comp4, .chan .notification 0 15, [.signal], 0⟩,
-    ⟨comp5, .chan .notification 0 15, [.wait], 0⟩]
+    ⟨comp7, .own comp3 .endpoint, [.send, .grantReply], 3⟩]
   handles := []
   covers := []
   clients := [
@@ -363,33 +363,41 @@ def certificate : Certificate where
     comp5,
     comp6,
     comp7]
-  caps := [
-    ⟨comp5, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp5, .own comp2 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp5, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp5, .own comp4 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp6, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp6, .own comp2 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp6, .own comp3 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp6, .own comp4 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp7, .own comp1 .endpoint, [.send, .grantReply], 3⟩,
-    ⟨comp7, .own comp2 .endpoint, [.send, .grantReply], 3⟩,
-    ⟨comp7, .own comp3 .endpoint, [.send, .grantReply], 3⟩,
-    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 3⟩,
-    ⟨comp4, .own comp0 .endpoint, [.send, .grantReply], 4⟩,
-    ⟨comp1, .own comp3 .endpoint, [.send, .grantReply], 4⟩,
-    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 5⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
-    ⟨comp4, .own comp4 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp4, .chan .region 0 14, [.read, .write], 0⟩,
-    ⟨comp5, .chan .region 0 14, [.read, .write], 0⟩,
-    ⟨comp4, .chan .notification 0 15, [.signal], 0⟩,
-    ⟨comp5, .chan .notification 0 15, [.wait], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp3 .endpoint, [.send, .grantReply], 4⟩,
+      ⟨.own comp1 .endpoint, [.receive], 0⟩]),
+    (comp2, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩,
+      ⟨.own comp3 .endpoint, [.send, .grantReply], 5⟩,
+      ⟨.own comp2 .endpoint, [.receive], 0⟩]),
+    (comp3, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 3⟩,
+      ⟨.own comp3 .endpoint, [.receive], 0⟩]),
+    (comp4, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 4⟩,
+      ⟨.own comp4 .endpoint, [.receive], 0⟩,
+      ⟨.chan .region 0 14, [.read, .write], 0⟩,
+      ⟨.chan .notification 0 15, [.signal], 0⟩]),
+    (comp5, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp2 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp3 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp4 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.chan .region 0 14, [.read, .write], 0⟩,
+      ⟨.chan .notification 0 15, [.wait], 0⟩]),
+    (comp6, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 2⟩,
+      ⟨.own comp2 .endpoint, [.send, .grantReply], 2⟩,
+      ⟨.own comp3 .endpoint, [.send, .grantReply], 2⟩,
+      ⟨.own comp4 .endpoint, [.send, .grantReply], 2⟩]),
+    (comp7, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 3⟩,
+      ⟨.own comp2 .endpoint, [.send, .grantReply], 3⟩,
+      ⟨.own comp3 .endpoint, [.send, .grantReply], 3⟩])]
   handles := [
     ⟨comp1, obj4, 0⟩,
     ⟨comp1, obj4, 1⟩,

@@ -111,11 +111,11 @@ def system : Sys where
     comp1,
     comp2]
   caps := [
-    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
     ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
     ⟨comp1, .chan .notification 0 4, [.signal], 0⟩,
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp2, .chan .notification 0 4, [.wait], 0⟩]
   handles := []
   covers := []
@@ -132,13 +132,16 @@ def certificate : Certificate where
     comp0,
     comp1,
     comp2]
-  caps := [
-    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .chan .notification 0 4, [.signal], 0⟩,
-    ⟨comp2, .chan .notification 0 4, [.wait], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp1 .endpoint, [.receive], 0⟩,
+      ⟨.chan .notification 0 4, [.signal], 0⟩]),
+    (comp2, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.chan .notification 0 4, [.wait], 0⟩])]
   handles := []
   declared := [1]
   trusted := [
@@ -162,13 +165,16 @@ def dynamicCertificate : Certificate where
     comp0,
     comp1,
     comp2]
-  caps := [
-    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp1, .chan .notification 0 4, [.signal], 0⟩,
-    ⟨comp2, .chan .notification 0 4, [.wait], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp1 .endpoint, [.receive], 0⟩,
+      ⟨.chan .notification 0 4, [.signal], 0⟩]),
+    (comp2, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.chan .notification 0 4, [.wait], 0⟩])]
   handles := [
     ⟨comp2, obj0, 0⟩]
   declared := [1]

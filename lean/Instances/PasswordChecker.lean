@@ -110,10 +110,10 @@ def system : Sys where
     comp1,
     comp2]
   caps := [
-    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
     ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩]
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩]
   handles := []
   covers := []
   clients := [
@@ -129,11 +129,14 @@ def certificate : Certificate where
     comp0,
     comp1,
     comp2]
-  caps := [
-    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp1 .endpoint, [.receive], 0⟩]),
+    (comp2, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩])]
   handles := [
     ⟨comp2, obj0, 0⟩]
   declared := [1]

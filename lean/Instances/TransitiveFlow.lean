@@ -130,11 +130,11 @@ def system : Sys where
     comp3,
     comp4]
   caps := [
-    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp3, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
+    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
     ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
+    ⟨comp3, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
     ⟨comp3, .chan .region 0 5, [.read, .write], 0⟩,
     ⟨comp4, .chan .region 0 5, [.read], 0⟩]
   handles := []
@@ -165,14 +165,19 @@ def certificate : Certificate where
     comp2,
     comp3,
     comp4]
-  caps := [
-    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp3, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .chan .region 0 5, [.read, .write], 0⟩,
-    ⟨comp4, .chan .region 0 5, [.read], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp1 .endpoint, [.receive], 0⟩]),
+    (comp2, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩]),
+    (comp3, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 2⟩,
+      ⟨.chan .region 0 5, [.read, .write], 0⟩]),
+    (comp4, [
+      ⟨.chan .region 0 5, [.read], 0⟩])]
   handles := []
   declared := [1, 2]
   trusted := []
@@ -200,14 +205,19 @@ def dynamicCertificate : Certificate where
     comp2,
     comp3,
     comp4]
-  caps := [
-    ⟨comp2, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp3, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
-    ⟨comp3, .chan .region 0 5, [.read, .write], 0⟩,
-    ⟨comp4, .chan .region 0 5, [.read], 0⟩]
+  groups := [
+    (comp0, [
+      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+    (comp1, [
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩,
+      ⟨.own comp1 .endpoint, [.receive], 0⟩]),
+    (comp2, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩]),
+    (comp3, [
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 2⟩,
+      ⟨.chan .region 0 5, [.read, .write], 0⟩]),
+    (comp4, [
+      ⟨.chan .region 0 5, [.read], 0⟩])]
   handles := [
     ⟨comp2, obj0, 0⟩,
     ⟨comp2, obj0, 2⟩,

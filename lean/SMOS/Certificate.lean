@@ -12,11 +12,33 @@ checkers in `SMOS.Checkers` decide them and `SMOS.Thm` proves the checkers sound
 
 namespace SMOS
 
+/-- A cap apart from its holder: what the certificate lists under each holder. -/
+structure Slot where
+  target : Target
+  rights : List Right
+  badge : Nat
+  deriving DecidableEq, Repr
+
+/-- The cap `h` holds as `s`. -/
+def Slot.cap (h : Component) (s : Slot) : Cap := ⟨h, s.target, s.rights, s.badge⟩
+
+/-- Caps grouped by holder: each entry is a holder and caps it holds. A closure rule moves every
+cap of one holder to another, so a checker compares two holders' entries instead of searching
+every cap for each (a holder may have several entries; `slotsOf` joins them). -/
+abbrev Groups := List (Component × List Slot)
+
+/-- The caps of the groups, one by one. -/
+def capsOf (G : Groups) : List Cap := G.flatMap fun g => g.2.map (Slot.cap g.1)
+
+/-- Everything `h` holds according to `G`, from each of its entries. -/
+def slotsOf (G : Groups) (h : Component) : List Slot :=
+  G.flatMap fun g => bif decide (g.1 = h) then g.2 else []
+
 structure Certificate where
   /-- Abstract components that may ever be live (initial ones and spawn summaries). -/
   comps : List Component
-  /-- Abstract caps that may ever exist, one by one. -/
-  caps : List Cap
+  /-- Abstract caps that may ever exist, one by one, grouped by holder (`caps`). -/
+  groups : Groups
   /-- Abstract handles that may ever exist. -/
   handles : List Handle
   /-- The badges of the declared connections (`Sys.clients`): a badge not among them names no
@@ -28,6 +50,9 @@ structure Certificate where
   edges : List (Node × List Node)
   /-- The facts arriving at each node: (source label, labels it may be treated as). -/
   facts : List (Node × List (Label × List Label))
+
+/-- Abstract caps that may ever exist, one by one. -/
+def Certificate.caps (cert : Certificate) : List Cap := capsOf cert.groups
 
 /-- The certificate's caps and handles as a state (flow rules are read on it). -/
 def Certificate.state (cert : Certificate) : State :=

@@ -37,22 +37,38 @@ theorem and_true_left {a b : Bool} (h : (a && b) = true) : a = true := by
 theorem and_true_right {a b : Bool} (h : (a && b) = true) : b = true := by
   cases a <;> cases b <;> simp_all
 
-/-- `p` is a prefix of `l`, decided element by element. -/
-def prefixB {α : Type} [DecidableEq α] : List α → List α → Bool
+/-- `p` is a subsequence of `l`, decided in one walk: a member of `l` that is not `p`'s next is
+skipped. -/
+def sublistB {α : Type} [DecidableEq α] : List α → List α → Bool
   | [], _ => true
   | _ :: _, [] => false
-  | a :: p, b :: l => decide (a = b) && prefixB p l
+  | a :: p, b :: l => bif decide (a = b) then sublistB p l else sublistB (a :: p) l
 
-/-- Every member of an accepted prefix is a member of the list. -/
-theorem mem_of_prefixB {α : Type} [DecidableEq α] :
-    ∀ {p l : List α}, prefixB p l = true → ∀ {x : α}, x ∈ p → x ∈ l
+/-- Every member of an accepted subsequence is a member of the list. -/
+theorem mem_of_sublistB {α : Type} [DecidableEq α] :
+    ∀ {p l : List α}, sublistB p l = true → ∀ {x : α}, x ∈ p → x ∈ l
   | [], _, _, _, hx => absurd hx List.not_mem_nil
-  | _ :: _, [], h, _, _ => absurd h (by simp [prefixB])
+  | _ :: _, [], h, _, _ => absurd h (by simp [sublistB])
   | a :: p, b :: l, h, x, hx => by
-    have hab : a = b := of_decide_eq_true (and_true_left h)
-    rcases List.mem_cons.mp hx with rfl | hx
-    · exact List.mem_cons.mpr (Or.inl hab)
-    · exact List.mem_cons.mpr (Or.inr (mem_of_prefixB (and_true_right h) hx))
+    by_cases hab : a = b
+    · have h' : sublistB p l = true := by simpa [sublistB, hab] using h
+      rcases List.mem_cons.mp hx with rfl | hx
+      · exact List.mem_cons.mpr (Or.inl hab)
+      · exact List.mem_cons.mpr (Or.inr (mem_of_sublistB h' hx))
+    · have h' : sublistB (a :: p) l = true := by simpa [sublistB, hab] using h
+      exact List.mem_cons.mpr (Or.inr (mem_of_sublistB h' hx))
+
+/-- Every member of `xs` is a member of `ys`. -/
+def subsetB {α : Type} [DecidableEq α] (xs ys : List α) : Bool :=
+  xs.all fun x => memB x ys
+
+theorem mem_of_subsetB {α : Type} [DecidableEq α] {xs ys : List α} (h : subsetB xs ys = true)
+    {x : α} (hx : x ∈ xs) : x ∈ ys :=
+  mem_of_memB (of_all h hx)
+
+theorem subsetB_of {α : Type} [DecidableEq α] {xs ys : List α} (h : ∀ x, x ∈ xs → x ∈ ys) :
+    subsetB xs ys = true :=
+  List.all_eq_true.mpr fun x hx => memB_of_mem (h x hx)
 
 /-- `!c || r` read as "c implies r". -/
 theorem imp_true {c r : Bool} (h : (!c || r) = true) (hc : c = true) : r = true := by

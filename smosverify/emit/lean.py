@@ -91,7 +91,7 @@ def lean_module(system: System, report: Report | None = None) -> LeanModule:
         "policy": lean_policy(system, terms),
         "objects": [terms.obj(f"{o.server}.{o.name}") for o in system.objects()],
         "comps": comps,
-        "caps": initial_cap_terms(system, terms),
+        "caps": sorted(initial_cap_terms(system, terms), key=_holder_order),
         "handles": [],
         "covers": lean_covers(system, terms),
         "clients": lean_clients(system, terms),
@@ -123,13 +123,18 @@ def write_lean_module(module: LeanModule, out_dir: str | Path) -> Path:
     return path
 
 
+def _holder_order(cap: tuple) -> tuple:
+    return comp_order(cap[0])
+
+
 def _certificate(sys: dict, comps: list[tuple], caps: list[tuple], handles: list[tuple]) -> dict:
-    """The certificate's lists; its caps begin with the initial caps in the system's order, so that
-    `checkInit` finds them as one prefix."""
+    """The certificate's lists. Its caps are grouped by holder in the order of the system's (Lean
+    lists them as `groups`), each holder's initial caps first and in the system's order, so that
+    `checkInit` finds the initial caps as one subsequence."""
     listed = set(caps)
     initial = [e for e in sys["caps"] if e in listed]
     first = set(initial)
-    caps = initial + [c for c in caps if c not in first]
+    caps = sorted(initial + [c for c in caps if c not in first], key=_holder_order)
     cert = {"comps": sorted(comps, key=comp_order), "caps": caps, "handles": handles}
     return cert | flow_certificate(sys, cert)
 

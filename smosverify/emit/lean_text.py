@@ -53,9 +53,24 @@ class LeanText:
             return f".own {self.comp(t[1])} .{t[2]}"
         return f".chan .{t[1]} {t[2]} {t[3]}"
 
-    def cap(self, c: tuple) -> str:
+    def _unheld(self, c: tuple) -> str:
         rights = ", ".join(f".{r}" for r in c[2])
-        return f"⟨{self.comp(c[0])}, {self.target(c[1])}, [{rights}], {c[3]}⟩"
+        return f"{self.target(c[1])}, [{rights}], {c[3]}"
+
+    def slot(self, c: tuple) -> str:
+        """What cap `c` is apart from its holder: `⟨target, [rights], badge⟩`."""
+        return f"⟨{self._unheld(c)}⟩"
+
+    def cap(self, c: tuple) -> str:
+        return f"⟨{self.comp(c[0])}, {self._unheld(c)}⟩"
+
+    def group(self, holder: tuple, caps: list) -> str:
+        """One entry of `Groups`: `holder` and its `caps`, one per line."""
+        return f"({self.comp(holder)}, [" + ",".join(f"\n      {self.slot(c)}" for c in caps) + "])"
+
+    def groups(self, caps: list) -> str:
+        """A certificate's caps as Lean `Groups`: one entry per run of a holder."""
+        return self.items([self.group(holder, list(run)) for holder, run in groupby(caps, key=lambda c: c[0])], str)
 
     def cover(self, pair: tuple) -> str:
         return f"({self.target(pair[0])}, {self.target(pair[1])})"

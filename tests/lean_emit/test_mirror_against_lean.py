@@ -22,6 +22,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
+from itertools import groupby
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -134,8 +135,14 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
     def with_cert(field: str, lean: str, value: list) -> Data:
         return Data(base.sys, (f"{{ {ns}.certificate with {field} := {lean} }}", dict(cert, **{field: value})), base.net, base.cuts)
 
+    def group(holder: tuple, caps: list) -> str:  # on one line: each statement is one line
+        return p.group(holder, caps).replace("\n", "")
+
+    def with_caps(groups: str, caps: list) -> Data:
+        return Data(base.sys, (f"{{ {ns}.certificate with groups := {groups} }}", dict(cert, caps=caps)), base.net, base.cuts)
+
     def with_cap(cap: tuple) -> Data:
-        return with_cert("caps", f"{ns}.certificate.caps ++ [{p.cap(cap)}]", cert["caps"] + [cap])
+        return with_caps(f"{ns}.certificate.groups ++ [{group(cap[0], [cap])}]", cert["caps"] + [cap])
 
     def with_policy(field: str, lean: str, value: list) -> Data:
         policy = dict(sys["policy"], **{field: value})
@@ -150,7 +157,10 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
                                      dict(sys, decisions=decisions)), ("P4",)))
     if cert["caps"]:
         k = pick.randrange(len(cert["caps"]))
-        out.append(("dropCap", with_cert("caps", f"{ns}.certificate.caps.eraseIdx {k}", cert["caps"][:k] + cert["caps"][k + 1:]),
+        holder = cert["caps"][k][0]
+        run = [h for h, _ in groupby(cert["caps"], key=lambda c: c[0])].index(holder)  # one run per holder
+        kept = [c for j, c in enumerate(cert["caps"]) if c[0] == holder and j != k]
+        out.append(("dropCap", with_caps(f"{ns}.certificate.groups.set {run} {group(holder, kept)}", cert["caps"][:k] + cert["caps"][k + 1:]),
                     ("P1", "P3", "P7")))
     nodes = [u for u, _ in cert["edges"]]
     if cert["edges"]:

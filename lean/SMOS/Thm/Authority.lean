@@ -18,7 +18,7 @@ variable {sys : Sys} {cert : Certificate}
 theorem listsInitial_of_check (h : checkInit sys cert = true) : ListsInitial sys cert :=
   ⟨fun c hc => mem_of_memB (of_all (and_true_left h) hc),
    fun e he => (Bool.or_eq_true _ _ ▸ and_true_left (and_true_right h)).elim
-     (fun hp => mem_of_prefixB hp (List.mem_map_of_mem he))
+     (fun hp => mem_of_sublistB hp (List.mem_map_of_mem he))
      (fun ha => mem_of_memB (of_all ha he)),
    fun x hx => mem_of_memB (of_all (and_true_right (and_true_right h)) hx)⟩
 
@@ -27,53 +27,80 @@ theorem checkInit_sound (h : checkInit sys cert = true) : Covers cert sys.initia
   have hl := listsInitial_of_check h
   ⟨hl.1, fun e he => certHasBy_of_mem (hl.2.1 e he) (Or.inl rfl), hl.2.2⟩
 
-/-- `checkGrant` is sound: an accepted cap list is closed under `KStep.grant` (whoever holds send and
+/-- What `h` holds according to `slotsOf` is what the groups list for it. -/
+theorem mem_slotsOf {G : Groups} {h : Component} {s : Slot} :
+    s ∈ slotsOf G h ↔ s.cap h ∈ capsOf G := by
+  simp only [slotsOf, capsOf, List.mem_flatMap, List.mem_map]
+  constructor
+  · rintro ⟨g, hg, hs⟩
+    by_cases e : g.1 = h
+    · have hs' : s ∈ g.2 := by simpa [e] using hs
+      exact ⟨g, hg, s, hs', by rw [e]⟩
+    · have : False := by simp [e] at hs
+      exact this.elim
+  · rintro ⟨g, hg, s', hs', he⟩
+    obtain ⟨t', r', b'⟩ := s'
+    obtain ⟨t, r, b⟩ := s
+    simp only [Slot.cap, Cap.mk.injEq] at he
+    obtain ⟨e, rfl, rfl, rfl⟩ := he
+    exact ⟨g, hg, by simp [e, hs']⟩
+
+/-- A listed cap is among what its holder holds. -/
+theorem slot_mem_of_mem {G : Groups} {h : Component} {t : Target} {r : List Right} {b : Nat}
+    (hc : Cap.mk h t r b ∈ capsOf G) : Slot.mk t r b ∈ slotsOf G h :=
+  mem_slotsOf.mpr hc
+
+/-- `checkGrant` is sound: the groups are closed under `KStep.grant` (whoever holds send and
 grant on an endpoint gives each of its caps to everyone who receives there). -/
-theorem checkGrant_sound {A : List Cap} (h : checkGrant A = true) :
+theorem checkGrant_sound {G : Groups} (h : checkGrant G = true) :
     ∀ {snd rcv : Component} {ep t : Target} {rs rr r : List Right} {bs br b : Nat},
-      Cap.mk snd ep rs bs ∈ A → Right.send ∈ rs → Right.grant ∈ rs →
-      Cap.mk rcv ep rr br ∈ A → Right.receive ∈ rr →
-      Cap.mk snd t r b ∈ A → Cap.mk rcv t r b ∈ A := by
+      Cap.mk snd ep rs bs ∈ capsOf G → Right.send ∈ rs → Right.grant ∈ rs →
+      Cap.mk rcv ep rr br ∈ capsOf G → Right.receive ∈ rr →
+      Cap.mk snd t r b ∈ capsOf G → Cap.mk rcv t r b ∈ capsOf G := by
   intro snd rcv ep t rs rr r bs br b hs hsend hgrant hr hrecv hc
-  have h1 := imp2_true (of_all h hs) (memB_of_mem hsend) (memB_of_mem hgrant)
-  have h2 := imp2_true (of_all h1 hr) (decide_eq_true rfl) (memB_of_mem hrecv)
-  exact mem_of_memB (imp_true (of_all h2 hc) (decide_eq_true rfl))
+  have hS : Cap.mk snd ep rs bs ∈ (capsOf G).filter fun g =>
+      memB Right.send g.rights && memB Right.grant g.rights :=
+    List.mem_filter.mpr ⟨hs, both_true (memB_of_mem hsend) (memB_of_mem hgrant)⟩
+  have hR : Cap.mk rcv ep rr br ∈ (capsOf G).filter fun v => memB Right.receive v.rights :=
+    List.mem_filter.mpr ⟨hr, memB_of_mem hrecv⟩
+  have h1 := imp_true (of_all (of_all h hS) hR) (decide_eq_true rfl)
+  exact mem_slotsOf.mp (mem_of_subsetB h1 (slot_mem_of_mem hc))
 
-/-- `checkReply` is sound: an accepted cap list is closed under `KStep.reply` (a receiver with grant
-gives each of its caps back to a caller with send and grant or grantReply). -/
-theorem checkReply_sound {A : List Cap} (h : checkReply A = true) :
+/-- `checkReply` is sound: the groups are closed under `KStep.reply` (a receiver with grant gives
+each of its caps back to a caller with send and grant or grantReply). -/
+theorem checkReply_sound {G : Groups} (h : checkReply G = true) :
     ∀ {clt srv : Component} {ep t : Target} {rc rv r : List Right} {bc bv b : Nat},
-      Cap.mk clt ep rc bc ∈ A → Right.send ∈ rc → (Right.grant ∈ rc ∨ Right.grantReply ∈ rc) →
-      Cap.mk srv ep rv bv ∈ A → Right.receive ∈ rv → Right.grant ∈ rv →
-      Cap.mk srv t r b ∈ A → Cap.mk clt t r b ∈ A := by
+      Cap.mk clt ep rc bc ∈ capsOf G → Right.send ∈ rc → (Right.grant ∈ rc ∨ Right.grantReply ∈ rc) →
+      Cap.mk srv ep rv bv ∈ capsOf G → Right.receive ∈ rv → Right.grant ∈ rv →
+      Cap.mk srv t r b ∈ capsOf G → Cap.mk clt t r b ∈ capsOf G := by
   intro clt srv ep t rc rv r bc bv b hc hsend hg hv hrecv hgr h3
-  have h1 := imp2_true (of_all h hc) (memB_of_mem hsend) (or_memB hg)
-  have h2 := imp3_true (of_all h1 hv) (decide_eq_true rfl) (memB_of_mem hrecv) (memB_of_mem hgr)
-  exact mem_of_memB (imp_true (of_all h2 h3) (decide_eq_true rfl))
+  have hS : Cap.mk clt ep rc bc ∈ (capsOf G).filter fun g =>
+      memB Right.send g.rights && (memB Right.grant g.rights || memB Right.grantReply g.rights) :=
+    List.mem_filter.mpr ⟨hc, both_true (memB_of_mem hsend) (or_memB hg)⟩
+  have hR : Cap.mk srv ep rv bv ∈ (capsOf G).filter fun v =>
+      memB Right.receive v.rights && memB Right.grant v.rights :=
+    List.mem_filter.mpr ⟨hv, both_true (memB_of_mem hrecv) (memB_of_mem hgr)⟩
+  have h1 := imp_true (of_all (of_all h hS) hR) (decide_eq_true rfl)
+  exact mem_slotsOf.mp (mem_of_subsetB h1 (slot_mem_of_mem h3))
 
-theorem cnodeClosedAt_own (A : List Cap) (a x : Component) (k : ObjKind) (rs : List Right)
+theorem cnodeClosedAt_own (G : Groups) (a x : Component) (k : ObjKind) (rs : List Right)
     (b : Nat) :
-    cnodeClosedAt A (Cap.mk a (.own x k) rs b) =
+    cnodeClosedAt G (Cap.mk a (.own x k) rs b) =
       (!(decide (k = .cnode) && memB Right.control rs) ||
-        A.all fun c =>
-          (!decide (c.holder = x) || memB (Cap.mk a c.target c.rights c.badge) A) &&
-          (!decide (c.holder = a) || memB (Cap.mk x c.target c.rights c.badge) A)) := rfl
+        (subsetB (slotsOf G x) (slotsOf G a) && subsetB (slotsOf G a) (slotsOf G x))) := rfl
 
 /-- `checkCNode` is sound: control of a CNode copies every cap out of it and into it
 (`KStep.copyOut`, `KStep.copyIn`). -/
-theorem checkCNode_sound {A : List Cap} (h : checkCNode A = true) {a x : Component}
-    {ra : List Right} {ba : Nat} (hg : Cap.mk a (.own x .cnode) ra ba ∈ A)
+theorem checkCNode_sound {G : Groups} (h : checkCNode G = true) {a x : Component}
+    {ra : List Right} {ba : Nat} (hg : Cap.mk a (.own x .cnode) ra ba ∈ capsOf G)
     (hctl : Right.control ∈ ra) :
-    (∀ {t : Target} {r : List Right} {b : Nat}, Cap.mk x t r b ∈ A → Cap.mk a t r b ∈ A) ∧
-    (∀ {t : Target} {r : List Right} {b : Nat}, Cap.mk a t r b ∈ A → Cap.mk x t r b ∈ A) := by
+    (∀ {t : Target} {r : List Right} {b : Nat}, Cap.mk x t r b ∈ capsOf G → Cap.mk a t r b ∈ capsOf G) ∧
+    (∀ {t : Target} {r : List Right} {b : Nat}, Cap.mk a t r b ∈ capsOf G → Cap.mk x t r b ∈ capsOf G) := by
   have h1 := of_all h hg
   rw [cnodeClosedAt_own] at h1
   have h2 := imp2_true h1 (decide_eq_true rfl) (memB_of_mem hctl)
-  constructor
-  · intro t r b hc
-    exact mem_of_memB (imp_true (and_true_left (of_all h2 hc)) (decide_eq_true rfl))
-  · intro t r b hc
-    exact mem_of_memB (imp_true (and_true_right (of_all h2 hc)) (decide_eq_true rfl))
+  exact ⟨fun hc => mem_slotsOf.mp (mem_of_subsetB (and_true_left h2) (slot_mem_of_mem hc)),
+    fun hc => mem_slotsOf.mp (mem_of_subsetB (and_true_right h2) (slot_mem_of_mem hc))⟩
 
 theorem derivedAt_own (A : List Cap) (a x : Component) (k : ObjKind) (rs : List Right)
     (b : Nat) :
@@ -570,51 +597,46 @@ theorem checkInit_complete (h : ListsInitial sys cert) : checkInit sys cert = tr
     (both_true (or_of_true (Or.inr (List.all_eq_true.mpr fun e he => memB_of_mem (h.2.1 e he))))
       (List.all_eq_true.mpr fun x hx => memB_of_mem (h.2.2 x hx)))
 
-/-- `checkGrant` is complete: a cap list closed under `KStep.grant` is accepted. -/
-theorem checkGrant_complete {A : List Cap}
+/-- `checkGrant` is complete: groups closed under `KStep.grant` are accepted. -/
+theorem checkGrant_complete {G : Groups}
     (h : ∀ {snd rcv : Component} {ep t : Target} {rs rr r : List Right} {bs br b : Nat},
-      Cap.mk snd ep rs bs ∈ A → Right.send ∈ rs → Right.grant ∈ rs →
-      Cap.mk rcv ep rr br ∈ A → Right.receive ∈ rr →
-      Cap.mk snd t r b ∈ A → Cap.mk rcv t r b ∈ A) : checkGrant A = true := by
-  unfold checkGrant
-  refine List.all_eq_true.mpr fun g hg => imp_intro fun hsg => List.all_eq_true.mpr fun v hv =>
-    imp_intro fun hvr => List.all_eq_true.mpr fun c hc => imp_intro fun hh => memB_of_mem ?_
-  have hg' : Cap.mk g.holder g.target g.rights g.badge ∈ A := hg
-  have ht : v.target = g.target := of_decide_eq_true (and_true_left hvr)
-  have hch : c.holder = g.holder := of_decide_eq_true hh
-  have hv' : Cap.mk v.holder g.target v.rights v.badge ∈ A := by rw [← ht]; exact hv
-  have hc' : Cap.mk g.holder c.target c.rights c.badge ∈ A := by rw [← hch]; exact hc
-  exact h hg' (mem_of_memB (and_true_left hsg)) (mem_of_memB (and_true_right hsg)) hv'
-    (mem_of_memB (and_true_right hvr)) hc'
+      Cap.mk snd ep rs bs ∈ capsOf G → Right.send ∈ rs → Right.grant ∈ rs →
+      Cap.mk rcv ep rr br ∈ capsOf G → Right.receive ∈ rr →
+      Cap.mk snd t r b ∈ capsOf G → Cap.mk rcv t r b ∈ capsOf G) : checkGrant G = true := by
+  refine List.all_eq_true.mpr fun g hg => List.all_eq_true.mpr fun v hv =>
+    imp_intro fun ht => subsetB_of fun s hs => mem_slotsOf.mpr ?_
+  have ⟨hg, hsg⟩ := List.mem_filter.mp hg
+  have ⟨hv, hvr⟩ := List.mem_filter.mp hv
+  have ht : v.target = g.target := of_decide_eq_true ht
+  have hv' : Cap.mk v.holder g.target v.rights v.badge ∈ capsOf G := by rw [← ht]; exact hv
+  exact h (snd := g.holder) hg (mem_of_memB (and_true_left hsg)) (mem_of_memB (and_true_right hsg))
+    hv' (mem_of_memB hvr) (mem_slotsOf.mp hs)
 
-/-- `checkReply` is complete: a cap list closed under `KStep.reply` is accepted. -/
-theorem checkReply_complete {A : List Cap}
+/-- `checkReply` is complete: groups closed under `KStep.reply` are accepted. -/
+theorem checkReply_complete {G : Groups}
     (h : ∀ {clt srv : Component} {ep t : Target} {rc rv r : List Right} {bc bv b : Nat},
-      Cap.mk clt ep rc bc ∈ A → Right.send ∈ rc → (Right.grant ∈ rc ∨ Right.grantReply ∈ rc) →
-      Cap.mk srv ep rv bv ∈ A → Right.receive ∈ rv → Right.grant ∈ rv →
-      Cap.mk srv t r b ∈ A → Cap.mk clt t r b ∈ A) : checkReply A = true := by
-  unfold checkReply
-  refine List.all_eq_true.mpr fun g hg => imp_intro fun hsg => List.all_eq_true.mpr fun v hv =>
-    imp_intro fun hvr => List.all_eq_true.mpr fun c hc => imp_intro fun hh => memB_of_mem ?_
-  have hg' : Cap.mk g.holder g.target g.rights g.badge ∈ A := hg
-  have ht : v.target = g.target := of_decide_eq_true (and_true_left hvr)
-  have hch : c.holder = v.holder := of_decide_eq_true hh
-  have hv' : Cap.mk v.holder g.target v.rights v.badge ∈ A := by rw [← ht]; exact hv
-  have hc' : Cap.mk v.holder c.target c.rights c.badge ∈ A := by rw [← hch]; exact hc
-  have hvr2 := and_true_right hvr
-  exact h hg' (mem_of_memB (and_true_left hsg)) (mem_or_of_memB (and_true_right hsg)) hv'
-    (mem_of_memB (and_true_left hvr2)) (mem_of_memB (and_true_right hvr2)) hc'
+      Cap.mk clt ep rc bc ∈ capsOf G → Right.send ∈ rc → (Right.grant ∈ rc ∨ Right.grantReply ∈ rc) →
+      Cap.mk srv ep rv bv ∈ capsOf G → Right.receive ∈ rv → Right.grant ∈ rv →
+      Cap.mk srv t r b ∈ capsOf G → Cap.mk clt t r b ∈ capsOf G) : checkReply G = true := by
+  refine List.all_eq_true.mpr fun g hg => List.all_eq_true.mpr fun v hv =>
+    imp_intro fun ht => subsetB_of fun s hs => mem_slotsOf.mpr ?_
+  have ⟨hg, hsg⟩ := List.mem_filter.mp hg
+  have ⟨hv, hvr⟩ := List.mem_filter.mp hv
+  have ht : v.target = g.target := of_decide_eq_true ht
+  have hv' : Cap.mk v.holder g.target v.rights v.badge ∈ capsOf G := by rw [← ht]; exact hv
+  exact h (clt := g.holder) hg (mem_of_memB (and_true_left hsg)) (mem_or_of_memB (and_true_right hsg))
+    hv' (mem_of_memB (and_true_left hvr)) (mem_of_memB (and_true_right hvr)) (mem_slotsOf.mp hs)
 
-/-- `checkCNode` is complete: a cap list closed under `KStep.copyOut` and `KStep.copyIn` is
+/-- `checkCNode` is complete: groups closed under `KStep.copyOut` and `KStep.copyIn` are
 accepted. -/
-theorem checkCNode_complete {A : List Cap}
+theorem checkCNode_complete {G : Groups}
     (hout : ∀ {a x : Component} {t : Target} {ra r : List Right} {ba b : Nat},
-      Cap.mk a (.own x .cnode) ra ba ∈ A → Right.control ∈ ra →
-      Cap.mk x t r b ∈ A → Cap.mk a t r b ∈ A)
+      Cap.mk a (.own x .cnode) ra ba ∈ capsOf G → Right.control ∈ ra →
+      Cap.mk x t r b ∈ capsOf G → Cap.mk a t r b ∈ capsOf G)
     (hin : ∀ {a x : Component} {t : Target} {ra r : List Right} {ba b : Nat},
-      Cap.mk a (.own x .cnode) ra ba ∈ A → Right.control ∈ ra →
-      Cap.mk a t r b ∈ A → Cap.mk x t r b ∈ A) :
-    checkCNode A = true := by
+      Cap.mk a (.own x .cnode) ra ba ∈ capsOf G → Right.control ∈ ra →
+      Cap.mk a t r b ∈ capsOf G → Cap.mk x t r b ∈ capsOf G) :
+    checkCNode G = true := by
   unfold checkCNode
   refine List.all_eq_true.mpr fun g hg => ?_
   obtain ⟨a, tg, ra, ba⟩ := g
@@ -626,12 +648,8 @@ theorem checkCNode_complete {A : List Cap}
     have hk' : k = .cnode := of_decide_eq_true (and_true_left hk)
     have hctl := mem_of_memB (and_true_right hk)
     subst hk'
-    refine List.all_eq_true.mpr fun c hc =>
-      both_true (imp_intro fun hx => memB_of_mem ?_) (imp_intro fun ha => memB_of_mem ?_)
-    · have hx' : c.holder = x := of_decide_eq_true hx
-      exact hout (t := c.target) (r := c.rights) (b := c.badge) hg hctl (by rw [← hx']; exact hc)
-    · have ha' : c.holder = a := of_decide_eq_true ha
-      exact hin (t := c.target) (r := c.rights) (b := c.badge) hg hctl (by rw [← ha']; exact hc)
+    exact both_true (subsetB_of fun s hs => mem_slotsOf.mpr (hout hg hctl (mem_slotsOf.mp hs)))
+      (subsetB_of fun s hs => mem_slotsOf.mpr (hin hg hctl (mem_slotsOf.mp hs)))
 
 /-- `checkDerived` is complete: a cap list closed under `KStep.tcbCNode`, `KStep.tcbVSpace` and
 `KStep.vspaceFrames` is accepted. -/
