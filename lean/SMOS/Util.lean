@@ -26,6 +26,14 @@ theorem memB_of_mem {α : Type} [DecidableEq α] {x : α} {l : List α}
     (h : x ∈ l) : memB x l = true :=
   List.any_eq_true.mpr ⟨x, h, decide_eq_true rfl⟩
 
+/-- Equality of numbers as the kernel computes it fastest: one `Nat.beq` step, where
+`decide (a = b)` unfolds `Nat.decEq` first (the checkers' hot comparisons use it). -/
+def eqB (a b : Nat) : Bool := Nat.beq a b
+
+theorem eq_of_eqB {a b : Nat} (h : eqB a b = true) : a = b := Nat.eq_of_beq_eq_true h
+
+theorem eqB_of {a b : Nat} (h : a = b) : eqB a b = true := h ▸ Nat.beq_refl a
+
 /-- A `List.all` check holds at every member. -/
 theorem of_all {α : Type} {p : α → Bool} {l : List α} (h : l.all p = true) {x : α}
     (hx : x ∈ l) : p x = true :=

@@ -179,13 +179,13 @@ def callerB (o : SObj) (e : Cap) : Bool :=
 
 /-- `BadgesMeet` decided. -/
 def meetB (b₁ b₂ : Nat) : Bool :=
-  decide (b₁ = b₂) || (decide (b₁ = 0) || decide (b₂ = 0))
+  eqB b₁ b₂ || (eqB b₁ 0 || eqB b₂ 0)
 
 /-- No two of `cs`, callers of `o`'s server, with sids that differ and badges that meet: every
 `allow` entry of the first sid on `o` has the second sid's twin in `allow` (both orders of each
 pair are visited). -/
 def callersDistinctAt (sys : Sys) (o : SObj) (cs : List Cap) : Bool :=
-  cs.all fun e₁ => cs.all fun e₂ => decide (e₁.holder.sid = e₂.holder.sid) ||
+  cs.all fun e₁ => cs.all fun e₂ => eqB e₁.holder.sid e₂.holder.sid ||
     (!meetB e₁.badge e₂.badge || sys.policy.allowsAllOf e₁.holder.sid e₂.holder.sid o.sid o.cls)
 
 /-- Decides `CertCallersDistinct`: the callers of each object's server are picked out once, and
@@ -199,20 +199,28 @@ def checkCompleteMediation (sys : Sys) (cert : Certificate) : Bool :=
   (checkServersConnected sys &&
    (sys.objects.all (fun o => checkUntampered cert o.server) && checkCallersDistinct sys cert))
 
-/-- `BadgeCovers D b' b .endpoint` decided: a listed badge `b'` stands for `b` (the same badge, an
-unbadged cap, or two badged ones where `b` is no declared connection's). -/
-def badgeCoversB (D : List Nat) (b' b : Nat) : Bool :=
-  decide (b' = b) || (decide (b' = 0) || (!decide (b' = 0) && (!decide (b = 0) && !memB b D)))
+/-- `BadgeCovers D b' b .endpoint` decided, given whether `b` is declared: a listed badge `b'`
+stands for `b` (the same badge, an unbadged cap, or two badged ones where `b` is no declared
+connection's). -/
+def coversB (b' b : Nat) (declared : Bool) : Bool :=
+  eqB b' b || (eqB b' 0 || (!eqB b 0 && !declared))
+
+/-- `BadgeCovers D b' b .endpoint` decided. -/
+def badgeCoversB (D : List Nat) (b' b : Nat) : Bool := coversB b' b (memB b D)
 
 /-- Decides `CertNoBorrow`. For every object and every listed cap with send to its server's
 endpoint held by someone apart from the server, and every declared client of that server whose
 badge the cap's stands for, every `allow` entry of the client's sid on the object must have the
-holder's sid's twin in `allow`. The loops over clients and `allow` run only for such caps. -/
+holder's sid's twin in `allow`. The server's clients are picked out once per object, each with
+whether its badge is declared, so a caller is compared with them alone and no badge list is
+searched per pair. -/
 def checkNoBorrow (sys : Sys) (cert : Certificate) : Bool :=
-  sys.objects.all fun o => cert.caps.all fun e => !callerB o e ||
-    sys.clients.all fun d =>
-      !(decide (d.server = o.server) && badgeCoversB cert.declared e.badge d.badge) ||
-      sys.policy.allowsAllOf d.sid e.holder.sid o.sid o.cls
+  sys.objects.all fun o =>
+    let ds := (sys.clients.filter fun d => decide (d.server = o.server)).map fun d =>
+      (d, memB d.badge cert.declared)
+    cert.caps.all fun e => !callerB o e ||
+      ds.all fun dd => !coversB e.badge dd.1.badge dd.2 ||
+        sys.policy.allowsAllOf dd.1.sid e.holder.sid o.sid o.cls
 
 /-- The checker behind P3 (`authority_conformance_of_check`). -/
 def checkAuthorityConformance (sys : Sys) (cert : Certificate) : Bool :=

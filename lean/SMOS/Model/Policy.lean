@@ -53,7 +53,7 @@ set as a readable table in a comment beside the numerals. -/
 
 /-- Whether row `s` of `rows` has bit `k` set (a subject may have several rows; any counts). -/
 def rowsHas (rows : List (Sid × Nat)) (s : Sid) (k : Nat) : Bool :=
-  rows.any fun r => decide (r.1 = s) && r.2.testBit k
+  rows.any fun r => eqB r.1 s && r.2.testBit k
 
 /-- A set of `Perm`s: class ids below `classes`, operation ids below `ops`; the permission
 `⟨s, t, c, op⟩` is in the set when bit `(t * classes + c) * ops + op` of a row of `s` is set. -/

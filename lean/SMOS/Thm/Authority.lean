@@ -382,61 +382,74 @@ theorem meet_of_B {b₁ b₂ : Nat} (h : meetB b₁ b₂ = true) : BadgesMeet b�
   unfold meetB at h
   unfold BadgesMeet
   rcases true_of_or h with h1 | h2
-  · exact Or.inl (of_decide_eq_true h1)
+  · exact Or.inl (eq_of_eqB h1)
   · rcases true_of_or h2 with h3 | h4
-    · exact Or.inr (Or.inl (of_decide_eq_true h3))
-    · exact Or.inr (Or.inr (of_decide_eq_true h4))
+    · exact Or.inr (Or.inl (eq_of_eqB h3))
+    · exact Or.inr (Or.inr (eq_of_eqB h4))
 
 /-- `meetB` decides `BadgesMeet`: complete. -/
 theorem meetB_of {b₁ b₂ : Nat} (h : BadgesMeet b₁ b₂) : meetB b₁ b₂ = true := by
   unfold meetB
   unfold BadgesMeet at h
   rcases h with h1 | h2 | h3
-  · exact or_of_true (Or.inl (decide_eq_true h1))
-  · exact or_of_true (Or.inr (or_of_true (Or.inl (decide_eq_true h2))))
-  · exact or_of_true (Or.inr (or_of_true (Or.inr (decide_eq_true h3))))
+  · exact or_of_true (Or.inl (eqB_of h1))
+  · exact or_of_true (Or.inr (or_of_true (Or.inl (eqB_of h2))))
+  · exact or_of_true (Or.inr (or_of_true (Or.inr (eqB_of h3))))
 
 /-- `badgeCoversB` decides `BadgeCovers` for endpoints: sound. -/
 theorem badgeCovers_of_B {D : List Nat} {b' b : Nat} (h : badgeCoversB D b' b = true) :
     BadgeCovers D b' b .endpoint := by
-  unfold badgeCoversB at h
+  unfold badgeCoversB coversB at h
   unfold BadgeCovers
-  cases h1 : decide (b' = b) with
-  | true => exact Or.inl (of_decide_eq_true h1)
+  cases h1 : eqB b' b with
+  | true => exact Or.inl (eq_of_eqB h1)
   | false =>
     rw [h1, Bool.false_or] at h
-    cases h2 : decide (b' = 0) with
-    | true => exact Or.inr (Or.inl ⟨of_decide_eq_true h2, rfl⟩)
+    cases h2 : eqB b' 0 with
+    | true => exact Or.inr (Or.inl ⟨eq_of_eqB h2, rfl⟩)
     | false =>
       rw [h2, Bool.false_or] at h
-      have h3 := and_true_right h
-      refine Or.inr (Or.inr ⟨of_decide_eq_false h2, ?_, ?_⟩)
-      · exact of_decide_eq_false (false_of_not_true (and_true_left h3))
-      · exact fun hm => by
-          have h4 := false_of_not_true (and_true_right h3)
-          rw [memB_of_mem hm] at h4
-          cases h4
+      refine Or.inr (Or.inr ⟨fun e => ?_, fun e => ?_, fun hm => ?_⟩)
+      · rw [eqB_of e] at h2
+        cases h2
+      · have h3 := false_of_not_true (and_true_left h)
+        rw [eqB_of e] at h3
+        cases h3
+      · have h4 := false_of_not_true (and_true_right h)
+        rw [memB_of_mem hm] at h4
+        cases h4
 
 /-- `badgeCoversB` decides `BadgeCovers` for endpoints: complete. -/
 theorem badgeCoversB_of {D : List Nat} {b' b : Nat} (h : BadgeCovers D b' b .endpoint) :
     badgeCoversB D b' b = true := by
-  unfold badgeCoversB
+  unfold badgeCoversB coversB
   unfold BadgeCovers at h
-  rcases h with he | ⟨h0, _⟩ | ⟨h1, h2, h3⟩
-  · rw [decide_eq_true he]; rfl
-  · rw [decide_eq_true h0, Bool.true_or, Bool.or_true]
+  rcases h with he | ⟨h0, _⟩ | ⟨_, h2, h3⟩
+  · rw [eqB_of he]; rfl
+  · rw [eqB_of h0, Bool.true_or, Bool.or_true]
   · have hm : memB b D = false := by
       cases hb : memB b D with
       | false => rfl
       | true => exact absurd (mem_of_memB hb) h3
-    rw [decide_eq_false h1, decide_eq_false h2, hm]
-    cases decide (b' = b) <;> rfl
+    have hb0 : eqB b 0 = false := by
+      cases hx : eqB b 0 with
+      | false => rfl
+      | true => exact absurd (eq_of_eqB hx) h2
+    rw [hm, hb0]
+    cases eqB b' b <;> cases eqB b' 0 <;> rfl
+
+/-- A client of `o`'s server, with whether its badge is declared: what `checkNoBorrow` compares a
+caller with. -/
+theorem client_mem_of {o : SObj} {d : Client} (hd : d ∈ sys.clients) (hds : d.server = o.server) :
+    (d, memB d.badge cert.declared) ∈ (sys.clients.filter fun d => decide (d.server = o.server)).map
+      fun d => (d, memB d.badge cert.declared) :=
+  List.mem_map.mpr ⟨d, List.mem_filter.mpr ⟨hd, decide_eq_true hds⟩, rfl⟩
 
 /-- `checkNoBorrow` is sound. -/
 theorem checkNoBorrow_sound (h : checkNoBorrow sys cert = true) : CertNoBorrow sys cert := by
   intro e he o ho ht hs hap d hd hds hb op hp
   have h1 := imp_true (of_all (of_all h ho) he) (callerB_of ht hs hap)
-  have h2 := imp2_true (of_all h1 hd) (decide_eq_true hds) (badgeCoversB_of hb)
+  have h2 := imp_true (of_all h1 (client_mem_of hd hds)) (badgeCoversB_of hb)
   exact Policy.allowsAllOf_iff.mp h2 op hp
 
 /-- `checkNoBorrow` is complete: a certificate in which no caller borrows an identity that opens
@@ -445,10 +458,12 @@ theorem checkNoBorrow_complete (h : CertNoBorrow sys cert) : checkNoBorrow sys c
   unfold checkNoBorrow
   refine List.all_eq_true.mpr fun o ho => List.all_eq_true.mpr fun e he => imp_intro fun hc => ?_
   have ⟨ht, hs, hap⟩ := caller_of_B hc
-  refine List.all_eq_true.mpr fun d hd => imp_intro fun hc2 => ?_
-  have hds := of_decide_eq_true (and_true_left hc2)
-  have hb := badgeCovers_of_B (and_true_right hc2)
-  exact Policy.allowsAllOf_iff.mpr (h e he o ho ht hs hap d hd hds hb)
+  refine List.all_eq_true.mpr fun dd hdd => imp_intro fun hc2 => ?_
+  have ⟨d, hdf, hdd'⟩ := List.mem_map.mp hdd
+  subst hdd'
+  have ⟨hd, hds⟩ := List.mem_filter.mp hdf
+  have hb := badgeCovers_of_B (hc2 : badgeCoversB cert.declared e.badge d.badge = true)
+  exact Policy.allowsAllOf_iff.mpr (h e he o ho ht hs hap d hd (of_decide_eq_true hds) hb)
 
 /-- A certificate in which no caller borrows an identity that opens more shows the same of every
 state it covers: a state's cap is listed, abstracted, with a badge standing for its own, and its
@@ -485,9 +500,9 @@ theorem checkCallersDistinct_sound (h : checkCallersDistinct sys cert = true) :
   have hc₁ : e₁ ∈ cert.caps.filter (callerB o) := List.mem_filter.mpr ⟨h₁, callerB_of ht₁ hs₁ hap₁⟩
   have hc₂ : e₂ ∈ cert.caps.filter (callerB o) := List.mem_filter.mpr ⟨h₂, callerB_of ht₂ hs₂ hap₂⟩
   have h1 := of_all (of_all (of_all h ho) hc₁) hc₂
-  cases hsid : decide (e₁.holder.sid = e₂.holder.sid) with
+  cases hsid : eqB e₁.holder.sid e₂.holder.sid with
   | true =>
-    rw [← of_decide_eq_true hsid]
+    rw [← eq_of_eqB hsid]
     exact hp
   | false =>
     rw [hsid, Bool.false_or] at h1
