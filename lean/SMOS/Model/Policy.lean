@@ -159,10 +159,29 @@ def Policy.allows (p : Policy) (q : Perm) : Bool := p.allow.has q
 /-- `q ∈ p.kernelAllow` decided. -/
 def Policy.kernelAllows (p : Policy) (q : KPerm) : Bool := p.kernelAllow.has q
 
+/-- The set cut to the rows of subject `s`: the same answer for `s`'s permissions
+(`PermSet.has_only`), found without passing every other subject's rows again. -/
+def PermSet.only (x : PermSet) (s : Sid) : PermSet := { x with rows := x.rows.filter fun r => eqB r.1 s }
+
+theorem rowsHas_filter (rows : List (Sid × Nat)) (s k : Nat) :
+    rowsHas (rows.filter fun r => eqB r.1 s) s k = rowsHas rows s k := by
+  induction rows with
+  | nil => rfl
+  | cons r rest ih =>
+    unfold rowsHas at ih ⊢
+    cases h : eqB r.1 s <;> simp [List.filter_cons, h, ih]
+
+theorem PermSet.has_only {x : PermSet} {q : Perm} : (x.only q.subject).has q = x.has q := by
+  unfold PermSet.has PermSet.only
+  rw [rowsHas_filter]
+  rfl
+
 /-- Every operation sid `a` may perform on objects of sid `t` and class `c`, sid `b` may perform
-too (`allowsAllOf_iff`): one question per operation id. -/
+too (`allowsAllOf_iff`): one question per operation id, each to the rows of its sid alone. -/
 def Policy.allowsAllOf (p : Policy) (a b t : Sid) (c : ClassId) : Bool :=
-  (List.range p.allow.ops).all fun op => !p.allows ⟨a, t, c, op⟩ || p.allows ⟨b, t, c, op⟩
+  let A := p.allow.only a
+  let B := p.allow.only b
+  (List.range p.allow.ops).all fun op => !A.has ⟨a, t, c, op⟩ || B.has ⟨b, t, c, op⟩
 
 theorem Policy.allows_iff {p : Policy} {q : Perm} : p.allows q = true ↔ q ∈ p.allow := Iff.rfl
 
@@ -173,12 +192,16 @@ theorem Policy.allowsAllOf_iff {p : Policy} {a b t : Sid} {c : ClassId} :
     p.allowsAllOf a b t c = true ↔
       ∀ op, Perm.mk a t c op ∈ p.allow → Perm.mk b t c op ∈ p.allow := by
   unfold allowsAllOf
+  simp only []
   rw [List.all_eq_true]
   constructor
   · intro h op hop
-    exact imp_true (h op (List.mem_range.mpr (PermSet.op_lt hop))) hop
+    have h1 := h op (List.mem_range.mpr (PermSet.op_lt hop))
+    rw [PermSet.has_only (q := ⟨a, t, c, op⟩), PermSet.has_only (q := ⟨b, t, c, op⟩)] at h1
+    exact imp_true h1 hop
   · intro h op _
-    cases ha : p.allows ⟨a, t, c, op⟩
+    rw [PermSet.has_only (q := ⟨a, t, c, op⟩), PermSet.has_only (q := ⟨b, t, c, op⟩)]
+    cases ha : p.allow.has ⟨a, t, c, op⟩
     · rfl
     · exact or_of_true (Or.inr (h op ha))
 
