@@ -125,24 +125,57 @@ def network : LeakNet where
 def cuts : List (Budget × List Nat) := [(⟨0, 2, 8⟩, [1])]
 
 theorem p1_complete_mediation : CompleteMediation system :=
-  complete_mediation_of_check system certificate (by decide +kernel)
+  complete_mediation_of_parts system certificate kernel connected untampered callers
+where
+  kernel : checkKernelClosed system certificate = true := by decide +kernel
+  connected : checkServersConnected system = true := by decide +kernel
+  untampered : system.objects.all (fun o => checkUntampered certificate o.server) = true := by decide +kernel
+  callers : checkCallersDistinct system certificate = true := by decide +kernel
 
 theorem p2_tamper_proof : TamperProof system :=
-  tamper_proof_of_check system certificate (by decide +kernel)
+  tamper_proof_of_parts system certificate kernel relied
+where
+  kernel : checkKernelClosed system certificate = true := by decide +kernel
+  relied : checkRelied system certificate = true := by decide +kernel
 
 theorem p3_authority_conformance : AuthorityConformance system :=
-  authority_conformance_of_check system certificate (by decide +kernel)
+  authority_conformance_of_parts system certificate kernel conforms noBorrow
+where
+  kernel : checkKernelClosed system certificate = true := by decide +kernel
+  conforms : checkConforms system certificate = true := by decide +kernel
+  noBorrow : checkNoBorrow system certificate = true := by decide +kernel
 
 theorem p4_policy_correct : PolicyCorrect system :=
-  policy_correct_of_check system (by decide +kernel)
+  policy_correct_of_parts system decisions sane
+where
+  decisions : checkDecisions system = true := by decide +kernel
+  sane : checkPolicySane system.policy = true := by decide +kernel
 
 theorem p5_flow_security : FlowSecurity system :=
-  flow_security_of_check system certificate (by decide +kernel)
+  flow_security_of_parts system certificate kernel flow
+where
+  kernel : checkKernelClosed system certificate = true := by decide +kernel
+  flow : checkFlowClosed system certificate = true := by decide +kernel
 
 theorem p6_leakage_bounded : LeakageBounded system.policy network :=
-  leakage_bounded_of_check system.policy network cuts (by decide +kernel)
+  leakage_bounded_of_check system.policy network cuts leakage
+where
+  leakage : checkLeakageBounded system.policy network cuts = true := by decide +kernel
 
 theorem p7_dynamic_safety : DynamicSafety system :=
-  dynamic_safety_of_check system certificate (by decide +kernel)
+  dynamic_safety_of_parts system certificate kernel spawn connect opens pass declared untampered callers relied conforms noBorrow flow
+where
+  kernel : checkKernelClosed system certificate = true := by decide +kernel
+  spawn : checkSpawn system certificate = true := by decide +kernel
+  connect : checkConnect system certificate = true := by decide +kernel
+  opens : checkOpen system certificate = true := by decide +kernel
+  pass : checkPass system certificate = true := by decide +kernel
+  declared : checkDeclared system certificate = true := by decide +kernel
+  untampered : system.objects.all (fun o => checkUntampered certificate o.server) = true := by decide +kernel
+  callers : checkCallersDistinct system certificate = true := by decide +kernel
+  relied : checkRelied system certificate = true := by decide +kernel
+  conforms : checkConforms system certificate = true := by decide +kernel
+  noBorrow : checkNoBorrow system certificate = true := by decide +kernel
+  flow : checkFlowClosed system certificate = true := by decide +kernel
 
 end Instances.Example

@@ -5,6 +5,7 @@ import SMOS.Thm.Flow
 import SMOS.Thm.Policy
 import SMOS.Thm.Leakage
 import SMOS.Thm.Dynamic
+import SMOS.Thm.Parts
 
 /-!
 # The theorems
@@ -17,4 +18,5 @@ import SMOS.Thm.Dynamic
 * `SMOS.Thm.Policy`: P4.
 * `SMOS.Thm.Leakage`: max-flow is at most any cut; P6.
 * `SMOS.Thm.Dynamic`: P7.
+* `SMOS.Thm.Parts`: each property from its checker's conjuncts, proved one theorem each.
 -/

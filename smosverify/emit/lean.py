@@ -38,15 +38,32 @@ from smosverify.emit.lean_flow import flow_certificate, lean_cuts, lean_network
 from smosverify.emit.lean_text import LeanText
 from smosverify.model.system import System
 
-# (id, theorem, statement, soundness theorem and its arguments)
+KERNEL = ("kernel", "checkKernelClosed system certificate")
+UNTAMPERED = ("untampered", "system.objects.all (fun o => checkUntampered certificate o.server)")
+CALLERS = ("callers", "checkCallersDistinct system certificate")
+CONFORMS = ("conforms", "checkConforms system certificate")
+NO_BORROW = ("noBorrow", "checkNoBorrow system certificate")
+FLOW = ("flow", "checkFlowClosed system certificate")
+# (id, theorem, statement, the library theorem assembling it and its first arguments, its parts:
+# (name, checker) each proved by `decide +kernel` as a declaration of its own, so that the kernel's
+# memory is spent part by part; `SMOS/Thm/Parts.lean` takes them in this order)
 THEOREMS = (
-    ("P1", "p1_complete_mediation", "CompleteMediation system", "complete_mediation_of_check system certificate"),
-    ("P2", "p2_tamper_proof", "TamperProof system", "tamper_proof_of_check system certificate"),
-    ("P3", "p3_authority_conformance", "AuthorityConformance system", "authority_conformance_of_check system certificate"),
-    ("P4", "p4_policy_correct", "PolicyCorrect system", "policy_correct_of_check system"),
-    ("P5", "p5_flow_security", "FlowSecurity system", "flow_security_of_check system certificate"),
-    ("P6", "p6_leakage_bounded", "LeakageBounded system.policy network", "leakage_bounded_of_check system.policy network cuts"),
-    ("P7", "p7_dynamic_safety", "DynamicSafety system", "dynamic_safety_of_check system certificate"),
+    ("P1", "p1_complete_mediation", "CompleteMediation system", "complete_mediation_of_parts system certificate",
+     (KERNEL, ("connected", "checkServersConnected system"), UNTAMPERED, CALLERS)),
+    ("P2", "p2_tamper_proof", "TamperProof system", "tamper_proof_of_parts system certificate",
+     (KERNEL, ("relied", "checkRelied system certificate"))),
+    ("P3", "p3_authority_conformance", "AuthorityConformance system", "authority_conformance_of_parts system certificate",
+     (KERNEL, CONFORMS, NO_BORROW)),
+    ("P4", "p4_policy_correct", "PolicyCorrect system", "policy_correct_of_parts system",
+     (("decisions", "checkDecisions system"), ("sane", "checkPolicySane system.policy"))),
+    ("P5", "p5_flow_security", "FlowSecurity system", "flow_security_of_parts system certificate", (KERNEL, FLOW)),
+    ("P6", "p6_leakage_bounded", "LeakageBounded system.policy network", "leakage_bounded_of_check system.policy network cuts",
+     (("leakage", "checkLeakageBounded system.policy network cuts"),)),
+    ("P7", "p7_dynamic_safety", "DynamicSafety system", "dynamic_safety_of_parts system certificate",
+     (KERNEL, ("spawn", "checkSpawn system certificate"), ("connect", "checkConnect system certificate"),
+      ("opens", "checkOpen system certificate"), ("pass", "checkPass system certificate"),
+      ("declared", "checkDeclared system certificate"), UNTAMPERED, CALLERS, ("relied", "checkRelied system certificate"),
+      CONFORMS, NO_BORROW, FLOW)),
 )
 RESERVED = {"Type", "Prop", "Sort", "Example"}  # Lean's sorts, and the hand-written example instance
 
@@ -104,7 +121,7 @@ def lean_module(system: System, report: Report | None = None) -> LeanModule:
     net, cuts = _leakage(results["P6"], terms)
     claims = {"P7": _claim("P7", results, sys, dynamic, net, cuts)}
     cert = dynamic if claims["P7"].claimed else kernel
-    for pid, theorem, _, _ in THEOREMS[:6]:
+    for pid, *_ in THEOREMS[:6]:
         claims[pid] = _claim(pid, results, sys, cert, net, cuts)
     data = {"system": sys, "certificate": cert, "network": net, "cuts": cuts, "intrinsic": len(intrinsic),
             "dynamicCertificate": None if claims["P7"].claimed else dynamic}
@@ -155,7 +172,7 @@ def _leakage(p6, terms: Terms) -> tuple[dict, list]:
 
 
 def _claim(pid: str, results: dict, sys: dict, cert: dict, net: dict, cuts: list) -> Claim:
-    theorem = next(t for p, t, _, _ in THEOREMS if p == pid)
+    theorem = next(t for p, t, *_ in THEOREMS if p == pid)
     result = results[pid]
     if result.status in (Status.SKIPPED, Status.NOT_APPLICABLE):
         return Claim(pid, theorem, False, f"the analysis found it {result.status.value}: {_one_line(result.message)}")
@@ -184,5 +201,5 @@ def _render(name: str, system: System, printer: LeanText, definitions: str, clai
     return _template("instance.lean.j2").render(
         name=name, version=__version__, system_name=printer.comment(system.name), source=printer.comment(Path(system.file).name),
         names=printer.name_lines(), lean=printer, definitions=definitions,
-        theorems=[(c, stmt, proof) for c, (_, _, stmt, proof) in zip(claims, THEOREMS)],
+        theorems=[(c, stmt, proof, parts) for c, (_, _, stmt, proof, parts) in zip(claims, THEOREMS)],
     )

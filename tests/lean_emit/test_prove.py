@@ -117,6 +117,18 @@ def test_lean_messages_map_to_theorems(tmp_path):
     assert result.failed and (tmp_path / "project" / module.path).read_text(encoding="utf-8") == module.text
 
 
+def test_an_error_in_a_part_fails_the_property_it_belongs_to(tmp_path):
+    """Each part is a declaration of its own (`where`), but its lines are its property's."""
+    module = lean_module(load_system(PASSWORD))
+    lines = module.text.splitlines()
+    start = next(i for i, text in enumerate(lines, 1) if text.startswith("theorem p4_"))
+    part = next(i for i, text in enumerate(lines[start:], start + 1) if text.startswith("  sane : "))
+    lake = _stand_in_lake(tmp_path, f"error: Instances/PasswordChecker.lean:{part}:47: error: decide failed", 1)
+    outcome = {o.property: o for o in prove(module, tmp_path / "project", lake).outcomes}
+    assert outcome["P4"].status == "failed" and "decide failed" in outcome["P4"].message
+    assert all(o.status in ("proved", "not claimed") for pid, o in outcome.items() if pid != "P4")
+
+
 def test_an_error_in_the_library_fails_every_claim(tmp_path):
     module = lean_module(load_system(PASSWORD))
     lake = _stand_in_lake(tmp_path, "error: SMOS/Thm/Flow.lean:92:2: error(lean.typeMismatch): Type mismatch", 1)

@@ -1,0 +1,64 @@
+import SMOS.Thm.Authority
+import SMOS.Thm.Flow
+import SMOS.Thm.Policy
+import SMOS.Thm.Dynamic
+
+/-!
+# Each property from its checker's parts
+
+The same theorems as the `_of_check` ones, with the checker's conjuncts as separate hypotheses.
+An instance module proves each part as a theorem of its own (`where` clauses of the property's
+theorem): the kernel keeps everything it computes while it checks one declaration and lets it go
+after, so a property whose checkers together exceed the memory of one run can still be checked
+part by part. Each lemma only reassembles its checker (`both_true`), so it adds no assumption.
+-/
+
+namespace SMOS
+
+/-- P1 from its parts: the certificate is kernel-closed, every object server is connected to a
+policy server, every object server is untampered, and callers are distinct. -/
+theorem complete_mediation_of_parts (sys : Sys) (cert : Certificate)
+    (kernel : checkKernelClosed sys cert = true) (connected : checkServersConnected sys = true)
+    (untampered : sys.objects.all (fun o => checkUntampered cert o.server) = true)
+    (callers : checkCallersDistinct sys cert = true) : CompleteMediation sys :=
+  complete_mediation_of_check sys cert (both_true kernel (both_true connected (both_true untampered callers)))
+
+/-- P2 from its parts: the certificate is kernel-closed and everything relied on is untampered. -/
+theorem tamper_proof_of_parts (sys : Sys) (cert : Certificate)
+    (kernel : checkKernelClosed sys cert = true) (relied : checkRelied sys cert = true) :
+    TamperProof sys :=
+  tamper_proof_of_check sys cert (both_true kernel relied)
+
+/-- P3 from its parts: the certificate is kernel-closed, conforms to the policy, and lets no
+caller borrow an identity. -/
+theorem authority_conformance_of_parts (sys : Sys) (cert : Certificate)
+    (kernel : checkKernelClosed sys cert = true) (conforms : checkConforms sys cert = true)
+    (noBorrow : checkNoBorrow sys cert = true) : AuthorityConformance sys :=
+  authority_conformance_of_check sys cert (both_true kernel (both_true conforms noBorrow))
+
+/-- P4 from its parts: the decision table follows `allow`, and the policy is sane. -/
+theorem policy_correct_of_parts (sys : Sys) (decisions : checkDecisions sys = true)
+    (sane : checkPolicySane sys.policy = true) : PolicyCorrect sys :=
+  policy_correct_of_check sys (both_true decisions sane)
+
+/-- P5 from its parts: the certificate is kernel-closed and flow-closed. -/
+theorem flow_security_of_parts (sys : Sys) (cert : Certificate)
+    (kernel : checkKernelClosed sys cert = true) (flow : checkFlowClosed sys cert = true) :
+    FlowSecurity sys :=
+  flow_security_of_check sys cert (both_true kernel flow)
+
+/-- P7 from its parts: the certificate is closed under every kernel and dynamic step, and every
+check behind P1 (but the initial connection), P2, P3 and P5 passes on it. -/
+theorem dynamic_safety_of_parts (sys : Sys) (cert : Certificate)
+    (kernel : checkKernelClosed sys cert = true) (spawn : checkSpawn sys cert = true)
+    (connect : checkConnect sys cert = true) (opens : checkOpen sys cert = true)
+    (pass : checkPass sys cert = true) (declared : checkDeclared sys cert = true)
+    (untampered : sys.objects.all (fun o => checkUntampered cert o.server) = true)
+    (callers : checkCallersDistinct sys cert = true) (relied : checkRelied sys cert = true)
+    (conforms : checkConforms sys cert = true) (noBorrow : checkNoBorrow sys cert = true)
+    (flow : checkFlowClosed sys cert = true) : DynamicSafety sys :=
+  dynamic_safety_of_check sys cert
+    (both_true (both_true kernel (both_true spawn (both_true connect (both_true opens (both_true pass declared)))))
+      (both_true untampered (both_true callers (both_true relied (both_true conforms (both_true noBorrow flow))))))
+
+end SMOS
