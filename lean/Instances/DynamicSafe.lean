@@ -307,6 +307,6 @@ where
   relied : checkRelied system certificate = true := by decide +kernel
   conforms : checkConforms system certificate = true := by decide +kernel
   noBorrow : checkNoBorrow system certificate = true := by decide +kernel
-  flow : checkFlowClosed system certificate = true := by decide +kernel
+  flow : checkFlowPart system certificate = true := by decide +kernel
 
 end Instances.DynamicSafe

@@ -63,7 +63,7 @@ THEOREMS = (
      (KERNEL, ("spawn", "checkSpawn system certificate"), ("connect", "checkConnect system certificate"),
       ("opens", "checkOpen system certificate"), ("pass", "checkPass system certificate"),
       ("declared", "checkDeclared system certificate"), UNTAMPERED, CALLERS, ("relied", "checkRelied system certificate"),
-      CONFORMS, NO_BORROW, FLOW)),
+      CONFORMS, NO_BORROW, ("flow", "checkFlowPart system certificate"))),
 )
 RESERVED = {"Type", "Prop", "Sort", "Example"}  # Lean's sorts, and the hand-written example instance
 

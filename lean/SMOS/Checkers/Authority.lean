@@ -81,10 +81,11 @@ def checkKernelClosed (sys : Sys) (cert : Certificate) : Bool :=
     (checkCNode cert.groups &&
      (checkDerived cert.caps && checkUntyped sys.covers cert.caps))))
 
-/-- Closure under `Step.spawn`. -/
+/-- Closure under `Step.spawn` (the rules outside: a policy has few, a certificate many
+components). -/
 def checkSpawn (sys : Sys) (cert : Certificate) : Bool :=
-  cert.comps.all fun p => sys.policy.spawn.all fun rule =>
-    !decide (rule.parent = p.sid) ||
+  sys.policy.spawn.all fun rule => cert.comps.all fun p =>
+    !eqB rule.parent p.sid ||
     (memB (summary rule.child rule.role) cert.comps &&
      (memB (Cap.mk p (.own (summary rule.child rule.role) .tcb) [Right.control] 0) cert.caps &&
       (memB (Cap.mk p (.own (summary rule.child rule.role) .cnode) [Right.control] 0) cert.caps &&
@@ -95,26 +96,27 @@ def sendsTo (A : List Cap) (c v : Component) : Bool :=
   A.any fun e =>
     decide (e.holder = c) && (decide (e.target = .own v .endpoint) && memB Right.send e.rights)
 
-/-- Closure under `Step.connect` (one send cap to the server stands for every badge). -/
+/-- Closure under `Step.connect` (one send cap to the server stands for every badge; the rules
+outside, and the servers looked at only for a component the rule's client sid names). -/
 def checkConnect (sys : Sys) (cert : Certificate) : Bool :=
-  cert.comps.all fun c => cert.comps.all fun v => sys.policy.connect.all fun rule =>
-    !(decide (rule.client = c.sid) && decide (rule.server = v.sid)) || sendsTo cert.caps c v
+  sys.policy.connect.all fun rule => cert.comps.all fun c => !eqB rule.client c.sid ||
+    cert.comps.all fun v => !eqB rule.server v.sid || sendsTo cert.caps c v
 
-/-- Closure under `Step.openObj`: every request the decision table permits. -/
+/-- Closure under `Step.openObj`: every request the decision table permits. The permitted
+decisions about each object are picked out once, so a caller is compared with them alone. -/
 def checkOpen (sys : Sys) (cert : Certificate) : Bool :=
-  sys.objects.all fun o => cert.caps.all fun e =>
-    !(decide (e.target = .own o.server.abs .endpoint) && memB Right.send e.rights) ||
-    sys.decisions.all fun d => !d.permit ||
-      (!(decide (d.req.subject = e.holder.sid) &&
-        (decide (d.req.object = o.sid) && decide (d.req.cls = o.cls))) ||
-       memB (Handle.mk e.holder o d.req.op) cert.handles)
+  sys.objects.all fun o =>
+    let P := sys.decisions.filter fun d => d.permit && (eqB d.req.object o.sid && eqB d.req.cls o.cls)
+    cert.caps.all fun e =>
+      !(decide (e.target = .own o.server.abs .endpoint) && memB Right.send e.rights) ||
+      P.all fun d => !eqB d.req.subject e.holder.sid || memB (Handle.mk e.holder o d.req.op) cert.handles
 
-/-- Closure under `Step.pass`. -/
+/-- Closure under `Step.pass` (the rules outside; the receivers looked at only for a handle the
+rule's sender and class name). -/
 def checkPass (sys : Sys) (cert : Certificate) : Bool :=
-  cert.handles.all fun h => cert.comps.all fun r => sys.policy.pass.all fun rule =>
-    !(decide (rule.sender = h.holder.sid) &&
-      (decide (rule.receiver = r.sid) && decide (rule.cls = h.obj.cls))) ||
-    memB (Handle.mk r h.obj h.op) cert.handles
+  sys.policy.pass.all fun rule => cert.handles.all fun h =>
+    !(eqB rule.sender h.holder.sid && eqB rule.cls h.obj.cls) ||
+    cert.comps.all fun r => !eqB rule.receiver r.sid || memB (Handle.mk r h.obj h.op) cert.handles
 
 /-- `Closed.declared`: every badge the certificate calls declared is a declared connection's. -/
 def checkDeclared (sys : Sys) (cert : Certificate) : Bool :=

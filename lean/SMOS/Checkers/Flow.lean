@@ -18,19 +18,25 @@ def sendPairs (cert : Certificate) : List (Component × Target) :=
   (cert.caps.filter fun e => memB Right.send e.rights).map (fun e => (e.holder, e.target)) ++
   cert.handles.map fun h => (h.holder, Target.own h.obj.server .endpoint)
 
+/-- The caps with receive: few, so they are picked out once and each sender compared with them. -/
+def receivers (cert : Certificate) : List Cap :=
+  cert.caps.filter fun e => memB Right.receive e.rights
+
 /-- `call` and `answer`: each sender and each receiver on an endpoint, both ways. -/
 def callEdges (cert : Certificate) : List (Node × Node) :=
   (sendPairs cert).flatMap fun p =>
-    (cert.caps.filter fun e => decide (p.2.kind = .endpoint) &&
-      (decide (e.target = p.2) && (memB Right.receive e.rights && apartB p.1 e.holder))).flatMap
+    ((receivers cert).filter fun e => decide (p.2.kind = .endpoint) &&
+      (decide (e.target = p.2) && apartB p.1 e.holder)).flatMap
     fun e => [(.comp p.1, .comp e.holder), (.comp e.holder, .comp p.1)]
 
-/-- `receiveAffects`. -/
+/-- `receiveAffects` (the other caps are looked at only for a cap carrying the right). -/
 def receiveEdges (cert : Certificate) : List (Node × Node) :=
   cert.caps.flatMap fun e1 => (receiveRight e1.target.kind).toList.flatMap fun r =>
-    (cert.caps.filter fun e2 => decide (e2.target = e1.target) &&
-      (memB r e1.rights && (memB r e2.rights && apartB e1.holder e2.holder))).flatMap
-    fun _ => [(.comp e1.holder, .chan e1.target), (.chan e1.target, .comp e1.holder)]
+    if memB r e1.rights then
+      (cert.caps.filter fun e2 => memB r e2.rights &&
+        (decide (e2.target = e1.target) && apartB e1.holder e2.holder)).flatMap
+      fun _ => [(.comp e1.holder, .chan e1.target), (.chan e1.target, .comp e1.holder)]
+    else []
 
 /-- `signal`. -/
 def signalEdges (cert : Certificate) : List (Node × Node) :=

@@ -169,7 +169,7 @@ theorem checkSpawn_sound (h : checkSpawn sys cert = true) {p : Component} {rule 
     Cap.mk p (.own (summary rule.child rule.role) .tcb) [Right.control] 0 ∈ cert.caps ∧
     Cap.mk p (.own (summary rule.child rule.role) .cnode) [Right.control] 0 ∈ cert.caps ∧
     Cap.mk p (.own (summary rule.child rule.role) .vspace) [Right.control] 0 ∈ cert.caps := by
-  have h1 := imp_true (of_all (of_all h hp) hr) (decide_eq_true hpar)
+  have h1 := imp_true (of_all (of_all h hr) hp) (eqB_of hpar)
   exact ⟨mem_of_memB (and_true_left h1),
     mem_of_memB (and_true_left (and_true_right h1)),
     mem_of_memB (and_true_left (and_true_right (and_true_right h1))),
@@ -188,8 +188,8 @@ theorem checkConnect_sound (h : checkConnect sys cert = true) {c v : Component}
     {rule : ConnectRule} (hc : c ∈ cert.comps) (hv : v ∈ cert.comps)
     (hr : rule ∈ sys.policy.connect) (hcs : rule.client = c.sid) (hvs : rule.server = v.sid) :
     ∃ rs b, Cap.mk c (.own v .endpoint) rs b ∈ cert.caps ∧ Right.send ∈ rs := by
-  have ⟨e, he, hh, ht, hs⟩ := sendsTo_sound (imp2_true (of_all (of_all (of_all h hc) hv) hr)
-    (decide_eq_true hcs) (decide_eq_true hvs))
+  have ⟨e, he, hh, ht, hs⟩ := sendsTo_sound
+    (imp_true (of_all (imp_true (of_all (of_all h hr) hc) (eqB_of hcs)) hv) (eqB_of hvs))
   refine ⟨e.rights, e.badge, ?_, hs⟩
   rw [← hh, ← ht]
   exact he
@@ -201,8 +201,10 @@ theorem checkOpen_sound (h : checkOpen sys cert = true) {c : Component} {o : SOb
     (hp : smosAuth sys.decisions (Perm.mk c.sid o.sid o.cls op) = true) :
     Handle.mk c o op ∈ cert.handles := by
   have h1 := imp2_true (of_all (of_all h ho) he) (decide_eq_true rfl) (memB_of_mem hs)
-  have h2 := imp_true (of_all h1 (mem_of_memB hp)) rfl
-  exact mem_of_memB (imp3_true h2 (decide_eq_true rfl) (decide_eq_true rfl) (decide_eq_true rfl))
+  have hd : Decision.mk (Perm.mk c.sid o.sid o.cls op) true ∈ sys.decisions.filter fun d =>
+      d.permit && (eqB d.req.object o.sid && eqB d.req.cls o.cls) :=
+    List.mem_filter.mpr ⟨mem_of_memB hp, both_true rfl (both_true (eqB_of rfl) (eqB_of rfl))⟩
+  exact mem_of_memB (imp_true (of_all h1 hd) (eqB_of rfl))
 
 /-- `checkPass` is sound: every permitted pass of a listed handle yields a listed handle (`Step.pass`). -/
 theorem checkPass_sound (h : checkPass sys cert = true) {x : Handle} {r : Component}
@@ -210,8 +212,8 @@ theorem checkPass_sound (h : checkPass sys cert = true) {x : Handle} {r : Compon
     (hrule : rule ∈ sys.policy.pass) (h1 : rule.sender = x.holder.sid)
     (h2 : rule.receiver = r.sid) (h3 : rule.cls = x.obj.cls) :
     Handle.mk r x.obj x.op ∈ cert.handles :=
-  mem_of_memB (imp3_true (of_all (of_all (of_all h hx) hr) hrule)
-    (decide_eq_true h1) (decide_eq_true h2) (decide_eq_true h3))
+  mem_of_memB (imp_true (of_all (imp2_true (of_all (of_all h hrule) hx) (eqB_of h1) (eqB_of h3)) hr)
+    (eqB_of h2))
 
 /-- `checkDeclared` is sound: every badge the certificate calls declared is a declared connection's. -/
 theorem checkDeclared_sound (h : checkDeclared sys cert = true) {n : Nat} (hn : n ∈ cert.declared) :

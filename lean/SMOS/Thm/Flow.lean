@@ -108,15 +108,15 @@ theorem ruleEdges_complete {u v : Node} (h : FlowStep sys Apart cert.state u v) 
     unfold Holds at hr
     obtain ⟨rs, bd, hm, hrr⟩ := hr
     exact mem_app_l (List.mem_flatMap.mpr ⟨_, sendPairs_complete hs,
-      List.mem_flatMap.mpr ⟨_, List.mem_filter.mpr ⟨hm, both_true (decide_eq_true hk)
-        (both_true (decide_eq_true rfl) (both_true (memB_of_mem hrr) (apartB_of hap)))⟩,
+      List.mem_flatMap.mpr ⟨_, List.mem_filter.mpr ⟨List.mem_filter.mpr ⟨hm, memB_of_mem hrr⟩,
+        both_true (decide_eq_true hk) (both_true (decide_eq_true rfl) (apartB_of hap))⟩,
         List.mem_cons.mpr (Or.inl rfl)⟩⟩)
   | answer hk hs hr hap =>
     unfold Holds at hr
     obtain ⟨rs, bd, hm, hrr⟩ := hr
     exact mem_app_l (List.mem_flatMap.mpr ⟨_, sendPairs_complete hs,
-      List.mem_flatMap.mpr ⟨_, List.mem_filter.mpr ⟨hm, both_true (decide_eq_true hk)
-        (both_true (decide_eq_true rfl) (both_true (memB_of_mem hrr) (apartB_of hap)))⟩,
+      List.mem_flatMap.mpr ⟨_, List.mem_filter.mpr ⟨List.mem_filter.mpr ⟨hm, memB_of_mem hrr⟩,
+        both_true (decide_eq_true hk) (both_true (decide_eq_true rfl) (apartB_of hap))⟩,
         List.mem_cons.mpr (Or.inr (List.mem_cons.mpr (Or.inl rfl)))⟩⟩)
   | receiveAffects hr ha hb hap hbt =>
     unfold Holds at ha hb
@@ -125,13 +125,13 @@ theorem ruleEdges_complete {u v : Node} (h : FlowStep sys Apart cert.state u v) 
     unfold Between at hbt
     rcases hbt with ⟨rfl, rfl⟩ | ⟨rfl, rfl⟩
     · exact mem_app_r (mem_app_l (List.mem_flatMap.mpr ⟨_, hma,
-        List.mem_flatMap.mpr ⟨_, mem_toList hr, List.mem_flatMap.mpr ⟨_, List.mem_filter.mpr ⟨hmb, both_true (decide_eq_true rfl)
-      (both_true (memB_of_mem hra) (both_true (memB_of_mem hrb) (apartB_of hap)))⟩,
-          List.mem_cons.mpr (Or.inl rfl)⟩⟩⟩))
+        List.mem_flatMap.mpr ⟨_, mem_toList hr, mem_ite_true (memB_of_mem hra) (List.mem_flatMap.mpr ⟨_,
+          List.mem_filter.mpr ⟨hmb, both_true (memB_of_mem hrb) (both_true (decide_eq_true rfl) (apartB_of hap))⟩,
+          List.mem_cons.mpr (Or.inl rfl)⟩)⟩⟩))
     · exact mem_app_r (mem_app_l (List.mem_flatMap.mpr ⟨_, hma,
-        List.mem_flatMap.mpr ⟨_, mem_toList hr, List.mem_flatMap.mpr ⟨_, List.mem_filter.mpr ⟨hmb, both_true (decide_eq_true rfl)
-      (both_true (memB_of_mem hra) (both_true (memB_of_mem hrb) (apartB_of hap)))⟩,
-          List.mem_cons.mpr (Or.inr (List.mem_cons.mpr (Or.inl rfl)))⟩⟩⟩))
+        List.mem_flatMap.mpr ⟨_, mem_toList hr, mem_ite_true (memB_of_mem hra) (List.mem_flatMap.mpr ⟨_,
+          List.mem_filter.mpr ⟨hmb, both_true (memB_of_mem hrb) (both_true (decide_eq_true rfl) (apartB_of hap))⟩,
+          List.mem_cons.mpr (Or.inr (List.mem_cons.mpr (Or.inl rfl)))⟩)⟩⟩))
   | signal hk hcase =>
     rcases hcase with ⟨hh, rfl, rfl⟩ | ⟨hh, rfl, rfl⟩
     · unfold Holds at hh

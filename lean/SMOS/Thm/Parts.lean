@@ -56,7 +56,7 @@ theorem dynamic_safety_of_parts (sys : Sys) (cert : Certificate)
     (untampered : sys.objects.all (fun o => checkUntampered cert o.server) = true)
     (callers : checkCallersDistinct sys cert = true) (relied : checkRelied sys cert = true)
     (conforms : checkConforms sys cert = true) (noBorrow : checkNoBorrow sys cert = true)
-    (flow : checkFlowClosed sys cert = true) : DynamicSafety sys :=
+    (flow : checkFlowPart sys cert = true) : DynamicSafety sys :=
   dynamic_safety_of_check sys cert
     (both_true (both_true kernel (both_true spawn (both_true connect (both_true opens (both_true pass declared)))))
       (both_true untampered (both_true callers (both_true relied (both_true conforms (both_true noBorrow flow))))))
