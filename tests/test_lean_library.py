@@ -285,10 +285,11 @@ def parse_term(text: str, env: dict):
 
 def frozen(value):
     """A structure's caps with their rights as tuples, so that caps can be set members; a
-    certificate's `groups` (holder, caps apart from the holder) read as the flat list of caps."""
-    if isinstance(value, dict) and "groups" in value:
-        groups = value.pop("groups")
-        value["caps"] = [(h, t, rights, b) for h, slots in groups for t, rights, b in slots]
+    certificate's `capGroups` and `handleGroups` (each holder with what it holds) read as the flat
+    lists of caps and handles."""
+    if isinstance(value, dict) and "capGroups" in value:
+        value["caps"] = [(h, t, rights, b) for h, slots in value.pop("capGroups") for t, rights, b in slots]
+        value["handles"] = [(h, obj, op) for h, held in value.pop("handleGroups") for obj, op in held]
     if isinstance(value, dict) and "caps" in value:
         return dict(value, caps=[(h, t, tuple(rights), b) for h, t, rights, b in value["caps"]])
     return value

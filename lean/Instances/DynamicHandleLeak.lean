@@ -173,7 +173,7 @@ def certificate : Certificate where
     comp1,
     comp2,
     comp3]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
       ⟨.own comp0 .endpoint, [.receive], 0⟩]),
@@ -181,7 +181,7 @@ def certificate : Certificate where
       ⟨.own comp1 .endpoint, [.receive], 0⟩]),
     (comp2, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩])]
-  handles := []
+  handleGroups := []
   declared := [1]
   trusted := [
     comp0]
@@ -206,7 +206,7 @@ def dynamicCertificate : Certificate where
     comp2,
     comp3,
     summary0]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
       ⟨.own comp0 .endpoint, [.receive], 0⟩]),
@@ -230,31 +230,34 @@ def dynamicCertificate : Certificate where
       ⟨.own summary0 .cnode, [.control], 0⟩,
       ⟨.own summary0 .vspace, [.control], 0⟩,
       ⟨.own summary0 .frames, [.read, .write, .execute], 0⟩])]
-  handles := [
-    ⟨comp2, obj0, 0⟩,
-    ⟨comp2, obj0, 1⟩,
-    ⟨comp2, obj0, 4⟩,
-    ⟨comp2, obj0, 5⟩,
-    ⟨comp2, obj1, 0⟩,
-    ⟨comp2, obj1, 1⟩,
-    ⟨comp2, obj1, 4⟩,
-    ⟨comp2, obj1, 5⟩,
-    ⟨comp3, obj0, 0⟩,
-    ⟨comp3, obj0, 1⟩,
-    ⟨comp3, obj0, 4⟩,
-    ⟨comp3, obj0, 5⟩,
-    ⟨comp3, obj1, 0⟩,
-    ⟨comp3, obj1, 1⟩,
-    ⟨comp3, obj1, 4⟩,
-    ⟨comp3, obj1, 5⟩,
-    ⟨summary0, obj0, 0⟩,
-    ⟨summary0, obj0, 1⟩,
-    ⟨summary0, obj0, 4⟩,
-    ⟨summary0, obj0, 5⟩,
-    ⟨summary0, obj1, 0⟩,
-    ⟨summary0, obj1, 1⟩,
-    ⟨summary0, obj1, 4⟩,
-    ⟨summary0, obj1, 5⟩]
+  handleGroups := [
+    (comp2, [
+      ⟨obj0, 0⟩,
+      ⟨obj0, 1⟩,
+      ⟨obj0, 4⟩,
+      ⟨obj0, 5⟩,
+      ⟨obj1, 0⟩,
+      ⟨obj1, 1⟩,
+      ⟨obj1, 4⟩,
+      ⟨obj1, 5⟩]),
+    (comp3, [
+      ⟨obj0, 0⟩,
+      ⟨obj0, 1⟩,
+      ⟨obj0, 4⟩,
+      ⟨obj0, 5⟩,
+      ⟨obj1, 0⟩,
+      ⟨obj1, 1⟩,
+      ⟨obj1, 4⟩,
+      ⟨obj1, 5⟩]),
+    (summary0, [
+      ⟨obj0, 0⟩,
+      ⟨obj0, 1⟩,
+      ⟨obj0, 4⟩,
+      ⟨obj0, 5⟩,
+      ⟨obj1, 0⟩,
+      ⟨obj1, 1⟩,
+      ⟨obj1, 4⟩,
+      ⟨obj1, 5⟩])]
   declared := [1]
   trusted := [
     comp0]

@@ -182,7 +182,7 @@ def certificate : Certificate where
     comp2,
     comp3,
     summary0]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
       ⟨.own comp0 .endpoint, [.receive], 0⟩]),
@@ -208,27 +208,30 @@ def certificate : Certificate where
       ⟨.own summary0 .cnode, [.control], 0⟩,
       ⟨.own summary0 .vspace, [.control], 0⟩,
       ⟨.own summary0 .frames, [.read, .write, .execute], 0⟩])]
-  handles := [
-    ⟨comp2, obj0, 0⟩,
-    ⟨comp2, obj0, 1⟩,
-    ⟨comp2, obj0, 4⟩,
-    ⟨comp2, obj0, 5⟩,
-    ⟨comp2, obj1, 0⟩,
-    ⟨comp2, obj1, 1⟩,
-    ⟨comp2, obj1, 4⟩,
-    ⟨comp2, obj1, 5⟩,
-    ⟨comp3, obj1, 0⟩,
-    ⟨comp3, obj1, 1⟩,
-    ⟨comp3, obj1, 4⟩,
-    ⟨comp3, obj1, 5⟩,
-    ⟨summary0, obj0, 0⟩,
-    ⟨summary0, obj0, 1⟩,
-    ⟨summary0, obj0, 4⟩,
-    ⟨summary0, obj0, 5⟩,
-    ⟨summary0, obj1, 0⟩,
-    ⟨summary0, obj1, 1⟩,
-    ⟨summary0, obj1, 4⟩,
-    ⟨summary0, obj1, 5⟩]
+  handleGroups := [
+    (comp2, [
+      ⟨obj0, 0⟩,
+      ⟨obj0, 1⟩,
+      ⟨obj0, 4⟩,
+      ⟨obj0, 5⟩,
+      ⟨obj1, 0⟩,
+      ⟨obj1, 1⟩,
+      ⟨obj1, 4⟩,
+      ⟨obj1, 5⟩]),
+    (comp3, [
+      ⟨obj1, 0⟩,
+      ⟨obj1, 1⟩,
+      ⟨obj1, 4⟩,
+      ⟨obj1, 5⟩]),
+    (summary0, [
+      ⟨obj0, 0⟩,
+      ⟨obj0, 1⟩,
+      ⟨obj0, 4⟩,
+      ⟨obj0, 5⟩,
+      ⟨obj1, 0⟩,
+      ⟨obj1, 1⟩,
+      ⟨obj1, 4⟩,
+      ⟨obj1, 5⟩])]
   declared := [1, 2]
   trusted := [
     comp0]

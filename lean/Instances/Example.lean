@@ -81,7 +81,7 @@ flow graph lists each node's successors by the rules of `FlowStep`; the facts ar
 reaching each node (every label may flow everywhere here). -/
 def certificate : Certificate where
   comps := [comp0, comp1, comp2, summary0]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp1 .endpoint, [.send], 1⟩,
       ⟨.own comp1 .endpoint, [.send], 2⟩,
@@ -100,7 +100,7 @@ def certificate : Certificate where
       ⟨.own summary0 .cnode, [.control], 0⟩,
       ⟨.own summary0 .vspace, [.control], 0⟩,
       ⟨.own summary0 .frames, [.read, .write, .execute], 0⟩])]
-  handles := [⟨comp0, obj0, 0⟩, ⟨summary0, obj0, 0⟩]
+  handleGroups := [(comp0, [⟨obj0, 0⟩]), (summary0, [⟨obj0, 0⟩])]
   declared := [1]
   trusted := []
   edges := [

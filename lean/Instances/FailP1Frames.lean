@@ -156,7 +156,7 @@ def certificate : Certificate where
     comp1,
     comp2,
     comp3]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
       ⟨.own comp0 .endpoint, [.receive], 0⟩]),
@@ -167,7 +167,7 @@ def certificate : Certificate where
     (comp3, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩,
       ⟨.own comp0 .frames, [.read], 0⟩])]
-  handles := []
+  handleGroups := []
   declared := [1, 2]
   trusted := []
   edges := [
@@ -190,7 +190,7 @@ def dynamicCertificate : Certificate where
     comp1,
     comp2,
     comp3]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
       ⟨.own comp0 .endpoint, [.receive], 0⟩]),
@@ -201,11 +201,12 @@ def dynamicCertificate : Certificate where
     (comp3, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩,
       ⟨.own comp0 .frames, [.read], 0⟩])]
-  handles := [
-    ⟨comp2, obj0, 0⟩,
-    ⟨comp2, obj0, 1⟩,
-    ⟨comp2, obj0, 4⟩,
-    ⟨comp2, obj0, 5⟩]
+  handleGroups := [
+    (comp2, [
+      ⟨obj0, 0⟩,
+      ⟨obj0, 1⟩,
+      ⟨obj0, 4⟩,
+      ⟨obj0, 5⟩])]
   declared := [1, 2]
   trusted := []
   edges := [

@@ -159,7 +159,7 @@ def certificate : Certificate where
     comp2,
     comp3,
     comp4]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp1 .endpoint, [.send, .grant], 1⟩,
       ⟨.own comp3 .cnode, [.control], 0⟩,
@@ -180,7 +180,7 @@ def certificate : Certificate where
       ⟨.own comp3 .cnode, [.control], 0⟩]),
     (comp4, [
       ⟨.own comp2 .endpoint, [.send, .grantReply], 1⟩])]
-  handles := []
+  handleGroups := []
   declared := [1]
   trusted := [
     comp2]
@@ -211,7 +211,7 @@ def dynamicCertificate : Certificate where
     comp2,
     comp3,
     comp4]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp1 .endpoint, [.send, .grant], 1⟩,
       ⟨.own comp3 .cnode, [.control], 0⟩,
@@ -232,11 +232,12 @@ def dynamicCertificate : Certificate where
       ⟨.own comp3 .cnode, [.control], 0⟩]),
     (comp4, [
       ⟨.own comp2 .endpoint, [.send, .grantReply], 1⟩])]
-  handles := [
-    ⟨comp4, obj0, 0⟩,
-    ⟨comp4, obj0, 1⟩,
-    ⟨comp4, obj0, 4⟩,
-    ⟨comp4, obj0, 5⟩]
+  handleGroups := [
+    (comp4, [
+      ⟨obj0, 0⟩,
+      ⟨obj0, 1⟩,
+      ⟨obj0, 4⟩,
+      ⟨obj0, 5⟩])]
   declared := [1]
   trusted := [
     comp2]

@@ -157,7 +157,7 @@ def certificate : Certificate where
     comp1,
     comp2,
     comp3]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp1 .endpoint, [.send, .grantReply], 2⟩,
       ⟨.own comp0 .endpoint, [.receive], 0⟩]),
@@ -168,7 +168,7 @@ def certificate : Certificate where
     (comp3, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩,
       ⟨.own comp1 .endpoint, [.send], 1⟩])]
-  handles := []
+  handleGroups := []
   declared := [1, 2]
   trusted := [
     comp0]
@@ -192,7 +192,7 @@ def dynamicCertificate : Certificate where
     comp1,
     comp2,
     comp3]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp1 .endpoint, [.send, .grantReply], 2⟩,
       ⟨.own comp0 .endpoint, [.receive], 0⟩]),
@@ -203,11 +203,12 @@ def dynamicCertificate : Certificate where
     (comp3, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩,
       ⟨.own comp1 .endpoint, [.send], 1⟩])]
-  handles := [
-    ⟨comp2, obj0, 0⟩,
-    ⟨comp2, obj0, 1⟩,
-    ⟨comp2, obj0, 4⟩,
-    ⟨comp2, obj0, 5⟩]
+  handleGroups := [
+    (comp2, [
+      ⟨obj0, 0⟩,
+      ⟨obj0, 1⟩,
+      ⟨obj0, 4⟩,
+      ⟨obj0, 5⟩])]
   declared := [1, 2]
   trusted := [
     comp0]

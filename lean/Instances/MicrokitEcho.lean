@@ -106,7 +106,7 @@ def certificate : Certificate where
     comp0,
     comp1,
     comp2]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp0 .endpoint, [.receive], 0⟩,
       ⟨.chan .region 0 3, [.read, .write], 0⟩,
@@ -125,7 +125,7 @@ def certificate : Certificate where
       ⟨.chan .region 1 3, [.read, .write], 0⟩,
       ⟨.chan .notification 0 2, [.signal], 0⟩,
       ⟨.chan .notification 2 1, [.wait], 0⟩])]
-  handles := []
+  handleGroups := []
   declared := [1, 2]
   trusted := [
     comp0]

@@ -133,7 +133,7 @@ def certificate : Certificate where
     comp0,
     comp1,
     comp2]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp0 .endpoint, [.receive], 0⟩]),
     (comp1, [
@@ -143,7 +143,7 @@ def certificate : Certificate where
     (comp2, [
       ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
       ⟨.chan .notification 0 4, [.wait], 0⟩])]
-  handles := []
+  handleGroups := []
   declared := [1]
   trusted := [
     comp1]
@@ -166,7 +166,7 @@ def dynamicCertificate : Certificate where
     comp0,
     comp1,
     comp2]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp0 .endpoint, [.receive], 0⟩]),
     (comp1, [
@@ -176,8 +176,9 @@ def dynamicCertificate : Certificate where
     (comp2, [
       ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
       ⟨.chan .notification 0 4, [.wait], 0⟩])]
-  handles := [
-    ⟨comp2, obj0, 0⟩]
+  handleGroups := [
+    (comp2, [
+      ⟨obj0, 0⟩])]
   declared := [1]
   trusted := [
     comp1]

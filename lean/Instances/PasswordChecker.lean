@@ -130,7 +130,7 @@ def certificate : Certificate where
     comp0,
     comp1,
     comp2]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp0 .endpoint, [.receive], 0⟩]),
     (comp1, [
@@ -138,8 +138,9 @@ def certificate : Certificate where
       ⟨.own comp1 .endpoint, [.receive], 0⟩]),
     (comp2, [
       ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩])]
-  handles := [
-    ⟨comp2, obj0, 0⟩]
+  handleGroups := [
+    (comp2, [
+      ⟨obj0, 0⟩])]
   declared := [1]
   trusted := [
     comp1]

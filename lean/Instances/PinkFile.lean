@@ -170,7 +170,7 @@ def certificate : Certificate where
     comp1,
     comp2,
     comp3]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
       ⟨.own comp0 .endpoint, [.receive], 0⟩]),
@@ -180,19 +180,21 @@ def certificate : Certificate where
       ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩]),
     (comp3, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩])]
-  handles := [
-    ⟨comp2, obj0, 0⟩,
-    ⟨comp2, obj0, 1⟩,
-    ⟨comp2, obj0, 4⟩,
-    ⟨comp2, obj0, 5⟩,
-    ⟨comp2, obj1, 0⟩,
-    ⟨comp2, obj1, 1⟩,
-    ⟨comp2, obj1, 4⟩,
-    ⟨comp2, obj1, 5⟩,
-    ⟨comp3, obj1, 0⟩,
-    ⟨comp3, obj1, 1⟩,
-    ⟨comp3, obj1, 4⟩,
-    ⟨comp3, obj1, 5⟩]
+  handleGroups := [
+    (comp2, [
+      ⟨obj0, 0⟩,
+      ⟨obj0, 1⟩,
+      ⟨obj0, 4⟩,
+      ⟨obj0, 5⟩,
+      ⟨obj1, 0⟩,
+      ⟨obj1, 1⟩,
+      ⟨obj1, 4⟩,
+      ⟨obj1, 5⟩]),
+    (comp3, [
+      ⟨obj1, 0⟩,
+      ⟨obj1, 1⟩,
+      ⟨obj1, 4⟩,
+      ⟨obj1, 5⟩])]
   declared := [1, 2]
   trusted := [
     comp0]

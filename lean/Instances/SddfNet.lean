@@ -246,7 +246,7 @@ def certificate : Certificate where
     comp7,
     comp8,
     comp9]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.chan .region 0 7, [.read, .write], 0⟩,
       ⟨.chan .region 1 7, [.read, .write], 0⟩,
@@ -366,7 +366,7 @@ def certificate : Certificate where
       ⟨.chan .notification 0 3, [.signal], 0⟩,
       ⟨.chan .notification 5 4, [.wait], 0⟩,
       ⟨.chan .notification 6 1, [.signal], 0⟩])]
-  handles := []
+  handleGroups := []
   declared := []
   trusted := [
     comp1,

@@ -166,7 +166,7 @@ def certificate : Certificate where
     comp2,
     comp3,
     comp4]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp0 .endpoint, [.receive], 0⟩]),
     (comp1, [
@@ -179,7 +179,7 @@ def certificate : Certificate where
       ⟨.chan .region 0 5, [.read, .write], 0⟩]),
     (comp4, [
       ⟨.chan .region 0 5, [.read], 0⟩])]
-  handles := []
+  handleGroups := []
   declared := [1, 2]
   trusted := []
   edges := [
@@ -206,7 +206,7 @@ def dynamicCertificate : Certificate where
     comp2,
     comp3,
     comp4]
-  groups := [
+  capGroups := [
     (comp0, [
       ⟨.own comp0 .endpoint, [.receive], 0⟩]),
     (comp1, [
@@ -219,15 +219,17 @@ def dynamicCertificate : Certificate where
       ⟨.chan .region 0 5, [.read, .write], 0⟩]),
     (comp4, [
       ⟨.chan .region 0 5, [.read], 0⟩])]
-  handles := [
-    ⟨comp2, obj0, 0⟩,
-    ⟨comp2, obj0, 2⟩,
-    ⟨comp2, obj0, 3⟩,
-    ⟨comp2, obj0, 5⟩,
-    ⟨comp3, obj0, 0⟩,
-    ⟨comp3, obj0, 1⟩,
-    ⟨comp3, obj0, 4⟩,
-    ⟨comp3, obj0, 5⟩]
+  handleGroups := [
+    (comp2, [
+      ⟨obj0, 0⟩,
+      ⟨obj0, 2⟩,
+      ⟨obj0, 3⟩,
+      ⟨obj0, 5⟩]),
+    (comp3, [
+      ⟨obj0, 0⟩,
+      ⟨obj0, 1⟩,
+      ⟨obj0, 4⟩,
+      ⟨obj0, 5⟩])]
   declared := [1, 2]
   trusted := []
   edges := [

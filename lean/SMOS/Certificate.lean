@@ -22,25 +22,38 @@ structure Slot where
 /-- The cap `h` holds as `s`. -/
 def Slot.cap (h : Component) (s : Slot) : Cap := ⟨h, s.target, s.rights, s.badge⟩
 
-/-- Caps grouped by holder: each entry is a holder and caps it holds. A closure rule moves every
-cap of one holder to another, so a checker compares two holders' entries instead of searching
-every cap for each (a holder may have several entries; `slotsOf` joins them). -/
-abbrev Groups := List (Component × List Slot)
+/-- A handle apart from its holder: what the certificate lists under each holder. -/
+structure Held where
+  obj : SObj
+  op : OpId
+  deriving DecidableEq, Repr
+
+/-- The handle `h` holds as `x`. -/
+def Held.handle (h : Component) (x : Held) : Handle := ⟨h, x.obj, x.op⟩
+
+/-- Things grouped by holder: each entry is a holder and things it holds (caps as `Slot`s,
+handles as `Held`s). A closure rule moves every cap of one holder to another, and a lookup asks
+what one holder holds, so a checker compares or searches holders' entries instead of every cap
+or handle (a holder may have several entries; `heldBy` joins them). -/
+abbrev Groups (α : Type) := List (Component × List α)
 
 /-- The caps of the groups, one by one. -/
-def capsOf (G : Groups) : List Cap := G.flatMap fun g => g.2.map (Slot.cap g.1)
+def capsOf (G : Groups Slot) : List Cap := G.flatMap fun g => g.2.map (Slot.cap g.1)
+
+/-- The handles of the groups, one by one. -/
+def handlesOf (G : Groups Held) : List Handle := G.flatMap fun g => g.2.map (Held.handle g.1)
 
 /-- Everything `h` holds according to `G`, from each of its entries. -/
-def slotsOf (G : Groups) (h : Component) : List Slot :=
+def heldBy {α : Type} (G : Groups α) (h : Component) : List α :=
   G.flatMap fun g => bif decide (g.1 = h) then g.2 else []
 
 structure Certificate where
   /-- Abstract components that may ever be live (initial ones and spawn summaries). -/
   comps : List Component
   /-- Abstract caps that may ever exist, one by one, grouped by holder (`caps`). -/
-  groups : Groups
-  /-- Abstract handles that may ever exist. -/
-  handles : List Handle
+  capGroups : Groups Slot
+  /-- Abstract handles that may ever exist, grouped by holder (`handles`). -/
+  handleGroups : Groups Held
   /-- The badges of the declared connections (`Sys.clients`): a badge not among them names no
   client, so any such badge stands for another. -/
   declared : List Nat
@@ -52,7 +65,10 @@ structure Certificate where
   facts : List (Node × List (Label × List Label))
 
 /-- Abstract caps that may ever exist, one by one. -/
-def Certificate.caps (cert : Certificate) : List Cap := capsOf cert.groups
+def Certificate.caps (cert : Certificate) : List Cap := capsOf cert.capGroups
+
+/-- Abstract handles that may ever exist. -/
+def Certificate.handles (cert : Certificate) : List Handle := handlesOf cert.handleGroups
 
 /-- The certificate's caps and handles as a state (flow rules are read on it). -/
 def Certificate.state (cert : Certificate) : State :=

@@ -145,14 +145,14 @@ def _holder_order(cap: tuple) -> tuple:
 
 
 def _certificate(sys: dict, comps: list[tuple], caps: list[tuple], handles: list[tuple]) -> dict:
-    """The certificate's lists. Its caps are grouped by holder in the order of the system's (Lean
-    lists them as `groups`), each holder's initial caps first and in the system's order, so that
-    `checkInit` finds the initial caps as one subsequence."""
+    """The certificate's lists. Its caps and handles are grouped by holder (Lean lists them as
+    `capGroups` and `handleGroups`), in the order of the system's caps, each holder's initial caps
+    first and in the system's order, so that `checkInit` finds the initial caps as one subsequence."""
     listed = set(caps)
     initial = [e for e in sys["caps"] if e in listed]
     first = set(initial)
     caps = sorted(initial + [c for c in caps if c not in first], key=_holder_order)
-    cert = {"comps": sorted(comps, key=comp_order), "caps": caps, "handles": handles}
+    cert = {"comps": sorted(comps, key=comp_order), "caps": caps, "handles": sorted(handles, key=_holder_order)}
     return cert | flow_certificate(sys, cert)
 
 

@@ -65,12 +65,20 @@ class LeanText:
         return f"⟨{self.comp(c[0])}, {self._unheld(c)}⟩"
 
     def group(self, holder: tuple, caps: list) -> str:
-        """One entry of `Groups`: `holder` and its `caps`, one per line."""
-        return f"({self.comp(holder)}, [" + ",".join(f"\n      {self.slot(c)}" for c in caps) + "])"
+        """One entry of `Groups Slot`: `holder` and its `caps`, one per line."""
+        return self._group(holder, [self.slot(c) for c in caps])
 
     def groups(self, caps: list) -> str:
-        """A certificate's caps as Lean `Groups`: one entry per run of a holder."""
+        """A certificate's caps as Lean `Groups Slot`: one entry per run of a holder."""
         return self.items([self.group(holder, list(run)) for holder, run in groupby(caps, key=lambda c: c[0])], str)
+
+    def handle_groups(self, handles: list) -> str:
+        """A certificate's handles as Lean `Groups Held`: one entry per run of a holder."""
+        return self.items([self._group(holder, [f"⟨obj{h[1][0]}, {h[2]}⟩" for h in run])
+                           for holder, run in groupby(handles, key=lambda h: h[0])], str)
+
+    def _group(self, holder: tuple, members: list[str]) -> str:
+        return f"({self.comp(holder)}, [" + ",".join(f"\n      {m}" for m in members) + "])"
 
     def cover(self, pair: tuple) -> str:
         return f"({self.target(pair[0])}, {self.target(pair[1])})"
@@ -81,9 +89,6 @@ class LeanText:
     @staticmethod
     def obj(o: tuple) -> str:
         return f"obj{o[0]}"
-
-    def handle(self, h: tuple) -> str:
-        return f"⟨{self.comp(h[0])}, obj{h[1][0]}, {h[2]}⟩"
 
     def node(self, v: tuple) -> str:
         if v[0] == "comp":

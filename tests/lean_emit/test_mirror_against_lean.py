@@ -139,10 +139,10 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
         return p.group(holder, caps).replace("\n", "")
 
     def with_caps(groups: str, caps: list) -> Data:
-        return Data(base.sys, (f"{{ {ns}.certificate with groups := {groups} }}", dict(cert, caps=caps)), base.net, base.cuts)
+        return Data(base.sys, (f"{{ {ns}.certificate with capGroups := {groups} }}", dict(cert, caps=caps)), base.net, base.cuts)
 
     def with_cap(cap: tuple) -> Data:
-        return with_caps(f"{ns}.certificate.groups ++ [{group(cap[0], [cap])}]", cert["caps"] + [cap])
+        return with_caps(f"{ns}.certificate.capGroups ++ [{group(cap[0], [cap])}]", cert["caps"] + [cap])
 
     def with_policy(field: str, lean: str, value: list) -> Data:
         policy = dict(sys["policy"], **{field: value})
@@ -160,7 +160,7 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
         holder = cert["caps"][k][0]
         run = [h for h, _ in groupby(cert["caps"], key=lambda c: c[0])].index(holder)  # one run per holder
         kept = [c for j, c in enumerate(cert["caps"]) if c[0] == holder and j != k]
-        out.append(("dropCap", with_caps(f"{ns}.certificate.groups.set {run} {group(holder, kept)}", cert["caps"][:k] + cert["caps"][k + 1:]),
+        out.append(("dropCap", with_caps(f"{ns}.certificate.capGroups.set {run} {group(holder, kept)}", cert["caps"][:k] + cert["caps"][k + 1:]),
                     ("P1", "P3", "P7")))
     nodes = [u for u, _ in cert["edges"]]
     if cert["edges"]:

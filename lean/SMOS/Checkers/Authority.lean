@@ -23,33 +23,33 @@ def checkInit (sys : Sys) (cert : Certificate) : Bool :=
 /-- Closure under `KStep.grant`: for every cap `g` with send and grant and every cap `v` with
 receive to the same endpoint, `v`'s holder holds everything `g`'s holder holds. Both kinds of cap
 are picked out once, so only their pairs are compared (few caps carry receive or grant). -/
-def checkGrant (G : Groups) : Bool :=
+def checkGrant (G : Groups Slot) : Bool :=
   let S := (capsOf G).filter fun g => memB Right.send g.rights && memB Right.grant g.rights
   let R := (capsOf G).filter fun v => memB Right.receive v.rights
   S.all fun g => R.all fun v =>
-    !decide (v.target = g.target) || subsetB (slotsOf G g.holder) (slotsOf G v.holder)
+    !decide (v.target = g.target) || subsetB (heldBy G g.holder) (heldBy G v.holder)
 
 /-- Closure under `KStep.reply`: for every caller's cap `g` with send and grant or grantReply and
 every cap `v` with receive and grant to the same endpoint, `g`'s holder holds everything `v`'s
 holder holds. -/
-def checkReply (G : Groups) : Bool :=
+def checkReply (G : Groups Slot) : Bool :=
   let S := (capsOf G).filter fun g =>
     memB Right.send g.rights && (memB Right.grant g.rights || memB Right.grantReply g.rights)
   let R := (capsOf G).filter fun v => memB Right.receive v.rights && memB Right.grant v.rights
   S.all fun g => R.all fun v =>
-    !decide (v.target = g.target) || subsetB (slotsOf G v.holder) (slotsOf G g.holder)
+    !decide (v.target = g.target) || subsetB (heldBy G v.holder) (heldBy G g.holder)
 
 /-- Closure under `KStep.copyOut` and `KStep.copyIn` for one cap: control of `x`'s CNode makes
 the two holders hold the same. -/
-def cnodeClosedAt (G : Groups) (g : Cap) : Bool :=
+def cnodeClosedAt (G : Groups Slot) (g : Cap) : Bool :=
   match g.target with
   | .own x k =>
     !(decide (k = .cnode) && memB Right.control g.rights) ||
-    (subsetB (slotsOf G x) (slotsOf G g.holder) && subsetB (slotsOf G g.holder) (slotsOf G x))
+    (subsetB (heldBy G x) (heldBy G g.holder) && subsetB (heldBy G g.holder) (heldBy G x))
   | .chan _ _ _ => true
 
 /-- Closure under `KStep.copyOut` and `KStep.copyIn`. -/
-def checkCNode (G : Groups) : Bool :=
+def checkCNode (G : Groups Slot) : Bool :=
   (capsOf G).all (cnodeClosedAt G)
 
 /-- Closure under `KStep.tcbCNode`, `KStep.tcbVSpace` and `KStep.vspaceFrames` for one cap. -/
@@ -76,9 +76,9 @@ def checkUntyped (covers : List (Target × Target)) (A : List Cap) : Bool :=
 /-- Decides `KernelClosed`. -/
 def checkKernelClosed (sys : Sys) (cert : Certificate) : Bool :=
   checkInit sys cert &&
-  (checkGrant cert.groups &&
-   (checkReply cert.groups &&
-    (checkCNode cert.groups &&
+  (checkGrant cert.capGroups &&
+   (checkReply cert.capGroups &&
+    (checkCNode cert.capGroups &&
      (checkDerived cert.caps && checkUntyped sys.covers cert.caps))))
 
 /-- Closure under `Step.spawn` (the rules outside: a policy has few, a certificate many
@@ -103,13 +103,15 @@ def checkConnect (sys : Sys) (cert : Certificate) : Bool :=
     cert.comps.all fun v => !eqB rule.server v.sid || sendsTo cert.caps c v
 
 /-- Closure under `Step.openObj`: every request the decision table permits. The permitted
-decisions about each object are picked out once, so a caller is compared with them alone. -/
+decisions about each object are picked out once, so a caller is compared with them alone, and
+the handle is looked for among its holder's. -/
 def checkOpen (sys : Sys) (cert : Certificate) : Bool :=
   sys.objects.all fun o =>
     let P := sys.decisions.filter fun d => d.permit && (eqB d.req.object o.sid && eqB d.req.cls o.cls)
     cert.caps.all fun e =>
       !(decide (e.target = .own o.server.abs .endpoint) && memB Right.send e.rights) ||
-      P.all fun d => !eqB d.req.subject e.holder.sid || memB (Handle.mk e.holder o d.req.op) cert.handles
+      P.all fun d => !eqB d.req.subject e.holder.sid ||
+        memB (Held.mk o d.req.op) (heldBy cert.handleGroups e.holder)
 
 /-- Closure under `Step.pass` (the rules outside; the receivers looked at only for a handle the
 rule's sender and class name). -/

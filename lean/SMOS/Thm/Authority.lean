@@ -27,32 +27,57 @@ theorem checkInit_sound (h : checkInit sys cert = true) : Covers cert sys.initia
   have hl := listsInitial_of_check h
   ⟨hl.1, fun e he => certHasBy_of_mem (hl.2.1 e he) (Or.inl rfl), hl.2.2⟩
 
-/-- What `h` holds according to `slotsOf` is what the groups list for it. -/
-theorem mem_slotsOf {G : Groups} {h : Component} {s : Slot} :
-    s ∈ slotsOf G h ↔ s.cap h ∈ capsOf G := by
-  simp only [slotsOf, capsOf, List.mem_flatMap, List.mem_map]
+/-- What `h` holds according to `heldBy` is what the groups list for it, for any way `mk` of
+making a holder's thing whole that tells holders and things apart. -/
+theorem mem_heldBy {α β : Type} {G : Groups α} {mk : Component → α → β}
+    (inj : ∀ {h h' : Component} {x x' : α}, mk h x = mk h' x' → h = h' ∧ x = x')
+    {h : Component} {x : α} : x ∈ heldBy G h ↔ mk h x ∈ G.flatMap fun g => g.2.map (mk g.1) := by
+  simp only [heldBy, List.mem_flatMap, List.mem_map]
   constructor
   · rintro ⟨g, hg, hs⟩
     by_cases e : g.1 = h
-    · have hs' : s ∈ g.2 := by simpa [e] using hs
-      exact ⟨g, hg, s, hs', by rw [e]⟩
+    · have hs' : x ∈ g.2 := by simpa [e] using hs
+      exact ⟨g, hg, x, hs', by rw [e]⟩
     · have : False := by simp [e] at hs
       exact this.elim
-  · rintro ⟨g, hg, s', hs', he⟩
-    obtain ⟨t', r', b'⟩ := s'
-    obtain ⟨t, r, b⟩ := s
-    simp only [Slot.cap, Cap.mk.injEq] at he
-    obtain ⟨e, rfl, rfl, rfl⟩ := he
-    exact ⟨g, hg, by simp [e, hs']⟩
+  · rintro ⟨g, hg, x', hx', he⟩
+    obtain ⟨e, rfl⟩ := inj he
+    exact ⟨g, hg, by simp [e, hx']⟩
+
+theorem Slot.cap_inj {h h' : Component} {s s' : Slot} (he : Slot.cap h s = Slot.cap h' s') :
+    h = h' ∧ s = s' := by
+  obtain ⟨t, r, b⟩ := s
+  obtain ⟨t', r', b'⟩ := s'
+  simp only [Slot.cap, Cap.mk.injEq] at he
+  obtain ⟨rfl, rfl, rfl, rfl⟩ := he
+  exact ⟨rfl, rfl⟩
+
+theorem Held.handle_inj {h h' : Component} {x x' : Held} (he : Held.handle h x = Held.handle h' x') :
+    h = h' ∧ x = x' := by
+  obtain ⟨o, op⟩ := x
+  obtain ⟨o', op'⟩ := x'
+  simp only [Held.handle, Handle.mk.injEq] at he
+  obtain ⟨rfl, rfl, rfl⟩ := he
+  exact ⟨rfl, rfl⟩
+
+/-- A cap is listed exactly when its holder's groups hold it. -/
+theorem mem_slotsOf {G : Groups Slot} {h : Component} {s : Slot} :
+    s ∈ heldBy G h ↔ s.cap h ∈ capsOf G :=
+  mem_heldBy Slot.cap_inj
+
+/-- A handle is listed exactly when its holder's groups hold it. -/
+theorem mem_heldHandles {G : Groups Held} {h : Component} {x : Held} :
+    x ∈ heldBy G h ↔ x.handle h ∈ handlesOf G :=
+  mem_heldBy Held.handle_inj
 
 /-- A listed cap is among what its holder holds. -/
-theorem slot_mem_of_mem {G : Groups} {h : Component} {t : Target} {r : List Right} {b : Nat}
-    (hc : Cap.mk h t r b ∈ capsOf G) : Slot.mk t r b ∈ slotsOf G h :=
+theorem slot_mem_of_mem {G : Groups Slot} {h : Component} {t : Target} {r : List Right} {b : Nat}
+    (hc : Cap.mk h t r b ∈ capsOf G) : Slot.mk t r b ∈ heldBy G h :=
   mem_slotsOf.mpr hc
 
 /-- `checkGrant` is sound: the groups are closed under `KStep.grant` (whoever holds send and
 grant on an endpoint gives each of its caps to everyone who receives there). -/
-theorem checkGrant_sound {G : Groups} (h : checkGrant G = true) :
+theorem checkGrant_sound {G : Groups Slot} (h : checkGrant G = true) :
     ∀ {snd rcv : Component} {ep t : Target} {rs rr r : List Right} {bs br b : Nat},
       Cap.mk snd ep rs bs ∈ capsOf G → Right.send ∈ rs → Right.grant ∈ rs →
       Cap.mk rcv ep rr br ∈ capsOf G → Right.receive ∈ rr →
@@ -68,7 +93,7 @@ theorem checkGrant_sound {G : Groups} (h : checkGrant G = true) :
 
 /-- `checkReply` is sound: the groups are closed under `KStep.reply` (a receiver with grant gives
 each of its caps back to a caller with send and grant or grantReply). -/
-theorem checkReply_sound {G : Groups} (h : checkReply G = true) :
+theorem checkReply_sound {G : Groups Slot} (h : checkReply G = true) :
     ∀ {clt srv : Component} {ep t : Target} {rc rv r : List Right} {bc bv b : Nat},
       Cap.mk clt ep rc bc ∈ capsOf G → Right.send ∈ rc → (Right.grant ∈ rc ∨ Right.grantReply ∈ rc) →
       Cap.mk srv ep rv bv ∈ capsOf G → Right.receive ∈ rv → Right.grant ∈ rv →
@@ -83,15 +108,15 @@ theorem checkReply_sound {G : Groups} (h : checkReply G = true) :
   have h1 := imp_true (of_all (of_all h hS) hR) (decide_eq_true rfl)
   exact mem_slotsOf.mp (mem_of_subsetB h1 (slot_mem_of_mem h3))
 
-theorem cnodeClosedAt_own (G : Groups) (a x : Component) (k : ObjKind) (rs : List Right)
+theorem cnodeClosedAt_own (G : Groups Slot) (a x : Component) (k : ObjKind) (rs : List Right)
     (b : Nat) :
     cnodeClosedAt G (Cap.mk a (.own x k) rs b) =
       (!(decide (k = .cnode) && memB Right.control rs) ||
-        (subsetB (slotsOf G x) (slotsOf G a) && subsetB (slotsOf G a) (slotsOf G x))) := rfl
+        (subsetB (heldBy G x) (heldBy G a) && subsetB (heldBy G a) (heldBy G x))) := rfl
 
 /-- `checkCNode` is sound: control of a CNode copies every cap out of it and into it
 (`KStep.copyOut`, `KStep.copyIn`). -/
-theorem checkCNode_sound {G : Groups} (h : checkCNode G = true) {a x : Component}
+theorem checkCNode_sound {G : Groups Slot} (h : checkCNode G = true) {a x : Component}
     {ra : List Right} {ba : Nat} (hg : Cap.mk a (.own x .cnode) ra ba ∈ capsOf G)
     (hctl : Right.control ∈ ra) :
     (∀ {t : Target} {r : List Right} {b : Nat}, Cap.mk x t r b ∈ capsOf G → Cap.mk a t r b ∈ capsOf G) ∧
@@ -204,7 +229,7 @@ theorem checkOpen_sound (h : checkOpen sys cert = true) {c : Component} {o : SOb
   have hd : Decision.mk (Perm.mk c.sid o.sid o.cls op) true ∈ sys.decisions.filter fun d =>
       d.permit && (eqB d.req.object o.sid && eqB d.req.cls o.cls) :=
     List.mem_filter.mpr ⟨mem_of_memB hp, both_true rfl (both_true (eqB_of rfl) (eqB_of rfl))⟩
-  exact mem_of_memB (imp_true (of_all h1 hd) (eqB_of rfl))
+  exact mem_heldHandles.mp (mem_of_memB (imp_true (of_all h1 hd) (eqB_of rfl)))
 
 /-- `checkPass` is sound: every permitted pass of a listed handle yields a listed handle (`Step.pass`). -/
 theorem checkPass_sound (h : checkPass sys cert = true) {x : Handle} {r : Component}
@@ -615,7 +640,7 @@ theorem checkInit_complete (h : ListsInitial sys cert) : checkInit sys cert = tr
       (List.all_eq_true.mpr fun x hx => memB_of_mem (h.2.2 x hx)))
 
 /-- `checkGrant` is complete: groups closed under `KStep.grant` are accepted. -/
-theorem checkGrant_complete {G : Groups}
+theorem checkGrant_complete {G : Groups Slot}
     (h : ∀ {snd rcv : Component} {ep t : Target} {rs rr r : List Right} {bs br b : Nat},
       Cap.mk snd ep rs bs ∈ capsOf G → Right.send ∈ rs → Right.grant ∈ rs →
       Cap.mk rcv ep rr br ∈ capsOf G → Right.receive ∈ rr →
@@ -630,7 +655,7 @@ theorem checkGrant_complete {G : Groups}
     hv' (mem_of_memB hvr) (mem_slotsOf.mp hs)
 
 /-- `checkReply` is complete: groups closed under `KStep.reply` are accepted. -/
-theorem checkReply_complete {G : Groups}
+theorem checkReply_complete {G : Groups Slot}
     (h : ∀ {clt srv : Component} {ep t : Target} {rc rv r : List Right} {bc bv b : Nat},
       Cap.mk clt ep rc bc ∈ capsOf G → Right.send ∈ rc → (Right.grant ∈ rc ∨ Right.grantReply ∈ rc) →
       Cap.mk srv ep rv bv ∈ capsOf G → Right.receive ∈ rv → Right.grant ∈ rv →
@@ -646,7 +671,7 @@ theorem checkReply_complete {G : Groups}
 
 /-- `checkCNode` is complete: groups closed under `KStep.copyOut` and `KStep.copyIn` are
 accepted. -/
-theorem checkCNode_complete {G : Groups}
+theorem checkCNode_complete {G : Groups Slot}
     (hout : ∀ {a x : Component} {t : Target} {ra r : List Right} {ba b : Nat},
       Cap.mk a (.own x .cnode) ra ba ∈ capsOf G → Right.control ∈ ra →
       Cap.mk x t r b ∈ capsOf G → Cap.mk a t r b ∈ capsOf G)
