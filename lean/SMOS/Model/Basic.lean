@@ -1,3 +1,5 @@
+import SMOS.Util
+
 /-!
 # Components, kernel objects, capabilities and handles
 
@@ -85,14 +87,40 @@ structure Component where
   sid : Sid
   role : Role
   spawned : Bool
-  deriving DecidableEq, Repr
+  deriving Repr
+
+/-- Components compared field by field in the steps the kernel computes fastest (`eqB` on the
+numbers). The checkers compare components and targets in their inner loops, and a derived
+`DecidableEq` unfolds `Nat.decEq` and its proof terms for every field; the kernel keeps all of it. -/
+def Component.beq (a b : Component) : Bool :=
+  eqB a.id b.id && (eqB a.sid b.sid && (decide (a.role = b.role) && (a.spawned == b.spawned)))
+
+theorem Component.beq_iff : ∀ {a b : Component}, Component.beq a b = true ↔ a = b := by
+  intro a b
+  obtain ⟨i, s, r, p⟩ := a
+  obtain ⟨i', s', r', p'⟩ := b
+  simp [Component.beq, eqB, Nat.beq_eq_true_eq]
+
+instance : DecidableEq Component := fun a b => decidable_of_iff _ Component.beq_iff
 
 /-- The kernel object a capability names: an object of one component (its TCB, CNode,
 VSpace, frames or endpoint) or a shared object (a region, a notification or an untyped). -/
 inductive Target where
   | own (owner : Component) (kind : ObjKind)
   | chan (kind : ObjKind) (id : Nat) (sid : Sid)
-  deriving DecidableEq, Repr
+  deriving Repr
+
+/-- Targets compared as `Component.beq` compares components. -/
+def Target.beq : Target → Target → Bool
+  | .own c k, .own c' k' => Component.beq c c' && decide (k = k')
+  | .chan k i s, .chan k' i' s' => decide (k = k') && (eqB i i' && eqB s s')
+  | _, _ => false
+
+theorem Target.beq_iff : ∀ {a b : Target}, Target.beq a b = true ↔ a = b := by
+  intro a b
+  cases a <;> cases b <;> simp [Target.beq, Component.beq_iff, eqB]
+
+instance : DecidableEq Target := fun a b => decidable_of_iff _ Target.beq_iff
 
 def Target.sid : Target → Sid
   | .own c _ => c.sid
