@@ -181,7 +181,10 @@ def certificate : Certificate where
       ⟨.own comp1 .endpoint, [.receive], 0⟩]),
     (comp2, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩])]
-  handleGroups := []
+  handleGroups := [
+    (comp0, []),
+    (comp1, []),
+    (comp2, [])]
   declared := [1]
   trusted := [
     comp0]
@@ -231,6 +234,8 @@ def dynamicCertificate : Certificate where
       ⟨.own summary0 .vspace, [.control], 0⟩,
       ⟨.own summary0 .frames, [.read, .write, .execute], 0⟩])]
   handleGroups := [
+    (comp0, []),
+    (comp1, []),
     (comp2, [
       ⟨obj0, 0⟩,
       ⟨obj0, 1⟩,

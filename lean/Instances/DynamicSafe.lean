@@ -209,6 +209,8 @@ def certificate : Certificate where
       ⟨.own summary0 .vspace, [.control], 0⟩,
       ⟨.own summary0 .frames, [.read, .write, .execute], 0⟩])]
   handleGroups := [
+    (comp0, []),
+    (comp1, []),
     (comp2, [
       ⟨obj0, 0⟩,
       ⟨obj0, 1⟩,

@@ -100,7 +100,7 @@ def certificate : Certificate where
       ⟨.own summary0 .cnode, [.control], 0⟩,
       ⟨.own summary0 .vspace, [.control], 0⟩,
       ⟨.own summary0 .frames, [.read, .write, .execute], 0⟩])]
-  handleGroups := [(comp0, [⟨obj0, 0⟩]), (summary0, [⟨obj0, 0⟩])]
+  handleGroups := [(comp0, [⟨obj0, 0⟩]), (comp1, []), (comp2, []), (summary0, [⟨obj0, 0⟩])]
   declared := [1]
   trusted := []
   edges := [

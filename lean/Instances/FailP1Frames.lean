@@ -167,7 +167,11 @@ def certificate : Certificate where
     (comp3, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩,
       ⟨.own comp0 .frames, [.read], 0⟩])]
-  handleGroups := []
+  handleGroups := [
+    (comp0, []),
+    (comp1, []),
+    (comp2, []),
+    (comp3, [])]
   declared := [1, 2]
   trusted := []
   edges := [
@@ -202,11 +206,14 @@ def dynamicCertificate : Certificate where
       ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩,
       ⟨.own comp0 .frames, [.read], 0⟩])]
   handleGroups := [
+    (comp0, []),
+    (comp1, []),
     (comp2, [
       ⟨obj0, 0⟩,
       ⟨obj0, 1⟩,
       ⟨obj0, 4⟩,
-      ⟨obj0, 5⟩])]
+      ⟨obj0, 5⟩]),
+    (comp3, [])]
   declared := [1, 2]
   trusted := []
   edges := [

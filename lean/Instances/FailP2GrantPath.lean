@@ -180,7 +180,12 @@ def certificate : Certificate where
       ⟨.own comp3 .cnode, [.control], 0⟩]),
     (comp4, [
       ⟨.own comp2 .endpoint, [.send, .grantReply], 1⟩])]
-  handleGroups := []
+  handleGroups := [
+    (comp0, []),
+    (comp1, []),
+    (comp2, []),
+    (comp3, []),
+    (comp4, [])]
   declared := [1]
   trusted := [
     comp2]
@@ -233,6 +238,10 @@ def dynamicCertificate : Certificate where
     (comp4, [
       ⟨.own comp2 .endpoint, [.send, .grantReply], 1⟩])]
   handleGroups := [
+    (comp0, []),
+    (comp1, []),
+    (comp2, []),
+    (comp3, []),
     (comp4, [
       ⟨obj0, 0⟩,
       ⟨obj0, 1⟩,

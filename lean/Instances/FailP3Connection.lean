@@ -168,7 +168,11 @@ def certificate : Certificate where
     (comp3, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩,
       ⟨.own comp1 .endpoint, [.send], 1⟩])]
-  handleGroups := []
+  handleGroups := [
+    (comp0, []),
+    (comp1, []),
+    (comp2, []),
+    (comp3, [])]
   declared := [1, 2]
   trusted := [
     comp0]
@@ -204,11 +208,14 @@ def dynamicCertificate : Certificate where
       ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩,
       ⟨.own comp1 .endpoint, [.send], 1⟩])]
   handleGroups := [
+    (comp0, []),
+    (comp1, []),
     (comp2, [
       ⟨obj0, 0⟩,
       ⟨obj0, 1⟩,
       ⟨obj0, 4⟩,
-      ⟨obj0, 5⟩])]
+      ⟨obj0, 5⟩]),
+    (comp3, [])]
   declared := [1, 2]
   trusted := [
     comp0]

@@ -180,7 +180,11 @@ def certificate : Certificate where
       ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩]),
     (comp3, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩])]
-  handleGroups := []
+  handleGroups := [
+    (comp0, []),
+    (comp1, []),
+    (comp2, []),
+    (comp3, [])]
   declared := [1, 2]
   trusted := [
     comp0]
@@ -217,6 +221,8 @@ def dynamicCertificate : Certificate where
     (comp3, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩])]
   handleGroups := [
+    (comp0, []),
+    (comp1, []),
     (comp2, [
       ⟨obj0, 0⟩,
       ⟨obj0, 1⟩,

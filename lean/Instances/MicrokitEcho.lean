@@ -125,7 +125,10 @@ def certificate : Certificate where
       ⟨.chan .region 1 3, [.read, .write], 0⟩,
       ⟨.chan .notification 0 2, [.signal], 0⟩,
       ⟨.chan .notification 2 1, [.wait], 0⟩])]
-  handleGroups := []
+  handleGroups := [
+    (comp0, []),
+    (comp1, []),
+    (comp2, [])]
   declared := [1, 2]
   trusted := [
     comp0]

@@ -400,6 +400,7 @@ def certificate : Certificate where
       ⟨.own comp2 .endpoint, [.send, .grantReply], 3⟩,
       ⟨.own comp3 .endpoint, [.send, .grantReply], 3⟩])]
   handleGroups := [
+    (comp0, []),
     (comp1, [
       ⟨obj4, 0⟩,
       ⟨obj4, 1⟩,
@@ -408,6 +409,8 @@ def certificate : Certificate where
       ⟨obj4, 0⟩,
       ⟨obj4, 1⟩,
       ⟨obj4, 2⟩]),
+    (comp3, []),
+    (comp4, []),
     (comp5, [
       ⟨obj0, 0⟩,
       ⟨obj0, 1⟩,

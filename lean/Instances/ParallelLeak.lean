@@ -143,7 +143,10 @@ def certificate : Certificate where
     (comp2, [
       ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
       ⟨.chan .notification 0 4, [.wait], 0⟩])]
-  handleGroups := []
+  handleGroups := [
+    (comp0, []),
+    (comp1, []),
+    (comp2, [])]
   declared := [1]
   trusted := [
     comp1]
@@ -177,6 +180,8 @@ def dynamicCertificate : Certificate where
       ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
       ⟨.chan .notification 0 4, [.wait], 0⟩])]
   handleGroups := [
+    (comp0, []),
+    (comp1, []),
     (comp2, [
       ⟨obj0, 0⟩])]
   declared := [1]

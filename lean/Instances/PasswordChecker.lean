@@ -139,6 +139,8 @@ def certificate : Certificate where
     (comp2, [
       ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩])]
   handleGroups := [
+    (comp0, []),
+    (comp1, []),
     (comp2, [
       ⟨obj0, 0⟩])]
   declared := [1]

@@ -181,6 +181,8 @@ def certificate : Certificate where
     (comp3, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩])]
   handleGroups := [
+    (comp0, []),
+    (comp1, []),
     (comp2, [
       ⟨obj0, 0⟩,
       ⟨obj0, 1⟩,

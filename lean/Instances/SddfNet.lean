@@ -366,7 +366,17 @@ def certificate : Certificate where
       ⟨.chan .notification 0 3, [.signal], 0⟩,
       ⟨.chan .notification 5 4, [.wait], 0⟩,
       ⟨.chan .notification 6 1, [.signal], 0⟩])]
-  handleGroups := []
+  handleGroups := [
+    (comp0, []),
+    (comp1, []),
+    (comp2, []),
+    (comp3, []),
+    (comp4, []),
+    (comp5, []),
+    (comp6, []),
+    (comp7, []),
+    (comp8, []),
+    (comp9, [])]
   declared := []
   trusted := [
     comp1,

@@ -179,7 +179,12 @@ def certificate : Certificate where
       ⟨.chan .region 0 5, [.read, .write], 0⟩]),
     (comp4, [
       ⟨.chan .region 0 5, [.read], 0⟩])]
-  handleGroups := []
+  handleGroups := [
+    (comp0, []),
+    (comp1, []),
+    (comp2, []),
+    (comp3, []),
+    (comp4, [])]
   declared := [1, 2]
   trusted := []
   edges := [
@@ -220,6 +225,8 @@ def dynamicCertificate : Certificate where
     (comp4, [
       ⟨.chan .region 0 5, [.read], 0⟩])]
   handleGroups := [
+    (comp0, []),
+    (comp1, []),
     (comp2, [
       ⟨obj0, 0⟩,
       ⟨obj0, 2⟩,
@@ -229,7 +236,8 @@ def dynamicCertificate : Certificate where
       ⟨obj0, 0⟩,
       ⟨obj0, 1⟩,
       ⟨obj0, 4⟩,
-      ⟨obj0, 5⟩])]
+      ⟨obj0, 5⟩]),
+    (comp4, [])]
   declared := [1, 2]
   trusted := []
   edges := [

@@ -43,9 +43,10 @@ def capsOf (G : Groups Slot) : List Cap := G.flatMap fun g => g.2.map (Slot.cap 
 /-- The handles of the groups, one by one. -/
 def handlesOf (G : Groups Held) : List Handle := G.flatMap fun g => g.2.map (Held.handle g.1)
 
-/-- Everything `h` holds according to `G`, from each of its entries. -/
+/-- Everything `h` holds according to `G`, from each of its entries (its entries picked out
+first: joining every holder's list, most of them empty, cost the kernel more than the search). -/
 def heldBy {α : Type} (G : Groups α) (h : Component) : List α :=
-  G.flatMap fun g => bif decide (g.1 = h) then g.2 else []
+  (G.filter fun g => decide (g.1 = h)).flatMap Prod.snd
 
 structure Certificate where
   /-- Abstract components that may ever be live (initial ones and spawn summaries). -/

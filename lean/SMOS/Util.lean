@@ -66,6 +66,24 @@ theorem mem_of_sublistB {α : Type} [DecidableEq α] :
     · have h' : sublistB (a :: p) l = true := by simpa [sublistB, hab] using h
       exact List.mem_cons.mpr (Or.inr (mem_of_sublistB h' hx))
 
+/-- `f` holds of two lists of one length, element by element (a checker walks two lists the
+emitter aligned, so that nothing is searched). -/
+def allPairs {α β : Type} (f : α → β → Bool) : List α → List β → Bool
+  | [], [] => true
+  | a :: as, b :: bs => f a b && allPairs f as bs
+  | _, _ => false
+
+/-- Every member of the first list of an accepted pair has a partner it was checked with. -/
+theorem of_allPairs {α β : Type} {f : α → β → Bool} :
+    ∀ {as : List α} {bs : List β}, allPairs f as bs = true → ∀ {a : α}, a ∈ as → ∃ b, b ∈ bs ∧ f a b = true
+  | [], _, _, _, ha => absurd ha List.not_mem_nil
+  | _ :: _, [], h, _, _ => absurd h (by simp [allPairs])
+  | a :: as, b :: bs, h, x, hx => by
+    rcases List.mem_cons.mp hx with rfl | hx
+    · exact ⟨b, List.mem_cons.mpr (Or.inl rfl), and_true_left h⟩
+    · have ⟨b', hb', hf⟩ := of_allPairs (and_true_right h) hx
+      exact ⟨b', List.mem_cons.mpr (Or.inr hb'), hf⟩
+
 /-- Every member of `xs` is a member of `ys`. -/
 def subsetB {α : Type} [DecidableEq α] (xs ys : List α) : Bool :=
   xs.all fun x => memB x ys

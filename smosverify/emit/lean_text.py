@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from smosverify.emit.lean_data import Terms, kperm_key
+from smosverify.emit.lean_data import Terms, comp_order, kperm_key
 
 INTRINSIC = "-- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)"
 
@@ -68,14 +68,23 @@ class LeanText:
         """One entry of `Groups Slot`: `holder` and its `caps`, one per line."""
         return self._group(holder, [self.slot(c) for c in caps])
 
-    def groups(self, caps: list) -> str:
-        """A certificate's caps as Lean `Groups Slot`: one entry per run of a holder."""
-        return self.items([self.group(holder, list(run)) for holder, run in groupby(caps, key=lambda c: c[0])], str)
+    @staticmethod
+    def holders(cert: dict) -> list[tuple]:
+        """The holders of a certificate's caps and handles: `capGroups` and `handleGroups` list the
+        same holders in this order (`checkOpen` walks the two side by side), empty where one holds
+        nothing of the kind."""
+        return sorted({c[0] for c in cert["caps"]} | {h[0] for h in cert["handles"]}, key=comp_order)
 
-    def handle_groups(self, handles: list) -> str:
-        """A certificate's handles as Lean `Groups Held`: one entry per run of a holder."""
-        return self.items([self._group(holder, [f"⟨obj{h[1][0]}, {h[2]}⟩" for h in run])
-                           for holder, run in groupby(handles, key=lambda h: h[0])], str)
+    def groups(self, cert: dict) -> str:
+        """A certificate's caps as Lean `Groups Slot`, one entry per holder (`holders`)."""
+        caps = _by_holder(cert["caps"])
+        return self.items([self.group(holder, caps.get(holder, [])) for holder in self.holders(cert)], str)
+
+    def handle_groups(self, cert: dict) -> str:
+        """A certificate's handles as Lean `Groups Held`, one entry per holder (`holders`)."""
+        handles = _by_holder(cert["handles"])
+        return self.items([self._group(holder, [f"⟨obj{h[1][0]}, {h[2]}⟩" for h in handles.get(holder, [])])
+                           for holder in self.holders(cert)], str)
 
     def _group(self, holder: tuple, members: list[str]) -> str:
         return f"({self.comp(holder)}, [" + ",".join(f"\n      {m}" for m in members) + "])"
@@ -188,3 +197,11 @@ class LeanText:
             return "[]"
         pad = " " * indent
         return "[\n" + ",\n".join(pad + fmt(v) for v in values) + "]"
+
+
+def _by_holder(items: list) -> dict[tuple, list]:
+    """Caps or handles by holder, each holder's in their order."""
+    out: dict[tuple, list] = {}
+    for item in items:
+        out.setdefault(item[0], []).append(item)
+    return out

@@ -22,7 +22,6 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
-from itertools import groupby
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -141,8 +140,16 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
     def with_caps(groups: str, caps: list) -> Data:
         return Data(base.sys, (f"{{ {ns}.certificate with capGroups := {groups} }}", dict(cert, caps=caps)), base.net, base.cuts)
 
-    def with_cap(cap: tuple) -> Data:
-        return with_caps(f"{ns}.certificate.capGroups ++ [{group(cap[0], [cap])}]", cert["caps"] + [cap])
+    holders = p.holders(cert)  # the order of both `capGroups` and `handleGroups`
+
+    def with_cap(cap: tuple) -> Data:  # keeps the two groups aligned, as the emitter does
+        caps = cert["caps"] + [cap]
+        if cap[0] in holders:
+            mine = [c for c in cert["caps"] if c[0] == cap[0]] + [cap]
+            return with_caps(f"{ns}.certificate.capGroups.set {holders.index(cap[0])} {group(cap[0], mine)}", caps)
+        both = (f"{ns}.certificate.capGroups ++ [{group(cap[0], [cap])}], "
+                f"handleGroups := {ns}.certificate.handleGroups ++ [({p.comp(cap[0])}, [])]")
+        return with_caps(both, caps)
 
     def with_policy(field: str, lean: str, value: list) -> Data:
         policy = dict(sys["policy"], **{field: value})
@@ -158,9 +165,9 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
     if cert["caps"]:
         k = pick.randrange(len(cert["caps"]))
         holder = cert["caps"][k][0]
-        run = [h for h, _ in groupby(cert["caps"], key=lambda c: c[0])].index(holder)  # one run per holder
         kept = [c for j, c in enumerate(cert["caps"]) if c[0] == holder and j != k]
-        out.append(("dropCap", with_caps(f"{ns}.certificate.capGroups.set {run} {group(holder, kept)}", cert["caps"][:k] + cert["caps"][k + 1:]),
+        out.append(("dropCap", with_caps(f"{ns}.certificate.capGroups.set {holders.index(holder)} {group(holder, kept)}",
+                                         cert["caps"][:k] + cert["caps"][k + 1:]),
                     ("P1", "P3", "P7")))
     nodes = [u for u, _ in cert["edges"]]
     if cert["edges"]:

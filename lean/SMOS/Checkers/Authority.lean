@@ -103,15 +103,16 @@ def checkConnect (sys : Sys) (cert : Certificate) : Bool :=
     cert.comps.all fun v => !eqB rule.server v.sid || sendsTo cert.caps c v
 
 /-- Closure under `Step.openObj`: every request the decision table permits. The permitted
-decisions about each object are picked out once, so a caller is compared with them alone, and
-the handle is looked for among its holder's. -/
+decisions about each object are picked out once, and each holder's caps are walked beside its
+handles (the emitter lists both groups for the same holders in the same order), so a caller is
+compared with those decisions alone and its handles are found without a search. -/
 def checkOpen (sys : Sys) (cert : Certificate) : Bool :=
   sys.objects.all fun o =>
     let P := sys.decisions.filter fun d => d.permit && (eqB d.req.object o.sid && eqB d.req.cls o.cls)
-    cert.caps.all fun e =>
-      !(decide (e.target = .own o.server.abs .endpoint) && memB Right.send e.rights) ||
-      P.all fun d => !eqB d.req.subject e.holder.sid ||
-        memB (Held.mk o d.req.op) (heldBy cert.handleGroups e.holder)
+    allPairs (fun g hg => decide (g.1 = hg.1) && g.2.all fun s =>
+      !(decide (s.target = .own o.server.abs .endpoint) && memB Right.send s.rights) ||
+      P.all fun d => !eqB d.req.subject g.1.sid || memB (Held.mk o d.req.op) hg.2)
+      cert.capGroups cert.handleGroups
 
 /-- Closure under `Step.pass` (the rules outside; the receivers looked at only for a handle the
 rule's sender and class name). -/

@@ -32,17 +32,17 @@ making a holder's thing whole that tells holders and things apart. -/
 theorem mem_heldBy {α β : Type} {G : Groups α} {mk : Component → α → β}
     (inj : ∀ {h h' : Component} {x x' : α}, mk h x = mk h' x' → h = h' ∧ x = x')
     {h : Component} {x : α} : x ∈ heldBy G h ↔ mk h x ∈ G.flatMap fun g => g.2.map (mk g.1) := by
-  simp only [heldBy, List.mem_flatMap, List.mem_map]
+  unfold heldBy
+  rw [List.mem_flatMap, List.mem_flatMap]
   constructor
-  · rintro ⟨g, hg, hs⟩
-    by_cases e : g.1 = h
-    · have hs' : x ∈ g.2 := by simpa [e] using hs
-      exact ⟨g, hg, x, hs', by rw [e]⟩
-    · have : False := by simp [e] at hs
-      exact this.elim
-  · rintro ⟨g, hg, x', hx', he⟩
+  · intro ⟨g, hg, hx⟩
+    have ⟨hgG, e⟩ := List.mem_filter.mp hg
+    have e' : g.1 = h := of_decide_eq_true e
+    exact ⟨g, hgG, List.mem_map.mpr ⟨x, hx, by rw [e']⟩⟩
+  · intro ⟨g, hg, hm⟩
+    have ⟨x', hx', he⟩ := List.mem_map.mp hm
     obtain ⟨e, rfl⟩ := inj he
-    exact ⟨g, hg, by simp [e, hx']⟩
+    exact ⟨g, List.mem_filter.mpr ⟨hg, decide_eq_true e⟩, hx'⟩
 
 theorem Slot.cap_inj {h h' : Component} {s s' : Slot} (he : Slot.cap h s = Slot.cap h' s') :
     h = h' ∧ s = s' := by
@@ -225,11 +225,18 @@ theorem checkOpen_sound (h : checkOpen sys cert = true) {c : Component} {o : SOb
     (he : Cap.mk c (.own o.server.abs .endpoint) rs b ∈ cert.caps) (hs : Right.send ∈ rs)
     (hp : smosAuth sys.decisions (Perm.mk c.sid o.sid o.cls op) = true) :
     Handle.mk c o op ∈ cert.handles := by
-  have h1 := imp2_true (of_all (of_all h ho) he) (decide_eq_true rfl) (memB_of_mem hs)
-  have hd : Decision.mk (Perm.mk c.sid o.sid o.cls op) true ∈ sys.decisions.filter fun d =>
+  have ⟨g, hg, hm⟩ := List.mem_flatMap.mp he
+  have ⟨s, hsg, hsc⟩ := List.mem_map.mp hm
+  obtain ⟨rfl, rfl⟩ := Slot.cap_inj (s' := ⟨.own o.server.abs .endpoint, rs, b⟩) hsc
+  have ⟨hg', hhg, hf⟩ := of_allPairs (of_all h ho) hg
+  have hsame : g.1 = hg'.1 := of_decide_eq_true (and_true_left hf)
+  have h1 := imp2_true (of_all (and_true_right hf) hsg) (decide_eq_true rfl) (memB_of_mem hs)
+  have hd : Decision.mk (Perm.mk g.1.sid o.sid o.cls op) true ∈ sys.decisions.filter fun d =>
       d.permit && (eqB d.req.object o.sid && eqB d.req.cls o.cls) :=
     List.mem_filter.mpr ⟨mem_of_memB hp, both_true rfl (both_true (eqB_of rfl) (eqB_of rfl))⟩
-  exact mem_heldHandles.mp (mem_of_memB (imp_true (of_all h1 hd) (eqB_of rfl)))
+  have hx := mem_of_memB (imp_true (of_all h1 hd) (eqB_of rfl))
+  rw [hsame]
+  exact List.mem_flatMap.mpr ⟨hg', hhg, List.mem_map.mpr ⟨_, hx, rfl⟩⟩
 
 /-- `checkPass` is sound: every permitted pass of a listed handle yields a listed handle (`Step.pass`). -/
 theorem checkPass_sound (h : checkPass sys cert = true) {x : Handle} {r : Component}
