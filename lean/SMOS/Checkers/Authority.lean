@@ -144,12 +144,16 @@ def checkUntampered (cert : Certificate) (c : Component) : Bool :=
   cert.caps.all fun e =>
     !(decide (e.target = .own c .endpoint) && memB Right.receive e.rights) || decide (e.holder = c)
 
-/-- Decides `CertConforms`. -/
+/-- Decides `CertConforms`, holder by holder: each holder's rows are picked out once
+(`KPermSet.only`, `PermSet.only`), and each right of its caps and each of its handles is one bit
+of them. -/
 def checkConforms (sys : Sys) (cert : Certificate) : Bool :=
-  cert.caps.all (fun e => e.rights.all fun r =>
-    sys.policy.kernelAllows (KPerm.mk e.holder.sid e.target.sid e.target.kind r)) &&
-  cert.handles.all (fun h =>
-    sys.policy.allows (Perm.mk h.holder.sid h.obj.sid h.obj.cls h.op))
+  cert.capGroups.all (fun g =>
+    let K := sys.policy.kernelAllow.only g.1.sid
+    g.2.all fun s => s.rights.all fun r => K.has ⟨g.1.sid, s.target.sid, s.target.kind, r⟩) &&
+  cert.handleGroups.all (fun g =>
+    let A := sys.policy.allow.only g.1.sid
+    g.2.all fun x => A.has ⟨g.1.sid, x.obj.sid, x.obj.cls, x.op⟩)
 
 /-- `c` is a policy server. -/
 def isPolicy (c : Component) : Bool := decide (c.role = .policy)

@@ -93,6 +93,9 @@ def KPermSet.has (a : KPermSet) (q : KPerm) : Bool := rowsHas a.rows q.subject q
 
 instance : Membership KPerm KPermSet := ⟨fun a q => a.has q = true⟩
 
+/-- The set cut to the rows of subject `s` (`KPermSet.has_only`: the same answer for `s`). -/
+def KPermSet.only (x : KPermSet) (s : Sid) : KPermSet := ⟨x.rows.filter fun r => eqB r.1 s⟩
+
 /-- `spawn parent -> child as role`. -/
 structure SpawnRule where
   parent : Sid
@@ -175,6 +178,10 @@ theorem PermSet.has_only {x : PermSet} {q : Perm} : (x.only q.subject).has q = x
   unfold PermSet.has PermSet.only
   rw [rowsHas_filter]
   rfl
+
+theorem KPermSet.has_only {x : KPermSet} {q : KPerm} : (x.only q.subject).has q = x.has q := by
+  unfold KPermSet.has KPermSet.only
+  exact rowsHas_filter x.rows q.subject q.key
 
 /-- Every operation sid `a` may perform on objects of sid `t` and class `c`, sid `b` may perform
 too (`allowsAllOf_iff`): one question per operation id, each to the rows of its sid alone. -/

@@ -348,8 +348,23 @@ theorem relied_of_check {s : State} (h : checkRelied sys cert = true) (hcov : Co
 handle in `allow`. -/
 theorem checkConforms_sound (h : checkConforms sys cert = true) : CertConforms sys cert := by
   unfold CertConforms
-  exact ⟨fun e he r hr => Policy.kernelAllows_iff.mp (of_all (of_all (and_true_left h) he) hr),
-    fun x hx => Policy.allows_iff.mp (of_all (and_true_right h) hx)⟩
+  constructor
+  · intro e he r hr
+    have ⟨g, hg, hm⟩ := List.mem_flatMap.mp he
+    have ⟨s, hs, hse⟩ := List.mem_map.mp hm
+    subst hse
+    have h1 := of_all (of_all (of_all (and_true_left h) hg) hs) hr
+    show sys.policy.kernelAllow.has ⟨g.1.sid, s.target.sid, s.target.kind, r⟩ = true
+    rw [← KPermSet.has_only]
+    exact h1
+  · intro x hx
+    have ⟨g, hg, hm⟩ := List.mem_flatMap.mp hx
+    have ⟨y, hy, hyx⟩ := List.mem_map.mp hm
+    subst hyx
+    have h1 := of_all (of_all (and_true_right h) hg) hy
+    show sys.policy.allow.has ⟨g.1.sid, y.obj.sid, y.obj.cls, y.op⟩ = true
+    rw [← PermSet.has_only]
+    exact h1
 
 /-- A conforming certificate makes every state it covers conform. -/
 theorem conforms_of_covers {s : State} (hcov : Covers cert s) (hc : CertConforms sys cert) :
@@ -767,10 +782,17 @@ theorem checkPrivate_complete {c : Component} (hns : c.spawned = false)
 theorem checkConforms_complete (h : CertConforms sys cert) : checkConforms sys cert = true := by
   unfold CertConforms at h
   unfold checkConforms
-  exact both_true
-    (List.all_eq_true.mpr fun e he => List.all_eq_true.mpr fun r hr =>
-      Policy.kernelAllows_iff.mpr (h.1 e he r hr))
-    (List.all_eq_true.mpr fun x hx => Policy.allows_iff.mpr (h.2 x hx))
+  refine both_true
+    (List.all_eq_true.mpr fun g hg => List.all_eq_true.mpr fun s hs => List.all_eq_true.mpr fun r hr => ?_)
+    (List.all_eq_true.mpr fun g hg => List.all_eq_true.mpr fun y hy => ?_)
+  · have h1 : sys.policy.kernelAllow.has ⟨g.1.sid, s.target.sid, s.target.kind, r⟩ = true :=
+      h.1 (Slot.cap g.1 s) (List.mem_flatMap.mpr ⟨g, hg, List.mem_map.mpr ⟨s, hs, rfl⟩⟩) r hr
+    rw [← KPermSet.has_only] at h1
+    exact h1
+  · have h1 : sys.policy.allow.has ⟨g.1.sid, y.obj.sid, y.obj.cls, y.op⟩ = true :=
+      h.2 (Held.handle g.1 y) (List.mem_flatMap.mpr ⟨g, hg, List.mem_map.mpr ⟨y, hy, rfl⟩⟩)
+    rw [← PermSet.has_only] at h1
+    exact h1
 
 /-- `sendsTo` is complete: a listed cap with send to the endpoint is found. -/
 theorem sendsTo_complete {A : List Cap} {c v : Component}
