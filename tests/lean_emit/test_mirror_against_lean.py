@@ -140,13 +140,13 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
     def with_caps(groups: str, caps: list) -> Data:
         return Data(base.sys, (f"{{ {ns}.certificate with capGroups := {groups} }}", dict(cert, caps=caps)), base.net, base.cuts)
 
-    holders = p.holders(cert)  # the order of both `capGroups` and `handleGroups`
+    order = p.holders(cert)  # the holders of both `capGroups` and `handleGroups`, in their order
 
     def with_cap(cap: tuple) -> Data:  # keeps the two groups aligned, as the emitter does
         caps = cert["caps"] + [cap]
-        if cap[0] in holders:
+        if cap[0] in order:
             mine = [c for c in cert["caps"] if c[0] == cap[0]] + [cap]
-            return with_caps(f"{ns}.certificate.capGroups.set {holders.index(cap[0])} {group(cap[0], mine)}", caps)
+            return with_caps(f"{ns}.certificate.capGroups.set {order.index(cap[0])} {group(cap[0], mine)}", caps)
         both = (f"{ns}.certificate.capGroups ++ [{group(cap[0], [cap])}], "
                 f"handleGroups := {ns}.certificate.handleGroups ++ [({p.comp(cap[0])}, [])]")
         return with_caps(both, caps)
@@ -166,7 +166,7 @@ def variants(i: int, module: LeanModule) -> list[tuple[str, Data, tuple[str, ...
         k = pick.randrange(len(cert["caps"]))
         holder = cert["caps"][k][0]
         kept = [c for j, c in enumerate(cert["caps"]) if c[0] == holder and j != k]
-        out.append(("dropCap", with_caps(f"{ns}.certificate.capGroups.set {holders.index(holder)} {group(holder, kept)}",
+        out.append(("dropCap", with_caps(f"{ns}.certificate.capGroups.set {order.index(holder)} {group(holder, kept)}",
                                          cert["caps"][:k] + cert["caps"][k + 1:]),
                     ("P1", "P3", "P7")))
     nodes = [u for u, _ in cert["edges"]]
@@ -259,7 +259,8 @@ def cases_of(i: int, module: LeanModule) -> list[Case]:
         names = {"sys": f"({data.sys[0]})", "cert": f"({data.cert[0]})", "net": f"({data.net[0]})", "cuts": f"({data.cuts[0]})"}
         for pid in pids:
             mirror = not lean_check.problems(pid, data.sys[1], data.cert[1], data.net[1], data.cuts[1])
-            out.append(Case(f"s{i}_{variant}_{pid.lower()}", i, variant, pid, CHECKERS[pid].format(**names), mirror))
+            statement = CHECKERS[pid].format(**names).replace("\n", " ")  # one line each: errors are placed by line
+            out.append(Case(f"s{i}_{variant}_{pid.lower()}", i, variant, pid, statement, mirror))
     return out
 
 
