@@ -146,8 +146,8 @@ def _holder_order(cap: tuple) -> tuple:
 
 def _certificate(sys: dict, comps: list[tuple], caps: list[tuple], handles: list[tuple]) -> dict:
     """The certificate's lists. Its caps and handles are grouped by holder (Lean lists them as
-    `capGroups` and `handleGroups`), in the order of the system's caps, each holder's initial caps
-    first and in the system's order, so that `checkInit` finds the initial caps as one subsequence."""
+    `capGroups` and `handleGroups`), holders in the components' order (`comp_order`, as the system's
+    caps are sorted), each holder's initial caps first and in the system's order, so that `checkInit` finds the initial caps as one subsequence."""
     listed = set(caps)
     initial = [e for e in sys["caps"] if e in listed]
     first = set(initial)
