@@ -237,7 +237,7 @@ def test_example_claims_every_property():
 # module is read back (only the small term language instance modules use) and given to the one
 # Python mirror of SMOS/Checkers, so data that Lean would reject fails here first.
 
-TOKEN = re.compile(r"\s*(?:(0x[0-9a-f]+|\d+)|(\.?[A-Za-z_][\w']*)|(:=|[⟨⟩\[\](),]))")
+TOKEN = re.compile(r"\s*(?:(0x[0-9a-f]+|\d+)|(\.?[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*)|(:=|[⟨⟩\[\](),]))")
 
 
 def parse_term(text: str, env: dict):
@@ -339,7 +339,7 @@ def read_instance(path: Path) -> dict:
     """The `def`s of an instance module as Python values (structures become dicts of fields; a
     policy's permission sets become the lists they hold)."""
     code = strip_comments_and_strings(path.read_text(encoding="utf-8"))
-    env: dict = {"summary": lambda sid, role: (0, sid, role, True)}
+    env: dict = {"summary": lambda sid, role: (0, sid, role, True), "List.flatten": lambda pieces: sum(pieces, [])}
     blocks = re.findall(r"^def (\w+) : [^\n]*?(:=|where)\n?(.*?)(?=^(?:def|theorem|end) )", code, flags=re.M | re.S)
     for name, kind, body in blocks:
         if kind == ":=":

@@ -46,17 +46,17 @@ def obj0 : SObj := ⟨0, 0, 5, comp0⟩
 def obj1 : SObj := ⟨1, 0, 6, comp0⟩
 
 def policy : Policy where
-  /- `allow`, readable (subject sid, then object sid, class, operations); the numerals below are
-     the data (`PermSet`), and the tests check that this table is what they hold:
+  /- `allow`, readable (subject sid, then object sid, class, operations); the data (`PermSet`:
+     classes, operations, rows) is the numerals below, and the tests check this table is theirs:
     (2, [(5, [(0, [0, 1, 4, 5])]), (6, [(0, [0, 1, 4, 5])])])
     (3, [(5, [(0, [0, 1, 4, 5])]), (6, [(0, [0, 1, 4, 5])])])
     (4, [(6, [(0, [0, 1, 4, 5])])]) -/
   allow := ⟨5, 8, [
-      (2, 0x33000000003300000000000000000000000000000000000000000000000000),
-      (3, 0x33000000003300000000000000000000000000000000000000000000000000),
-      (4, 0x33000000000000000000000000000000000000000000000000000000000000)]⟩
+    (2, 0x33000000003300000000000000000000000000000000000000000000000000),
+    (3, 0x33000000003300000000000000000000000000000000000000000000000000),
+    (4, 0x33000000000000000000000000000000000000000000000000000000000000)]⟩
   /- `kernelAllow`, readable (subject sid, then object sid, kind, rights); the data (`KPermSet`)
-     is the numerals below:
+     is its rows of numerals:
     (1, [(0, [(.endpoint, [.send, .grantReply])])])
     (2, [(1, [(.endpoint, [.send, .grantReply])]), (3, [(.tcb, [.control]), (.cnode, [.control]), (.vspace, [.control]), (.frames, [.read, .write, .execute]), (.region, [.read, .write, .execute])])])
     (3, [(1, [(.endpoint, [.send, .grantReply])]), (3, [(.tcb, [.control]), (.cnode, [.control]), (.vspace, [.control]), (.frames, [.read, .write, .execute]), (.region, [.read, .write, .execute])])])
@@ -65,13 +65,13 @@ def policy : Policy where
     (0, [(0, [(.endpoint, [.receive])])])
     (1, [(1, [(.endpoint, [.receive])])]) -/
   kernelAllow := ⟨[
-      (1, 0x480000000000),
-      (2, 0x1c0001e0080200000000000000000000000000000048000000000000000000000000000000),
-      (3, 0x1c0001e0080200000000000000000000000000000048000000000000000000000000000000),
-      (4, 0x48000000000000000000000000000000),
-      -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
-      (0, 0x100000000000),
-      (1, 0x10000000000000000000000000000000)]⟩
+    (1, 0x480000000000),
+    (2, 0x1c0001e0080200000000000000000000000000000048000000000000000000000000000000),
+    (3, 0x1c0001e0080200000000000000000000000000000048000000000000000000000000000000),
+    (4, 0x48000000000000000000000000000000),
+    -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
+    (0, 0x100000000000),
+    (1, 0x10000000000000000000000000000000)]⟩
   neverallow := [
     ⟨4, 5, 0, 0⟩,
     ⟨4, 5, 0, 1⟩,

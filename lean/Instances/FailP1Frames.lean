@@ -41,15 +41,15 @@ def comp3 : Component := ⟨3, 3, .client, false⟩
 def obj0 : SObj := ⟨0, 0, 4, comp0⟩
 
 def policy : Policy where
-  /- `allow`, readable (subject sid, then object sid, class, operations); the numerals below are
-     the data (`PermSet`), and the tests check that this table is what they hold:
+  /- `allow`, readable (subject sid, then object sid, class, operations); the data (`PermSet`:
+     classes, operations, rows) is the numerals below, and the tests check this table is theirs:
     (2, [(4, [(0, [0, 1, 4, 5])]), (5, [(0, [0, 1, 4, 5])])])
     (3, [(5, [(0, [0, 1, 4, 5])])]) -/
   allow := ⟨5, 8, [
-      (2, 0x3300000000330000000000000000000000000000000000000000),
-      (3, 0x3300000000000000000000000000000000000000000000000000)]⟩
+    (2, 0x3300000000330000000000000000000000000000000000000000),
+    (3, 0x3300000000000000000000000000000000000000000000000000)]⟩
   /- `kernelAllow`, readable (subject sid, then object sid, kind, rights); the data (`KPermSet`)
-     is the numerals below:
+     is its rows of numerals:
     (1, [(0, [(.endpoint, [.send, .grantReply])])])
     (2, [(1, [(.endpoint, [.send, .grantReply])])])
     (3, [(1, [(.endpoint, [.send, .grantReply])])])
@@ -57,12 +57,12 @@ def policy : Policy where
     (0, [(0, [(.endpoint, [.receive])])])
     (1, [(1, [(.endpoint, [.receive])])]) -/
   kernelAllow := ⟨[
-      (1, 0x480000000000),
-      (2, 0x48000000000000000000000000000000),
-      (3, 0x48000000000000000000000000000000),
-      -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
-      (0, 0x100000000000),
-      (1, 0x10000000000000000000000000000000)]⟩
+    (1, 0x480000000000),
+    (2, 0x48000000000000000000000000000000),
+    (3, 0x48000000000000000000000000000000),
+    -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
+    (0, 0x100000000000),
+    (1, 0x10000000000000000000000000000000)]⟩
   neverallow := [
     ⟨3, 4, 0, 0⟩,
     ⟨3, 4, 0, 1⟩,

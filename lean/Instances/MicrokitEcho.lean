@@ -32,23 +32,23 @@ def comp2 : Component := ⟨2, 1, .client, false⟩
 
 
 def policy : Policy where
-  /- `allow`, readable (subject sid, then object sid, class, operations); the numerals below are
-     the data (`PermSet`), and the tests check that this table is what they hold:
+  /- `allow`, readable (subject sid, then object sid, class, operations); the data (`PermSet`:
+     classes, operations, rows) is the numerals below, and the tests check this table is theirs:
     (none) -/
   allow := ⟨0, 0, []⟩
   /- `kernelAllow`, readable (subject sid, then object sid, kind, rights); the data (`KPermSet`)
-     is the numerals below:
+     is its rows of numerals:
     (0, [(0, [(.notification, [.wait])]), (2, [(.endpoint, [.send, .grantReply]), (.notification, [.signal])]), (3, [(.frames, [.read, .write]), (.region, [.read, .write])])])
     (1, [(1, [(.notification, [.wait])]), (2, [(.endpoint, [.send, .grantReply]), (.notification, [.signal])]), (3, [(.frames, [.read, .write]), (.region, [.read, .write])])])
     (2, [(0, [(.notification, [.signal])]), (1, [(.notification, [.signal])]), (2, [(.notification, [.wait])]), (3, [(.frames, [.read, .write]), (.region, [.read, .write])]), (4, [(.frames, [.read, .write]), (.region, [.read, .write])])])
     -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
     (2, [(2, [(.endpoint, [.receive])])]) -/
   kernelAllow := ⟨[
-      (0, 0xc0000c0000000000800004800000000000000000000000000000000100000000000000000),
-      (1, 0xc0000c0000000000800004800000000000010000000000000000000000000000000000000),
-      (2, 0xc0000c00000000000000c0000c0000000001000000000000000000008000000000000000000080000000000000000),
-      -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
-      (2, 0x1000000000000000000000000000000000000000000000000000)]⟩
+    (0, 0xc0000c0000000000800004800000000000000000000000000000000100000000000000000),
+    (1, 0xc0000c0000000000800004800000000000010000000000000000000000000000000000000),
+    (2, 0xc0000c00000000000000c0000c0000000001000000000000000000008000000000000000000080000000000000000),
+    -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
+    (2, 0x1000000000000000000000000000000000000000000000000000)]⟩
   neverallow := []
   kernelNeverallow := []
   labelOf := [

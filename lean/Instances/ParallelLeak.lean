@@ -41,24 +41,24 @@ def comp2 : Component := ⟨2, 2, .client, false⟩
 def obj0 : SObj := ⟨0, 5, 3, comp1⟩
 
 def policy : Policy where
-  /- `allow`, readable (subject sid, then object sid, class, operations); the numerals below are
-     the data (`PermSet`), and the tests check that this table is what they hold:
+  /- `allow`, readable (subject sid, then object sid, class, operations); the data (`PermSet`:
+     classes, operations, rows) is the numerals below, and the tests check this table is theirs:
     (2, [(3, [(5, [0])])]) -/
   allow := ⟨6, 8, [
-      (2, 0x10000000000000000000000000000000000000000000000)]⟩
+    (2, 0x10000000000000000000000000000000000000000000000)]⟩
   /- `kernelAllow`, readable (subject sid, then object sid, kind, rights); the data (`KPermSet`)
-     is the numerals below:
+     is its rows of numerals:
     (1, [(0, [(.endpoint, [.send, .grantReply])]), (4, [(.notification, [.signal])])])
     (2, [(1, [(.endpoint, [.send, .grantReply])]), (4, [(.notification, [.wait])])])
     -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
     (0, [(0, [(.endpoint, [.receive])])])
     (1, [(1, [(.endpoint, [.receive])])]) -/
   kernelAllow := ⟨[
-      (1, 0x8000000000000000000000000000000000000000000000000000000000000000000000000000000000000480000000000),
-      (2, 0x10000000000000000000000000000000000000000000000000000000000000000048000000000000000000000000000000),
-      -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
-      (0, 0x100000000000),
-      (1, 0x10000000000000000000000000000000)]⟩
+    (1, 0x8000000000000000000000000000000000000000000000000000000000000000000000000000000000000480000000000),
+    (2, 0x10000000000000000000000000000000000000000000000000000000000000000048000000000000000000000000000000),
+    -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
+    (0, 0x100000000000),
+    (1, 0x10000000000000000000000000000000)]⟩
   neverallow := []
   kernelNeverallow := []
   labelOf := [

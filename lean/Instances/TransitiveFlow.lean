@@ -44,15 +44,15 @@ def comp4 : Component := ⟨4, 4, .client, false⟩
 def obj0 : SObj := ⟨0, 0, 2, comp1⟩
 
 def policy : Policy where
-  /- `allow`, readable (subject sid, then object sid, class, operations); the numerals below are
-     the data (`PermSet`), and the tests check that this table is what they hold:
+  /- `allow`, readable (subject sid, then object sid, class, operations); the data (`PermSet`:
+     classes, operations, rows) is the numerals below, and the tests check this table is theirs:
     (1, [(2, [(0, [0, 2, 3, 5])])])
     (3, [(2, [(0, [0, 1, 4, 5])])]) -/
   allow := ⟨5, 8, [
-      (1, 0x2d00000000000000000000),
-      (3, 0x3300000000000000000000)]⟩
+    (1, 0x2d00000000000000000000),
+    (3, 0x3300000000000000000000)]⟩
   /- `kernelAllow`, readable (subject sid, then object sid, kind, rights); the data (`KPermSet`)
-     is the numerals below:
+     is its rows of numerals:
     (1, [(6, [(.endpoint, [.send, .grantReply])])])
     (3, [(5, [(.frames, [.read, .write]), (.region, [.read, .write])]), (6, [(.endpoint, [.send, .grantReply])])])
     (4, [(5, [(.frames, [.read, .write]), (.region, [.read, .write])])])
@@ -61,13 +61,13 @@ def policy : Policy where
     (0, [(0, [(.endpoint, [.receive])])])
     (6, [(6, [(.endpoint, [.receive])])]) -/
   kernelAllow := ⟨[
-      (1, 0x480000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000),
-      (3, 0x4800000000000000000c0000c00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000),
-      (4, 0xc0000c00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000),
-      (6, 0x480000000000),
-      -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
-      (0, 0x100000000000),
-      (6, 0x100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000)]⟩
+    (1, 0x480000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000),
+    (3, 0x4800000000000000000c0000c00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000),
+    (4, 0xc0000c00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000),
+    (6, 0x480000000000),
+    -- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)
+    (0, 0x100000000000),
+    (6, 0x100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000)]⟩
   neverallow := []
   kernelNeverallow := []
   labelOf := [

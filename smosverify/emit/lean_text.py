@@ -7,11 +7,24 @@ the comment delimiters `/-` and `-/` are neutralised.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import groupby
 
 from smosverify.emit.lean_data import Terms, comp_order, kperm_key
 
+# Characters of Lean per command at most when a list is split (`LeanText.split`): Lean's parser takes
+# time superlinear in a command's length (10,000 caps took 350 s more as one list than as 100 lists
+# of 100, and at 300 components parsing the data took 251 s of 369)
+CHUNK = 8000
 INTRINSIC = "-- intrinsic: a component's authority over its own objects (the policy language leaves it implicit)"
+
+
+@dataclass(frozen=True)
+class Split:
+    """A list as Lean text: the definitions of its pieces (none for a short list) and the term."""
+
+    defs: str
+    term: str
 
 
 class LeanText:
@@ -75,16 +88,16 @@ class LeanText:
         nothing of the kind."""
         return sorted({c[0] for c in cert["caps"]} | {h[0] for h in cert["handles"]}, key=comp_order)
 
-    def groups(self, cert: dict) -> str:
-        """A certificate's caps as Lean `Groups Slot`, one entry per holder (`holders`)."""
+    def groups(self, cert: dict) -> list[str]:
+        """A certificate's caps as the entries of a Lean `Groups Slot`, one per holder (`holders`)."""
         caps = _by_holder(cert["caps"])
-        return self.items([self.group(holder, caps.get(holder, [])) for holder in self.holders(cert)], str)
+        return [self.group(holder, caps.get(holder, [])) for holder in self.holders(cert)]
 
-    def handle_groups(self, cert: dict) -> str:
-        """A certificate's handles as Lean `Groups Held`, one entry per holder (`holders`)."""
+    def handle_groups(self, cert: dict) -> list[str]:
+        """A certificate's handles as the entries of a Lean `Groups Held`, one per holder (`holders`)."""
         handles = _by_holder(cert["handles"])
-        return self.items([self._group(holder, [f"⟨obj{h[1][0]}, {h[2]}⟩" for h in handles.get(holder, [])])
-                           for holder in self.holders(cert)], str)
+        return [self._group(holder, [f"⟨obj{h[1][0]}, {h[2]}⟩" for h in handles.get(holder, [])])
+                for holder in self.holders(cert)]
 
     def _group(self, holder: tuple, members: list[str]) -> str:
         return f"({self.comp(holder)}, [" + ",".join(f"\n      {m}" for m in members) + "])"
@@ -135,31 +148,31 @@ class LeanText:
     def cut(self, c: tuple) -> str:
         return f"({self.anon(c[0])}, [{', '.join(str(v) for v in c[1])}])"
 
-    def perm_set(self, perms: list) -> str:
+    def perm_set(self, perms: list) -> tuple[str, list[str]]:
         """`allow` as a Lean `PermSet`: the numbers of classes and of operations (the most any class
-        has), then one numeral per run of a subject, bit `(object * classes + class) * ops + op` set
-        for each of its permissions."""
+        has) as text `classes, ops`, and its rows: one numeral per run of a subject, bit
+        `(object * classes + class) * ops + op` set for each of its permissions."""
         classes = len(self.terms.num.names["class"])
         ops = max((len(v) for v in self.terms.num.ops.values()), default=0)
         assert all(p[2] < classes and p[3] < ops for p in perms), "a permission outside the numbering"
-        return f"⟨{classes}, {ops}, {self._rows(perms, lambda p: (p[1] * classes + p[2]) * ops + p[3])}⟩"
+        return f"{classes}, {ops}", self._rows(perms, lambda p: (p[1] * classes + p[2]) * ops + p[3])
 
-    def kperm_set(self, perms: list, intrinsic: int) -> str:
-        """`kernelAllow` as a Lean `KPermSet` (`KPerm.key`), the last `intrinsic` entries (a
-        component's authority over its own objects) in rows of their own after a comment."""
-        return f"⟨{self._rows(perms, kperm_key, intrinsic)}⟩"
+    def kperm_rows(self, perms: list, intrinsic: int) -> list[str]:
+        """The rows of `kernelAllow` as a Lean `KPermSet` (`KPerm.key`), the last `intrinsic`
+        entries (a component's authority over its own objects) in rows of their own, the first of
+        them after a comment."""
+        return self._rows(perms, kperm_key, intrinsic)
 
     @staticmethod
-    def _rows(perms: list, key, intrinsic: int = 0) -> str:
+    def _rows(perms: list, key, intrinsic: int = 0) -> list[str]:
         def rows(part: list) -> list[str]:
             return [f"({subject}, {hex(sum(1 << key(p) for p in group))})"
                     for subject, group in groupby(part, key=lambda p: p[0])]
 
-        lines = LeanText._marked(perms, intrinsic, rows)
-        if not lines:
-            return "[]"
-        last = len(lines) - 1
-        return "[\n" + "\n".join(f"      {line}{'' if line == INTRINSIC or i == last else ','}" for i, line in enumerate(lines)) + "]"
+        own = rows(perms[len(perms) - intrinsic:]) if intrinsic else []
+        if own:
+            own[0] = f"{INTRINSIC}\n    {own[0]}"
+        return rows(perms[:len(perms) - intrinsic]) + own
 
     @staticmethod
     def _marked(perms: list, intrinsic: int, render) -> list[str]:
@@ -189,6 +202,25 @@ class LeanText:
 
         return [f"({subject}, [" + ", ".join(f"({obj}, [{kinds(by_kind)}])" for obj, by_kind in runs(by_object)) + "])"
                 for subject, by_object in runs(perms)]
+
+    def split(self, name: str, type_: str, values: list, fmt=str) -> Split:
+        """The list of `values` (printed by `fmt`) as one term when short, else as definitions
+        `name_0`, `name_1`, … of at most `CHUNK` characters each (one command each, so that Lean
+        parses a large system's data in time linear in its size) and the term joining them."""
+        terms = [fmt(v) for v in values]
+        if sum(len(t) for t in terms) <= CHUNK:
+            return Split("", self.items(terms, str))
+        pieces: list[list[str]] = [[]]
+        size = 0
+        for t in terms:
+            if pieces[-1] and size + len(t) > CHUNK:
+                pieces.append([])
+                size = 0
+            pieces[-1].append(t)
+            size += len(t)
+        names = [f"{name}_{i}" for i in range(len(pieces))]
+        defs = "".join(f"def {n} : {type_} := {self.items(piece, str)}\n\n" for n, piece in zip(names, pieces))
+        return Split(defs, f"List.flatten [{', '.join(names)}]")
 
     @staticmethod
     def items(values: list, fmt, indent: int = 4) -> str:

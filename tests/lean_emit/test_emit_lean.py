@@ -20,7 +20,7 @@ from smosverify.analyses.result import Status
 from smosverify.emit import lean_check
 from smosverify.emit.lean import lean_module, module_name, write_lean_module
 from smosverify.emit.lean_data import closure_caps, Terms, numbering
-from smosverify.emit.lean_text import LeanText
+from smosverify.emit.lean_text import CHUNK, LeanText
 from smosverify.load.system import load_system
 from smosverify.model.authority import initial_caps
 
@@ -80,6 +80,28 @@ def _emit_in_child(system_file: str, out: Path, seed: str) -> None:
 
 def test_parsed_back_data_is_the_emitted_data(emitted):
     _, _, module, path = emitted
+    assert_reads_back(module, path)
+
+
+def test_long_lists_are_split_into_short_definitions_that_read_back(tmp_path):
+    """A list longer than `CHUNK` characters is emitted as pieces, one definition each, joined by
+    `List.flatten` (Lean's parser is superlinear in a command's length); together they hold the
+    list, in order."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate_system import generate
+
+    module = lean_module(load_system(generate(80, tmp_path / "system", seed=3)))
+    path = write_lean_module(module, tmp_path / "out")
+    for name in ("system_caps", "system_decisions", "certificate_capGroups", "certificate_handleGroups"):
+        assert f"List.flatten [{name}_0, {name}_1" in module.text, name
+    commands = re.split(r"^(?=def |theorem )", module.definitions, flags=re.M)
+    pieces = [c for c in commands if re.match(r"def \w+_\d+ : ", c)]
+    assert pieces and max(len(c) for c in pieces) < 2 * CHUNK
+    assert_reads_back(module, path)
+
+
+def assert_reads_back(module, path: Path) -> None:
+    """The data read back from the module's text is the data it was rendered from."""
     env = LIBRARY_TESTS.read_instance(path)
     data = module.data
     assert env["system"]["comps"] == data["system"]["comps"]
