@@ -210,7 +210,7 @@ def test_instance_module_follows_the_contract(path):
     assert re.search(rf"^namespace Instances\.{path.stem}$", code, flags=re.M)
     assert re.search(rf"^end Instances\.{path.stem}$", code, flags=re.M)
     for name in INSTANCE_DEFS:
-        assert re.search(rf"^def {name}\b", code, flags=re.M), f"missing def {name}"
+        assert re.search(rf"^(?:noncomputable )?def {name}\b", code, flags=re.M), f"missing def {name}"
     claimed = re.findall(r"^theorem (p\d_\w+) : .*\n\s+(\w+) ", code, flags=re.M)
     assert claimed, "no property theorem"
     for theorem, lemma in claimed:
@@ -340,7 +340,7 @@ def read_instance(path: Path) -> dict:
     policy's permission sets become the lists they hold)."""
     code = strip_comments_and_strings(path.read_text(encoding="utf-8"))
     env: dict = {"summary": lambda sid, role: (0, sid, role, True), "List.flatten": lambda pieces: sum(pieces, [])}
-    blocks = re.findall(r"^def (\w+) : [^\n]*?(:=|where)\n?(.*?)(?=^(?:def|theorem|end) )", code, flags=re.M | re.S)
+    blocks = re.findall(r"^(?:noncomputable )?def (\w+) : [^\n]*?(:=|where)\n?(.*?)(?=^(?:noncomputable |def |theorem |end ))", code, flags=re.M | re.S)
     for name, kind, body in blocks:
         if kind == ":=":
             env[name] = frozen(parse_term(body, env))

@@ -30,22 +30,22 @@ namespace Instances.DynamicHandleLeak
 open SMOS
 
 /-- component `fs` -/
-def comp0 : Component := ⟨0, 1, .server, false⟩
+noncomputable def comp0 : Component := ⟨0, 1, .server, false⟩
 /-- component `auth` -/
-def comp1 : Component := ⟨1, 0, .policy, false⟩
+noncomputable def comp1 : Component := ⟨1, 0, .policy, false⟩
 /-- component `alice` -/
-def comp2 : Component := ⟨2, 2, .client, false⟩
+noncomputable def comp2 : Component := ⟨2, 2, .client, false⟩
 /-- component `sessions` -/
-def comp3 : Component := ⟨3, 3, .client, false⟩
+noncomputable def comp3 : Component := ⟨3, 3, .client, false⟩
 /-- summary of every spawned component `spawned:guest_t:client` -/
-def summary0 : Component := summary 4 .client
+noncomputable def summary0 : Component := summary 4 .client
 
 /-- object `fs.pink_file` -/
-def obj0 : SObj := ⟨0, 0, 5, comp0⟩
+noncomputable def obj0 : SObj := ⟨0, 0, 5, comp0⟩
 /-- object `fs.readme` -/
-def obj1 : SObj := ⟨1, 0, 6, comp0⟩
+noncomputable def obj1 : SObj := ⟨1, 0, 6, comp0⟩
 
-def policy : Policy where
+noncomputable def policy : Policy where
   /- `allow`, readable (subject sid, then object sid, class, operations); the data (`PermSet`:
      classes, operations, rows) is the numerals below, and the tests check this table is theirs:
     (2, [(5, [(0, [0, 1, 4, 5])]), (6, [(0, [0, 1, 4, 5])])])
@@ -132,7 +132,7 @@ def policy : Policy where
   pass := [
     ⟨2, 4, 0⟩]
 
-def system : Sys where
+noncomputable def system : Sys where
   policy := policy
   objects := [
     obj0,
@@ -167,7 +167,7 @@ def system : Sys where
     ⟨⟨2, 5, 0, 2⟩, false⟩]
 
 /-- The certificate every claimed theorem uses: the closed authority of the initial state (kernel steps only). -/
-def certificate : Certificate where
+noncomputable def certificate : Certificate where
   comps := [
     comp0,
     comp1,
@@ -202,7 +202,7 @@ def certificate : Certificate where
     (.obj obj1, [(0, [0]), (1, [1, 0])])]
 
 /-- The closed state of the dynamic-safety analysis (P7 is not claimed; kept as a record). -/
-def dynamicCertificate : Certificate where
+noncomputable def dynamicCertificate : Certificate where
   comps := [
     comp0,
     comp1,
@@ -285,12 +285,12 @@ def dynamicCertificate : Certificate where
 
 /-- The channel network of the leakage analysis (capacities in bits per epoch). Nodes:
  -/
-def network : LeakNet where
+noncomputable def network : LeakNet where
   arcs := []
   labels := []
 
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
-def cuts : List (Budget × List Nat) := []
+noncomputable def cuts : List (Budget × List Nat) := []
 
 theorem p1_complete_mediation : CompleteMediation system :=
   complete_mediation_of_parts system certificate kernel connected untampered callers

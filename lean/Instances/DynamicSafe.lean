@@ -30,22 +30,22 @@ namespace Instances.DynamicSafe
 open SMOS
 
 /-- component `fs` -/
-def comp0 : Component := ⟨0, 1, .server, false⟩
+noncomputable def comp0 : Component := ⟨0, 1, .server, false⟩
 /-- component `auth` -/
-def comp1 : Component := ⟨1, 0, .policy, false⟩
+noncomputable def comp1 : Component := ⟨1, 0, .policy, false⟩
 /-- component `alice` -/
-def comp2 : Component := ⟨2, 2, .client, false⟩
+noncomputable def comp2 : Component := ⟨2, 2, .client, false⟩
 /-- component `bob` -/
-def comp3 : Component := ⟨3, 4, .client, false⟩
+noncomputable def comp3 : Component := ⟨3, 4, .client, false⟩
 /-- summary of every spawned component `spawned:alice_worker_t:client` -/
-def summary0 : Component := summary 3 .client
+noncomputable def summary0 : Component := summary 3 .client
 
 /-- object `fs.pink_file` -/
-def obj0 : SObj := ⟨0, 0, 5, comp0⟩
+noncomputable def obj0 : SObj := ⟨0, 0, 5, comp0⟩
 /-- object `fs.readme` -/
-def obj1 : SObj := ⟨1, 0, 6, comp0⟩
+noncomputable def obj1 : SObj := ⟨1, 0, 6, comp0⟩
 
-def policy : Policy where
+noncomputable def policy : Policy where
   /- `allow`, readable (subject sid, then object sid, class, operations); the data (`PermSet`:
      classes, operations, rows) is the numerals below, and the tests check this table is theirs:
     (2, [(5, [(0, [0, 1, 4, 5])]), (6, [(0, [0, 1, 4, 5])])])
@@ -126,7 +126,7 @@ def policy : Policy where
   pass := [
     ⟨2, 3, 0⟩]
 
-def system : Sys where
+noncomputable def system : Sys where
   policy := policy
   objects := [
     obj0,
@@ -175,7 +175,7 @@ def system : Sys where
     ⟨⟨4, 5, 0, 2⟩, false⟩]
 
 /-- The certificate every claimed theorem uses: the closed state of the dynamic-safety analysis. -/
-def certificate : Certificate where
+noncomputable def certificate : Certificate where
   comps := [
     comp0,
     comp1,
@@ -256,12 +256,12 @@ def certificate : Certificate where
 
 /-- The channel network of the leakage analysis (capacities in bits per epoch). Nodes:
  -/
-def network : LeakNet where
+noncomputable def network : LeakNet where
   arcs := []
   labels := []
 
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
-def cuts : List (Budget × List Nat) := []
+noncomputable def cuts : List (Budget × List Nat) := []
 
 theorem p1_complete_mediation : CompleteMediation system :=
   complete_mediation_of_parts system certificate kernel connected untampered callers

@@ -29,20 +29,20 @@ namespace Instances.FailP2GrantPath
 open SMOS
 
 /-- component `boot` -/
-def comp0 : Component := ⟨0, 7, .root, false⟩
+noncomputable def comp0 : Component := ⟨0, 7, .root, false⟩
 /-- component `logger` -/
-def comp1 : Component := ⟨1, 6, .server, false⟩
+noncomputable def comp1 : Component := ⟨1, 6, .server, false⟩
 /-- component `fs` -/
-def comp2 : Component := ⟨2, 1, .server, false⟩
+noncomputable def comp2 : Component := ⟨2, 1, .server, false⟩
 /-- component `auth` -/
-def comp3 : Component := ⟨3, 0, .policy, false⟩
+noncomputable def comp3 : Component := ⟨3, 0, .policy, false⟩
 /-- component `alice` -/
-def comp4 : Component := ⟨4, 2, .client, false⟩
+noncomputable def comp4 : Component := ⟨4, 2, .client, false⟩
 
 /-- object `fs.pink_file` -/
-def obj0 : SObj := ⟨0, 0, 4, comp2⟩
+noncomputable def obj0 : SObj := ⟨0, 0, 4, comp2⟩
 
-def policy : Policy where
+noncomputable def policy : Policy where
   /- `allow`, readable (subject sid, then object sid, class, operations); the data (`PermSet`:
      classes, operations, rows) is the numerals below, and the tests check this table is theirs:
     (2, [(4, [(0, [0, 1, 4, 5])]), (5, [(0, [0, 1, 4, 5])])])
@@ -119,7 +119,7 @@ def policy : Policy where
   connect := []
   pass := []
 
-def system : Sys where
+noncomputable def system : Sys where
   policy := policy
   objects := [
     obj0]
@@ -152,7 +152,7 @@ def system : Sys where
     ⟨⟨2, 4, 0, 2⟩, false⟩]
 
 /-- The certificate every claimed theorem uses: the closed authority of the initial state (kernel steps only). -/
-def certificate : Certificate where
+noncomputable def certificate : Certificate where
   comps := [
     comp0,
     comp1,
@@ -209,7 +209,7 @@ def certificate : Certificate where
     (.chan (.own comp3 .endpoint), [(1, [1]), (1, [1, 0])])]
 
 /-- The closed state of the dynamic-safety analysis (P7 is not claimed; kept as a record). -/
-def dynamicCertificate : Certificate where
+noncomputable def dynamicCertificate : Certificate where
   comps := [
     comp0,
     comp1,
@@ -271,12 +271,12 @@ def dynamicCertificate : Certificate where
 
 /-- The channel network of the leakage analysis (capacities in bits per epoch). Nodes:
  -/
-def network : LeakNet where
+noncomputable def network : LeakNet where
   arcs := []
   labels := []
 
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
-def cuts : List (Budget × List Nat) := []
+noncomputable def cuts : List (Budget × List Nat) := []
 
 theorem p1_complete_mediation : CompleteMediation system :=
   complete_mediation_of_parts system certificate kernel connected untampered callers

@@ -24,14 +24,14 @@ namespace Instances.MicrokitEcho
 open SMOS
 
 /-- component `echo` -/
-def comp0 : Component := ⟨0, 2, .server, false⟩
+noncomputable def comp0 : Component := ⟨0, 2, .server, false⟩
 /-- component `alice` -/
-def comp1 : Component := ⟨1, 0, .client, false⟩
+noncomputable def comp1 : Component := ⟨1, 0, .client, false⟩
 /-- component `bob` -/
-def comp2 : Component := ⟨2, 1, .client, false⟩
+noncomputable def comp2 : Component := ⟨2, 1, .client, false⟩
 
 
-def policy : Policy where
+noncomputable def policy : Policy where
   /- `allow`, readable (subject sid, then object sid, class, operations); the data (`PermSet`:
      classes, operations, rows) is the numerals below, and the tests check this table is theirs:
     (none) -/
@@ -70,7 +70,7 @@ def policy : Policy where
   connect := []
   pass := []
 
-def system : Sys where
+noncomputable def system : Sys where
   policy := policy
   objects := []
   comps := [
@@ -101,7 +101,7 @@ def system : Sys where
   decisions := []
 
 /-- The certificate every claimed theorem uses: the closed state of the dynamic-safety analysis. -/
-def certificate : Certificate where
+noncomputable def certificate : Certificate where
   comps := [
     comp0,
     comp1,
@@ -155,12 +155,12 @@ def certificate : Certificate where
 
 /-- The channel network of the leakage analysis (capacities in bits per epoch). Nodes:
  -/
-def network : LeakNet where
+noncomputable def network : LeakNet where
   arcs := []
   labels := []
 
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
-def cuts : List (Budget × List Nat) := []
+noncomputable def cuts : List (Budget × List Nat) := []
 
 -- P1 not claimed: the analysis found it not_applicable: no component implements objects: nothing to mediate
 

@@ -30,36 +30,36 @@ namespace Instances.MultiServer
 open SMOS
 
 /-- component `auth` -/
-def comp0 : Component := ⟨0, 0, .policy, false⟩
+noncomputable def comp0 : Component := ⟨0, 0, .policy, false⟩
 /-- component `fs` -/
-def comp1 : Component := ⟨1, 1, .server, false⟩
+noncomputable def comp1 : Component := ⟨1, 1, .server, false⟩
 /-- component `procmgr` -/
-def comp2 : Component := ⟨2, 2, .server, false⟩
+noncomputable def comp2 : Component := ⟨2, 2, .server, false⟩
 /-- component `names` -/
-def comp3 : Component := ⟨3, 3, .server, false⟩
+noncomputable def comp3 : Component := ⟨3, 3, .server, false⟩
 /-- component `net` -/
-def comp4 : Component := ⟨4, 4, .server, false⟩
+noncomputable def comp4 : Component := ⟨4, 4, .server, false⟩
 /-- component `alice` -/
-def comp5 : Component := ⟨5, 5, .client, false⟩
+noncomputable def comp5 : Component := ⟨5, 5, .client, false⟩
 /-- component `root_shell` -/
-def comp6 : Component := ⟨6, 6, .client, false⟩
+noncomputable def comp6 : Component := ⟨6, 6, .client, false⟩
 /-- component `visitor` -/
-def comp7 : Component := ⟨7, 7, .client, false⟩
+noncomputable def comp7 : Component := ⟨7, 7, .client, false⟩
 
 /-- object `fs.home` -/
-def obj0 : SObj := ⟨0, 0, 8, comp1⟩
+noncomputable def obj0 : SObj := ⟨0, 0, 8, comp1⟩
 /-- object `fs.etc_passwd` -/
-def obj1 : SObj := ⟨1, 0, 9, comp1⟩
+noncomputable def obj1 : SObj := ⟨1, 0, 9, comp1⟩
 /-- object `fs.syslog` -/
-def obj2 : SObj := ⟨2, 0, 10, comp1⟩
+noncomputable def obj2 : SObj := ⟨2, 0, 10, comp1⟩
 /-- object `procmgr.proc_table` -/
-def obj3 : SObj := ⟨3, 2, 11, comp2⟩
+noncomputable def obj3 : SObj := ⟨3, 2, 11, comp2⟩
 /-- object `names.root_dir` -/
-def obj4 : SObj := ⟨4, 4, 12, comp3⟩
+noncomputable def obj4 : SObj := ⟨4, 4, 12, comp3⟩
 /-- object `net.tcp` -/
-def obj5 : SObj := ⟨5, 3, 13, comp4⟩
+noncomputable def obj5 : SObj := ⟨5, 3, 13, comp4⟩
 
-def policy : Policy where
+noncomputable def policy : Policy where
   /- `allow`, readable (subject sid, then object sid, class, operations); the data (`PermSet`:
      classes, operations, rows) is the numerals below, and the tests check this table is theirs:
     (1, [(10, [(0, [0, 2, 3, 5])]), (12, [(4, [0, 1, 2])])])
@@ -189,7 +189,7 @@ def policy : Policy where
   connect := []
   pass := []
 
-def system : Sys where
+noncomputable def system : Sys where
   policy := policy
   objects := [
     obj0,
@@ -354,7 +354,7 @@ def system : Sys where
     ⟨⟨5, 8, 0, 2⟩, true⟩]
 
 /-- The certificate every claimed theorem uses: the closed state of the dynamic-safety analysis. -/
-def certificate : Certificate where
+noncomputable def certificate : Certificate where
   comps := [
     comp0,
     comp1,
@@ -503,12 +503,12 @@ def certificate : Certificate where
 
 /-- The channel network of the leakage analysis (capacities in bits per epoch). Nodes:
  -/
-def network : LeakNet where
+noncomputable def network : LeakNet where
   arcs := []
   labels := []
 
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
-def cuts : List (Budget × List Nat) := []
+noncomputable def cuts : List (Budget × List Nat) := []
 
 theorem p1_complete_mediation : CompleteMediation system :=
   complete_mediation_of_parts system certificate kernel connected untampered callers

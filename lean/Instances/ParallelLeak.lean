@@ -31,16 +31,16 @@ namespace Instances.ParallelLeak
 open SMOS
 
 /-- component `auth` -/
-def comp0 : Component := ⟨0, 0, .policy, false⟩
+noncomputable def comp0 : Component := ⟨0, 0, .policy, false⟩
 /-- component `vault` -/
-def comp1 : Component := ⟨1, 1, .server, false⟩
+noncomputable def comp1 : Component := ⟨1, 1, .server, false⟩
 /-- component `app` -/
-def comp2 : Component := ⟨2, 2, .client, false⟩
+noncomputable def comp2 : Component := ⟨2, 2, .client, false⟩
 
 /-- object `vault.signing_key` -/
-def obj0 : SObj := ⟨0, 5, 3, comp1⟩
+noncomputable def obj0 : SObj := ⟨0, 5, 3, comp1⟩
 
-def policy : Policy where
+noncomputable def policy : Policy where
   /- `allow`, readable (subject sid, then object sid, class, operations); the data (`PermSet`:
      classes, operations, rows) is the numerals below, and the tests check this table is theirs:
     (2, [(3, [(5, [0])])]) -/
@@ -103,7 +103,7 @@ def policy : Policy where
   connect := []
   pass := []
 
-def system : Sys where
+noncomputable def system : Sys where
   policy := policy
   objects := [
     obj0]
@@ -128,7 +128,7 @@ def system : Sys where
     ⟨⟨2, 3, 5, 0⟩, true⟩]
 
 /-- The certificate every claimed theorem uses: the closed authority of the initial state (kernel steps only). -/
-def certificate : Certificate where
+noncomputable def certificate : Certificate where
   comps := [
     comp0,
     comp1,
@@ -164,7 +164,7 @@ def certificate : Certificate where
     (.chan (.chan .notification 0 4), [(0, [0]), (1, [1, 0])])]
 
 /-- The closed state of the dynamic-safety analysis (P7 is not claimed; kept as a record). -/
-def dynamicCertificate : Certificate where
+noncomputable def dynamicCertificate : Certificate where
   comps := [
     comp0,
     comp1,
@@ -202,7 +202,7 @@ def dynamicCertificate : Certificate where
 
 /-- The channel network of the leakage analysis (capacities in bits per epoch). Nodes:
 0 = `auth`, 1 = `vault`, 2 = `app`, 3 = `vault.signing_key`, 4 = `done`, 5 = `exit of vault.signing_key`, 6 = `exit of done` -/
-def network : LeakNet where
+noncomputable def network : LeakNet where
   arcs := [
     ⟨3, 5, 7680⟩,
     ⟨4, 6, 1⟩,
@@ -221,7 +221,7 @@ def network : LeakNet where
     (3, 1)]
 
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
-def cuts : List (Budget × List Nat) := []
+noncomputable def cuts : List (Budget × List Nat) := []
 
 theorem p1_complete_mediation : CompleteMediation system :=
   complete_mediation_of_parts system certificate kernel connected untampered callers

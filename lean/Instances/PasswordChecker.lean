@@ -30,16 +30,16 @@ namespace Instances.PasswordChecker
 open SMOS
 
 /-- component `auth` -/
-def comp0 : Component := ⟨0, 0, .policy, false⟩
+noncomputable def comp0 : Component := ⟨0, 0, .policy, false⟩
 /-- component `checker` -/
-def comp1 : Component := ⟨1, 1, .server, false⟩
+noncomputable def comp1 : Component := ⟨1, 1, .server, false⟩
 /-- component `user` -/
-def comp2 : Component := ⟨2, 2, .client, false⟩
+noncomputable def comp2 : Component := ⟨2, 2, .client, false⟩
 
 /-- object `checker.passwords` -/
-def obj0 : SObj := ⟨0, 5, 3, comp1⟩
+noncomputable def obj0 : SObj := ⟨0, 5, 3, comp1⟩
 
-def policy : Policy where
+noncomputable def policy : Policy where
   /- `allow`, readable (subject sid, then object sid, class, operations); the data (`PermSet`:
      classes, operations, rows) is the numerals below, and the tests check this table is theirs:
     (2, [(3, [(5, [0])])]) -/
@@ -102,7 +102,7 @@ def policy : Policy where
   connect := []
   pass := []
 
-def system : Sys where
+noncomputable def system : Sys where
   policy := policy
   objects := [
     obj0]
@@ -125,7 +125,7 @@ def system : Sys where
     ⟨⟨2, 3, 5, 1⟩, false⟩]
 
 /-- The certificate every claimed theorem uses: the closed state of the dynamic-safety analysis. -/
-def certificate : Certificate where
+noncomputable def certificate : Certificate where
   comps := [
     comp0,
     comp1,
@@ -159,7 +159,7 @@ def certificate : Certificate where
 
 /-- The channel network of the leakage analysis (capacities in bits per epoch). Nodes:
 0 = `auth`, 1 = `checker`, 2 = `user`, 3 = `checker.passwords`, 4 = `exit of checker.passwords` -/
-def network : LeakNet where
+noncomputable def network : LeakNet where
   arcs := [
     ⟨3, 4, 7680⟩,
     ⟨1, 3, 7680⟩,
@@ -175,7 +175,7 @@ def network : LeakNet where
     (3, 1)]
 
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
-def cuts : List (Budget × List Nat) := [
+noncomputable def cuts : List (Budget × List Nat) := [
   (⟨1, 0, 1⟩, [4])]
 
 theorem p1_complete_mediation : CompleteMediation system :=

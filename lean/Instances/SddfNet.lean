@@ -24,28 +24,28 @@ namespace Instances.SddfNet
 open SMOS
 
 /-- component `eth_driver` -/
-def comp0 : Component := ⟨0, 2, .client, false⟩
+noncomputable def comp0 : Component := ⟨0, 2, .client, false⟩
 /-- component `net_virt_rx` -/
-def comp1 : Component := ⟨1, 3, .client, false⟩
+noncomputable def comp1 : Component := ⟨1, 3, .client, false⟩
 /-- component `net_virt_tx` -/
-def comp2 : Component := ⟨2, 3, .client, false⟩
+noncomputable def comp2 : Component := ⟨2, 3, .client, false⟩
 /-- component `serial_driver` -/
-def comp3 : Component := ⟨3, 5, .client, false⟩
+noncomputable def comp3 : Component := ⟨3, 5, .client, false⟩
 /-- component `serial_virt_tx` -/
-def comp4 : Component := ⟨4, 6, .client, false⟩
+noncomputable def comp4 : Component := ⟨4, 6, .client, false⟩
 /-- component `serial_virt_rx` -/
-def comp5 : Component := ⟨5, 6, .client, false⟩
+noncomputable def comp5 : Component := ⟨5, 6, .client, false⟩
 /-- component `alice` -/
-def comp6 : Component := ⟨6, 0, .client, false⟩
+noncomputable def comp6 : Component := ⟨6, 0, .client, false⟩
 /-- component `bob` -/
-def comp7 : Component := ⟨7, 1, .client, false⟩
+noncomputable def comp7 : Component := ⟨7, 1, .client, false⟩
 /-- component `alice_net_copier` -/
-def comp8 : Component := ⟨8, 4, .client, false⟩
+noncomputable def comp8 : Component := ⟨8, 4, .client, false⟩
 /-- component `bob_net_copier` -/
-def comp9 : Component := ⟨9, 4, .client, false⟩
+noncomputable def comp9 : Component := ⟨9, 4, .client, false⟩
 
 
-def policy : Policy where
+noncomputable def policy : Policy where
   /- `allow`, readable (subject sid, then object sid, class, operations); the data (`PermSet`:
      classes, operations, rows) is the numerals below, and the tests check this table is theirs:
     (none) -/
@@ -104,7 +104,7 @@ def policy : Policy where
   connect := []
   pass := []
 
-def system : Sys where
+noncomputable def system : Sys where
   policy := policy
   objects := []
   comps := [
@@ -234,7 +234,7 @@ def system : Sys where
   decisions := []
 
 /-- The certificate every claimed theorem uses: the closed state of the dynamic-safety analysis. -/
-def certificate : Certificate where
+noncomputable def certificate : Certificate where
   comps := [
     comp0,
     comp1,
@@ -504,12 +504,12 @@ def certificate : Certificate where
 
 /-- The channel network of the leakage analysis (capacities in bits per epoch). Nodes:
  -/
-def network : LeakNet where
+noncomputable def network : LeakNet where
   arcs := []
   labels := []
 
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
-def cuts : List (Budget × List Nat) := []
+noncomputable def cuts : List (Budget × List Nat) := []
 
 -- P1 not claimed: the analysis found it not_applicable: no component implements objects: nothing to mediate
 

@@ -30,20 +30,20 @@ namespace Instances.TransitiveFlow
 open SMOS
 
 /-- component `auth` -/
-def comp0 : Component := ⟨0, 0, .policy, false⟩
+noncomputable def comp0 : Component := ⟨0, 0, .policy, false⟩
 /-- component `fs` -/
-def comp1 : Component := ⟨1, 6, .server, false⟩
+noncomputable def comp1 : Component := ⟨1, 6, .server, false⟩
 /-- component `hr_app` -/
-def comp2 : Component := ⟨2, 1, .client, false⟩
+noncomputable def comp2 : Component := ⟨2, 1, .client, false⟩
 /-- component `publisher` -/
-def comp3 : Component := ⟨3, 3, .client, false⟩
+noncomputable def comp3 : Component := ⟨3, 3, .client, false⟩
 /-- component `web` -/
-def comp4 : Component := ⟨4, 4, .client, false⟩
+noncomputable def comp4 : Component := ⟨4, 4, .client, false⟩
 
 /-- object `fs.q3_report` -/
-def obj0 : SObj := ⟨0, 0, 2, comp1⟩
+noncomputable def obj0 : SObj := ⟨0, 0, 2, comp1⟩
 
-def policy : Policy where
+noncomputable def policy : Policy where
   /- `allow`, readable (subject sid, then object sid, class, operations); the data (`PermSet`:
      classes, operations, rows) is the numerals below, and the tests check this table is theirs:
     (1, [(2, [(0, [0, 2, 3, 5])])])
@@ -120,7 +120,7 @@ def policy : Policy where
   connect := []
   pass := []
 
-def system : Sys where
+noncomputable def system : Sys where
   policy := policy
   objects := [
     obj0]
@@ -159,7 +159,7 @@ def system : Sys where
     ⟨⟨3, 2, 0, 2⟩, false⟩]
 
 /-- The certificate every claimed theorem uses: the closed authority of the initial state (kernel steps only). -/
-def certificate : Certificate where
+noncomputable def certificate : Certificate where
   comps := [
     comp0,
     comp1,
@@ -204,7 +204,7 @@ def certificate : Certificate where
     (.chan (.chan .region 0 5), [(0, [0]), (1, [1]), (2, [2])])]
 
 /-- The closed state of the dynamic-safety analysis (P7 is not claimed; kept as a record). -/
-def dynamicCertificate : Certificate where
+noncomputable def dynamicCertificate : Certificate where
   comps := [
     comp0,
     comp1,
@@ -258,12 +258,12 @@ def dynamicCertificate : Certificate where
 
 /-- The channel network of the leakage analysis (capacities in bits per epoch). Nodes:
  -/
-def network : LeakNet where
+noncomputable def network : LeakNet where
   arcs := []
   labels := []
 
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
-def cuts : List (Budget × List Nat) := []
+noncomputable def cuts : List (Budget × List Nat) := []
 
 theorem p1_complete_mediation : CompleteMediation system :=
   complete_mediation_of_parts system certificate kernel connected untampered callers

@@ -219,7 +219,7 @@ class LeanText:
             pieces[-1].append(t)
             size += len(t)
         names = [f"{name}_{i}" for i in range(len(pieces))]
-        defs = "".join(f"def {n} : {type_} := {self.items(piece, str)}\n\n" for n, piece in zip(names, pieces))
+        defs = "".join(f"noncomputable def {n} : {type_} := {self.items(piece, str)}\n\n" for n, piece in zip(names, pieces))
         return Split(defs, f"List.flatten [{', '.join(names)}]")
 
     @staticmethod
