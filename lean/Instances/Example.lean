@@ -129,7 +129,7 @@ theorem p1_complete_mediation : CompleteMediation system :=
 where
   kernel : checkKernelClosed system certificate = true := by decide +kernel
   connected : checkServersConnected system = true := by decide +kernel
-  untampered : system.objects.all (fun o => checkUntampered certificate o.server) = true := by decide +kernel
+  untampered : system.objects.all (fun o => untamperedAt certificate o) = true := by decide +kernel
   callers : checkCallersDistinct system certificate = true := by decide +kernel
 
 theorem p2_tamper_proof : TamperProof system :=
@@ -171,7 +171,7 @@ where
   opens : checkOpen system certificate = true := by decide +kernel
   pass : checkPass system certificate = true := by decide +kernel
   declared : checkDeclared system certificate = true := by decide +kernel
-  untampered : system.objects.all (fun o => checkUntampered certificate o.server) = true := by decide +kernel
+  untampered : system.objects.all (fun o => untamperedAt certificate o) = true := by decide +kernel
   callers : checkCallersDistinct system certificate = true := by decide +kernel
   relied : checkRelied system certificate = true := by decide +kernel
   conforms : checkConforms system certificate = true := by decide +kernel

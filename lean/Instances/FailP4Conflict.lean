@@ -269,9 +269,15 @@ theorem p1_complete_mediation : CompleteMediation system :=
   complete_mediation_of_parts system certificate kernel connected untampered callers
 where
   kernel : checkKernelClosed system certificate = true := by decide +kernel
-  connected : checkServersConnected system = true := by decide +kernel
-  untampered : system.objects.all (fun o => checkUntampered certificate o.server) = true := by decide +kernel
-  callers : checkCallersDistinct system certificate = true := by decide +kernel
+  connected : checkServersConnected system = true := all_cons_of connected_0 <| all_cons_of connected_1 <| all_nil_of
+  connected_0 : connectedAt system obj0 = true := by decide +kernel
+  connected_1 : connectedAt system obj1 = true := by decide +kernel
+  untampered : system.objects.all (fun o => untamperedAt certificate o) = true := all_cons_of untampered_0 <| all_cons_of untampered_1 <| all_nil_of
+  untampered_0 : untamperedAt certificate obj0 = true := by decide +kernel
+  untampered_1 : untamperedAt certificate obj1 = true := by decide +kernel
+  callers : checkCallersDistinct system certificate = true := all_cons_of callers_0 <| all_cons_of callers_1 <| all_nil_of
+  callers_0 : callersAt system certificate obj0 = true := by decide +kernel
+  callers_1 : callersAt system certificate obj1 = true := by decide +kernel
 
 theorem p2_tamper_proof : TamperProof system :=
   tamper_proof_of_parts system certificate kernel relied
@@ -284,7 +290,9 @@ theorem p3_authority_conformance : AuthorityConformance system :=
 where
   kernel : checkKernelClosed system certificate = true := by decide +kernel
   conforms : checkConforms system certificate = true := by decide +kernel
-  noBorrow : checkNoBorrow system certificate = true := by decide +kernel
+  noBorrow : checkNoBorrow system certificate = true := all_cons_of noBorrow_0 <| all_cons_of noBorrow_1 <| all_nil_of
+  noBorrow_0 : noBorrowAt system certificate obj0 = true := by decide +kernel
+  noBorrow_1 : noBorrowAt system certificate obj1 = true := by decide +kernel
 
 -- P4 not claimed: the analysis found it violated (smosverify check shows why)
 

@@ -514,9 +514,27 @@ theorem p1_complete_mediation : CompleteMediation system :=
   complete_mediation_of_parts system certificate kernel connected untampered callers
 where
   kernel : checkKernelClosed system certificate = true := by decide +kernel
-  connected : checkServersConnected system = true := by decide +kernel
-  untampered : system.objects.all (fun o => checkUntampered certificate o.server) = true := by decide +kernel
-  callers : checkCallersDistinct system certificate = true := by decide +kernel
+  connected : checkServersConnected system = true := all_cons_of connected_0 <| all_cons_of connected_1 <| all_cons_of connected_2 <| all_cons_of connected_3 <| all_cons_of connected_4 <| all_cons_of connected_5 <| all_nil_of
+  connected_0 : connectedAt system obj0 = true := by decide +kernel
+  connected_1 : connectedAt system obj1 = true := by decide +kernel
+  connected_2 : connectedAt system obj2 = true := by decide +kernel
+  connected_3 : connectedAt system obj3 = true := by decide +kernel
+  connected_4 : connectedAt system obj4 = true := by decide +kernel
+  connected_5 : connectedAt system obj5 = true := by decide +kernel
+  untampered : system.objects.all (fun o => untamperedAt certificate o) = true := all_cons_of untampered_0 <| all_cons_of untampered_1 <| all_cons_of untampered_2 <| all_cons_of untampered_3 <| all_cons_of untampered_4 <| all_cons_of untampered_5 <| all_nil_of
+  untampered_0 : untamperedAt certificate obj0 = true := by decide +kernel
+  untampered_1 : untamperedAt certificate obj1 = true := by decide +kernel
+  untampered_2 : untamperedAt certificate obj2 = true := by decide +kernel
+  untampered_3 : untamperedAt certificate obj3 = true := by decide +kernel
+  untampered_4 : untamperedAt certificate obj4 = true := by decide +kernel
+  untampered_5 : untamperedAt certificate obj5 = true := by decide +kernel
+  callers : checkCallersDistinct system certificate = true := all_cons_of callers_0 <| all_cons_of callers_1 <| all_cons_of callers_2 <| all_cons_of callers_3 <| all_cons_of callers_4 <| all_cons_of callers_5 <| all_nil_of
+  callers_0 : callersAt system certificate obj0 = true := by decide +kernel
+  callers_1 : callersAt system certificate obj1 = true := by decide +kernel
+  callers_2 : callersAt system certificate obj2 = true := by decide +kernel
+  callers_3 : callersAt system certificate obj3 = true := by decide +kernel
+  callers_4 : callersAt system certificate obj4 = true := by decide +kernel
+  callers_5 : callersAt system certificate obj5 = true := by decide +kernel
 
 theorem p2_tamper_proof : TamperProof system :=
   tamper_proof_of_parts system certificate kernel relied
@@ -529,7 +547,13 @@ theorem p3_authority_conformance : AuthorityConformance system :=
 where
   kernel : checkKernelClosed system certificate = true := by decide +kernel
   conforms : checkConforms system certificate = true := by decide +kernel
-  noBorrow : checkNoBorrow system certificate = true := by decide +kernel
+  noBorrow : checkNoBorrow system certificate = true := all_cons_of noBorrow_0 <| all_cons_of noBorrow_1 <| all_cons_of noBorrow_2 <| all_cons_of noBorrow_3 <| all_cons_of noBorrow_4 <| all_cons_of noBorrow_5 <| all_nil_of
+  noBorrow_0 : noBorrowAt system certificate obj0 = true := by decide +kernel
+  noBorrow_1 : noBorrowAt system certificate obj1 = true := by decide +kernel
+  noBorrow_2 : noBorrowAt system certificate obj2 = true := by decide +kernel
+  noBorrow_3 : noBorrowAt system certificate obj3 = true := by decide +kernel
+  noBorrow_4 : noBorrowAt system certificate obj4 = true := by decide +kernel
+  noBorrow_5 : noBorrowAt system certificate obj5 = true := by decide +kernel
 
 theorem p4_policy_correct : PolicyCorrect system :=
   policy_correct_of_parts system decisions sane
@@ -547,14 +571,38 @@ where
   kernel : checkKernelClosed system certificate = true := by decide +kernel
   spawn : checkSpawn system certificate = true := by decide +kernel
   connect : checkConnect system certificate = true := by decide +kernel
-  opens : checkOpen system certificate = true := by decide +kernel
+  opens : checkOpen system certificate = true := all_cons_of opens_0 <| all_cons_of opens_1 <| all_cons_of opens_2 <| all_cons_of opens_3 <| all_cons_of opens_4 <| all_cons_of opens_5 <| all_nil_of
+  opens_0 : openAt system certificate obj0 = true := by decide +kernel
+  opens_1 : openAt system certificate obj1 = true := by decide +kernel
+  opens_2 : openAt system certificate obj2 = true := by decide +kernel
+  opens_3 : openAt system certificate obj3 = true := by decide +kernel
+  opens_4 : openAt system certificate obj4 = true := by decide +kernel
+  opens_5 : openAt system certificate obj5 = true := by decide +kernel
   pass : checkPass system certificate = true := by decide +kernel
   declared : checkDeclared system certificate = true := by decide +kernel
-  untampered : system.objects.all (fun o => checkUntampered certificate o.server) = true := by decide +kernel
-  callers : checkCallersDistinct system certificate = true := by decide +kernel
+  untampered : system.objects.all (fun o => untamperedAt certificate o) = true := all_cons_of untampered_0 <| all_cons_of untampered_1 <| all_cons_of untampered_2 <| all_cons_of untampered_3 <| all_cons_of untampered_4 <| all_cons_of untampered_5 <| all_nil_of
+  untampered_0 : untamperedAt certificate obj0 = true := by decide +kernel
+  untampered_1 : untamperedAt certificate obj1 = true := by decide +kernel
+  untampered_2 : untamperedAt certificate obj2 = true := by decide +kernel
+  untampered_3 : untamperedAt certificate obj3 = true := by decide +kernel
+  untampered_4 : untamperedAt certificate obj4 = true := by decide +kernel
+  untampered_5 : untamperedAt certificate obj5 = true := by decide +kernel
+  callers : checkCallersDistinct system certificate = true := all_cons_of callers_0 <| all_cons_of callers_1 <| all_cons_of callers_2 <| all_cons_of callers_3 <| all_cons_of callers_4 <| all_cons_of callers_5 <| all_nil_of
+  callers_0 : callersAt system certificate obj0 = true := by decide +kernel
+  callers_1 : callersAt system certificate obj1 = true := by decide +kernel
+  callers_2 : callersAt system certificate obj2 = true := by decide +kernel
+  callers_3 : callersAt system certificate obj3 = true := by decide +kernel
+  callers_4 : callersAt system certificate obj4 = true := by decide +kernel
+  callers_5 : callersAt system certificate obj5 = true := by decide +kernel
   relied : checkRelied system certificate = true := by decide +kernel
   conforms : checkConforms system certificate = true := by decide +kernel
-  noBorrow : checkNoBorrow system certificate = true := by decide +kernel
+  noBorrow : checkNoBorrow system certificate = true := all_cons_of noBorrow_0 <| all_cons_of noBorrow_1 <| all_cons_of noBorrow_2 <| all_cons_of noBorrow_3 <| all_cons_of noBorrow_4 <| all_cons_of noBorrow_5 <| all_nil_of
+  noBorrow_0 : noBorrowAt system certificate obj0 = true := by decide +kernel
+  noBorrow_1 : noBorrowAt system certificate obj1 = true := by decide +kernel
+  noBorrow_2 : noBorrowAt system certificate obj2 = true := by decide +kernel
+  noBorrow_3 : noBorrowAt system certificate obj3 = true := by decide +kernel
+  noBorrow_4 : noBorrowAt system certificate obj4 = true := by decide +kernel
+  noBorrow_5 : noBorrowAt system certificate obj5 = true := by decide +kernel
   flow : checkFlowPart system certificate = true := by decide +kernel
 
 end Instances.MultiServer

@@ -228,7 +228,7 @@ theorem p1_complete_mediation : CompleteMediation system :=
 where
   kernel : checkKernelClosed system certificate = true := by decide +kernel
   connected : checkServersConnected system = true := by decide +kernel
-  untampered : system.objects.all (fun o => checkUntampered certificate o.server) = true := by decide +kernel
+  untampered : system.objects.all (fun o => untamperedAt certificate o) = true := by decide +kernel
   callers : checkCallersDistinct system certificate = true := by decide +kernel
 
 theorem p2_tamper_proof : TamperProof system :=

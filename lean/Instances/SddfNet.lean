@@ -549,7 +549,7 @@ where
   opens : checkOpen system certificate = true := by decide +kernel
   pass : checkPass system certificate = true := by decide +kernel
   declared : checkDeclared system certificate = true := by decide +kernel
-  untampered : system.objects.all (fun o => checkUntampered certificate o.server) = true := by decide +kernel
+  untampered : system.objects.all (fun o => untamperedAt certificate o) = true := by decide +kernel
   callers : checkCallersDistinct system certificate = true := by decide +kernel
   relied : checkRelied system certificate = true := by decide +kernel
   conforms : checkConforms system certificate = true := by decide +kernel

@@ -39,6 +39,15 @@ theorem of_all {α : Type} {p : α → Bool} {l : List α} (h : l.all p = true) 
     (hx : x ∈ l) : p x = true :=
   List.all_eq_true.mp h x hx
 
+/-- `(a :: l).all f` from `f a` and `l.all f`: how an instance module joins checks of one element
+each, every one a declaration of its own, so that the kernel's memory is spent element by element. -/
+theorem all_cons_of {α : Type} {f : α → Bool} {a : α} {l : List α} (h : f a = true)
+    (t : l.all f = true) : (a :: l).all f = true := by
+  simp [List.all_cons, h, t]
+
+/-- The end of a chain of `all_cons_of`. -/
+theorem all_nil_of {α : Type} {f : α → Bool} : ([] : List α).all f = true := rfl
+
 theorem and_true_left {a b : Bool} (h : (a && b) = true) : a = true := by
   cases a <;> cases b <;> simp_all
 

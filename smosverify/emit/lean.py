@@ -39,17 +39,18 @@ from smosverify.emit.lean_text import LeanText
 from smosverify.model.system import System
 
 KERNEL = ("kernel", "checkKernelClosed system certificate")
-UNTAMPERED = ("untampered", "system.objects.all (fun o => checkUntampered certificate o.server)")
-CALLERS = ("callers", "checkCallersDistinct system certificate")
+# Parts decided object by object carry their per-object check (`…At`): with two objects or more
+# each object's check is a declaration of its own, joined by `all_cons_of`
+UNTAMPERED = ("untampered", "system.objects.all (fun o => untamperedAt certificate o)", "untamperedAt certificate")
+CALLERS = ("callers", "checkCallersDistinct system certificate", "callersAt system certificate")
 CONFORMS = ("conforms", "checkConforms system certificate")
-NO_BORROW = ("noBorrow", "checkNoBorrow system certificate")
+NO_BORROW = ("noBorrow", "checkNoBorrow system certificate", "noBorrowAt system certificate")
+CONNECTED = ("connected", "checkServersConnected system", "connectedAt system")
+OPENS = ("opens", "checkOpen system certificate", "openAt system certificate")
 FLOW = ("flow", "checkFlowClosed system certificate")
-# (id, theorem, statement, the library theorem assembling it and its first arguments, its parts:
-# (name, checker) each proved by `decide +kernel` as a declaration of its own, so that the kernel's
-# memory is spent part by part; `SMOS/Thm/Parts.lean` takes them in this order)
 THEOREMS = (
     ("P1", "p1_complete_mediation", "CompleteMediation system", "complete_mediation_of_parts system certificate",
-     (KERNEL, ("connected", "checkServersConnected system"), UNTAMPERED, CALLERS)),
+     (KERNEL, CONNECTED, UNTAMPERED, CALLERS)),
     ("P2", "p2_tamper_proof", "TamperProof system", "tamper_proof_of_parts system certificate",
      (KERNEL, ("relied", "checkRelied system certificate"))),
     ("P3", "p3_authority_conformance", "AuthorityConformance system", "authority_conformance_of_parts system certificate",
@@ -61,7 +62,7 @@ THEOREMS = (
      (("leakage", "checkLeakageBounded system.policy network cuts"),)),
     ("P7", "p7_dynamic_safety", "DynamicSafety system", "dynamic_safety_of_parts system certificate",
      (KERNEL, ("spawn", "checkSpawn system certificate"), ("connect", "checkConnect system certificate"),
-      ("opens", "checkOpen system certificate"), ("pass", "checkPass system certificate"),
+      OPENS, ("pass", "checkPass system certificate"),
       ("declared", "checkDeclared system certificate"), UNTAMPERED, CALLERS, ("relied", "checkRelied system certificate"),
       CONFORMS, NO_BORROW, ("flow", "checkFlowPart system certificate"))),
 )
@@ -128,7 +129,8 @@ def lean_module(system: System, report: Report | None = None) -> LeanModule:
     name = module_name(system.name)
     printer = LeanText(terms)
     definitions = _template("definitions.lean.j2").render(lean=printer, data=data)
-    text = _render(name, system, printer, definitions, [claims[p] for p, *_ in THEOREMS])
+    objects = [printer.obj(o) for o in sys["objects"]]
+    text = _render(name, system, printer, definitions, [claims[p] for p, *_ in THEOREMS], objects)
     return LeanModule(name, f"Instances/{name}.lean", text, tuple(claims[p] for p, *_ in THEOREMS), data,
                       definitions, printer)
 
@@ -197,9 +199,22 @@ def _template(name: str) -> jinja2.Template:
     return env.get_template(name)
 
 
-def _render(name: str, system: System, printer: LeanText, definitions: str, claims: list[Claim]) -> str:
+def _render(name: str, system: System, printer: LeanText, definitions: str, claims: list[Claim], objects: list[str]) -> str:
     return _template("instance.lean.j2").render(
         name=name, version=__version__, system_name=printer.comment(system.name), source=printer.comment(Path(system.file).name),
         names=printer.name_lines(), lean=printer, definitions=definitions,
-        theorems=[(c, stmt, proof, parts) for c, (_, _, stmt, proof, parts) in zip(claims, THEOREMS)],
+        theorems=[(c, stmt, proof, [p[0] for p in parts], [d for p in parts for d in _declarations(p, objects)])
+                  for c, (_, _, stmt, proof, parts) in zip(claims, THEOREMS)],
     )
+
+
+def _declarations(part: tuple, objects: list[str]) -> list[tuple[str, str, str]]:
+    """The `where` declarations proving one part: (name, statement, proof). A part with a
+    per-object check, on two objects or more, is each object's check by `decide +kernel` (in the
+    order of `system.objects`), joined by `all_cons_of`."""
+    name, checker, *at = part
+    if not at or len(objects) < 2:
+        return [(name, f"{checker} = true", "by decide +kernel")]
+    names = [f"{name}_{k}" for k in range(len(objects))]
+    joined = "".join(f"all_cons_of {n} <| " for n in names) + "all_nil_of"
+    return [(name, f"{checker} = true", joined)] + [(n, f"{at[0]} {o} = true", "by decide +kernel") for n, o in zip(names, objects)]

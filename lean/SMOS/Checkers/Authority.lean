@@ -102,17 +102,21 @@ def checkConnect (sys : Sys) (cert : Certificate) : Bool :=
   sys.policy.connect.all fun rule => cert.comps.all fun c => !eqB rule.client c.sid ||
     cert.comps.all fun v => !eqB rule.server v.sid || sendsTo cert.caps c v
 
-/-- Closure under `Step.openObj`: every request the decision table permits. The permitted
-decisions about each object are picked out once, and each holder's caps are walked beside its
+/-- Closure under `Step.openObj` at object `o`: every request the decision table permits. The
+permitted decisions about `o` are picked out once, and each holder's caps are walked beside its
 handles (the emitter lists both groups for the same holders in the same order), so a caller is
 compared with those decisions alone and its handles are found without a search. -/
+def openAt (sys : Sys) (cert : Certificate) (o : SObj) : Bool :=
+  let P := sys.decisions.filter fun d => d.permit && (eqB d.req.object o.sid && eqB d.req.cls o.cls)
+  allPairs (fun g hg => decide (g.1 = hg.1) && g.2.all fun s =>
+    !(decide (s.target = .own o.server.abs .endpoint) && memB Right.send s.rights) ||
+    P.all fun d => !eqB d.req.subject g.1.sid || memB (Held.mk o d.req.op) hg.2)
+    cert.capGroups cert.handleGroups
+
+/-- Closure under `Step.openObj`, object by object (an instance module may check each object's
+part as a declaration of its own, `all_cons_of`). -/
 def checkOpen (sys : Sys) (cert : Certificate) : Bool :=
-  sys.objects.all fun o =>
-    let P := sys.decisions.filter fun d => d.permit && (eqB d.req.object o.sid && eqB d.req.cls o.cls)
-    allPairs (fun g hg => decide (g.1 = hg.1) && g.2.all fun s =>
-      !(decide (s.target = .own o.server.abs .endpoint) && memB Right.send s.rights) ||
-      P.all fun d => !eqB d.req.subject g.1.sid || memB (Held.mk o d.req.op) hg.2)
-      cert.capGroups cert.handleGroups
+  sys.objects.all fun o => openAt sys cert o
 
 /-- Closure under `Step.pass` (the rules outside; the receivers looked at only for a handle the
 rule's sender and class name). -/
@@ -158,10 +162,16 @@ def checkConforms (sys : Sys) (cert : Certificate) : Bool :=
 /-- `c` is a policy server. -/
 def isPolicy (c : Component) : Bool := decide (c.role = .policy)
 
-/-- Decides `ServersConnected`. -/
+/-- `ServersConnected` at object `o`: its server is a policy server or can call one. -/
+def connectedAt (sys : Sys) (o : SObj) : Bool :=
+  isPolicy o.server || sys.comps.any fun p => isPolicy p && sendsTo sys.caps o.server p
+
+/-- Decides `ServersConnected`, object by object. -/
 def checkServersConnected (sys : Sys) : Bool :=
-  sys.objects.all fun o => isPolicy o.server ||
-    sys.comps.any fun p => isPolicy p && sendsTo sys.caps o.server p
+  sys.objects.all fun o => connectedAt sys o
+
+/-- `o`'s server is initial and untampered (`checkUntampered`). -/
+def untamperedAt (cert : Certificate) (o : SObj) : Bool := checkUntampered cert o.server
 
 
 /-- Some `trusted` declaration of `p` names `sid`. -/
@@ -197,16 +207,20 @@ def callersDistinctAt (sys : Sys) (o : SObj) (cs : List Cap) : Bool :=
   cs.all fun e₁ => cs.all fun e₂ => eqB e₁.holder.sid e₂.holder.sid ||
     (!meetB e₁.badge e₂.badge || sys.policy.allowsAllOf e₁.holder.sid e₂.holder.sid o.sid o.cls)
 
-/-- Decides `CertCallersDistinct`: the callers of each object's server are picked out once, and
-only their pairs are compared. -/
+/-- `CertCallersDistinct` at object `o`: its server's callers are picked out once, and only their
+pairs are compared. -/
+def callersAt (sys : Sys) (cert : Certificate) (o : SObj) : Bool :=
+  callersDistinctAt sys o (cert.caps.filter (callerB o))
+
+/-- Decides `CertCallersDistinct`, object by object. -/
 def checkCallersDistinct (sys : Sys) (cert : Certificate) : Bool :=
-  sys.objects.all fun o => callersDistinctAt sys o (cert.caps.filter (callerB o))
+  sys.objects.all fun o => callersAt sys cert o
 
 /-- The checker behind P1 (`complete_mediation_of_check`). -/
 def checkCompleteMediation (sys : Sys) (cert : Certificate) : Bool :=
   checkKernelClosed sys cert &&
   (checkServersConnected sys &&
-   (sys.objects.all (fun o => checkUntampered cert o.server) && checkCallersDistinct sys cert))
+   (sys.objects.all (fun o => untamperedAt cert o) && checkCallersDistinct sys cert))
 
 /-- `BadgeCovers D b' b .endpoint` decided, given whether `b` is declared: a listed badge `b'`
 stands for `b` (the same badge, an unbadged cap, or two badged ones where `b` is no declared
@@ -217,19 +231,21 @@ def coversB (b' b : Nat) (declared : Bool) : Bool :=
 /-- `BadgeCovers D b' b .endpoint` decided. -/
 def badgeCoversB (D : List Nat) (b' b : Nat) : Bool := coversB b' b (memB b D)
 
-/-- Decides `CertNoBorrow`. For every object and every listed cap with send to its server's
-endpoint held by someone apart from the server, and every declared client of that server whose
-badge the cap's stands for, every `allow` entry of the client's sid on the object must have the
-holder's sid's twin in `allow`. The server's clients are picked out once per object, each with
-whether its badge is declared, so a caller is compared with them alone and no badge list is
-searched per pair. -/
+/-- `CertNoBorrow` at object `o`. For every listed cap with send to `o`'s server's endpoint held
+by someone apart from the server, and every declared client of that server whose badge the cap's
+stands for, every `allow` entry of the client's sid on `o` must have the holder's sid's twin in
+`allow`. The server's clients are picked out once, each with whether its badge is declared, so a
+caller is compared with them alone and no badge list is searched per pair. -/
+def noBorrowAt (sys : Sys) (cert : Certificate) (o : SObj) : Bool :=
+  let ds := (sys.clients.filter fun d => decide (d.server = o.server)).map fun d =>
+    (d, memB d.badge cert.declared)
+  cert.caps.all fun e => !callerB o e ||
+    ds.all fun dd => !coversB e.badge dd.1.badge dd.2 ||
+      sys.policy.allowsAllOf dd.1.sid e.holder.sid o.sid o.cls
+
+/-- Decides `CertNoBorrow`, object by object. -/
 def checkNoBorrow (sys : Sys) (cert : Certificate) : Bool :=
-  sys.objects.all fun o =>
-    let ds := (sys.clients.filter fun d => decide (d.server = o.server)).map fun d =>
-      (d, memB d.badge cert.declared)
-    cert.caps.all fun e => !callerB o e ||
-      ds.all fun dd => !coversB e.badge dd.1.badge dd.2 ||
-        sys.policy.allowsAllOf dd.1.sid e.holder.sid o.sid o.cls
+  sys.objects.all fun o => noBorrowAt sys cert o
 
 /-- The checker behind P3 (`authority_conformance_of_check`). -/
 def checkAuthorityConformance (sys : Sys) (cert : Certificate) : Bool :=

@@ -17,7 +17,7 @@ def checkFlowPart (sys : Sys) (cert : Certificate) : Bool :=
 /-- The checker behind P7 (`dynamic_safety_of_check`). -/
 def checkDynamicSafety (sys : Sys) (cert : Certificate) : Bool :=
   checkClosed sys cert &&
-  (sys.objects.all (fun o => checkUntampered cert o.server) &&
+  (sys.objects.all (fun o => untamperedAt cert o) &&
    (checkCallersDistinct sys cert &&
     (checkRelied sys cert &&
      (checkConforms sys cert && (checkNoBorrow sys cert && checkFlowPart sys cert)))))

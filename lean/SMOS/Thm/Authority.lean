@@ -563,7 +563,7 @@ theorem checkCallersDistinct_complete (h : CertCallersDistinct sys cert) :
     checkCallersDistinct sys cert = true := by
   unfold checkCallersDistinct
   refine List.all_eq_true.mpr fun o ho => ?_
-  unfold callersDistinctAt
+  unfold callersAt callersDistinctAt
   refine List.all_eq_true.mpr fun e₁ hc₁ => List.all_eq_true.mpr fun e₂ hc₂ => ?_
   have ⟨h₁, hb₁⟩ := List.mem_filter.mp hc₁
   have ⟨h₂, hb₂⟩ := List.mem_filter.mp hc₂

@@ -19,7 +19,7 @@ namespace SMOS
 policy server, every object server is untampered, and callers are distinct. -/
 theorem complete_mediation_of_parts (sys : Sys) (cert : Certificate)
     (kernel : checkKernelClosed sys cert = true) (connected : checkServersConnected sys = true)
-    (untampered : sys.objects.all (fun o => checkUntampered cert o.server) = true)
+    (untampered : sys.objects.all (fun o => untamperedAt cert o) = true)
     (callers : checkCallersDistinct sys cert = true) : CompleteMediation sys :=
   complete_mediation_of_check sys cert (both_true kernel (both_true connected (both_true untampered callers)))
 
@@ -53,7 +53,7 @@ theorem dynamic_safety_of_parts (sys : Sys) (cert : Certificate)
     (kernel : checkKernelClosed sys cert = true) (spawn : checkSpawn sys cert = true)
     (connect : checkConnect sys cert = true) (opens : checkOpen sys cert = true)
     (pass : checkPass sys cert = true) (declared : checkDeclared sys cert = true)
-    (untampered : sys.objects.all (fun o => checkUntampered cert o.server) = true)
+    (untampered : sys.objects.all (fun o => untamperedAt cert o) = true)
     (callers : checkCallersDistinct sys cert = true) (relied : checkRelied sys cert = true)
     (conforms : checkConforms sys cert = true) (noBorrow : checkNoBorrow sys cert = true)
     (flow : checkFlowPart sys cert = true) : DynamicSafety sys :=
