@@ -103,7 +103,7 @@ def lean_module(system: System, report: Report | None = None) -> LeanModule:
     results = {r.id: r for r in report.results}
     final = results["P7"].certificate
     terms = Terms(final.system, numbering(system, final.summaries()))
-    comps = [terms.comp(c) for c in system.components]
+    comps = sorted((terms.comp(c) for c in system.components), key=comp_order)
     summaries = [terms.comp(s) for s in final.summaries()]
     sys = {
         "policy": lean_policy(system, terms),

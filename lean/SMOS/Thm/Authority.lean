@@ -16,7 +16,9 @@ variable {sys : Sys} {cert : Certificate}
 
 /-- `checkInit` is sound: the certificate lists the initial state exactly. -/
 theorem listsInitial_of_check (h : checkInit sys cert = true) : ListsInitial sys cert :=
-  ⟨fun c hc => mem_of_memB (of_all (and_true_left h) hc),
+  ⟨fun c hc => (Bool.or_eq_true _ _ ▸ and_true_left h).elim
+     (fun hp => mem_of_sublistB hp (List.mem_map_of_mem hc))
+     (fun ha => mem_of_memB (of_all ha hc)),
    fun e he => (Bool.or_eq_true _ _ ▸ and_true_left (and_true_right h)).elim
      (fun hp => mem_of_sublistB hp (List.mem_map_of_mem he))
      (fun ha => mem_of_memB (of_all ha he)),
@@ -657,7 +659,7 @@ theorem authority_conformance_of_check (sys : Sys) (cert : Certificate)
 theorem checkInit_complete (h : ListsInitial sys cert) : checkInit sys cert = true := by
   unfold ListsInitial at h
   unfold checkInit
-  exact both_true (List.all_eq_true.mpr fun c hc => memB_of_mem (h.1 c hc))
+  exact both_true (or_of_true (Or.inr (List.all_eq_true.mpr fun c hc => memB_of_mem (h.1 c hc))))
     (both_true (or_of_true (Or.inr (List.all_eq_true.mpr fun e he => memB_of_mem (h.2.1 e he))))
       (List.all_eq_true.mpr fun x hx => memB_of_mem (h.2.2 x hx)))
 
