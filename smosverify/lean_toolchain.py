@@ -167,14 +167,18 @@ def build_library(lean: Lean, project: Path, timeout: int = DEFAULT_TIMEOUT,
                   memory: int = DEFAULT_MEMORY) -> tuple[Run, Path]:
     """Check the library `SMOS` with the npm build and write it as one .olean file, kept under the
     installation keyed by the sources and the Lean version (a later run reuses it); the run (the
-    recorded one when reused) and the directory holding SMOS.olean."""
+    recorded one when reused, with the messages, warnings included, that Lean printed then) and the
+    directory holding SMOS.olean."""
     combined = combine((project,), [LIBRARY], as_module=True)
     key = hashlib.sha256(f"{lean.version}\n{combined.text}".encode()).hexdigest()[:16]
     out = _install_dir(lean) / "build" / key
     record = out / "RUN"
-    if (out / f"{LIBRARY}.olean").is_file() and record.is_file():
+    printed = out / "OUTPUT"
+    if (out / f"{LIBRARY}.olean").is_file() and record.is_file() and printed.is_file():
         seconds, peak = record.read_text(encoding="utf-8").split()
-        return Run(lean, (LIBRARY,), (), 0, float(seconds), int(peak), "", "", reused=True), out
+        output = printed.read_text(encoding="utf-8")
+        return Run(lean, (LIBRARY,), _combined_messages(output, combined, f"{LIBRARY}.lean"), 0, float(seconds), int(peak),
+                   "", quiet(output), reused=True), out
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="building-", dir=out.parent))
     try:
@@ -182,9 +186,12 @@ def build_library(lean: Lean, project: Path, timeout: int = DEFAULT_TIMEOUT,
         watched = _watch([str(lean.program), *NPM_OPTIONS, "-o", f"{LIBRARY}.olean", f"{LIBRARY}.lean"], work, timeout, memory)
         run = Run(lean, (LIBRARY,), _combined_messages(watched.output, combined, f"{LIBRARY}.lean"), *watched.result())
         if run.ok and (work / f"{LIBRARY}.olean").is_file():
+            (work / "OUTPUT").write_text(watched.output, encoding="utf-8")
             (work / "RUN").write_text(f"{run.seconds:.1f} {run.peak_bytes}\n", encoding="utf-8")
             if not out.exists():
                 work.rename(out)
+            elif not printed.exists():  # kept by a version that did not keep Lean's output
+                shutil.copyfile(work / "OUTPUT", printed)
     finally:
         if work.exists():
             shutil.rmtree(work)

@@ -181,7 +181,13 @@ noncomputable def cuts : List (Budget × List Nat) := [
 theorem p1_complete_mediation : CompleteMediation system :=
   complete_mediation_of_parts system certificate kernel connected untampered callers
 where
-  kernel : checkKernelClosed system certificate = true := by decide +kernel
+  kernel : checkKernelClosed system certificate = true := checkKernelClosed_of_parts kernel_init kernel_grant kernel_reply kernel_cnode kernel_derived kernel_untyped
+  kernel_init : checkInit system certificate = true := by decide +kernel
+  kernel_grant : checkGrant certificate.capGroups = true := by decide +kernel
+  kernel_reply : checkReply certificate.capGroups = true := by decide +kernel
+  kernel_cnode : checkCNode certificate.capGroups = true := by decide +kernel
+  kernel_derived : checkDerived certificate.caps = true := by decide +kernel
+  kernel_untyped : checkUntyped system.covers certificate.caps = true := by decide +kernel
   connected : checkServersConnected system = true := by decide +kernel
   untampered : system.objects.all (fun o => untamperedAt certificate o) = true := by decide +kernel
   callers : checkCallersDistinct system certificate = true := by decide +kernel
@@ -189,13 +195,25 @@ where
 theorem p2_tamper_proof : TamperProof system :=
   tamper_proof_of_parts system certificate kernel relied
 where
-  kernel : checkKernelClosed system certificate = true := by decide +kernel
+  kernel : checkKernelClosed system certificate = true := checkKernelClosed_of_parts kernel_init kernel_grant kernel_reply kernel_cnode kernel_derived kernel_untyped
+  kernel_init : checkInit system certificate = true := by decide +kernel
+  kernel_grant : checkGrant certificate.capGroups = true := by decide +kernel
+  kernel_reply : checkReply certificate.capGroups = true := by decide +kernel
+  kernel_cnode : checkCNode certificate.capGroups = true := by decide +kernel
+  kernel_derived : checkDerived certificate.caps = true := by decide +kernel
+  kernel_untyped : checkUntyped system.covers certificate.caps = true := by decide +kernel
   relied : checkRelied system certificate = true := by decide +kernel
 
 theorem p3_authority_conformance : AuthorityConformance system :=
   authority_conformance_of_parts system certificate kernel conforms noBorrow
 where
-  kernel : checkKernelClosed system certificate = true := by decide +kernel
+  kernel : checkKernelClosed system certificate = true := checkKernelClosed_of_parts kernel_init kernel_grant kernel_reply kernel_cnode kernel_derived kernel_untyped
+  kernel_init : checkInit system certificate = true := by decide +kernel
+  kernel_grant : checkGrant certificate.capGroups = true := by decide +kernel
+  kernel_reply : checkReply certificate.capGroups = true := by decide +kernel
+  kernel_cnode : checkCNode certificate.capGroups = true := by decide +kernel
+  kernel_derived : checkDerived certificate.caps = true := by decide +kernel
+  kernel_untyped : checkUntyped system.covers certificate.caps = true := by decide +kernel
   conforms : checkConforms system certificate = true := by decide +kernel
   noBorrow : checkNoBorrow system certificate = true := by decide +kernel
 
@@ -208,7 +226,13 @@ where
 theorem p5_flow_security : FlowSecurity system :=
   flow_security_of_parts system certificate kernel flow
 where
-  kernel : checkKernelClosed system certificate = true := by decide +kernel
+  kernel : checkKernelClosed system certificate = true := checkKernelClosed_of_parts kernel_init kernel_grant kernel_reply kernel_cnode kernel_derived kernel_untyped
+  kernel_init : checkInit system certificate = true := by decide +kernel
+  kernel_grant : checkGrant certificate.capGroups = true := by decide +kernel
+  kernel_reply : checkReply certificate.capGroups = true := by decide +kernel
+  kernel_cnode : checkCNode certificate.capGroups = true := by decide +kernel
+  kernel_derived : checkDerived certificate.caps = true := by decide +kernel
+  kernel_untyped : checkUntyped system.covers certificate.caps = true := by decide +kernel
   flow : checkFlowClosed system certificate = true := by decide +kernel
 
 theorem p6_leakage_bounded : LeakageBounded system.policy network :=
@@ -219,7 +243,13 @@ where
 theorem p7_dynamic_safety : DynamicSafety system :=
   dynamic_safety_of_parts system certificate kernel spawn connect opens pass declared untampered callers relied conforms noBorrow flow
 where
-  kernel : checkKernelClosed system certificate = true := by decide +kernel
+  kernel : checkKernelClosed system certificate = true := checkKernelClosed_of_parts kernel_init kernel_grant kernel_reply kernel_cnode kernel_derived kernel_untyped
+  kernel_init : checkInit system certificate = true := by decide +kernel
+  kernel_grant : checkGrant certificate.capGroups = true := by decide +kernel
+  kernel_reply : checkReply certificate.capGroups = true := by decide +kernel
+  kernel_cnode : checkCNode certificate.capGroups = true := by decide +kernel
+  kernel_derived : checkDerived certificate.caps = true := by decide +kernel
+  kernel_untyped : checkUntyped system.covers certificate.caps = true := by decide +kernel
   spawn : checkSpawn system certificate = true := by decide +kernel
   connect : checkConnect system certificate = true := by decide +kernel
   opens : checkOpen system certificate = true := by decide +kernel

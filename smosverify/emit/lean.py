@@ -38,33 +38,53 @@ from smosverify.emit.lean_flow import flow_certificate, lean_cuts, lean_network
 from smosverify.emit.lean_text import LeanText
 from smosverify.model.system import System
 
-KERNEL = ("kernel", "checkKernelClosed system certificate")
-# Parts decided object by object carry their per-object check (`…At`): with two objects or more
-# each object's check is a declaration of its own, joined by `all_cons_of`
-UNTAMPERED = ("untampered", "system.objects.all (fun o => untamperedAt certificate o)", "untamperedAt certificate")
-CALLERS = ("callers", "checkCallersDistinct system certificate", "callersAt system certificate")
-CONFORMS = ("conforms", "checkConforms system certificate")
-NO_BORROW = ("noBorrow", "checkNoBorrow system certificate", "noBorrowAt system certificate")
-CONNECTED = ("connected", "checkServersConnected system", "connectedAt system")
-OPENS = ("opens", "checkOpen system certificate", "openAt system certificate")
-FLOW = ("flow", "checkFlowClosed system certificate")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One conjunct of a property's checker, proved as a `where` declaration of its own: by
+    `decide +kernel`; or, with `per_object` (the check of one object, `…At`) and two objects or
+    more, each object's check a declaration joined by `all_cons_of`; or, with `rules`, each rule's
+    check a declaration joined by the lemma `joined_by`. The kernel keeps what it computes for a
+    declaration until the declaration is checked, so smaller declarations need less memory."""
+
+    name: str
+    checker: str
+    per_object: str = ""
+    joined_by: str = ""
+    rules: tuple[tuple[str, str], ...] = ()
+
+
+KERNEL = Part("kernel", "checkKernelClosed system certificate", joined_by="checkKernelClosed_of_parts", rules=(
+    ("init", "checkInit system certificate"), ("grant", "checkGrant certificate.capGroups"),
+    ("reply", "checkReply certificate.capGroups"), ("cnode", "checkCNode certificate.capGroups"),
+    ("derived", "checkDerived certificate.caps"), ("untyped", "checkUntyped system.covers certificate.caps")))
+UNTAMPERED = Part("untampered", "system.objects.all (fun o => untamperedAt certificate o)", "untamperedAt certificate")
+CALLERS = Part("callers", "checkCallersDistinct system certificate", "callersAt system certificate")
+CONFORMS = Part("conforms", "checkConforms system certificate")
+NO_BORROW = Part("noBorrow", "checkNoBorrow system certificate", "noBorrowAt system certificate")
+CONNECTED = Part("connected", "checkServersConnected system", "connectedAt system")
+OPENS = Part("opens", "checkOpen system certificate", "openAt system certificate")
+RELIED = Part("relied", "checkRelied system certificate")
+FLOW = Part("flow", "checkFlowClosed system certificate")
+# (id, theorem, statement, the library theorem assembling it and its first arguments, its parts
+# in the order `SMOS/Thm/Parts.lean` takes them)
 THEOREMS = (
     ("P1", "p1_complete_mediation", "CompleteMediation system", "complete_mediation_of_parts system certificate",
      (KERNEL, CONNECTED, UNTAMPERED, CALLERS)),
     ("P2", "p2_tamper_proof", "TamperProof system", "tamper_proof_of_parts system certificate",
-     (KERNEL, ("relied", "checkRelied system certificate"))),
+     (KERNEL, RELIED)),
     ("P3", "p3_authority_conformance", "AuthorityConformance system", "authority_conformance_of_parts system certificate",
      (KERNEL, CONFORMS, NO_BORROW)),
     ("P4", "p4_policy_correct", "PolicyCorrect system", "policy_correct_of_parts system",
-     (("decisions", "checkDecisions system"), ("sane", "checkPolicySane system.policy"))),
+     (Part("decisions", "checkDecisions system"), Part("sane", "checkPolicySane system.policy"))),
     ("P5", "p5_flow_security", "FlowSecurity system", "flow_security_of_parts system certificate", (KERNEL, FLOW)),
     ("P6", "p6_leakage_bounded", "LeakageBounded system.policy network", "leakage_bounded_of_check system.policy network cuts",
-     (("leakage", "checkLeakageBounded system.policy network cuts"),)),
+     (Part("leakage", "checkLeakageBounded system.policy network cuts"),)),
     ("P7", "p7_dynamic_safety", "DynamicSafety system", "dynamic_safety_of_parts system certificate",
-     (KERNEL, ("spawn", "checkSpawn system certificate"), ("connect", "checkConnect system certificate"),
-      OPENS, ("pass", "checkPass system certificate"),
-      ("declared", "checkDeclared system certificate"), UNTAMPERED, CALLERS, ("relied", "checkRelied system certificate"),
-      CONFORMS, NO_BORROW, ("flow", "checkFlowPart system certificate"))),
+     (KERNEL, Part("spawn", "checkSpawn system certificate"), Part("connect", "checkConnect system certificate"),
+      OPENS, Part("pass", "checkPass system certificate"), Part("declared", "checkDeclared system certificate"),
+      UNTAMPERED, CALLERS, RELIED, CONFORMS, NO_BORROW, Part("flow", "checkFlowPart system certificate"))),
 )
 RESERVED = {"Type", "Prop", "Sort", "Example"}  # Lean's sorts, and the hand-written example instance
 
@@ -203,18 +223,21 @@ def _render(name: str, system: System, printer: LeanText, definitions: str, clai
     return _template("instance.lean.j2").render(
         name=name, version=__version__, system_name=printer.comment(system.name), source=printer.comment(Path(system.file).name),
         names=printer.name_lines(), lean=printer, definitions=definitions,
-        theorems=[(c, stmt, proof, [p[0] for p in parts], [d for p in parts for d in _declarations(p, objects)])
+        theorems=[(c, stmt, proof, [p.name for p in parts], [d for p in parts for d in _declarations(p, objects)])
                   for c, (_, _, stmt, proof, parts) in zip(claims, THEOREMS)],
     )
 
 
-def _declarations(part: tuple, objects: list[str]) -> list[tuple[str, str, str]]:
-    """The `where` declarations proving one part: (name, statement, proof). A part with a
-    per-object check, on two objects or more, is each object's check by `decide +kernel` (in the
-    order of `system.objects`), joined by `all_cons_of`."""
-    name, checker, *at = part
-    if not at or len(objects) < 2:
-        return [(name, f"{checker} = true", "by decide +kernel")]
-    names = [f"{name}_{k}" for k in range(len(objects))]
-    joined = "".join(f"all_cons_of {n} <| " for n in names) + "all_nil_of"
-    return [(name, f"{checker} = true", joined)] + [(n, f"{at[0]} {o} = true", "by decide +kernel") for n, o in zip(names, objects)]
+def _declarations(part: Part, objects: list[str]) -> list[tuple[str, str, str]]:
+    """The `where` declarations proving one part: (name, statement, proof), the part's own first.
+    Per-object checks follow the order of `system.objects`."""
+    if part.rules:
+        names = [f"{part.name}_{rule}" for rule, _ in part.rules]
+        return [(part.name, f"{part.checker} = true", " ".join([part.joined_by, *names]))] + [
+            (n, f"{checker} = true", "by decide +kernel") for n, (_, checker) in zip(names, part.rules)]
+    if part.per_object and len(objects) > 1:
+        names = [f"{part.name}_{k}" for k in range(len(objects))]
+        joined = "".join(f"all_cons_of {n} <| " for n in names) + "all_nil_of"
+        return [(part.name, f"{part.checker} = true", joined)] + [
+            (n, f"{part.per_object} {o} = true", "by decide +kernel") for n, o in zip(names, objects)]
+    return [(part.name, f"{part.checker} = true", "by decide +kernel")]

@@ -99,9 +99,9 @@ theorem Component.beq_iff : ∀ {a b : Component}, Component.beq a b = true ↔ 
   intro a b
   obtain ⟨i, s, r, p⟩ := a
   obtain ⟨i', s', r', p'⟩ := b
-  simp [Component.beq, eqB, Nat.beq_eq_true_eq]
+  simp [Component.beq, eqB]
 
-instance : DecidableEq Component := fun a b => decidable_of_iff _ Component.beq_iff
+instance : DecidableEq Component := fun _ _ => decidable_of_iff _ Component.beq_iff
 
 /-- The kernel object a capability names: an object of one component (its TCB, CNode,
 VSpace, frames or endpoint) or a shared object (a region, a notification or an untyped). -/
@@ -120,7 +120,7 @@ theorem Target.beq_iff : ∀ {a b : Target}, Target.beq a b = true ↔ a = b := 
   intro a b
   cases a <;> cases b <;> simp [Target.beq, Component.beq_iff, eqB]
 
-instance : DecidableEq Target := fun a b => decidable_of_iff _ Target.beq_iff
+instance : DecidableEq Target := fun _ _ => decidable_of_iff _ Target.beq_iff
 
 def Target.sid : Target → Sid
   | .own c _ => c.sid

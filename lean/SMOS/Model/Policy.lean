@@ -172,7 +172,7 @@ theorem rowsHas_filter (rows : List (Sid × Nat)) (s k : Nat) :
   | nil => rfl
   | cons r rest ih =>
     unfold rowsHas at ih ⊢
-    cases h : eqB r.1 s <;> simp [List.filter_cons, h, ih]
+    cases h : eqB r.1 s <;> simp [h, ih]
 
 theorem PermSet.has_only {x : PermSet} {q : Perm} : (x.only q.subject).has q = x.has q := by
   unfold PermSet.has PermSet.only

@@ -16,13 +16,13 @@ variable {sys : Sys} {cert : Certificate}
 
 /-- `checkInit` is sound: the certificate lists the initial state exactly. -/
 theorem listsInitial_of_check (h : checkInit sys cert = true) : ListsInitial sys cert :=
-  ⟨fun c hc => (Bool.or_eq_true _ _ ▸ and_true_left h).elim
+  ⟨fun _ hc => (Bool.or_eq_true _ _ ▸ and_true_left h).elim
      (fun hp => mem_of_sublistB hp (List.mem_map_of_mem hc))
      (fun ha => mem_of_memB (of_all ha hc)),
-   fun e he => (Bool.or_eq_true _ _ ▸ and_true_left (and_true_right h)).elim
+   fun _ he => (Bool.or_eq_true _ _ ▸ and_true_left (and_true_right h)).elim
      (fun hp => mem_of_sublistB hp (List.mem_map_of_mem he))
      (fun ha => mem_of_memB (of_all ha he)),
-   fun x hx => mem_of_memB (of_all (and_true_right (and_true_right h)) hx)⟩
+   fun _ hx => mem_of_memB (of_all (and_true_right (and_true_right h)) hx)⟩
 
 /-- `checkInit` is sound: the certificate covers the initial state. -/
 theorem checkInit_sound (h : checkInit sys cert = true) : Covers cert sys.initial :=

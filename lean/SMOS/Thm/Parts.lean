@@ -15,6 +15,15 @@ part by part. Each lemma only reassembles its checker (`both_true`), so it adds 
 
 namespace SMOS
 
+/-- `checkKernelClosed` from each of its rules' checks (an instance module proves each as a
+declaration of its own). -/
+theorem checkKernelClosed_of_parts {sys : Sys} {cert : Certificate}
+    (init : checkInit sys cert = true) (grant : checkGrant cert.capGroups = true)
+    (reply : checkReply cert.capGroups = true) (cnode : checkCNode cert.capGroups = true)
+    (derived : checkDerived cert.caps = true) (untyped : checkUntyped sys.covers cert.caps = true) :
+    checkKernelClosed sys cert = true :=
+  both_true init (both_true grant (both_true reply (both_true cnode (both_true derived untyped))))
+
 /-- P1 from its parts: the certificate is kernel-closed, every object server is connected to a
 policy server, every object server is untampered, and callers are distinct. -/
 theorem complete_mediation_of_parts (sys : Sys) (cert : Certificate)
