@@ -39,7 +39,6 @@ from smosverify.emit.lean_text import LeanText
 from smosverify.model.system import System
 
 
-
 @dataclass(frozen=True)
 class Part:
     """One conjunct of a property's checker, proved as a `where` declaration of its own: by
