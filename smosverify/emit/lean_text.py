@@ -148,14 +148,23 @@ class LeanText:
     def cut(self, c: tuple) -> str:
         return f"({self.anon(c[0])}, [{', '.join(str(v) for v in c[1])}])"
 
-    def perm_set(self, perms: list) -> tuple[str, list[str]]:
-        """`allow` as a Lean `PermSet`: the numbers of classes and of operations (the most any class
-        has) as text `classes, ops`, and its rows: one numeral per run of a subject, bit
+    def perm_set(self, perms: list) -> str:
+        """`allow` as a Lean `PermSet` term: `⟨classes, ops, rows⟩` (`perm_sizes`, `perm_rows`)."""
+        return f"⟨{self.perm_sizes()}, {self.items(self.perm_rows(perms), str)}⟩"
+
+    def perm_sizes(self) -> str:
+        """The numbers of classes and of operations (the most any class has) of a `PermSet`."""
+        return f"{len(self.terms.num.names['class'])}, {self._ops()}"
+
+    def perm_rows(self, perms: list) -> list[str]:
+        """The rows of `allow` as a `PermSet`: one numeral per run of a subject, bit
         `(object * classes + class) * ops + op` set for each of its permissions."""
-        classes = len(self.terms.num.names["class"])
-        ops = max((len(v) for v in self.terms.num.ops.values()), default=0)
+        classes, ops = len(self.terms.num.names["class"]), self._ops()
         assert all(p[2] < classes and p[3] < ops for p in perms), "a permission outside the numbering"
-        return f"{classes}, {ops}", self._rows(perms, lambda p: (p[1] * classes + p[2]) * ops + p[3])
+        return self._rows(perms, lambda p: (p[1] * classes + p[2]) * ops + p[3])
+
+    def _ops(self) -> int:
+        return max((len(v) for v in self.terms.num.ops.values()), default=0)
 
     def kperm_rows(self, perms: list, intrinsic: int) -> list[str]:
         """The rows of `kernelAllow` as a Lean `KPermSet` (`KPerm.key`), the last `intrinsic`
