@@ -41,11 +41,18 @@ def cpu() -> float:
 
 
 def cut(text: str, namespace: str, keep: tuple[str, ...]) -> str:
-    """The module with only the theorems whose names start with one of `keep` (none for `()`)."""
+    """The module with only the theorems whose names start with one of `keep` (none for `()`), and
+    the part theorems (`part_…`) they cite."""
     start = text.index(f"\nnamespace {namespace}\n")
     end = text.index(f"\nend {namespace}\n", start)
     pieces = re.split(r"(?=^theorem )", text[start:end], flags=re.M)
-    return text[:start] + pieces[0] + "".join(p for p in pieces[1:] if keep and p[len("theorem "):].startswith(keep)) + text[end:]
+    named = {re.match(r"theorem (\w+)", p).group(1): p for p in pieces[1:]}
+    kept = {name for name in named if keep and name.startswith(keep)}
+    cited = kept
+    while cited:
+        cited = {w for name in cited for w in re.findall(r"\bpart_\w+", named[name].split(":=", 1)[1])} - kept
+        kept |= cited
+    return text[:start] + pieces[0] + "".join(p for name, p in named.items() if name in kept) + text[end:]
 
 
 def profiled(text: str) -> str:

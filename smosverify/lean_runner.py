@@ -4,9 +4,10 @@ Lean is optional. Which Lean runs, and how, is `smosverify.lean_toolchain`'s bus
 when it is on PATH, else the npm build `smosverify lean install` puts in the user's cache.
 Without either nothing is claimed to be checked: every theorem is reported as skipped, with how
 to install a toolchain. With one, Lean checks the module (and the library it imports): a claimed
-theorem is proved when Lean reports no error inside it (and none in the data it uses or in the
-library), failed otherwise, with Lean's message; Lean elaborates each declaration on its own, so
-one failed theorem does not fail the others. A run stopped for time or memory proves nothing, and
+theorem is proved when Lean reports no error inside it, in the part theorems it cites (`part_…`,
+`LeanModule.claims`' `parts`: Lean accepts a theorem citing a rejected part, so the part's error
+must fail it), in the data it uses or in the library; failed otherwise, with Lean's message. Lean
+elaborates each declaration on its own, so one failed theorem does not fail the others. A run stopped for time or memory proves nothing, and
 neither does one that dies without a Lean error (the npm build's 2 GB wasm heap exhausted by the
 kernel, a stack overflow): its theorems are reported as stopped, never as failed or proved.
 """
@@ -92,7 +93,7 @@ def _verdicts(module: LeanModule, run: Run, path: Path):
     def verdict(claim) -> tuple[str, str]:
         if not run.finished:
             return "stopped", f"not checked: {run.failure()} ({run.summary})"
-        mine = [e for e in here if spans[claim.theorem][0] <= e.line <= spans[claim.theorem][1]]
+        mine = [e for e in here for name in (claim.theorem, *claim.parts) if spans[name][0] <= e.line <= spans[name][1]]
         if mine or loose:
             e = (mine or loose)[0]
             where = f"line {e.line}" if e in here else f"{e.path or 'the library'}:{e.line}"

@@ -219,11 +219,18 @@ def test_instance_module_follows_the_contract(path):
 
 
 def assert_parts_proved_alone(code: str, claimed: int) -> None:
-    """Every claimed theorem has a `where` block of parts, and `decide +kernel` runs only there,
-    one part (a declaration of its own) per line."""
-    assert len(re.findall(r"^where$", code, flags=re.M)) == claimed
-    parts = re.findall(r"^  \w+ : [^\n]* = true := by decide \+kernel$", code, flags=re.M)
-    assert len(parts) == code.count("by decide +kernel") >= claimed
+    """`decide +kernel` runs only in part theorems (`part_…`, one per line, each a declaration of
+    its own), each property theorem applies its lemma to part theorems alone, and every part
+    theorem is cited by a property or by another part (none is checked for nothing)."""
+    parts = re.findall(r"^theorem (part_\w+) : [^\n]* = true := (.*)$", code, flags=re.M)
+    assert len([p for p, proof in parts if proof == "by decide +kernel"]) == code.count("by decide +kernel") >= claimed
+    assert len({p for p, _ in parts}) == len(parts), "a part theorem twice"
+    applied = re.findall(r"^theorem p\d_\w+ : .*\n\s+\w+ (.*)$", code, flags=re.M)
+    assert len(applied) == claimed
+    cited = {w for line in applied + [proof for _, proof in parts] for w in re.findall(r"\bpart_\w+", line)}
+    assert cited == {p for p, _ in parts}
+    assert all(w in ("system", "certificate", "network", "cuts", "system.policy") or w.startswith("part_")
+               for line in applied for w in line.split()), applied
 
 
 def test_example_claims_every_property():

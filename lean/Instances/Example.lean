@@ -124,58 +124,60 @@ def network : LeakNet where
 /-- One cut per budget: the nodes added to the sources to form the source side. -/
 def cuts : List (Budget × List Nat) := [(⟨0, 2, 8⟩, [1])]
 
+/-! The checks the property theorems below are assembled from, each proved once and cited by every
+property that needs it (as `emit lean` writes them). -/
+
+theorem part_kernel : checkKernelClosed system certificate = true := by decide +kernel
+
+theorem part_connected : checkServersConnected system = true := by decide +kernel
+
+theorem part_untampered : system.objects.all (fun o => untamperedAt certificate o) = true := by decide +kernel
+
+theorem part_callers : checkCallersDistinct system certificate = true := by decide +kernel
+
+theorem part_relied : checkRelied system certificate = true := by decide +kernel
+
+theorem part_conforms : checkConforms system certificate = true := by decide +kernel
+
+theorem part_noBorrow : checkNoBorrow system certificate = true := by decide +kernel
+
+theorem part_decisions : checkDecisions system = true := by decide +kernel
+
+theorem part_sane : checkPolicySane system.policy = true := by decide +kernel
+
+theorem part_flow : checkFlowClosed system certificate = true := by decide +kernel
+
+theorem part_leakage : checkLeakageBounded system.policy network cuts = true := by decide +kernel
+
+theorem part_spawn : checkSpawn system certificate = true := by decide +kernel
+
+theorem part_connect : checkConnect system certificate = true := by decide +kernel
+
+theorem part_opens : checkOpen system certificate = true := by decide +kernel
+
+theorem part_pass : checkPass system certificate = true := by decide +kernel
+
+theorem part_declared : checkDeclared system certificate = true := by decide +kernel
+
 theorem p1_complete_mediation : CompleteMediation system :=
-  complete_mediation_of_parts system certificate kernel connected untampered callers
-where
-  kernel : checkKernelClosed system certificate = true := by decide +kernel
-  connected : checkServersConnected system = true := by decide +kernel
-  untampered : system.objects.all (fun o => untamperedAt certificate o) = true := by decide +kernel
-  callers : checkCallersDistinct system certificate = true := by decide +kernel
+  complete_mediation_of_parts system certificate part_kernel part_connected part_untampered part_callers
 
 theorem p2_tamper_proof : TamperProof system :=
-  tamper_proof_of_parts system certificate kernel relied
-where
-  kernel : checkKernelClosed system certificate = true := by decide +kernel
-  relied : checkRelied system certificate = true := by decide +kernel
+  tamper_proof_of_parts system certificate part_kernel part_relied
 
 theorem p3_authority_conformance : AuthorityConformance system :=
-  authority_conformance_of_parts system certificate kernel conforms noBorrow
-where
-  kernel : checkKernelClosed system certificate = true := by decide +kernel
-  conforms : checkConforms system certificate = true := by decide +kernel
-  noBorrow : checkNoBorrow system certificate = true := by decide +kernel
+  authority_conformance_of_parts system certificate part_kernel part_conforms part_noBorrow
 
 theorem p4_policy_correct : PolicyCorrect system :=
-  policy_correct_of_parts system decisions sane
-where
-  decisions : checkDecisions system = true := by decide +kernel
-  sane : checkPolicySane system.policy = true := by decide +kernel
+  policy_correct_of_parts system part_decisions part_sane
 
 theorem p5_flow_security : FlowSecurity system :=
-  flow_security_of_parts system certificate kernel flow
-where
-  kernel : checkKernelClosed system certificate = true := by decide +kernel
-  flow : checkFlowClosed system certificate = true := by decide +kernel
+  flow_security_of_parts system certificate part_kernel part_flow
 
 theorem p6_leakage_bounded : LeakageBounded system.policy network :=
-  leakage_bounded_of_check system.policy network cuts leakage
-where
-  leakage : checkLeakageBounded system.policy network cuts = true := by decide +kernel
+  leakage_bounded_of_check system.policy network cuts part_leakage
 
 theorem p7_dynamic_safety : DynamicSafety system :=
-  dynamic_safety_of_parts system certificate kernel spawn connect opens pass declared untampered callers relied conforms noBorrow flow
-where
-  kernel : checkKernelClosed system certificate = true := by decide +kernel
-  spawn : checkSpawn system certificate = true := by decide +kernel
-  connect : checkConnect system certificate = true := by decide +kernel
-  opens : checkOpen system certificate = true := by decide +kernel
-  pass : checkPass system certificate = true := by decide +kernel
-  declared : checkDeclared system certificate = true := by decide +kernel
-  untampered : system.objects.all (fun o => untamperedAt certificate o) = true := by decide +kernel
-  callers : checkCallersDistinct system certificate = true := by decide +kernel
-  relied : checkRelied system certificate = true := by decide +kernel
-  conforms : checkConforms system certificate = true := by decide +kernel
-  noBorrow : checkNoBorrow system certificate = true := by decide +kernel
-  flow : checkFlowClosed system certificate = true := by decide +kernel
+  dynamic_safety_of_parts system certificate part_kernel part_spawn part_connect part_opens part_pass part_declared part_untampered part_callers part_relied part_conforms part_noBorrow part_flow
 
 end Instances.Example

@@ -11,7 +11,7 @@ deterministic: the same system gives the same bytes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -41,10 +41,11 @@ from smosverify.model.system import System
 
 @dataclass(frozen=True)
 class Part:
-    """One conjunct of a property's checker, proved as a `where` declaration of its own: by
+    """One conjunct of a property's checker, proved once as a theorem `part_<name>` of its own and
+    cited by every property theorem that needs it (the kernel closure by five of them): by
     `decide +kernel`; or, with `per_object` (the check of one object, `…At`) and two objects or
-    more, each object's check a declaration joined by `all_cons_of`; or, with `rules`, each rule's
-    check a declaration joined by the lemma `joined_by`. The kernel keeps what it computes for a
+    more, each object's check a theorem joined by `all_cons_of`; or, with `rules`, each rule's
+    check a theorem joined by the lemma `joined_by`. The kernel keeps what it computes for a
     declaration until the declaration is checked, so smaller declarations need less memory."""
 
     name: str
@@ -83,7 +84,7 @@ THEOREMS = (
     ("P7", "p7_dynamic_safety", "DynamicSafety system", "dynamic_safety_of_parts system certificate",
      (KERNEL, Part("spawn", "checkSpawn system certificate"), Part("connect", "checkConnect system certificate"),
       OPENS, Part("pass", "checkPass system certificate"), Part("declared", "checkDeclared system certificate"),
-      UNTAMPERED, CALLERS, RELIED, CONFORMS, NO_BORROW, Part("flow", "checkFlowPart system certificate"))),
+      UNTAMPERED, CALLERS, RELIED, CONFORMS, NO_BORROW, Part("flowPart", "checkFlowPart system certificate"))),
 )
 RESERVED = {"Type", "Prop", "Sort", "Example"}  # Lean's sorts, and the hand-written example instance
 
@@ -94,6 +95,7 @@ class Claim:
     theorem: str
     claimed: bool
     reason: str  # why not claimed (empty when claimed)
+    parts: tuple[str, ...] = ()  # the part theorems its proof cites, directly or not: an error in one fails it
 
 
 @dataclass(frozen=True)
@@ -149,9 +151,13 @@ def lean_module(system: System, report: Report | None = None) -> LeanModule:
     printer = LeanText(terms)
     definitions = _template("definitions.lean.j2").render(lean=printer, data=data)
     objects = [printer.obj(o) for o in sys["objects"]]
-    text = _render(name, system, printer, definitions, [claims[p] for p, *_ in THEOREMS], objects)
-    return LeanModule(name, f"Instances/{name}.lean", text, tuple(claims[p] for p, *_ in THEOREMS), data,
-                      definitions, printer)
+    proofs = {pid: [d for part in parts for d in _declarations(part, objects)] for pid, _, _, _, parts in THEOREMS}
+    ordered = tuple(replace(claims[pid], parts=tuple(d[0] for d in proofs[pid])) if claims[pid].claimed else claims[pid]
+                    for pid, *_ in THEOREMS)
+    shared = list({d[0]: d for c in ordered if c.claimed for d in proofs[c.property]}.values())
+    assert len({d[0] for d in shared}) == len(set(shared)), "two different parts of one name"
+    text = _render(name, system, printer, definitions, ordered, shared)
+    return LeanModule(name, f"Instances/{name}.lean", text, ordered, data, definitions, printer)
 
 
 def write_lean_module(module: LeanModule, out_dir: str | Path) -> Path:
@@ -218,25 +224,29 @@ def _template(name: str) -> jinja2.Template:
     return env.get_template(name)
 
 
-def _render(name: str, system: System, printer: LeanText, definitions: str, claims: list[Claim], objects: list[str]) -> str:
+def _render(name: str, system: System, printer: LeanText, definitions: str, claims: tuple[Claim, ...],
+            parts: list[tuple[str, str, str]]) -> str:
     return _template("instance.lean.j2").render(
         name=name, version=__version__, system_name=printer.comment(system.name), source=printer.comment(Path(system.file).name),
-        names=printer.name_lines(), lean=printer, definitions=definitions,
-        theorems=[(c, stmt, proof, [p.name for p in parts], [d for p in parts for d in _declarations(p, objects)])
-                  for c, (_, _, stmt, proof, parts) in zip(claims, THEOREMS)],
+        names=printer.name_lines(), lean=printer, definitions=definitions, parts=parts,
+        theorems=[(c, stmt, proof, [_part_name(p.name) for p in parts]) for c, (_, _, stmt, proof, parts) in zip(claims, THEOREMS)],
     )
 
 
+def _part_name(name: str) -> str:
+    return f"part_{name}"
+
+
 def _declarations(part: Part, objects: list[str]) -> list[tuple[str, str, str]]:
-    """The `where` declarations proving one part: (name, statement, proof), the part's own first.
-    Per-object checks follow the order of `system.objects`."""
+    """The theorems proving one part: (name, statement, proof), the part's own last (it cites the
+    others). Per-object checks follow the order of `system.objects`."""
+    whole = (_part_name(part.name), f"{part.checker} = true")
     if part.rules:
-        names = [f"{part.name}_{rule}" for rule, _ in part.rules]
-        return [(part.name, f"{part.checker} = true", " ".join([part.joined_by, *names]))] + [
-            (n, f"{checker} = true", "by decide +kernel") for n, (_, checker) in zip(names, part.rules)]
+        names = [_part_name(f"{part.name}_{rule}") for rule, _ in part.rules]
+        return [(n, f"{checker} = true", "by decide +kernel") for n, (_, checker) in zip(names, part.rules)] + [
+            (*whole, " ".join([part.joined_by, *names]))]
     if part.per_object and len(objects) > 1:
-        names = [f"{part.name}_{k}" for k in range(len(objects))]
+        names = [_part_name(f"{part.name}_{k}") for k in range(len(objects))]
         joined = "".join(f"all_cons_of {n} <| " for n in names) + "all_nil_of"
-        return [(part.name, f"{part.checker} = true", joined)] + [
-            (n, f"{part.per_object} {o} = true", "by decide +kernel") for n, o in zip(names, objects)]
-    return [(part.name, f"{part.checker} = true", "by decide +kernel")]
+        return [(n, f"{part.per_object} {o} = true", "by decide +kernel") for n, o in zip(names, objects)] + [(*whole, joined)]
+    return [(*whole, "by decide +kernel")]

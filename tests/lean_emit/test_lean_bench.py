@@ -20,16 +20,21 @@ def theorems(text: str) -> list[str]:
     return re.findall(r"^theorem (\w+)", text[text.index("\nnamespace "):], flags=re.M)
 
 
-def test_cut_keeps_the_named_theorems_and_all_data():
+def test_cut_keeps_the_named_theorems_their_parts_and_all_data():
     module = lean_module(load_system(REPO / "examples" / "pink-file" / "system.yaml"))
     namespace = f"Instances.{module.name}"
+    parts = {c.theorem: list(c.parts) for c in module.claims}
     assert "p3_authority_conformance" in theorems(module.text) and len(theorems(module.text)) > 2
     for keep, expected in ((("p3",), ["p3_authority_conformance"]), ((), []),
                            (("p1", "p2"), ["p1_complete_mediation", "p2_tamper_proof"])):
         text = cut(module.text, namespace, keep)
-        assert theorems(text) == expected
+        cited = {p for t in expected for p in parts[t]}
+        assert [t for t in theorems(text) if not t.startswith("part_")] == expected
+        assert set(theorems(text)) - set(expected) == cited
         assert module.definitions in text
         assert text.rstrip().endswith(f"end {namespace}")
+    # a part alone, with the parts it cites
+    assert theorems(cut(module.text, namespace, ("part_kernel",))) == parts["p2_tamper_proof"][:7]
 
 
 def test_profiled_turns_the_profiler_on_inside_the_namespace():

@@ -117,16 +117,31 @@ def test_lean_messages_map_to_theorems(tmp_path):
     assert result.failed and (tmp_path / "project" / module.path).read_text(encoding="utf-8") == module.text
 
 
+def _failing_part(tmp_path, module, part: str) -> dict:
+    """The outcomes when Lean reports an error in the part theorem `part`."""
+    line = next(i for i, text in enumerate(module.text.splitlines(), 1) if text.startswith(f"theorem {part} : "))
+    lake = _stand_in_lake(tmp_path, f"error: Instances/PasswordChecker.lean:{line}:60: error: decide failed", 1)
+    return {o.property: o for o in prove(module, tmp_path / "project", lake).outcomes}
+
+
 def test_an_error_in_a_part_fails_the_property_it_belongs_to(tmp_path):
-    """Each part is a declaration of its own (`where`), but its lines are its property's."""
+    """Each part is a theorem of its own (`part_…`), outside the property theorem's lines."""
     module = lean_module(load_system(PASSWORD))
-    lines = module.text.splitlines()
-    start = next(i for i, text in enumerate(lines, 1) if text.startswith("theorem p4_"))
-    part = next(i for i, text in enumerate(lines[start:], start + 1) if text.startswith("  sane : "))
-    lake = _stand_in_lake(tmp_path, f"error: Instances/PasswordChecker.lean:{part}:47: error: decide failed", 1)
-    outcome = {o.property: o for o in prove(module, tmp_path / "project", lake).outcomes}
+    outcome = _failing_part(tmp_path, module, "part_sane")
     assert outcome["P4"].status == "failed" and "decide failed" in outcome["P4"].message
     assert all(o.status in ("proved", "not claimed") for pid, o in outcome.items() if pid != "P4")
+
+
+def test_an_error_in_a_shared_part_fails_every_property_citing_it(tmp_path):
+    """The kernel closure is proved once and cited by P1, P2, P3, P5 and P7: Lean still accepts
+    the properties that cite a rejected part (it records the part as proved by `sorry`), so the
+    runner must fail each of them; P4 and P6 do not cite it."""
+    module = lean_module(load_system(PASSWORD))
+    claimed = {c.property for c in module.claims if c.claimed}
+    assert {"P1", "P2", "P3", "P4", "P5", "P6", "P7"} <= claimed
+    outcome = _failing_part(tmp_path, module, "part_kernel_reply")
+    assert {p for p, o in outcome.items() if o.status == "failed"} == {"P1", "P2", "P3", "P5", "P7"}
+    assert outcome["P4"].status == outcome["P6"].status == "proved"
 
 
 def test_an_error_in_the_library_fails_every_claim(tmp_path):
