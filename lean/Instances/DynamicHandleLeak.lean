@@ -320,11 +320,9 @@ theorem part_connected_1 : connectedAt system obj1 = true := by decide +kernel
 
 theorem part_connected : checkServersConnected system = true := all_cons_of part_connected_0 <| all_cons_of part_connected_1 <| all_nil_of
 
-theorem part_untampered_0 : untamperedAt certificate obj0 = true := by decide +kernel
+theorem part_untampered_all : checkUntamperedAll certificate (system.objects.map SObj.server) = true := by decide +kernel
 
-theorem part_untampered_1 : untamperedAt certificate obj1 = true := by decide +kernel
-
-theorem part_untampered : system.objects.all (fun o => untamperedAt certificate o) = true := all_cons_of part_untampered_0 <| all_cons_of part_untampered_1 <| all_nil_of
+theorem part_untampered : system.objects.all (fun o => untamperedAt certificate o) = true := untampered_of_all part_untampered_all
 
 theorem part_callers_0 : callersAt system certificate obj0 = true := by decide +kernel
 
@@ -332,7 +330,9 @@ theorem part_callers_1 : callersAt system certificate obj1 = true := by decide +
 
 theorem part_callers : checkCallersDistinct system certificate = true := all_cons_of part_callers_0 <| all_cons_of part_callers_1 <| all_nil_of
 
-theorem part_relied : checkRelied system certificate = true := by decide +kernel
+theorem part_relied_all : checkUntamperedAll certificate (system.comps.filter fun c => isPolicy c || trusts system.policy c.sid) = true := by decide +kernel
+
+theorem part_relied : checkRelied system certificate = true := relied_of_all part_relied_all
 
 theorem part_conforms : checkConforms system certificate = true := by decide +kernel
 

@@ -533,7 +533,9 @@ theorem part_kernel_untyped : checkUntyped system.covers certificate.caps = true
 
 theorem part_kernel : checkKernelClosed system certificate = true := checkKernelClosed_of_parts part_kernel_init part_kernel_grant part_kernel_reply part_kernel_cnode part_kernel_derived part_kernel_untyped
 
-theorem part_relied : checkRelied system certificate = true := by decide +kernel
+theorem part_relied_all : checkUntamperedAll certificate (system.comps.filter fun c => isPolicy c || trusts system.policy c.sid) = true := by decide +kernel
+
+theorem part_relied : checkRelied system certificate = true := relied_of_all part_relied_all
 
 theorem part_conforms : checkConforms system certificate = true := by decide +kernel
 
@@ -555,7 +557,9 @@ theorem part_pass : checkPass system certificate = true := by decide +kernel
 
 theorem part_declared : checkDeclared system certificate = true := by decide +kernel
 
-theorem part_untampered : system.objects.all (fun o => untamperedAt certificate o) = true := by decide +kernel
+theorem part_untampered_all : checkUntamperedAll certificate (system.objects.map SObj.server) = true := by decide +kernel
+
+theorem part_untampered : system.objects.all (fun o => untamperedAt certificate o) = true := untampered_of_all part_untampered_all
 
 theorem part_callers : checkCallersDistinct system certificate = true := by decide +kernel
 

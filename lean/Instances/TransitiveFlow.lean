@@ -289,11 +289,15 @@ theorem part_kernel : checkKernelClosed system certificate = true := checkKernel
 
 theorem part_connected : checkServersConnected system = true := by decide +kernel
 
-theorem part_untampered : system.objects.all (fun o => untamperedAt certificate o) = true := by decide +kernel
+theorem part_untampered_all : checkUntamperedAll certificate (system.objects.map SObj.server) = true := by decide +kernel
+
+theorem part_untampered : system.objects.all (fun o => untamperedAt certificate o) = true := untampered_of_all part_untampered_all
 
 theorem part_callers : checkCallersDistinct system certificate = true := by decide +kernel
 
-theorem part_relied : checkRelied system certificate = true := by decide +kernel
+theorem part_relied_all : checkUntamperedAll certificate (system.comps.filter fun c => isPolicy c || trusts system.policy c.sid) = true := by decide +kernel
+
+theorem part_relied : checkRelied system certificate = true := relied_of_all part_relied_all
 
 theorem part_conforms : checkConforms system certificate = true := by decide +kernel
 

@@ -59,13 +59,16 @@ KERNEL = Part("kernel", "checkKernelClosed system certificate", joined_by="check
     ("init", "checkInit system certificate"), ("grant", "checkGrant certificate.capGroups"),
     ("reply", "checkReply certificate.capGroups"), ("cnode", "checkCNode certificate.capGroups"),
     ("derived", "checkDerived certificate.caps"), ("untyped", "checkUntyped system.covers certificate.caps")))
-UNTAMPERED = Part("untampered", "system.objects.all (fun o => untamperedAt certificate o)", "untamperedAt certificate")
+# every object server (or relied-on component) untampered in one pass over the caps, not one each
+UNTAMPERED = Part("untampered", "system.objects.all (fun o => untamperedAt certificate o)", joined_by="untampered_of_all",
+                  rules=(("all", "checkUntamperedAll certificate (system.objects.map SObj.server)"),))
 CALLERS = Part("callers", "checkCallersDistinct system certificate", "callersAt system certificate")
 CONFORMS = Part("conforms", "checkConforms system certificate")
 NO_BORROW = Part("noBorrow", "checkNoBorrow system certificate", "noBorrowAt system certificate")
 CONNECTED = Part("connected", "checkServersConnected system", "connectedAt system")
 OPENS = Part("opens", "checkOpen system certificate", "openAt system certificate")
-RELIED = Part("relied", "checkRelied system certificate")
+RELIED = Part("relied", "checkRelied system certificate", joined_by="relied_of_all", rules=(
+    ("all", "checkUntamperedAll certificate (system.comps.filter fun c => isPolicy c || trusts system.policy c.sid)"),))
 FLOW = Part("flow", "checkFlowClosed system certificate")
 # (id, theorem, statement, the library theorem assembling it and its first arguments, its parts
 # in the order `SMOS/Thm/Parts.lean` takes them)

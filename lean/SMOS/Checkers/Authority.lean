@@ -149,6 +149,24 @@ def checkUntampered (cert : Certificate) (c : Component) : Bool :=
   cert.caps.all fun e =>
     !(decide (e.target = .own c .endpoint) && memB Right.receive e.rights) || decide (e.holder = c)
 
+/-- A cap that only `c` may hold if `c` is to be untampered, when it names an object of `c` of
+kind `k`: one to a private object, or one with receive on the endpoint (`CertUntampered`). -/
+def guardedB (k : ObjKind) (e : Cap) : Bool :=
+  memB k privateKinds || (decide (k = .endpoint) && memB Right.receive e.rights)
+
+/-- `e` leaves every component of `cs` untampered: a guarded cap to an object of one of them is
+that one's own. The kind is looked at first, so most caps (send to an endpoint) cost no search
+of `cs`. -/
+def untamperedCapB (cs : List Component) (e : Cap) : Bool :=
+  match e.target with
+  | .own c k => !guardedB k e || (decide (e.holder = c) || !memB c cs)
+  | .chan _ _ _ => true
+
+/-- `checkUntampered` for every component of `cs` in one pass over the caps, where checking each
+component scans them all again (at 1,000 components, 50 object servers, 50 scans of 11,004 caps). -/
+def checkUntamperedAll (cert : Certificate) (cs : List Component) : Bool :=
+  cs.all (fun c => !c.spawned) && cert.caps.all (untamperedCapB cs)
+
 /-- Decides `CertConforms`, holder by holder: each holder's rows are picked out once
 (`KPermSet.only`, `PermSet.only`), and each right of its caps and each of its handles is one bit
 of them. -/

@@ -316,6 +316,27 @@ theorem checkUntampered_sound {c : Component} (h : checkUntampered cert c = true
   intro e he ht hr
   exact of_decide_eq_true (imp2_true (of_all (and_true_right h) he) (decide_eq_true ht) (memB_of_mem hr))
 
+theorem holder_of_untamperedCapB {cs : List Component} {e : Cap} {c : Component} {k : ObjKind}
+    (h : untamperedCapB cs e = true) (ht : e.target = .own c k) (hg : guardedB k e = true)
+    (hc : c ∈ cs) : e.holder = c := by
+  unfold untamperedCapB at h
+  rw [ht] at h
+  cases true_of_or (imp_true h hg) with
+  | inl hh => exact of_decide_eq_true hh
+  | inr hn => exact nomatch (false_of_not_true hn).symm.trans (memB_of_mem hc)
+
+/-- `checkUntamperedAll` is sound: every component of the list is initial and untampered by the
+certificate. -/
+theorem checkUntamperedAll_sound {cs : List Component} (h : checkUntamperedAll cert cs = true)
+    {c : Component} (hc : c ∈ cs) : c.spawned = false ∧ CertUntampered cert c := by
+  refine ⟨false_of_not_true (of_all (and_true_left h) hc), ?_⟩
+  unfold CertUntampered
+  refine ⟨fun e he k hk ht => ?_, fun e he ht hr => ?_⟩
+  · exact holder_of_untamperedCapB (of_all (and_true_right h) he) ht
+      (or_of_true (Or.inl (memB_of_mem hk))) hc
+  · exact holder_of_untamperedCapB (of_all (and_true_right h) he) ht
+      (or_of_true (Or.inr (both_true (decide_eq_true rfl) (memB_of_mem hr)))) hc
+
 /-- A certificate that shows an initial component untampered shows it in every state it covers. -/
 theorem untampered_of_covers {s : State} {c : Component} (hcov : Covers cert s)
     (hns : c.spawned = false) (hu : CertUntampered cert c) : Untampered s c := by
@@ -825,6 +846,31 @@ theorem checkUntampered_complete {c : Component} (hns : c.spawned = false)
   exact both_true (checkPrivate_complete hns hu.1) (List.all_eq_true.mpr fun e he =>
     imp_intro fun hx => decide_eq_true (hu.2 e he (of_decide_eq_true (and_true_left hx))
       (mem_of_memB (and_true_right hx))))
+
+/-- `checkUntamperedAll` is complete: a list of components the certificate shows initial and
+untampered is accepted. -/
+theorem checkUntamperedAll_complete {cs : List Component}
+    (h : ∀ c, c ∈ cs → c.spawned = false ∧ CertUntampered cert c) :
+    checkUntamperedAll cert cs = true := by
+  unfold checkUntamperedAll
+  refine both_true (List.all_eq_true.mpr fun c hc => not_of_false (h c hc).1)
+    (List.all_eq_true.mpr fun e he => ?_)
+  unfold untamperedCapB
+  split
+  · next c k ht =>
+    refine imp_intro fun hg => or_of_true ?_
+    cases hm : memB c cs with
+    | false => exact Or.inr rfl
+    | true =>
+      have hu := (h c (mem_of_memB hm)).2
+      refine Or.inl (decide_eq_true ?_)
+      cases true_of_or hg with
+      | inl hk => exact hu.1 e he k (mem_of_memB hk) ht
+      | inr hr =>
+        have hk : k = .endpoint := of_decide_eq_true (and_true_left hr)
+        subst hk
+        exact hu.2 e he ht (mem_of_memB (and_true_right hr))
+  · rfl
 
 /-- `checkRelied` is complete: a certificate that shows every component the verdict relies on
 initial and untampered is accepted. -/

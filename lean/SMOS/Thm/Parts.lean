@@ -24,6 +24,24 @@ theorem checkKernelClosed_of_parts {sys : Sys} {cert : Certificate}
     checkKernelClosed sys cert = true :=
   both_true init (both_true grant (both_true reply (both_true cnode (both_true derived untyped))))
 
+/-- The untampered part of P1 and P7 from one pass over the caps for every object server
+(`checkUntamperedAll`), instead of one pass per object. -/
+theorem untampered_of_all {sys : Sys} {cert : Certificate}
+    (h : checkUntamperedAll cert (sys.objects.map SObj.server) = true) :
+    sys.objects.all (fun o => untamperedAt cert o) = true :=
+  List.all_eq_true.mpr fun o ho =>
+    have hu := checkUntamperedAll_sound h (List.mem_map.mpr ⟨o, ho, rfl⟩)
+    checkUntampered_complete hu.1 hu.2
+
+/-- `checkRelied` from one pass over the caps for every component the verdict relies on. -/
+theorem relied_of_all {sys : Sys} {cert : Certificate}
+    (h : checkUntamperedAll cert (sys.comps.filter fun c => isPolicy c || trusts sys.policy c.sid) = true) :
+    checkRelied sys cert = true := by
+  unfold checkRelied
+  exact List.all_eq_true.mpr fun c hc => imp_intro fun hsel =>
+    have hu := checkUntamperedAll_sound h (List.mem_filter.mpr ⟨hc, hsel⟩)
+    checkUntampered_complete hu.1 hu.2
+
 /-- P1 from its parts: the certificate is kernel-closed, every object server is connected to a
 policy server, every object server is untampered, and callers are distinct. -/
 theorem complete_mediation_of_parts (sys : Sys) (cert : Certificate)
