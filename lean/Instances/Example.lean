@@ -129,7 +129,9 @@ property that needs it (as `emit lean` writes them). -/
 
 theorem part_kernel : checkKernelClosed system certificate = true := by decide +kernel
 
-theorem part_connected : checkServersConnected system = true := by decide +kernel
+theorem part_connected_all : checkServersConnectedAll system = true := by decide +kernel
+
+theorem part_connected : checkServersConnected system = true := connected_of_all part_connected_all
 
 theorem part_untampered_all : checkUntamperedAll certificate (system.objects.map SObj.server) = true := by decide +kernel
 

@@ -287,11 +287,9 @@ theorem part_kernel_untyped : checkUntyped system.covers certificate.caps = true
 
 theorem part_kernel : checkKernelClosed system certificate = true := checkKernelClosed_of_parts part_kernel_init part_kernel_grant part_kernel_reply part_kernel_cnode part_kernel_derived part_kernel_untyped
 
-theorem part_connected_0 : connectedAt system obj0 = true := by decide +kernel
+theorem part_connected_all : checkServersConnectedAll system = true := by decide +kernel
 
-theorem part_connected_1 : connectedAt system obj1 = true := by decide +kernel
-
-theorem part_connected : checkServersConnected system = true := all_cons_of part_connected_0 <| all_cons_of part_connected_1 <| all_nil_of
+theorem part_connected : checkServersConnected system = true := connected_of_all part_connected_all
 
 theorem part_untampered_all : checkUntamperedAll certificate (system.objects.map SObj.server) = true := by decide +kernel
 

@@ -65,7 +65,8 @@ UNTAMPERED = Part("untampered", "system.objects.all (fun o => untamperedAt certi
 CALLERS = Part("callers", "checkCallersDistinct system certificate", "callersAt system certificate")
 CONFORMS = Part("conforms", "checkConforms system certificate")
 NO_BORROW = Part("noBorrow", "checkNoBorrow system certificate", "noBorrowAt system certificate")
-CONNECTED = Part("connected", "checkServersConnected system", "connectedAt system")
+CONNECTED = Part("connected", "checkServersConnected system", joined_by="connected_of_all",
+                 rules=(("all", "checkServersConnectedAll system"),))
 OPENS = Part("opens", "checkOpen system certificate", "openAt system certificate")
 RELIED = Part("relied", "checkRelied system certificate", joined_by="relied_of_all", rules=(
     ("all", "checkUntamperedAll certificate (system.comps.filter fun c => isPolicy c || trusts system.policy c.sid)"),))

@@ -189,6 +189,17 @@ def connectedAt (sys : Sys) (o : SObj) : Bool :=
 def checkServersConnected (sys : Sys) : Bool :=
   sys.objects.all fun o => connectedAt sys o
 
+/-- The holders of a cap in `sys.caps` with send on a policy server's endpoint, picked out in one
+pass over the initial caps (the policy servers are few). -/
+def policyCallers (sys : Sys) : List Component :=
+  (sys.caps.filter fun e => memB Right.send e.rights &&
+    (sys.comps.filter isPolicy).any fun p => decide (e.target = .own p .endpoint)).map Cap.holder
+
+/-- `ServersConnected` decided with one pass over the initial caps for all objects
+(`policyCallers`), where `connectedAt` scans them once per object. -/
+def checkServersConnectedAll (sys : Sys) : Bool :=
+  sys.objects.all fun o => isPolicy o.server || memB o.server (policyCallers sys)
+
 /-- `o`'s server is initial and untampered (`checkUntampered`). -/
 def untamperedAt (cert : Certificate) (o : SObj) : Bool := checkUntampered cert o.server
 

@@ -637,6 +637,20 @@ theorem checkServersConnected_sound (h : checkServersConnected sys = true) :
     have ⟨p, hp, hps⟩ := List.any_eq_true.mp hs
     exact Or.inr ⟨p, hp, of_decide_eq_true (and_true_left hps), sendsTo_sound (and_true_right hps)⟩
 
+/-- `checkServersConnectedAll` is sound. -/
+theorem checkServersConnectedAll_sound (h : checkServersConnectedAll sys = true) :
+    ServersConnected sys := by
+  intro o ho
+  cases true_of_or (of_all h ho) with
+  | inl hp => exact Or.inl (of_decide_eq_true hp)
+  | inr hc =>
+    have ⟨e, he, hh⟩ := List.mem_map.mp (mem_of_memB hc)
+    have ⟨hA, hm⟩ := List.mem_filter.mp he
+    have ⟨p, hp, hpt⟩ := List.any_eq_true.mp (and_true_right hm)
+    have ⟨hpc, hpp⟩ := List.mem_filter.mp hp
+    exact Or.inr ⟨p, hpc, of_decide_eq_true hpp,
+      e, hA, hh, of_decide_eq_true hpt, mem_of_memB (and_true_left hm)⟩
+
 /-! ## The properties -/
 
 /-- **P1 is sound**: a certificate accepted by `checkCompleteMediation` proves complete
@@ -837,6 +851,19 @@ theorem checkServersConnected_complete (h : ServersConnected sys) :
   | inr hs =>
     obtain ⟨p, hp, hpp, hsend⟩ := hs
     exact Or.inr (List.any_eq_true.mpr ⟨p, hp, both_true (decide_eq_true hpp) (sendsTo_complete hsend)⟩)
+
+/-- `checkServersConnectedAll` is complete. -/
+theorem checkServersConnectedAll_complete (h : ServersConnected sys) :
+    checkServersConnectedAll sys = true := by
+  unfold checkServersConnectedAll
+  refine List.all_eq_true.mpr fun o ho => or_of_true ?_
+  cases h o ho with
+  | inl hp => exact Or.inl (decide_eq_true hp)
+  | inr hs =>
+    obtain ⟨p, hp, hpp, e, he, hh, ht, hsend⟩ := hs
+    have hpol : isPolicy p = true := decide_eq_true hpp
+    exact Or.inr (memB_of_mem (List.mem_map.mpr ⟨e, List.mem_filter.mpr ⟨he, both_true (memB_of_mem hsend)
+      (List.any_eq_true.mpr ⟨p, List.mem_filter.mpr ⟨hp, hpol⟩, decide_eq_true ht⟩)⟩, hh⟩))
 
 /-- `checkUntampered` is complete: an initial component the certificate shows untampered is
 accepted. -/

@@ -33,6 +33,11 @@ theorem untampered_of_all {sys : Sys} {cert : Certificate}
     have hu := checkUntamperedAll_sound h (List.mem_map.mpr ⟨o, ho, rfl⟩)
     checkUntampered_complete hu.1 hu.2
 
+/-- `checkServersConnected` from one pass over the initial caps for every object. -/
+theorem connected_of_all {sys : Sys} (h : checkServersConnectedAll sys = true) :
+    checkServersConnected sys = true :=
+  checkServersConnected_complete (checkServersConnectedAll_sound h)
+
 /-- `checkRelied` from one pass over the caps for every component the verdict relies on. -/
 theorem relied_of_all {sys : Sys} {cert : Certificate}
     (h : checkUntamperedAll cert (sys.comps.filter fun c => isPolicy c || trusts sys.policy c.sid) = true) :
