@@ -7,9 +7,10 @@ to install a toolchain. With one, Lean checks the module (and the library it imp
 theorem is proved when Lean reports no error inside it, in the part theorems it cites (`part_…`,
 `LeanModule.claims`' `parts`: Lean accepts a theorem citing a rejected part, so the part's error
 must fail it), in the data it uses or in the library; failed otherwise, with Lean's message. Lean
-elaborates each declaration on its own, so one failed theorem does not fail the others. A run stopped for time or memory proves nothing, and
-neither does one that dies without a Lean error (the npm build's 2 GB wasm heap exhausted by the
-kernel, a stack overflow): its theorems are reported as stopped, never as failed or proved.
+elaborates each declaration on its own, so one failed theorem does not fail the others. A run
+stopped for time or memory proves nothing, and neither does one that dies without a Lean error
+(the npm build's 2 GB wasm heap exhausted by the kernel, a stack overflow): its theorems are
+reported as stopped, never as failed or proved.
 """
 
 from __future__ import annotations
