@@ -537,7 +537,11 @@ theorem part_relied_all : checkUntamperedAll certificate (system.comps.filter fu
 
 theorem part_relied : checkRelied system certificate = true := relied_of_all part_relied_all
 
-theorem part_conforms : checkConforms system certificate = true := by decide +kernel
+theorem part_conforms_caps : conformsCaps system.policy certificate.capGroups = true := by decide +kernel
+
+theorem part_conforms_handles : conformsHandles system.policy certificate.handleGroups = true := by decide +kernel
+
+theorem part_conforms : checkConforms system certificate = true := checkConforms_of_parts part_conforms_caps part_conforms_handles
 
 theorem part_noBorrow : checkNoBorrow system certificate = true := by decide +kernel
 

@@ -63,7 +63,9 @@ KERNEL = Part("kernel", "checkKernelClosed system certificate", joined_by="check
 UNTAMPERED = Part("untampered", "system.objects.all (fun o => untamperedAt certificate o)", joined_by="untampered_of_all",
                   rules=(("all", "checkUntamperedAll certificate (system.objects.map SObj.server)"),))
 CALLERS = Part("callers", "checkCallersDistinct system certificate", "callersAt system certificate")
-CONFORMS = Part("conforms", "checkConforms system certificate")
+CONFORMS = Part("conforms", "checkConforms system certificate", joined_by="checkConforms_of_parts", rules=(
+    ("caps", "conformsCaps system.policy certificate.capGroups"),
+    ("handles", "conformsHandles system.policy certificate.handleGroups")))
 NO_BORROW = Part("noBorrow", "checkNoBorrow system certificate", "noBorrowAt system certificate")
 CONNECTED = Part("connected", "checkServersConnected system", joined_by="connected_of_all",
                  rules=(("all", "checkServersConnectedAll system"),))

@@ -167,16 +167,23 @@ component scans them all again (at 1,000 components, 50 object servers, 50 scans
 def checkUntamperedAll (cert : Certificate) (cs : List Component) : Bool :=
   cs.all (fun c => !c.spawned) && cert.caps.all (untamperedCapB cs)
 
-/-- Decides `CertConforms`, holder by holder: each holder's rows are picked out once
-(`KPermSet.only`, `PermSet.only`), and each right of its caps and each of its handles is one bit
-of them. -/
+/-- Every right of every cap of the groups is in `kernelAllow`, holder by holder: each holder's
+rows are picked out once (`KPermSet.only`), and each right is one bit of them. -/
+def conformsCaps (p : Policy) (G : Groups Slot) : Bool :=
+  G.all fun g =>
+    let K := p.kernelAllow.only g.1.sid
+    g.2.all fun s => s.rights.all fun r => K.has ⟨g.1.sid, s.target.sid, s.target.kind, r⟩
+
+/-- Every handle of the groups is in `allow`, holder by holder (`PermSet.only`). -/
+def conformsHandles (p : Policy) (H : Groups Held) : Bool :=
+  H.all fun g =>
+    let A := p.allow.only g.1.sid
+    g.2.all fun x => A.has ⟨g.1.sid, x.obj.sid, x.obj.cls, x.op⟩
+
+/-- Decides `CertConforms`: the caps' half and the handles' half (an instance module checks each
+as a declaration of its own). -/
 def checkConforms (sys : Sys) (cert : Certificate) : Bool :=
-  cert.capGroups.all (fun g =>
-    let K := sys.policy.kernelAllow.only g.1.sid
-    g.2.all fun s => s.rights.all fun r => K.has ⟨g.1.sid, s.target.sid, s.target.kind, r⟩) &&
-  cert.handleGroups.all (fun g =>
-    let A := sys.policy.allow.only g.1.sid
-    g.2.all fun x => A.has ⟨g.1.sid, x.obj.sid, x.obj.cls, x.op⟩)
+  conformsCaps sys.policy cert.capGroups && conformsHandles sys.policy cert.handleGroups
 
 /-- `c` is a policy server. -/
 def isPolicy (c : Component) : Bool := decide (c.role = .policy)

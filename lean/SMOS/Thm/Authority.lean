@@ -818,7 +818,7 @@ theorem checkPrivate_complete {c : Component} (hns : c.spawned = false)
 /-- `checkConforms` is complete: a certificate whose caps and handles the policy permits is accepted. -/
 theorem checkConforms_complete (h : CertConforms sys cert) : checkConforms sys cert = true := by
   unfold CertConforms at h
-  unfold checkConforms
+  unfold checkConforms conformsCaps conformsHandles
   refine both_true
     (List.all_eq_true.mpr fun g hg => List.all_eq_true.mpr fun s hs => List.all_eq_true.mpr fun r hr => ?_)
     (List.all_eq_true.mpr fun g hg => List.all_eq_true.mpr fun y hy => ?_)
