@@ -138,6 +138,13 @@ theorem both_true {a b : Bool} (ha : a = true) (hb : b = true) : (a && b) = true
   rw [ha, hb]
   rfl
 
+/-- `l.all f` from its first `n` elements and the rest: an instance module checks a long list in
+chunks, each a declaration of its own, so that the kernel's memory is one chunk's. -/
+theorem all_of_take_drop {α : Type} {f : α → Bool} {l : List α} (n : Nat)
+    (h₁ : (l.take n).all f = true) (h₂ : (l.drop n).all f = true) : l.all f = true := by
+  rw [← List.take_append_drop n l, List.all_append]
+  exact both_true h₁ h₂
+
 theorem false_of_not_true {b : Bool} (h : (!b) = true) : b = false := by
   cases b <;> simp_all
 

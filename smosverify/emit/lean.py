@@ -45,14 +45,26 @@ class Part:
     cited by every property theorem that needs it (the kernel closure by five of them): by
     `decide +kernel`; or, with `per_object` (the check of one object, `…At`) and two objects or
     more, each object's check a theorem joined by `all_cons_of`; or, with `rules`, each rule's
-    check a theorem joined by the lemma `joined_by`. The kernel keeps what it computes for a
-    declaration until the declaration is checked, so smaller declarations need less memory."""
+    check a theorem joined by the lemma `joined_by`. A rule over the certificate's holder groups
+    (`Chunked`) is checked in chunks of holders, each a theorem. The kernel keeps what it computes
+    for a declaration until the declaration is checked, so smaller declarations need less memory."""
 
     name: str
     checker: str
     per_object: str = ""
     joined_by: str = ""
-    rules: tuple[tuple[str, str], ...] = ()
+    rules: tuple[tuple[str, str] | tuple[str, str, Chunked], ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunked:
+    """A rule `function groups` over the certificate's holder groups, checked `chunk` holders at a
+    time: the first chunk `function (groups.take chunk)`, the rest `groups.drop chunk` in turn,
+    joined by the lemma `joined_by` (`…_of_take_drop`)."""
+
+    function: str
+    groups: str
+    joined_by: str
 
 
 KERNEL = Part("kernel", "checkKernelClosed system certificate", joined_by="checkKernelClosed_of_parts", rules=(
@@ -64,8 +76,11 @@ UNTAMPERED = Part("untampered", "system.objects.all (fun o => untamperedAt certi
                   rules=(("all", "checkUntamperedAll certificate (system.objects.map SObj.server)"),))
 CALLERS = Part("callers", "checkCallersDistinct system certificate", "callersAt system certificate")
 CONFORMS = Part("conforms", "checkConforms system certificate", joined_by="checkConforms_of_parts", rules=(
-    ("caps", "conformsCaps system.policy certificate.capGroups"),
-    ("handles", "conformsHandles system.policy certificate.handleGroups")))
+    ("caps", "conformsCaps system.policy certificate.capGroups",
+     Chunked("conformsCaps system.policy", "certificate.capGroups", "conformsCaps_of_take_drop")),
+    ("handles", "conformsHandles system.policy certificate.handleGroups",
+     Chunked("conformsHandles system.policy", "certificate.handleGroups", "conformsHandles_of_take_drop"))))
+CHUNK_HOLDERS = 100  # holders per chunk of a `Chunked` rule (at 1,000 components about 3,000 handles)
 NO_BORROW = Part("noBorrow", "checkNoBorrow system certificate", "noBorrowAt system certificate")
 CONNECTED = Part("connected", "checkServersConnected system", joined_by="connected_of_all",
                  rules=(("all", "checkServersConnectedAll system"),))
@@ -124,8 +139,9 @@ def module_name(system_name: str) -> str:
     return name + "System" if name in RESERVED else name
 
 
-def lean_module(system: System, report: Report | None = None) -> LeanModule:
-    """The instance module of `system`; `report` is `check_system(system)` when already known."""
+def lean_module(system: System, report: Report | None = None, chunk: int = CHUNK_HOLDERS) -> LeanModule:
+    """The instance module of `system`; `report` is `check_system(system)` when already known;
+    `chunk` holders per chunk of a rule over the certificate's holder groups."""
     report = report or check_system(system)
     results = {r.id: r for r in report.results}
     final = results["P7"].certificate
@@ -157,7 +173,8 @@ def lean_module(system: System, report: Report | None = None) -> LeanModule:
     printer = LeanText(terms)
     definitions = _template("definitions.lean.j2").render(lean=printer, data=data)
     objects = [printer.obj(o) for o in sys["objects"]]
-    proofs = {pid: [d for part in parts for d in _declarations(part, objects)] for pid, _, _, _, parts in THEOREMS}
+    holders = len(LeanText.holders(cert))
+    proofs = {pid: [d for part in parts for d in _declarations(part, objects, holders, chunk)] for pid, _, _, _, parts in THEOREMS}
     ordered = tuple(replace(claims[pid], parts=tuple(d[0] for d in proofs[pid])) if claims[pid].claimed else claims[pid]
                     for pid, *_ in THEOREMS)
     shared = list({d[0]: d for c in ordered if c.claimed for d in proofs[c.property]}.values())
@@ -239,18 +256,37 @@ def _render(name: str, system: System, printer: LeanText, definitions: str, clai
     )
 
 
+def _rule(name: str, checker: str, chunked: Chunked | None = None, *, holders: int, chunk: int) -> list[tuple[str, str, str]]:
+    """One rule's theorems: by `decide +kernel`, or chunk by chunk when it is `chunked` and the
+    groups are more than one chunk (chunk k is `chunk` holders of the groups after k `drop`s, the
+    last the rest; each join `joined_by chunk first rest` proves the rule on one more chunk)."""
+    if chunked is None or holders <= chunk:
+        return [(name, f"{checker} = true", "by decide +kernel")]
+    count = -(-holders // chunk)
+    rests = [chunked.groups]
+    for _ in range(count - 1):
+        rests.append(f"({rests[-1]}.drop {chunk})")
+    pieces = [(f"{name}_{k}", f"{chunked.function} ({rest}.take {chunk}) = true") for k, rest in enumerate(rests[:-1])]
+    pieces.append((f"{name}_{count - 1}", f"{chunked.function} {rests[-1]} = true"))
+    proof = pieces[-1][0]
+    for first, _ in reversed(pieces[:-1]):
+        proof = f"{chunked.joined_by} {chunk} {first} {f'({proof})' if ' ' in proof else proof}"
+    return [(n, stmt, "by decide +kernel") for n, stmt in pieces] + [(name, f"{checker} = true", proof)]
+
+
 def _part_name(name: str) -> str:
     return f"part_{name}"
 
 
-def _declarations(part: Part, objects: list[str]) -> list[tuple[str, str, str]]:
+def _declarations(part: Part, objects: list[str], holders: int, chunk: int) -> list[tuple[str, str, str]]:
     """The theorems proving one part: (name, statement, proof), the part's own last (it cites the
-    others). Per-object checks follow the order of `system.objects`."""
+    others). Per-object checks follow the order of `system.objects`; a `Chunked` rule over
+    `holders` holder groups is checked `chunk` holders at a time."""
     whole = (_part_name(part.name), f"{part.checker} = true")
     if part.rules:
-        names = [_part_name(f"{part.name}_{rule}") for rule, _ in part.rules]
-        return [(n, f"{checker} = true", "by decide +kernel") for n, (_, checker) in zip(names, part.rules)] + [
-            (*whole, " ".join([part.joined_by, *names]))]
+        names = [_part_name(f"{part.name}_{rule[0]}") for rule in part.rules]
+        rules = [d for n, (_, checker, *how) in zip(names, part.rules) for d in _rule(n, checker, *how, holders=holders, chunk=chunk)]
+        return rules + [(*whole, " ".join([part.joined_by, *names]))]
     if part.per_object and len(objects) > 1:
         names = [_part_name(f"{part.name}_{k}") for k in range(len(objects))]
         joined = "".join(f"all_cons_of {n} <| " for n in names) + "all_nil_of"

@@ -169,6 +169,35 @@ def test_lean_proves_the_claimed_theorems(lean):  # pragma: no cover - needs Lea
     assert {o.status for o in result.outcomes} <= {"proved", "not claimed"}
 
 
+MULTI = REPO / "examples" / "multi-server" / "system.yaml"
+
+
+def test_conformance_is_checked_in_chunks_of_holders():
+    """With more holder groups than a chunk, each half of `checkConforms` is one theorem per chunk
+    (`take`, then the rest after each `drop`), joined by `…_of_take_drop` into the half."""
+    module = lean_module(load_system(MULTI), chunk=2)
+    holders = len(module.printer.holders(module.data["certificate"]))
+    assert holders > 4
+    for half, function in (("caps", "conformsCaps"), ("handles", "conformsHandles")):
+        chunks = [line for line in module.text.splitlines() if line.startswith(f"theorem part_conforms_{half}_")]
+        assert len(chunks) == -(-holders // 2)
+        assert all(line.endswith(":= by decide +kernel") for line in chunks)
+        assert chunks[0].startswith(f"theorem part_conforms_{half}_0 : {function} system.policy (certificate.")
+        whole = next(line for line in module.text.splitlines() if line.startswith(f"theorem part_conforms_{half} : "))
+        assert whole.count(f"{function}_of_take_drop 2 ") == len(chunks) - 1
+    assert lean_module(load_system(MULTI)).text.count("part_conforms_caps_") == 0  # one chunk: one theorem
+
+
+@pytest.mark.lean
+def test_lean_proves_a_module_checked_in_chunks(lean):  # pragma: no cover - needs Lean
+    """The chunked conformance parts and their joins are accepted by Lean."""
+    module = lean_module(load_system(MULTI), chunk=2)
+    result = prove(module, lean=lean)
+    assert result.ran and not result.failed and not result.stopped, result.log[-4000:]
+    assert {o.status for o in result.outcomes} <= {"proved", "not claimed"}
+    assert "proved" in {o.status for o in result.outcomes}
+
+
 def test_a_run_that_dies_without_a_lean_error_proves_and_refutes_nothing(monkeypatch, run_cli):
     """The npm build dies of std::bad_alloc when the kernel exhausts its wasm heap: no theorem is
     proved by that, and none is rejected either, so the Lean step is unknown, not violated."""

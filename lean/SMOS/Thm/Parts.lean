@@ -31,6 +31,21 @@ theorem checkConforms_of_parts {sys : Sys} {cert : Certificate}
     (handles : conformsHandles sys.policy cert.handleGroups = true) : checkConforms sys cert = true :=
   both_true caps handles
 
+/-- `conformsCaps` from the first `n` holders' groups and the rest (an instance module checks
+the groups in chunks). -/
+theorem conformsCaps_of_take_drop {p : Policy} {G : Groups Slot} (n : Nat)
+    (h₁ : conformsCaps p (G.take n) = true) (h₂ : conformsCaps p (G.drop n) = true) :
+    conformsCaps p G = true := by
+  unfold conformsCaps at *
+  exact all_of_take_drop n h₁ h₂
+
+/-- `conformsHandles` from the first `n` holders' groups and the rest. -/
+theorem conformsHandles_of_take_drop {p : Policy} {H : Groups Held} (n : Nat)
+    (h₁ : conformsHandles p (H.take n) = true) (h₂ : conformsHandles p (H.drop n) = true) :
+    conformsHandles p H = true := by
+  unfold conformsHandles at *
+  exact all_of_take_drop n h₁ h₂
+
 /-- The untampered part of P1 and P7 from one pass over the caps for every object server
 (`checkUntamperedAll`), instead of one pass per object. -/
 theorem untampered_of_all {sys : Sys} {cert : Certificate}
