@@ -53,7 +53,7 @@ class Part:
     checker: str
     per_object: str = ""
     joined_by: str = ""
-    rules: tuple[tuple[str, str] | tuple[str, str, Chunked], ...] = ()
+    rules: tuple[tuple[str, str | Chunked], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,10 @@ class Chunked:
     groups: str
     joined_by: str
 
+    def __str__(self) -> str:
+        """The rule's checker over all the groups."""
+        return f"{self.function} {self.groups}"
+
 
 KERNEL = Part("kernel", "checkKernelClosed system certificate", joined_by="checkKernelClosed_of_parts", rules=(
     ("init", "checkInit system certificate"), ("grant", "checkGrant certificate.capGroups"),
@@ -76,10 +80,8 @@ UNTAMPERED = Part("untampered", "system.objects.all (fun o => untamperedAt certi
                   rules=(("all", "checkUntamperedAll certificate (system.objects.map SObj.server)"),))
 CALLERS = Part("callers", "checkCallersDistinct system certificate", "callersAt system certificate")
 CONFORMS = Part("conforms", "checkConforms system certificate", joined_by="checkConforms_of_parts", rules=(
-    ("caps", "conformsCaps system.policy certificate.capGroups",
-     Chunked("conformsCaps system.policy", "certificate.capGroups", "conformsCaps_of_take_drop")),
-    ("handles", "conformsHandles system.policy certificate.handleGroups",
-     Chunked("conformsHandles system.policy", "certificate.handleGroups", "conformsHandles_of_take_drop"))))
+    ("caps", Chunked("conformsCaps system.policy", "certificate.capGroups", "conformsCaps_of_take_drop")),
+    ("handles", Chunked("conformsHandles system.policy", "certificate.handleGroups", "conformsHandles_of_take_drop"))))
 CHUNK_HOLDERS = 100  # holders per chunk of a `Chunked` rule (at 1,000 components about 3,000 handles)
 NO_BORROW = Part("noBorrow", "checkNoBorrow system certificate", "noBorrowAt system certificate")
 CONNECTED = Part("connected", "checkServersConnected system", joined_by="connected_of_all",
@@ -256,12 +258,13 @@ def _render(name: str, system: System, printer: LeanText, definitions: str, clai
     )
 
 
-def _rule(name: str, checker: str, chunked: Chunked | None = None, *, holders: int, chunk: int) -> list[tuple[str, str, str]]:
-    """One rule's theorems: by `decide +kernel`, or chunk by chunk when it is `chunked` and the
+def _rule(name: str, checker: str | Chunked, holders: int, chunk: int) -> list[tuple[str, str, str]]:
+    """One rule's theorems: by `decide +kernel`, or chunk by chunk when it is `Chunked` and the
     groups are more than one chunk (chunk k is `chunk` holders of the groups after k `drop`s, the
     last the rest; each join `joined_by chunk first rest` proves the rule on one more chunk)."""
-    if chunked is None or holders <= chunk:
+    if not isinstance(checker, Chunked) or holders <= chunk:
         return [(name, f"{checker} = true", "by decide +kernel")]
+    chunked = checker
     count = -(-holders // chunk)
     rests = [chunked.groups]
     for _ in range(count - 1):
@@ -285,7 +288,7 @@ def _declarations(part: Part, objects: list[str], holders: int, chunk: int) -> l
     whole = (_part_name(part.name), f"{part.checker} = true")
     if part.rules:
         names = [_part_name(f"{part.name}_{rule[0]}") for rule in part.rules]
-        rules = [d for n, (_, checker, *how) in zip(names, part.rules) for d in _rule(n, checker, *how, holders=holders, chunk=chunk)]
+        rules = [d for n, (_, checker) in zip(names, part.rules) for d in _rule(n, checker, holders, chunk)]
         return rules + [(*whole, " ".join([part.joined_by, *names]))]
     if part.per_object and len(objects) > 1:
         names = [_part_name(f"{part.name}_{k}") for k in range(len(objects))]
