@@ -79,11 +79,11 @@ def generate(n: int, out: Path, seed: int = 1, fan_out: int | None = None) -> Pa
             lines.append(f"  - {{from: {c}, to: {s}, rights: [send, grant_reply]}}")
         if rng.random() < 0.02:
             lines.append(f"  - {{from: {c}, to: {rng.choice(brokers)}, rights: [send, grant]}}")
-    lines.append("regions:")
+    lines.append("regions:" if n_clients >= 10 else "regions: {}")  # YAML's empty section is null, not a mapping
     for i in range(n_clients // 10):
         c, s = rng.choice(clients), rng.choice(servers)
         lines.append(f"  r{i}: {{sid: shared_t, map: {{{c}: [read, write], {s}: [read]}}}}")
-    lines.append("notifications:")
+    lines.append("notifications:" if n_clients >= 20 else "notifications: {}")
     for i in range(n_clients // 20):
         s, c = rng.choice(servers), rng.choice(clients)
         lines.append(f"  n{i}: {{sid: note_t, signal: [{s}], wait: [{c}]}}")
