@@ -141,8 +141,8 @@ noncomputable def system : Sys where
     comp2,
     comp3]
   caps := [
-    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
     ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩]
@@ -188,15 +188,15 @@ noncomputable def certificate : Certificate where
     summary0]
   capGroups := [
     (comp0, [
-      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
-      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+      ⟨.own comp0 .endpoint, [.receive], 0⟩,
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩]),
     (comp1, [
       ⟨.own comp1 .endpoint, [.receive], 0⟩]),
     (comp2, [
-      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩,
       ⟨.own comp0 .endpoint, [.send], 3⟩,
       ⟨.own comp0 .endpoint, [.send], 4⟩,
       ⟨.own comp0 .endpoint, [.send], 5⟩,
+      ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩,
       ⟨.own summary0 .tcb, [.control], 0⟩,
       ⟨.own summary0 .cnode, [.control], 0⟩,
       ⟨.own summary0 .vspace, [.control], 0⟩,

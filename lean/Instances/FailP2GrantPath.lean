@@ -137,8 +137,8 @@ noncomputable def system : Sys where
     ⟨comp0, .own comp1 .endpoint, [.send, .grant], 1⟩,
     ⟨comp0, .own comp3 .cnode, [.control], 0⟩,
     ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
-    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
     ⟨comp4, .own comp2 .endpoint, [.send, .grantReply], 1⟩]
   handles := []
@@ -166,22 +166,22 @@ noncomputable def certificate : Certificate where
   capGroups := [
     (comp0, [
       ⟨.own comp1 .endpoint, [.send, .grant], 1⟩,
-      ⟨.own comp3 .cnode, [.control], 0⟩,
       ⟨.own comp1 .endpoint, [.receive], 0⟩,
+      ⟨.own comp3 .cnode, [.control], 0⟩,
       ⟨.own comp3 .endpoint, [.receive], 0⟩]),
     (comp1, [
-      ⟨.own comp1 .endpoint, [.receive], 0⟩,
       ⟨.own comp1 .endpoint, [.send, .grant], 1⟩,
+      ⟨.own comp1 .endpoint, [.receive], 0⟩,
       ⟨.own comp3 .cnode, [.control], 0⟩,
       ⟨.own comp3 .endpoint, [.receive], 0⟩]),
     (comp2, [
-      ⟨.own comp3 .endpoint, [.send, .grantReply], 1⟩,
-      ⟨.own comp2 .endpoint, [.receive], 0⟩]),
+      ⟨.own comp2 .endpoint, [.receive], 0⟩,
+      ⟨.own comp3 .endpoint, [.send, .grantReply], 1⟩]),
     (comp3, [
-      ⟨.own comp3 .endpoint, [.receive], 0⟩,
       ⟨.own comp1 .endpoint, [.send, .grant], 1⟩,
       ⟨.own comp1 .endpoint, [.receive], 0⟩,
-      ⟨.own comp3 .cnode, [.control], 0⟩]),
+      ⟨.own comp3 .cnode, [.control], 0⟩,
+      ⟨.own comp3 .endpoint, [.receive], 0⟩]),
     (comp4, [
       ⟨.own comp2 .endpoint, [.send, .grantReply], 1⟩])]
   handleGroups := [
@@ -223,22 +223,22 @@ noncomputable def dynamicCertificate : Certificate where
   capGroups := [
     (comp0, [
       ⟨.own comp1 .endpoint, [.send, .grant], 1⟩,
-      ⟨.own comp3 .cnode, [.control], 0⟩,
       ⟨.own comp1 .endpoint, [.receive], 0⟩,
+      ⟨.own comp3 .cnode, [.control], 0⟩,
       ⟨.own comp3 .endpoint, [.receive], 0⟩]),
     (comp1, [
-      ⟨.own comp1 .endpoint, [.receive], 0⟩,
       ⟨.own comp1 .endpoint, [.send, .grant], 1⟩,
+      ⟨.own comp1 .endpoint, [.receive], 0⟩,
       ⟨.own comp3 .cnode, [.control], 0⟩,
       ⟨.own comp3 .endpoint, [.receive], 0⟩]),
     (comp2, [
-      ⟨.own comp3 .endpoint, [.send, .grantReply], 1⟩,
-      ⟨.own comp2 .endpoint, [.receive], 0⟩]),
+      ⟨.own comp2 .endpoint, [.receive], 0⟩,
+      ⟨.own comp3 .endpoint, [.send, .grantReply], 1⟩]),
     (comp3, [
-      ⟨.own comp3 .endpoint, [.receive], 0⟩,
       ⟨.own comp1 .endpoint, [.send, .grant], 1⟩,
       ⟨.own comp1 .endpoint, [.receive], 0⟩,
-      ⟨.own comp3 .cnode, [.control], 0⟩]),
+      ⟨.own comp3 .cnode, [.control], 0⟩,
+      ⟨.own comp3 .endpoint, [.receive], 0⟩]),
     (comp4, [
       ⟨.own comp2 .endpoint, [.send, .grantReply], 1⟩])]
   handleGroups := [

@@ -127,8 +127,8 @@ noncomputable def system : Sys where
     comp2,
     comp3]
   caps := [
-    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
     ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 2⟩,
     ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
     ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
@@ -163,8 +163,8 @@ noncomputable def certificate : Certificate where
     comp3]
   capGroups := [
     (comp0, [
-      ⟨.own comp1 .endpoint, [.send, .grantReply], 2⟩,
-      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+      ⟨.own comp0 .endpoint, [.receive], 0⟩,
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 2⟩]),
     (comp1, [
       ⟨.own comp1 .endpoint, [.receive], 0⟩]),
     (comp2, [
@@ -202,8 +202,8 @@ noncomputable def dynamicCertificate : Certificate where
     comp3]
   capGroups := [
     (comp0, [
-      ⟨.own comp1 .endpoint, [.send, .grantReply], 2⟩,
-      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+      ⟨.own comp0 .endpoint, [.receive], 0⟩,
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 2⟩]),
     (comp1, [
       ⟨.own comp1 .endpoint, [.receive], 0⟩]),
     (comp2, [

@@ -214,11 +214,11 @@ noncomputable def system : Sys where
   caps := [
     ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
     ⟨comp1, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
-    ⟨comp1, .own comp3 .endpoint, [.send, .grantReply], 4⟩,
     ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
+    ⟨comp1, .own comp3 .endpoint, [.send, .grantReply], 4⟩,
     ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 2⟩,
-    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 5⟩,
     ⟨comp2, .own comp2 .endpoint, [.receive], 0⟩,
+    ⟨comp2, .own comp3 .endpoint, [.send, .grantReply], 5⟩,
     ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 3⟩,
     ⟨comp3, .own comp3 .endpoint, [.receive], 0⟩,
     ⟨comp4, .own comp0 .endpoint, [.send, .grantReply], 4⟩,
@@ -373,12 +373,12 @@ noncomputable def certificate : Certificate where
       ⟨.own comp0 .endpoint, [.receive], 0⟩]),
     (comp1, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 1⟩,
-      ⟨.own comp3 .endpoint, [.send, .grantReply], 4⟩,
-      ⟨.own comp1 .endpoint, [.receive], 0⟩]),
+      ⟨.own comp1 .endpoint, [.receive], 0⟩,
+      ⟨.own comp3 .endpoint, [.send, .grantReply], 4⟩]),
     (comp2, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 2⟩,
-      ⟨.own comp3 .endpoint, [.send, .grantReply], 5⟩,
-      ⟨.own comp2 .endpoint, [.receive], 0⟩]),
+      ⟨.own comp2 .endpoint, [.receive], 0⟩,
+      ⟨.own comp3 .endpoint, [.send, .grantReply], 5⟩]),
     (comp3, [
       ⟨.own comp0 .endpoint, [.send, .grantReply], 3⟩,
       ⟨.own comp3 .endpoint, [.receive], 0⟩]),

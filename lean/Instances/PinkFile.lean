@@ -130,8 +130,8 @@ noncomputable def system : Sys where
     comp2,
     comp3]
   caps := [
-    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp0, .own comp0 .endpoint, [.receive], 0⟩,
+    ⟨comp0, .own comp1 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp1, .own comp1 .endpoint, [.receive], 0⟩,
     ⟨comp2, .own comp0 .endpoint, [.send, .grantReply], 1⟩,
     ⟨comp3, .own comp0 .endpoint, [.send, .grantReply], 2⟩]
@@ -176,8 +176,8 @@ noncomputable def certificate : Certificate where
     comp3]
   capGroups := [
     (comp0, [
-      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩,
-      ⟨.own comp0 .endpoint, [.receive], 0⟩]),
+      ⟨.own comp0 .endpoint, [.receive], 0⟩,
+      ⟨.own comp1 .endpoint, [.send, .grantReply], 1⟩]),
     (comp1, [
       ⟨.own comp1 .endpoint, [.receive], 0⟩]),
     (comp2, [

@@ -23,6 +23,7 @@ from smosverify.analyses.result import Report, Status
 from smosverify.emit import lean_check
 from smosverify.emit.lean_data import (
     Terms,
+    cap_order,
     closure_caps,
     comp_order,
     initial_cap_terms,
@@ -154,7 +155,7 @@ def lean_module(system: System, report: Report | None = None, chunk: int = CHUNK
         "policy": lean_policy(system, terms),
         "objects": [terms.obj(f"{o.server}.{o.name}") for o in system.objects()],
         "comps": comps,
-        "caps": sorted(initial_cap_terms(system, terms), key=_holder_order),
+        "caps": sorted(initial_cap_terms(system, terms), key=cap_order),
         "handles": [],
         "covers": lean_covers(system, terms),
         "clients": lean_clients(system, terms),
@@ -198,13 +199,12 @@ def _holder_order(cap: tuple) -> tuple:
 
 def _certificate(sys: dict, comps: list[tuple], caps: list[tuple], handles: list[tuple]) -> dict:
     """The certificate's lists. Its caps and handles are grouped by holder (Lean lists them as
-    `capGroups` and `handleGroups`), holders in the components' order (`comp_order`, as the system's
-    caps are sorted), each holder's initial caps first and in the system's order, so that `checkInit` finds the initial caps as one subsequence."""
-    listed = set(caps)
-    initial = [e for e in sys["caps"] if e in listed]
-    first = set(initial)
-    caps = sorted(initial + [c for c in caps if c not in first], key=_holder_order)
-    cert = {"comps": sorted(comps, key=comp_order), "caps": caps, "handles": sorted(handles, key=_holder_order)}
+    `capGroups` and `handleGroups`), holders in the components' order (`comp_order`). The caps are
+    in one order (`cap_order`), as the system's are, so that `checkInit` finds the initial caps as
+    one subsequence, and a holder's caps are a subsequence of another's whenever the other holds
+    them all (`includedB`: the closure rules compare holders in one walk)."""
+    cert = {"comps": sorted(comps, key=comp_order), "caps": sorted(caps, key=cap_order),
+            "handles": sorted(handles, key=_holder_order)}
     return cert | flow_certificate(sys, cert)
 
 

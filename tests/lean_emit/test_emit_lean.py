@@ -19,7 +19,7 @@ from smosverify.analyses.check import check_system
 from smosverify.analyses.result import Status
 from smosverify.emit import lean_check
 from smosverify.emit.lean import lean_module, module_name, write_lean_module
-from smosverify.emit.lean_data import closure_caps, Terms, numbering
+from smosverify.emit.lean_data import cap_order, closure_caps, Terms, numbering
 from smosverify.emit.lean_text import CHUNK, LeanText
 from smosverify.load.system import load_system
 from smosverify.model.authority import initial_caps
@@ -151,12 +151,14 @@ def test_certificates_are_the_ones_the_analyses_checked(emitted):
     initial = data["system"]["caps"]
 
     def listed_as(caps: list, expected: list) -> bool:
-        """The analysis's caps, one run per holder (Lean's `groups`), with the initial ones among
-        them in the system's order (one subsequence, for `checkInit`)."""
+        """The analysis's caps, one run per holder (Lean's `groups`), all in one order, the
+        system's as well: the initial caps are one subsequence (for `checkInit`), and a holder's
+        caps are one of another's when the other holds them all (`includedB`)."""
         walk = iter(caps)
         holders = [holder for holder, _ in groupby(caps, key=lambda c: c[0])]
         return (Counter(caps) == Counter(expected) and all(c in walk for c in initial)
-                and len(holders) == len(set(holders)))
+                and len(holders) == len(set(holders)) and caps == sorted(caps, key=cap_order)
+                and initial == sorted(initial, key=cap_order))
 
     if data["dynamicCertificate"] is None:
         assert listed_as(data["certificate"]["caps"], dynamic)

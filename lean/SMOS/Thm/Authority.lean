@@ -85,13 +85,11 @@ theorem checkGrant_sound {G : Groups Slot} (h : checkGrant G = true) :
       Cap.mk rcv ep rr br ∈ capsOf G → Right.receive ∈ rr →
       Cap.mk snd t r b ∈ capsOf G → Cap.mk rcv t r b ∈ capsOf G := by
   intro snd rcv ep t rs rr r bs br b hs hsend hgrant hr hrecv hc
-  have hS : Cap.mk snd ep rs bs ∈ (capsOf G).filter fun g =>
-      memB Right.send g.rights && memB Right.grant g.rights :=
-    List.mem_filter.mpr ⟨hs, both_true (memB_of_mem hsend) (memB_of_mem hgrant)⟩
   have hR : Cap.mk rcv ep rr br ∈ (capsOf G).filter fun v => memB Right.receive v.rights :=
     List.mem_filter.mpr ⟨hr, memB_of_mem hrecv⟩
-  have h1 := imp_true (of_all (of_all h hS) hR) (decide_eq_true rfl)
-  exact mem_slotsOf.mp (mem_of_subsetB h1 (slot_mem_of_mem hc))
+  have hS := imp_true (of_all h hs) (both_true (memB_of_mem hsend) (memB_of_mem hgrant))
+  have h1 := imp_true (of_all hS hR) (decide_eq_true rfl)
+  exact mem_slotsOf.mp (mem_of_includedB h1 (slot_mem_of_mem hc))
 
 /-- `checkReply` is sound: the groups are closed under `KStep.reply` (a receiver with grant gives
 each of its caps back to a caller with send and grant or grantReply). -/
@@ -101,20 +99,18 @@ theorem checkReply_sound {G : Groups Slot} (h : checkReply G = true) :
       Cap.mk srv ep rv bv ∈ capsOf G → Right.receive ∈ rv → Right.grant ∈ rv →
       Cap.mk srv t r b ∈ capsOf G → Cap.mk clt t r b ∈ capsOf G := by
   intro clt srv ep t rc rv r bc bv b hc hsend hg hv hrecv hgr h3
-  have hS : Cap.mk clt ep rc bc ∈ (capsOf G).filter fun g =>
-      memB Right.send g.rights && (memB Right.grant g.rights || memB Right.grantReply g.rights) :=
-    List.mem_filter.mpr ⟨hc, both_true (memB_of_mem hsend) (or_memB hg)⟩
   have hR : Cap.mk srv ep rv bv ∈ (capsOf G).filter fun v =>
       memB Right.receive v.rights && memB Right.grant v.rights :=
     List.mem_filter.mpr ⟨hv, both_true (memB_of_mem hrecv) (memB_of_mem hgr)⟩
-  have h1 := imp_true (of_all (of_all h hS) hR) (decide_eq_true rfl)
-  exact mem_slotsOf.mp (mem_of_subsetB h1 (slot_mem_of_mem h3))
+  have hS := imp_true (of_all h hc) (both_true (memB_of_mem hsend) (or_memB hg))
+  have h1 := imp_true (of_all hS hR) (decide_eq_true rfl)
+  exact mem_slotsOf.mp (mem_of_includedB h1 (slot_mem_of_mem h3))
 
 theorem cnodeClosedAt_own (G : Groups Slot) (a x : Component) (k : ObjKind) (rs : List Right)
     (b : Nat) :
     cnodeClosedAt G (Cap.mk a (.own x k) rs b) =
       (!(decide (k = .cnode) && memB Right.control rs) ||
-        (subsetB (heldBy G x) (heldBy G a) && subsetB (heldBy G a) (heldBy G x))) := rfl
+        (includedB (heldBy G x) (heldBy G a) && includedB (heldBy G a) (heldBy G x))) := rfl
 
 /-- `checkCNode` is sound: control of a CNode copies every cap out of it and into it
 (`KStep.copyOut`, `KStep.copyIn`). -/
@@ -126,8 +122,8 @@ theorem checkCNode_sound {G : Groups Slot} (h : checkCNode G = true) {a x : Comp
   have h1 := of_all h hg
   rw [cnodeClosedAt_own] at h1
   have h2 := imp2_true h1 (decide_eq_true rfl) (memB_of_mem hctl)
-  exact ⟨fun hc => mem_slotsOf.mp (mem_of_subsetB (and_true_left h2) (slot_mem_of_mem hc)),
-    fun hc => mem_slotsOf.mp (mem_of_subsetB (and_true_right h2) (slot_mem_of_mem hc))⟩
+  exact ⟨fun hc => mem_slotsOf.mp (mem_of_includedB (and_true_left h2) (slot_mem_of_mem hc)),
+    fun hc => mem_slotsOf.mp (mem_of_includedB (and_true_right h2) (slot_mem_of_mem hc))⟩
 
 theorem derivedAt_own (A : List Cap) (a x : Component) (k : ObjKind) (rs : List Right)
     (b : Nat) :
@@ -704,9 +700,8 @@ theorem checkGrant_complete {G : Groups Slot}
       Cap.mk snd ep rs bs ∈ capsOf G → Right.send ∈ rs → Right.grant ∈ rs →
       Cap.mk rcv ep rr br ∈ capsOf G → Right.receive ∈ rr →
       Cap.mk snd t r b ∈ capsOf G → Cap.mk rcv t r b ∈ capsOf G) : checkGrant G = true := by
-  refine List.all_eq_true.mpr fun g hg => List.all_eq_true.mpr fun v hv =>
-    imp_intro fun ht => subsetB_of fun s hs => mem_slotsOf.mpr ?_
-  have ⟨hg, hsg⟩ := List.mem_filter.mp hg
+  refine List.all_eq_true.mpr fun g hg => imp_intro fun hsg => List.all_eq_true.mpr fun v hv =>
+    imp_intro fun ht => includedB_of fun s hs => mem_slotsOf.mpr ?_
   have ⟨hv, hvr⟩ := List.mem_filter.mp hv
   have ht : v.target = g.target := of_decide_eq_true ht
   have hv' : Cap.mk v.holder g.target v.rights v.badge ∈ capsOf G := by rw [← ht]; exact hv
@@ -719,9 +714,8 @@ theorem checkReply_complete {G : Groups Slot}
       Cap.mk clt ep rc bc ∈ capsOf G → Right.send ∈ rc → (Right.grant ∈ rc ∨ Right.grantReply ∈ rc) →
       Cap.mk srv ep rv bv ∈ capsOf G → Right.receive ∈ rv → Right.grant ∈ rv →
       Cap.mk srv t r b ∈ capsOf G → Cap.mk clt t r b ∈ capsOf G) : checkReply G = true := by
-  refine List.all_eq_true.mpr fun g hg => List.all_eq_true.mpr fun v hv =>
-    imp_intro fun ht => subsetB_of fun s hs => mem_slotsOf.mpr ?_
-  have ⟨hg, hsg⟩ := List.mem_filter.mp hg
+  refine List.all_eq_true.mpr fun g hg => imp_intro fun hsg => List.all_eq_true.mpr fun v hv =>
+    imp_intro fun ht => includedB_of fun s hs => mem_slotsOf.mpr ?_
   have ⟨hv, hvr⟩ := List.mem_filter.mp hv
   have ht : v.target = g.target := of_decide_eq_true ht
   have hv' : Cap.mk v.holder g.target v.rights v.badge ∈ capsOf G := by rw [← ht]; exact hv
@@ -749,8 +743,8 @@ theorem checkCNode_complete {G : Groups Slot}
     have hk' : k = .cnode := of_decide_eq_true (and_true_left hk)
     have hctl := mem_of_memB (and_true_right hk)
     subst hk'
-    exact both_true (subsetB_of fun s hs => mem_slotsOf.mpr (hout hg hctl (mem_slotsOf.mp hs)))
-      (subsetB_of fun s hs => mem_slotsOf.mpr (hin hg hctl (mem_slotsOf.mp hs)))
+    exact both_true (includedB_of fun s hs => mem_slotsOf.mpr (hout hg hctl (mem_slotsOf.mp hs)))
+      (includedB_of fun s hs => mem_slotsOf.mpr (hin hg hctl (mem_slotsOf.mp hs)))
 
 /-- `checkDerived` is complete: a cap list closed under `KStep.tcbCNode`, `KStep.tcbVSpace` and
 `KStep.vspaceFrames` is accepted. -/

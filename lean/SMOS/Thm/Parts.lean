@@ -46,14 +46,18 @@ theorem conformsHandles_of_take_drop {p : Policy} {H : Groups Held} (n : Nat)
   unfold conformsHandles at *
   exact all_of_take_drop n h₁ h₂
 
+/-- One component's `checkUntampered` from the pass for a list holding it (`checkUntamperedAll`). -/
+theorem checkUntampered_of_all {cert : Certificate} {cs : List Component} {c : Component}
+    (h : checkUntamperedAll cert cs = true) (hc : c ∈ cs) : checkUntampered cert c = true :=
+  have hu := checkUntamperedAll_sound h hc
+  checkUntampered_complete hu.1 hu.2
+
 /-- The untampered part of P1 and P7 from one pass over the caps for every object server
 (`checkUntamperedAll`), instead of one pass per object. -/
 theorem untampered_of_all {sys : Sys} {cert : Certificate}
     (h : checkUntamperedAll cert (sys.objects.map SObj.server) = true) :
     sys.objects.all (fun o => untamperedAt cert o) = true :=
-  List.all_eq_true.mpr fun o ho =>
-    have hu := checkUntamperedAll_sound h (List.mem_map.mpr ⟨o, ho, rfl⟩)
-    checkUntampered_complete hu.1 hu.2
+  List.all_eq_true.mpr fun o ho => checkUntampered_of_all h (List.mem_map.mpr ⟨o, ho, rfl⟩)
 
 /-- `checkServersConnected` from one pass over the initial caps for every object. -/
 theorem connected_of_all {sys : Sys} (h : checkServersConnectedAll sys = true) :
@@ -66,8 +70,7 @@ theorem relied_of_all {sys : Sys} {cert : Certificate}
     checkRelied sys cert = true := by
   unfold checkRelied
   exact List.all_eq_true.mpr fun c hc => imp_intro fun hsel =>
-    have hu := checkUntamperedAll_sound h (List.mem_filter.mpr ⟨hc, hsel⟩)
-    checkUntampered_complete hu.1 hu.2
+    checkUntampered_of_all h (List.mem_filter.mpr ⟨hc, hsel⟩)
 
 /-- P1 from its parts: the certificate is kernel-closed, every object server is connected to a
 policy server, every object server is untampered, and callers are distinct. -/
