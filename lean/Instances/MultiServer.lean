@@ -526,7 +526,7 @@ theorem part_kernel_reply : checkReply certificate.capGroups = true := by decide
 
 theorem part_kernel_cnode : checkCNode certificate.capGroups = true := by decide +kernel
 
-theorem part_kernel_derived : checkDerived certificate.caps = true := by decide +kernel
+theorem part_kernel_derived : checkDerived certificate.capGroups = true := by decide +kernel
 
 theorem part_kernel_untyped : checkUntyped system.covers certificate.caps = true := by decide +kernel
 

@@ -75,7 +75,7 @@ class Chunked:
 KERNEL = Part("kernel", "checkKernelClosed system certificate", joined_by="checkKernelClosed_of_parts", rules=(
     ("init", "checkInit system certificate"), ("grant", "checkGrant certificate.capGroups"),
     ("reply", "checkReply certificate.capGroups"), ("cnode", "checkCNode certificate.capGroups"),
-    ("derived", "checkDerived certificate.caps"), ("untyped", "checkUntyped system.covers certificate.caps")))
+    ("derived", "checkDerived certificate.capGroups"), ("untyped", "checkUntyped system.covers certificate.caps")))
 # every object server (or relied-on component) untampered in one pass over the caps, not one each
 UNTAMPERED = Part("untampered", "system.objects.all (fun o => untamperedAt certificate o)", joined_by="untampered_of_all",
                   rules=(("all", "checkUntamperedAll certificate (system.objects.map SObj.server)"),))

@@ -21,23 +21,33 @@ def checkInit (sys : Sys) (cert : Certificate) : Bool :=
   ((sublistB (sys.caps.map Cap.abs) cert.caps || sys.caps.all (fun e => memB e.abs cert.caps)) &&
    sys.handles.all (fun h => memB h.abs cert.handles))
 
-/-- Closure under `KStep.grant`: for every cap `g` with send and grant and every cap `v` with
-receive to the same endpoint, `v`'s holder holds everything `g`'s holder holds. The caps with
-receive are picked out once (few caps carry it), and two holders' caps are compared in one walk
-(`includedB`: the emitter lists every holder's caps in one order). -/
-def checkGrant (G : Groups Slot) : Bool :=
-  let R := (capsOf G).filter fun v => memB Right.receive v.rights
-  (capsOf G).all fun g => !(memB Right.send g.rights && memB Right.grant g.rights) ||
-    R.all fun v => !decide (v.target = g.target) || includedB (heldBy G g.holder) (heldBy G v.holder)
+/-- `f holder slot` for every cap of the groups, walked group by group: at 1,000 components a
+walk of `capsOf` took the kernel 9.0 s, of the groups 3.8 s, and comparing every cap with itself
+as a whole `Cap` 29 s, as a `Slot` 6.9 s. -/
+def allSlots (G : Groups Slot) (f : Component → Slot → Bool) : Bool :=
+  G.all fun g => g.2.all (f g.1)
 
-/-- Closure under `KStep.reply`: for every caller's cap `g` with send and grant or grantReply and
-every cap `v` with receive and grant to the same endpoint, `g`'s holder holds everything `v`'s
-holder holds. -/
+/-- The caps of the groups that pass `p`, each as its target and holder. -/
+def pickedBy (G : Groups Slot) (p : Slot → Bool) : List (Target × Component) :=
+  G.flatMap fun g => (g.2.filter p).map fun s => (s.target, g.1)
+
+/-- Closure under `KStep.grant`: for every cap with send and grant and every cap with receive to
+the same endpoint, the receiver holds everything the sender holds. The caps with receive are
+picked out once (few caps carry it), and two holders' caps are compared in one walk (`includedB`:
+the emitter lists every holder's caps in one order). -/
+def checkGrant (G : Groups Slot) : Bool :=
+  allSlots G fun a s => !(memB Right.send s.rights && memB Right.grant s.rights) ||
+    (pickedBy G fun v => memB Right.receive v.rights).all fun v =>
+      !decide (v.1 = s.target) || includedB (heldBy G a) (heldBy G v.2)
+
+/-- Closure under `KStep.reply`: for every caller's cap with send and grant or grantReply and
+every cap with receive and grant to the same endpoint, the caller holds everything the receiver
+holds. -/
 def checkReply (G : Groups Slot) : Bool :=
-  let R := (capsOf G).filter fun v => memB Right.receive v.rights && memB Right.grant v.rights
-  (capsOf G).all fun g =>
-    !(memB Right.send g.rights && (memB Right.grant g.rights || memB Right.grantReply g.rights)) ||
-    R.all fun v => !decide (v.target = g.target) || includedB (heldBy G v.holder) (heldBy G g.holder)
+  allSlots G fun a s =>
+    !(memB Right.send s.rights && (memB Right.grant s.rights || memB Right.grantReply s.rights)) ||
+    (pickedBy G fun v => memB Right.receive v.rights && memB Right.grant v.rights).all fun v =>
+      !decide (v.1 = s.target) || includedB (heldBy G v.2) (heldBy G a)
 
 /-- Closure under `KStep.copyOut` and `KStep.copyIn` for one cap: control of `x`'s CNode makes
 the two holders hold the same. -/
@@ -50,7 +60,7 @@ def cnodeClosedAt (G : Groups Slot) (g : Cap) : Bool :=
 
 /-- Closure under `KStep.copyOut` and `KStep.copyIn`. -/
 def checkCNode (G : Groups Slot) : Bool :=
-  (capsOf G).all (cnodeClosedAt G)
+  allSlots G fun a s => cnodeClosedAt G (s.cap a)
 
 /-- Closure under `KStep.tcbCNode`, `KStep.tcbVSpace` and `KStep.vspaceFrames` for one cap. -/
 def derivedAt (A : List Cap) (g : Cap) : Bool :=
@@ -64,8 +74,8 @@ def derivedAt (A : List Cap) (g : Cap) : Bool :=
   | .chan _ _ _ => true
 
 /-- Closure under `KStep.tcbCNode`, `KStep.tcbVSpace` and `KStep.vspaceFrames`. -/
-def checkDerived (A : List Cap) : Bool :=
-  A.all (derivedAt A)
+def checkDerived (G : Groups Slot) : Bool :=
+  allSlots G fun a s => derivedAt (capsOf G) (s.cap a)
 
 /-- Closure under `KStep.untypedCover`, for every (untyped, covered object) pair. -/
 def checkUntyped (covers : List (Target × Target)) (A : List Cap) : Bool :=
@@ -79,7 +89,7 @@ def checkKernelClosed (sys : Sys) (cert : Certificate) : Bool :=
   (checkGrant cert.capGroups &&
    (checkReply cert.capGroups &&
     (checkCNode cert.capGroups &&
-     (checkDerived cert.caps && checkUntyped sys.covers cert.caps))))
+     (checkDerived cert.capGroups && checkUntyped sys.covers cert.caps))))
 
 /-- Closure under `Step.spawn` (the rules outside: a policy has few, a certificate many
 components). -/

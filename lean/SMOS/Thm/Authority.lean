@@ -77,6 +77,49 @@ theorem slot_mem_of_mem {G : Groups Slot} {h : Component} {t : Target} {r : List
     (hc : Cap.mk h t r b ∈ capsOf G) : Slot.mk t r b ∈ heldBy G h :=
   mem_slotsOf.mpr hc
 
+/-- A listed cap is one of a group's. -/
+theorem mem_capsOf {G : Groups Slot} {c : Cap} :
+    c ∈ capsOf G ↔ ∃ g, g ∈ G ∧ ∃ s, s ∈ g.2 ∧ s.cap g.1 = c := by
+  unfold capsOf
+  rw [List.mem_flatMap]
+  constructor
+  · intro ⟨g, hg, hm⟩
+    obtain ⟨s, hs, he⟩ := List.mem_map.mp hm
+    exact ⟨g, hg, s, hs, he⟩
+  · intro ⟨g, hg, s, hs, he⟩
+    exact ⟨g, hg, List.mem_map.mpr ⟨s, hs, he⟩⟩
+
+/-- `allSlots` holds at every listed cap. -/
+theorem of_allSlots {G : Groups Slot} {f : Component → Slot → Bool} (h : allSlots G f = true)
+    {a : Component} {t : Target} {r : List Right} {b : Nat} (hc : Cap.mk a t r b ∈ capsOf G) :
+    f a ⟨t, r, b⟩ = true := by
+  obtain ⟨g, hg, s, hs, he⟩ := mem_capsOf.mp hc
+  obtain ⟨rfl, rfl⟩ := Slot.cap_inj (h' := a) (s' := ⟨t, r, b⟩) he
+  exact of_all (of_all h hg) hs
+
+theorem allSlots_of {G : Groups Slot} {f : Component → Slot → Bool}
+    (h : ∀ a t r b, Cap.mk a t r b ∈ capsOf G → f a ⟨t, r, b⟩ = true) : allSlots G f = true :=
+  List.all_eq_true.mpr fun g hg => List.all_eq_true.mpr fun s hs =>
+    h g.1 s.target s.rights s.badge (mem_capsOf.mpr ⟨g, hg, s, hs, rfl⟩)
+
+/-- What `pickedBy` picks is a listed cap's target and holder, the cap passing `p`. -/
+theorem mem_pickedBy {G : Groups Slot} {p : Slot → Bool} {x : Target × Component} :
+    x ∈ pickedBy G p ↔ ∃ r b, Cap.mk x.2 x.1 r b ∈ capsOf G ∧ p ⟨x.1, r, b⟩ = true := by
+  obtain ⟨t, h⟩ := x
+  unfold pickedBy
+  rw [List.mem_flatMap]
+  constructor
+  · intro ⟨g, hg, hm⟩
+    obtain ⟨s, hs, he⟩ := List.mem_map.mp hm
+    obtain ⟨hs, hp⟩ := List.mem_filter.mp hs
+    obtain ⟨ht, hh⟩ := Prod.mk.inj he
+    subst ht hh
+    exact ⟨s.rights, s.badge, mem_capsOf.mpr ⟨g, hg, s, hs, rfl⟩, hp⟩
+  · intro ⟨r, b, hc, hp⟩
+    obtain ⟨g, hg, s, hs, he⟩ := mem_capsOf.mp hc
+    obtain ⟨rfl, rfl⟩ := Slot.cap_inj (h' := h) (s' := ⟨t, r, b⟩) he
+    exact ⟨g, hg, List.mem_map.mpr ⟨⟨t, r, b⟩, List.mem_filter.mpr ⟨hs, hp⟩, rfl⟩⟩
+
 /-- `checkGrant` is sound: the groups are closed under `KStep.grant` (whoever holds send and
 grant on an endpoint gives each of its caps to everyone who receives there). -/
 theorem checkGrant_sound {G : Groups Slot} (h : checkGrant G = true) :
@@ -85,9 +128,10 @@ theorem checkGrant_sound {G : Groups Slot} (h : checkGrant G = true) :
       Cap.mk rcv ep rr br ∈ capsOf G → Right.receive ∈ rr →
       Cap.mk snd t r b ∈ capsOf G → Cap.mk rcv t r b ∈ capsOf G := by
   intro snd rcv ep t rs rr r bs br b hs hsend hgrant hr hrecv hc
-  have hR : Cap.mk rcv ep rr br ∈ (capsOf G).filter fun v => memB Right.receive v.rights :=
-    List.mem_filter.mpr ⟨hr, memB_of_mem hrecv⟩
-  have hS := imp_true (of_all h hs) (both_true (memB_of_mem hsend) (memB_of_mem hgrant))
+  unfold checkGrant at h
+  have hR : (ep, rcv) ∈ pickedBy G fun v => memB Right.receive v.rights :=
+    mem_pickedBy.mpr ⟨rr, br, hr, memB_of_mem hrecv⟩
+  have hS := imp_true (of_allSlots h hs) (both_true (memB_of_mem hsend) (memB_of_mem hgrant))
   have h1 := imp_true (of_all hS hR) (decide_eq_true rfl)
   exact mem_slotsOf.mp (mem_of_includedB h1 (slot_mem_of_mem hc))
 
@@ -99,10 +143,10 @@ theorem checkReply_sound {G : Groups Slot} (h : checkReply G = true) :
       Cap.mk srv ep rv bv ∈ capsOf G → Right.receive ∈ rv → Right.grant ∈ rv →
       Cap.mk srv t r b ∈ capsOf G → Cap.mk clt t r b ∈ capsOf G := by
   intro clt srv ep t rc rv r bc bv b hc hsend hg hv hrecv hgr h3
-  have hR : Cap.mk srv ep rv bv ∈ (capsOf G).filter fun v =>
-      memB Right.receive v.rights && memB Right.grant v.rights :=
-    List.mem_filter.mpr ⟨hv, both_true (memB_of_mem hrecv) (memB_of_mem hgr)⟩
-  have hS := imp_true (of_all h hc) (both_true (memB_of_mem hsend) (or_memB hg))
+  unfold checkReply at h
+  have hR : (ep, srv) ∈ pickedBy G fun v => memB Right.receive v.rights && memB Right.grant v.rights :=
+    mem_pickedBy.mpr ⟨rv, bv, hv, both_true (memB_of_mem hrecv) (memB_of_mem hgr)⟩
+  have hS := imp_true (of_allSlots h hc) (both_true (memB_of_mem hsend) (or_memB hg))
   have h1 := imp_true (of_all hS hR) (decide_eq_true rfl)
   exact mem_slotsOf.mp (mem_of_includedB h1 (slot_mem_of_mem h3))
 
@@ -119,7 +163,7 @@ theorem checkCNode_sound {G : Groups Slot} (h : checkCNode G = true) {a x : Comp
     (hctl : Right.control ∈ ra) :
     (∀ {t : Target} {r : List Right} {b : Nat}, Cap.mk x t r b ∈ capsOf G → Cap.mk a t r b ∈ capsOf G) ∧
     (∀ {t : Target} {r : List Right} {b : Nat}, Cap.mk a t r b ∈ capsOf G → Cap.mk x t r b ∈ capsOf G) := by
-  have h1 := of_all h hg
+  have h1 : cnodeClosedAt G (Cap.mk a (.own x .cnode) ra ba) = true := of_allSlots h hg
   rw [cnodeClosedAt_own] at h1
   have h2 := imp2_true h1 (decide_eq_true rfl) (memB_of_mem hctl)
   exact ⟨fun hc => mem_slotsOf.mp (mem_of_includedB (and_true_left h2) (slot_mem_of_mem hc)),
@@ -136,13 +180,13 @@ theorem derivedAt_own (A : List Cap) (a x : Component) (k : ObjKind) (rs : List 
 
 /-- `checkDerived` is sound: control of a TCB gives its CNode and VSpace, control of a VSpace its
 frames (`KStep.tcbCNode`, `KStep.tcbVSpace`, `KStep.vspaceFrames`). -/
-theorem checkDerived_sound {A : List Cap} (h : checkDerived A = true) {a x : Component}
-    {k : ObjKind} {ra : List Right} {ba : Nat} (hg : Cap.mk a (.own x k) ra ba ∈ A)
+theorem checkDerived_sound {G : Groups Slot} (h : checkDerived G = true) {a x : Component}
+    {k : ObjKind} {ra : List Right} {ba : Nat} (hg : Cap.mk a (.own x k) ra ba ∈ capsOf G)
     (hctl : Right.control ∈ ra) :
-    (k = .tcb → Cap.mk a (.own x .cnode) [Right.control] 0 ∈ A ∧
-      Cap.mk a (.own x .vspace) [Right.control] 0 ∈ A) ∧
-    (k = .vspace → Cap.mk a (.own x .frames) memoryRights 0 ∈ A) := by
-  have h1 := of_all h hg
+    (k = .tcb → Cap.mk a (.own x .cnode) [Right.control] 0 ∈ capsOf G ∧
+      Cap.mk a (.own x .vspace) [Right.control] 0 ∈ capsOf G) ∧
+    (k = .vspace → Cap.mk a (.own x .frames) memoryRights 0 ∈ capsOf G) := by
+  have h1 : derivedAt (capsOf G) (Cap.mk a (.own x k) ra ba) = true := of_allSlots h hg
   rw [derivedAt_own] at h1
   have h2 := imp_true h1 (memB_of_mem hctl)
   constructor
@@ -700,13 +744,14 @@ theorem checkGrant_complete {G : Groups Slot}
       Cap.mk snd ep rs bs ∈ capsOf G → Right.send ∈ rs → Right.grant ∈ rs →
       Cap.mk rcv ep rr br ∈ capsOf G → Right.receive ∈ rr →
       Cap.mk snd t r b ∈ capsOf G → Cap.mk rcv t r b ∈ capsOf G) : checkGrant G = true := by
-  refine List.all_eq_true.mpr fun g hg => imp_intro fun hsg => List.all_eq_true.mpr fun v hv =>
+  unfold checkGrant
+  refine allSlots_of fun a t0 rs bs hg => imp_intro fun hsg => List.all_eq_true.mpr fun v hv =>
     imp_intro fun ht => includedB_of fun s hs => mem_slotsOf.mpr ?_
-  have ⟨hv, hvr⟩ := List.mem_filter.mp hv
-  have ht : v.target = g.target := of_decide_eq_true ht
-  have hv' : Cap.mk v.holder g.target v.rights v.badge ∈ capsOf G := by rw [← ht]; exact hv
-  exact h (snd := g.holder) hg (mem_of_memB (and_true_left hsg)) (mem_of_memB (and_true_right hsg))
-    hv' (mem_of_memB hvr) (mem_slotsOf.mp hs)
+  obtain ⟨rr, br, hv', hvr⟩ := mem_pickedBy.mp hv
+  have ht : v.1 = t0 := of_decide_eq_true ht
+  have hv'' : Cap.mk v.2 t0 rr br ∈ capsOf G := by rw [← ht]; exact hv'
+  exact h (snd := a) hg (mem_of_memB (and_true_left hsg)) (mem_of_memB (and_true_right hsg))
+    hv'' (mem_of_memB hvr) (mem_slotsOf.mp hs)
 
 /-- `checkReply` is complete: groups closed under `KStep.reply` are accepted. -/
 theorem checkReply_complete {G : Groups Slot}
@@ -714,13 +759,14 @@ theorem checkReply_complete {G : Groups Slot}
       Cap.mk clt ep rc bc ∈ capsOf G → Right.send ∈ rc → (Right.grant ∈ rc ∨ Right.grantReply ∈ rc) →
       Cap.mk srv ep rv bv ∈ capsOf G → Right.receive ∈ rv → Right.grant ∈ rv →
       Cap.mk srv t r b ∈ capsOf G → Cap.mk clt t r b ∈ capsOf G) : checkReply G = true := by
-  refine List.all_eq_true.mpr fun g hg => imp_intro fun hsg => List.all_eq_true.mpr fun v hv =>
+  unfold checkReply
+  refine allSlots_of fun a t0 rs bs hg => imp_intro fun hsg => List.all_eq_true.mpr fun v hv =>
     imp_intro fun ht => includedB_of fun s hs => mem_slotsOf.mpr ?_
-  have ⟨hv, hvr⟩ := List.mem_filter.mp hv
-  have ht : v.target = g.target := of_decide_eq_true ht
-  have hv' : Cap.mk v.holder g.target v.rights v.badge ∈ capsOf G := by rw [← ht]; exact hv
-  exact h (clt := g.holder) hg (mem_of_memB (and_true_left hsg)) (mem_or_of_memB (and_true_right hsg))
-    hv' (mem_of_memB (and_true_left hvr)) (mem_of_memB (and_true_right hvr)) (mem_slotsOf.mp hs)
+  obtain ⟨rr, br, hv', hvr⟩ := mem_pickedBy.mp hv
+  have ht : v.1 = t0 := of_decide_eq_true ht
+  have hv'' : Cap.mk v.2 t0 rr br ∈ capsOf G := by rw [← ht]; exact hv'
+  exact h (clt := a) hg (mem_of_memB (and_true_left hsg)) (mem_or_of_memB (and_true_right hsg))
+    hv'' (mem_of_memB (and_true_left hvr)) (mem_of_memB (and_true_right hvr)) (mem_slotsOf.mp hs)
 
 /-- `checkCNode` is complete: groups closed under `KStep.copyOut` and `KStep.copyIn` are
 accepted. -/
@@ -733,8 +779,8 @@ theorem checkCNode_complete {G : Groups Slot}
       Cap.mk a t r b ∈ capsOf G → Cap.mk x t r b ∈ capsOf G) :
     checkCNode G = true := by
   unfold checkCNode
-  refine List.all_eq_true.mpr fun g hg => ?_
-  obtain ⟨a, tg, ra, ba⟩ := g
+  refine allSlots_of fun a tg ra ba hg => ?_
+  show cnodeClosedAt G (Cap.mk a tg ra ba) = true
   cases tg with
   | chan _ _ _ => rfl
   | own x k =>
@@ -748,20 +794,20 @@ theorem checkCNode_complete {G : Groups Slot}
 
 /-- `checkDerived` is complete: a cap list closed under `KStep.tcbCNode`, `KStep.tcbVSpace` and
 `KStep.vspaceFrames` is accepted. -/
-theorem checkDerived_complete {A : List Cap}
+theorem checkDerived_complete {G : Groups Slot}
     (hcn : ∀ {a x : Component} {ra : List Right} {ba : Nat},
-      Cap.mk a (.own x .tcb) ra ba ∈ A → Right.control ∈ ra →
-      Cap.mk a (.own x .cnode) [Right.control] 0 ∈ A)
+      Cap.mk a (.own x .tcb) ra ba ∈ capsOf G → Right.control ∈ ra →
+      Cap.mk a (.own x .cnode) [Right.control] 0 ∈ capsOf G)
     (hvs : ∀ {a x : Component} {ra : List Right} {ba : Nat},
-      Cap.mk a (.own x .tcb) ra ba ∈ A → Right.control ∈ ra →
-      Cap.mk a (.own x .vspace) [Right.control] 0 ∈ A)
+      Cap.mk a (.own x .tcb) ra ba ∈ capsOf G → Right.control ∈ ra →
+      Cap.mk a (.own x .vspace) [Right.control] 0 ∈ capsOf G)
     (hfr : ∀ {a x : Component} {ra : List Right} {ba : Nat},
-      Cap.mk a (.own x .vspace) ra ba ∈ A → Right.control ∈ ra →
-      Cap.mk a (.own x .frames) memoryRights 0 ∈ A) :
-    checkDerived A = true := by
+      Cap.mk a (.own x .vspace) ra ba ∈ capsOf G → Right.control ∈ ra →
+      Cap.mk a (.own x .frames) memoryRights 0 ∈ capsOf G) :
+    checkDerived G = true := by
   unfold checkDerived
-  refine List.all_eq_true.mpr fun g hg => ?_
-  obtain ⟨a, tg, ra, ba⟩ := g
+  refine allSlots_of fun a tg ra ba hg => ?_
+  show derivedAt (capsOf G) (Cap.mk a tg ra ba) = true
   cases tg with
   | chan _ _ _ => rfl
   | own x k =>

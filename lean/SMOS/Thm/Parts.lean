@@ -20,7 +20,7 @@ declaration of its own). -/
 theorem checkKernelClosed_of_parts {sys : Sys} {cert : Certificate}
     (init : checkInit sys cert = true) (grant : checkGrant cert.capGroups = true)
     (reply : checkReply cert.capGroups = true) (cnode : checkCNode cert.capGroups = true)
-    (derived : checkDerived cert.caps = true) (untyped : checkUntyped sys.covers cert.caps = true) :
+    (derived : checkDerived cert.capGroups = true) (untyped : checkUntyped sys.covers cert.caps = true) :
     checkKernelClosed sys cert = true :=
   both_true init (both_true grant (both_true reply (both_true cnode (both_true derived untyped))))
 
