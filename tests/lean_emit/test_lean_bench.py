@@ -13,7 +13,7 @@ from smosverify.load.system import load_system
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from lean_bench import cut, profiled  # noqa: E402
+from lean_bench import cut, profiled, split  # noqa: E402
 
 
 def theorems(text: str) -> list[str]:
@@ -51,3 +51,16 @@ def test_the_generator_writes_a_valid_system_at_every_size(tmp_path):
     for n in (5, 12, 20, 40):
         system = load_system(generate(n, tmp_path / str(n), seed=1))
         assert len(system.components) == n
+
+
+def test_split_puts_the_data_in_a_module_and_the_theorems_beside_it():
+    """--split: the data module holds every definition, public and exposed, and no theorem; the
+    theorem module imports it and holds every theorem and nothing of the data."""
+    module = lean_module(load_system(REPO / "examples" / "pink-file" / "system.yaml"))
+    namespace = f"Instances.{module.name}"
+    data, proofs = split(module.text, module.definitions, namespace)
+    assert data.startswith("module\npublic import SMOS\n@[expose] public noncomputable section\n")
+    assert module.definitions in data and "\ntheorem " not in data and data.endswith(f"end {namespace}\nend\n")
+    assert proofs.startswith(f"import Data\nnamespace {namespace}\nopen SMOS\n")
+    assert theorems(proofs) == theorems(module.text) and "noncomputable def " not in proofs
+    assert proofs.rstrip().endswith(f"end {namespace}")
