@@ -7,6 +7,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 from smosverify.emit.lean import lean_module
 from smosverify.load.system import load_system
 
@@ -64,3 +66,23 @@ def test_split_puts_the_data_in_a_module_and_the_theorems_beside_it():
     assert proofs.startswith(f"import Data\nnamespace {namespace}\nopen SMOS\n")
     assert theorems(proofs) == theorems(module.text) and "noncomputable def " not in proofs
     assert proofs.rstrip().endswith(f"end {namespace}")
+
+
+@pytest.mark.lean
+def test_check_split_checks_the_theorems_against_the_data_olean(lean, tmp_path):  # pragma: no cover - needs Lean
+    """--split's two runs with the npm Lean: pink-file's data compiled to its own .olean, and P4's
+    theorem with its parts checked against it, beside a false one, which is the only error, located
+    in the theorem module (one run of each, to keep the test short)."""
+    from smosverify.lean_toolchain import NPM, check_split, default_project
+
+    if lean.kind != NPM:
+        pytest.skip("check_split runs the npm build (lake builds its own modules)")
+    module = lean_module(load_system(REPO / "examples" / "pink-file" / "system.yaml"))
+    namespace = f"Instances.{module.name}"
+    data, proofs = split(cut(module.text, namespace, ("p4",)), module.definitions, namespace)
+    false = "theorem wrong : checkPolicySane system.policy = false := by decide +kernel\n"
+    proofs = proofs.replace(f"\nend {namespace}", f"\n{false}end {namespace}")
+    first, second = check_split(lean, default_project(), tmp_path, ("Data", data), ("Theorems", proofs))
+    assert first.ok and (tmp_path / "Data.olean").is_file() and "Data.olean" in second.library
+    wrong = proofs.splitlines().index(false.strip()) + 1
+    assert second.errors and {(m.path, m.line) for m in second.errors} == {(tmp_path / "Theorems.lean", wrong)}
