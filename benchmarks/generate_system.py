@@ -79,14 +79,12 @@ def generate(n: int, out: Path, seed: int = 1, fan_out: int | None = None) -> Pa
             lines.append(f"  - {{from: {c}, to: {s}, rights: [send, grant_reply]}}")
         if rng.random() < 0.02:
             lines.append(f"  - {{from: {c}, to: {rng.choice(brokers)}, rights: [send, grant]}}")
-    lines.append("regions:" if n_clients >= 10 else "regions: {}")  # YAML's empty section is null, not a mapping
-    for i in range(n_clients // 10):
-        c, s = rng.choice(clients), rng.choice(servers)
-        lines.append(f"  r{i}: {{sid: shared_t, map: {{{c}: [read, write], {s}: [read]}}}}")
-    lines.append("notifications:" if n_clients >= 20 else "notifications: {}")
-    for i in range(n_clients // 20):
-        s, c = rng.choice(servers), rng.choice(clients)
-        lines.append(f"  n{i}: {{sid: note_t, signal: [{s}], wait: [{c}]}}")
+    regions = [f"  r{i}: {{sid: shared_t, map: {{{rng.choice(clients)}: [read, write], {rng.choice(servers)}: [read]}}}}"
+               for i in range(n_clients // 10)]
+    notifications = [f"  n{i}: {{sid: note_t, signal: [{rng.choice(servers)}], wait: [{rng.choice(clients)}]}}"
+                     for i in range(n_clients // 20)]
+    for key, entries in (("regions", regions), ("notifications", notifications)):
+        lines += [f"{key}:", *entries] if entries else [f"{key}: {{}}"]  # an empty section is YAML's null, not a mapping
     path = out / "system.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
