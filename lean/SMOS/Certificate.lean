@@ -48,6 +48,23 @@ first: joining every holder's list, most of them empty, cost the kernel more tha
 def heldBy {α : Type} (G : Groups α) (h : Component) : List α :=
   (G.filter fun g => decide (g.1 = h)).flatMap Prod.snd
 
+/-- A role as a number, in `Role`'s order. -/
+def Role.index : Role → Nat
+  | .client => 0
+  | .server => 1
+  | .policy => 2
+  | .root => 3
+
+/-- A component as one number ordered as the emitter lists holders (`comp_order`: initial before
+spawned, then by id, sid and role), for ids and sids below 2^64. -/
+def Component.key (c : Component) : Nat :=
+  (((bif c.spawned then 1 else 0) * 2 ^ 64 + c.id) * 2 ^ 64 + c.sid) * 4 + c.role.index
+
+/-- Every holder has one group, shown in one walk: the holders' keys ascend. A rule can then take
+a holder's group for everything it holds, where looking holders up (`heldBy`) among 1,000 groups
+ran the kernel out of memory. -/
+def holdersApart {α : Type} (G : Groups α) : Bool := ascendingB (G.map fun g => g.1.key)
+
 structure Certificate where
   /-- Abstract components that may ever be live (initial ones and spawn summaries). -/
   comps : List Component

@@ -182,4 +182,33 @@ theorem includedB_of {α : Type} [DecidableEq α] {xs ys : List α} (h : ∀ x, 
     includedB xs ys = true :=
   or_of_true (Or.inr (subsetB_of h))
 
+/-- The numbers strictly ascend, decided in one walk (a list the emitter sorted is checked
+duplicate-free without comparing every pair). -/
+def ascendingB : List Nat → Bool
+  | a :: b :: l => Nat.blt a b && ascendingB (b :: l)
+  | _ => true
+
+theorem ascendingB_tail : ∀ {a : Nat} {l : List Nat}, ascendingB (a :: l) = true → ascendingB l = true
+  | _, [], _ => rfl
+  | _, _ :: _, h => by simp only [ascendingB, Bool.and_eq_true] at h; exact h.2
+
+theorem lt_of_ascendingB : ∀ {a : Nat} {l : List Nat}, ascendingB (a :: l) = true → ∀ {b : Nat}, b ∈ l → a < b
+  | _, [], _, _, hb => absurd hb List.not_mem_nil
+  | a, c :: l, h, b, hb => by
+    simp only [ascendingB, Bool.and_eq_true, Nat.blt_eq] at h
+    rcases List.mem_cons.mp hb with rfl | hb
+    · exact h.1
+    · exact Nat.lt_trans h.1 (lt_of_ascendingB h.2 hb)
+
+/-- Members whose keys ascend are told apart by their keys. -/
+theorem eq_of_ascendingB {α : Type} {key : α → Nat} :
+    ∀ {l : List α}, ascendingB (l.map key) = true → ∀ {x y : α}, x ∈ l → y ∈ l → key x = key y → x = y
+  | [], _, _, _, hx, _, _ => absurd hx List.not_mem_nil
+  | a :: l, h, x, y, hx, hy, he => by
+    have hlt : ∀ {z : α}, z ∈ l → key a < key z := fun hz => lt_of_ascendingB h (List.mem_map_of_mem hz)
+    rcases List.mem_cons.mp hx with hxa | hxl <;> rcases List.mem_cons.mp hy with hya | hyl
+    · exact hxa.trans hya.symm
+    · exact absurd (hxa ▸ he) (Nat.ne_of_lt (hlt hyl))
+    · exact absurd (hya ▸ he).symm (Nat.ne_of_lt (hlt hxl))
+    · exact eq_of_ascendingB (ascendingB_tail h) hxl hyl he
 end SMOS

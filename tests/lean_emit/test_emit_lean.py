@@ -19,7 +19,7 @@ from smosverify.analyses.check import check_system
 from smosverify.analyses.result import Status
 from smosverify.emit import lean_check
 from smosverify.emit.lean import lean_module, module_name, write_lean_module
-from smosverify.emit.lean_data import cap_order, closure_caps, Terms, numbering
+from smosverify.emit.lean_data import ROLES, cap_order, closure_caps, Terms, numbering
 from smosverify.emit.lean_text import CHUNK, LeanText
 from smosverify.load.system import load_system
 from smosverify.model.authority import initial_caps
@@ -167,6 +167,18 @@ def test_certificates_are_the_ones_the_analyses_checked(emitted):
         assert listed_as(data["dynamicCertificate"]["caps"], dynamic)
     if results["P6"].status is Status.HOLDS:
         assert [c[0][2] for c in data["cuts"]] == [r.budget.bits for r in results["P6"].certificate]
+
+
+def test_holders_ascend_by_their_lean_key(emitted):
+    """`checkGrant` and `checkReply` take a holder's group for everything it holds when the holders'
+    `Component.key`s ascend (`holdersApart`), and otherwise look every holder up among all groups,
+    which ran the kernel out of memory at 1,000 components; so the emitter must list them so."""
+    data = emitted[2].data
+    for cert in (data["certificate"], data["dynamicCertificate"]):
+        if cert is None:
+            continue
+        keys = [((int(c[3]) * 2**64 + c[0]) * 2**64 + c[1]) * 4 + ROLES.index(c[2]) for c in LeanText.holders(cert)]
+        assert keys and all(a < b for a, b in zip(keys, keys[1:]))
 
 
 def test_claimed_only_when_the_analysis_holds_and_the_mirror_accepts(emitted):

@@ -102,23 +102,90 @@ theorem allSlots_of {G : Groups Slot} {f : Component → Slot → Bool}
   List.all_eq_true.mpr fun g hg => List.all_eq_true.mpr fun s hs =>
     h g.1 s.target s.rights s.badge (mem_capsOf.mpr ⟨g, hg, s, hs, rfl⟩)
 
-/-- What `pickedBy` picks is a listed cap's target and holder, the cap passing `p`. -/
-theorem mem_pickedBy {G : Groups Slot} {p : Slot → Bool} {x : Target × Component} :
-    x ∈ pickedBy G p ↔ ∃ r b, Cap.mk x.2 x.1 r b ∈ capsOf G ∧ p ⟨x.1, r, b⟩ = true := by
-  obtain ⟨t, h⟩ := x
+/-- What `pickedBy` picks is a group and the target of one of its caps that passes `p`. -/
+theorem mem_pickedBy {G : Groups Slot} {p : Slot → Bool} {x : Target × (Component × List Slot)} :
+    x ∈ pickedBy G p ↔ x.2 ∈ G ∧ ∃ s, s ∈ x.2.2 ∧ s.target = x.1 ∧ p s = true := by
+  obtain ⟨t, g⟩ := x
   unfold pickedBy
   rw [List.mem_flatMap]
   constructor
-  · intro ⟨g, hg, hm⟩
+  · intro ⟨g', hg, hm⟩
     obtain ⟨s, hs, he⟩ := List.mem_map.mp hm
     obtain ⟨hs, hp⟩ := List.mem_filter.mp hs
     obtain ⟨ht, hh⟩ := Prod.mk.inj he
     subst ht hh
-    exact ⟨s.rights, s.badge, mem_capsOf.mpr ⟨g, hg, s, hs, rfl⟩, hp⟩
-  · intro ⟨r, b, hc, hp⟩
-    obtain ⟨g, hg, s, hs, he⟩ := mem_capsOf.mp hc
-    obtain ⟨rfl, rfl⟩ := Slot.cap_inj (h' := h) (s' := ⟨t, r, b⟩) he
-    exact ⟨g, hg, List.mem_map.mpr ⟨⟨t, r, b⟩, List.mem_filter.mpr ⟨hs, hp⟩, rfl⟩⟩
+    exact ⟨hg, s, hs, rfl, hp⟩
+  · intro ⟨hg, s, hs, ht, hp⟩
+    exact ⟨g, hg, List.mem_map.mpr ⟨s, List.mem_filter.mpr ⟨hs, hp⟩, by rw [ht]⟩⟩
+
+/-- `held` finds everything a group's holder holds. -/
+def Finds (G : Groups Slot) (held : Component × List Slot → List Slot) : Prop :=
+  ∀ g, g ∈ G → ∀ s, s ∈ held g ↔ s.cap g.1 ∈ capsOf G
+
+/-- Looking a holder up among all groups finds everything it holds. -/
+theorem finds_heldBy (G : Groups Slot) : Finds G fun g => heldBy G g.1 :=
+  fun _ _ _ => mem_slotsOf
+
+/-- When every holder has one group, its group is everything it holds. -/
+theorem finds_snd {G : Groups Slot} (h : holdersApart G = true) : Finds G Prod.snd := by
+  intro g hg s
+  constructor
+  · intro hs
+    exact mem_capsOf.mpr ⟨g, hg, s, hs, rfl⟩
+  · intro hc
+    obtain ⟨g', hg', s', hs', he⟩ := mem_capsOf.mp hc
+    obtain ⟨h1, rfl⟩ := Slot.cap_inj he
+    have e : g' = g := eq_of_ascendingB (key := fun g : Component × List Slot => g.1.key)
+      (by unfold holdersApart at h; exact h) hg' hg (by show g'.1.key = g.1.key; rw [h1])
+    exact e ▸ hs'
+
+/-- `byGroups` is sound: what a rule shows with any `held` that finds what holders hold, it shows
+when either of the two ways `byGroups` tries accepts. -/
+theorem byGroups_sound {G : Groups Slot} {rule : Groups Slot → (Component × List Slot → List Slot) → Bool}
+    {P : Prop} (hr : ∀ {held}, Finds G held → rule G held = true → P) (h : byGroups G rule = true) : P := by
+  rcases true_of_or h with h | h
+  · exact hr (finds_snd (and_true_left h)) (and_true_right h)
+  · exact hr (finds_heldBy G) h
+
+/-- `byGroups` is complete: a rule that holds with holders looked up (`heldBy`) is accepted. -/
+theorem byGroups_complete {G : Groups Slot} {rule : Groups Slot → (Component × List Slot → List Slot) → Bool}
+    (hr : rule G (fun g => heldBy G g.1) = true) : byGroups G rule = true :=
+  or_of_true (Or.inr hr)
+
+/-- `grantWith` is sound whenever `held` finds everything a group's holder holds: the groups are
+closed under `KStep.grant`. -/
+theorem grantWith_sound {G : Groups Slot} {held : Component × List Slot → List Slot} (hf : Finds G held)
+    (h : grantWith G held = true) {snd rcv : Component} {ep t : Target} {rs rr r : List Right}
+    {bs br b : Nat} (hs : Cap.mk snd ep rs bs ∈ capsOf G) (hsend : Right.send ∈ rs)
+    (hgrant : Right.grant ∈ rs) (hr : Cap.mk rcv ep rr br ∈ capsOf G) (hrecv : Right.receive ∈ rr)
+    (hc : Cap.mk snd t r b ∈ capsOf G) : Cap.mk rcv t r b ∈ capsOf G := by
+  obtain ⟨g, hg, s, hs', he⟩ := mem_capsOf.mp hs
+  obtain ⟨rfl, rfl⟩ := Slot.cap_inj (h' := snd) (s' := ⟨ep, rs, bs⟩) he
+  obtain ⟨gr, hgr, sr, hsr, her⟩ := mem_capsOf.mp hr
+  obtain ⟨rfl, rfl⟩ := Slot.cap_inj (h' := rcv) (s' := ⟨ep, rr, br⟩) her
+  have h2 := imp_true (of_all (of_all h hg) hs') (both_true (memB_of_mem hsend) (memB_of_mem hgrant))
+  have hp : (ep, gr) ∈ pickedBy G fun v => memB Right.receive v.rights :=
+    mem_pickedBy.mpr ⟨hgr, _, hsr, rfl, memB_of_mem hrecv⟩
+  have h3 := imp_true (of_all h2 hp) (decide_eq_true rfl)
+  exact (hf gr hgr ⟨t, r, b⟩).mp (mem_of_includedB h3 ((hf g hg ⟨t, r, b⟩).mpr hc))
+
+/-- `replyWith` is sound whenever `held` finds everything a group's holder holds: the groups are
+closed under `KStep.reply`. -/
+theorem replyWith_sound {G : Groups Slot} {held : Component × List Slot → List Slot} (hf : Finds G held)
+    (h : replyWith G held = true) {clt srv : Component} {ep t : Target} {rc rv r : List Right}
+    {bc bv b : Nat} (hc : Cap.mk clt ep rc bc ∈ capsOf G) (hsend : Right.send ∈ rc)
+    (hg : Right.grant ∈ rc ∨ Right.grantReply ∈ rc) (hv : Cap.mk srv ep rv bv ∈ capsOf G)
+    (hrecv : Right.receive ∈ rv) (hgr : Right.grant ∈ rv) (h3 : Cap.mk srv t r b ∈ capsOf G) :
+    Cap.mk clt t r b ∈ capsOf G := by
+  obtain ⟨g, hgG, s, hs', he⟩ := mem_capsOf.mp hc
+  obtain ⟨rfl, rfl⟩ := Slot.cap_inj (h' := clt) (s' := ⟨ep, rc, bc⟩) he
+  obtain ⟨gv, hgv, sv, hsv, hev⟩ := mem_capsOf.mp hv
+  obtain ⟨rfl, rfl⟩ := Slot.cap_inj (h' := srv) (s' := ⟨ep, rv, bv⟩) hev
+  have h2 := imp_true (of_all (of_all h hgG) hs') (both_true (memB_of_mem hsend) (or_memB hg))
+  have hp : (ep, gv) ∈ pickedBy G fun v => memB Right.receive v.rights && memB Right.grant v.rights :=
+    mem_pickedBy.mpr ⟨hgv, _, hsv, rfl, both_true (memB_of_mem hrecv) (memB_of_mem hgr)⟩
+  have h4 := imp_true (of_all h2 hp) (decide_eq_true rfl)
+  exact (hf g hgG ⟨t, r, b⟩).mp (mem_of_includedB h4 ((hf gv hgv ⟨t, r, b⟩).mpr h3))
 
 /-- `checkGrant` is sound: the groups are closed under `KStep.grant` (whoever holds send and
 grant on an endpoint gives each of its caps to everyone who receives there). -/
@@ -128,12 +195,7 @@ theorem checkGrant_sound {G : Groups Slot} (h : checkGrant G = true) :
       Cap.mk rcv ep rr br ∈ capsOf G → Right.receive ∈ rr →
       Cap.mk snd t r b ∈ capsOf G → Cap.mk rcv t r b ∈ capsOf G := by
   intro snd rcv ep t rs rr r bs br b hs hsend hgrant hr hrecv hc
-  unfold checkGrant at h
-  have hR : (ep, rcv) ∈ pickedBy G fun v => memB Right.receive v.rights :=
-    mem_pickedBy.mpr ⟨rr, br, hr, memB_of_mem hrecv⟩
-  have hS := imp_true (of_allSlots h hs) (both_true (memB_of_mem hsend) (memB_of_mem hgrant))
-  have h1 := imp_true (of_all hS hR) (decide_eq_true rfl)
-  exact mem_slotsOf.mp (mem_of_includedB h1 (slot_mem_of_mem hc))
+  exact byGroups_sound (fun hf h' => grantWith_sound hf h' hs hsend hgrant hr hrecv hc) h
 
 /-- `checkReply` is sound: the groups are closed under `KStep.reply` (a receiver with grant gives
 each of its caps back to a caller with send and grant or grantReply). -/
@@ -143,12 +205,7 @@ theorem checkReply_sound {G : Groups Slot} (h : checkReply G = true) :
       Cap.mk srv ep rv bv ∈ capsOf G → Right.receive ∈ rv → Right.grant ∈ rv →
       Cap.mk srv t r b ∈ capsOf G → Cap.mk clt t r b ∈ capsOf G := by
   intro clt srv ep t rc rv r bc bv b hc hsend hg hv hrecv hgr h3
-  unfold checkReply at h
-  have hR : (ep, srv) ∈ pickedBy G fun v => memB Right.receive v.rights && memB Right.grant v.rights :=
-    mem_pickedBy.mpr ⟨rv, bv, hv, both_true (memB_of_mem hrecv) (memB_of_mem hgr)⟩
-  have hS := imp_true (of_allSlots h hc) (both_true (memB_of_mem hsend) (or_memB hg))
-  have h1 := imp_true (of_all hS hR) (decide_eq_true rfl)
-  exact mem_slotsOf.mp (mem_of_includedB h1 (slot_mem_of_mem h3))
+  exact byGroups_sound (fun hf h' => replyWith_sound hf h' hc hsend hg hv hrecv hgr h3) h
 
 theorem cnodeClosedAt_own (G : Groups Slot) (a x : Component) (k : ObjKind) (rs : List Right)
     (b : Nat) :
@@ -744,14 +801,15 @@ theorem checkGrant_complete {G : Groups Slot}
       Cap.mk snd ep rs bs ∈ capsOf G → Right.send ∈ rs → Right.grant ∈ rs →
       Cap.mk rcv ep rr br ∈ capsOf G → Right.receive ∈ rr →
       Cap.mk snd t r b ∈ capsOf G → Cap.mk rcv t r b ∈ capsOf G) : checkGrant G = true := by
-  unfold checkGrant
-  refine allSlots_of fun a t0 rs bs hg => imp_intro fun hsg => List.all_eq_true.mpr fun v hv =>
-    imp_intro fun ht => includedB_of fun s hs => mem_slotsOf.mpr ?_
-  obtain ⟨rr, br, hv', hvr⟩ := mem_pickedBy.mp hv
-  have ht : v.1 = t0 := of_decide_eq_true ht
-  have hv'' : Cap.mk v.2 t0 rr br ∈ capsOf G := by rw [← ht]; exact hv'
-  exact h (snd := a) hg (mem_of_memB (and_true_left hsg)) (mem_of_memB (and_true_right hsg))
-    hv'' (mem_of_memB hvr) (mem_slotsOf.mp hs)
+  refine byGroups_complete (List.all_eq_true.mpr fun g hg => List.all_eq_true.mpr fun s hs =>
+    imp_intro fun hsg => List.all_eq_true.mpr fun v hv => imp_intro fun ht => includedB_of fun x hx => ?_)
+  obtain ⟨hgv, sr, hsr, hst, hp⟩ := mem_pickedBy.mp hv
+  have ht : v.1 = s.target := of_decide_eq_true ht
+  have hr : Cap.mk v.2.1 s.target sr.rights sr.badge ∈ capsOf G := by
+    rw [← ht, ← hst]; exact mem_capsOf.mpr ⟨v.2, hgv, sr, hsr, rfl⟩
+  exact mem_slotsOf.mpr (h (snd := g.1) (t := x.target) (r := x.rights) (b := x.badge)
+    (mem_capsOf.mpr ⟨g, hg, s, hs, rfl⟩) (mem_of_memB (and_true_left hsg))
+    (mem_of_memB (and_true_right hsg)) hr (mem_of_memB hp) (mem_slotsOf.mp hx))
 
 /-- `checkReply` is complete: groups closed under `KStep.reply` are accepted. -/
 theorem checkReply_complete {G : Groups Slot}
@@ -759,14 +817,16 @@ theorem checkReply_complete {G : Groups Slot}
       Cap.mk clt ep rc bc ∈ capsOf G → Right.send ∈ rc → (Right.grant ∈ rc ∨ Right.grantReply ∈ rc) →
       Cap.mk srv ep rv bv ∈ capsOf G → Right.receive ∈ rv → Right.grant ∈ rv →
       Cap.mk srv t r b ∈ capsOf G → Cap.mk clt t r b ∈ capsOf G) : checkReply G = true := by
-  unfold checkReply
-  refine allSlots_of fun a t0 rs bs hg => imp_intro fun hsg => List.all_eq_true.mpr fun v hv =>
-    imp_intro fun ht => includedB_of fun s hs => mem_slotsOf.mpr ?_
-  obtain ⟨rr, br, hv', hvr⟩ := mem_pickedBy.mp hv
-  have ht : v.1 = t0 := of_decide_eq_true ht
-  have hv'' : Cap.mk v.2 t0 rr br ∈ capsOf G := by rw [← ht]; exact hv'
-  exact h (clt := a) hg (mem_of_memB (and_true_left hsg)) (mem_or_of_memB (and_true_right hsg))
-    hv'' (mem_of_memB (and_true_left hvr)) (mem_of_memB (and_true_right hvr)) (mem_slotsOf.mp hs)
+  refine byGroups_complete (List.all_eq_true.mpr fun g hg => List.all_eq_true.mpr fun s hs =>
+    imp_intro fun hsg => List.all_eq_true.mpr fun v hv => imp_intro fun ht => includedB_of fun x hx => ?_)
+  obtain ⟨hgv, sr, hsr, hst, hp⟩ := mem_pickedBy.mp hv
+  have ht : v.1 = s.target := of_decide_eq_true ht
+  have hr : Cap.mk v.2.1 s.target sr.rights sr.badge ∈ capsOf G := by
+    rw [← ht, ← hst]; exact mem_capsOf.mpr ⟨v.2, hgv, sr, hsr, rfl⟩
+  exact mem_slotsOf.mpr (h (clt := g.1) (t := x.target) (r := x.rights) (b := x.badge)
+    (mem_capsOf.mpr ⟨g, hg, s, hs, rfl⟩) (mem_of_memB (and_true_left hsg))
+    (mem_or_of_memB (and_true_right hsg)) hr (mem_of_memB (and_true_left hp))
+    (mem_of_memB (and_true_right hp)) (mem_slotsOf.mp hx))
 
 /-- `checkCNode` is complete: groups closed under `KStep.copyOut` and `KStep.copyIn` are
 accepted. -/
