@@ -17,7 +17,24 @@ structure Slot where
   target : Target
   rights : List Right
   badge : Nat
-  deriving DecidableEq, Repr
+  deriving Repr
+
+/-- Slots compared as `Cap.beq` compares caps (the closure rules compare holders' slots). -/
+def Slot.beq (a b : Slot) : Bool :=
+  eqB a.badge b.badge && (Target.beq a.target b.target && decide (a.rights = b.rights))
+
+theorem Slot.beq_iff : ∀ {a b : Slot}, Slot.beq a b = true ↔ a = b := by
+  intro a b
+  obtain ⟨t, r, x⟩ := a
+  obtain ⟨t', r', x'⟩ := b
+  simp only [Slot.beq, Bool.and_eq_true, Target.beq_iff, decide_eq_true_eq, Slot.mk.injEq]
+  constructor
+  · intro ⟨e1, e2, e3⟩
+    exact ⟨e2, e3, eq_of_eqB e1⟩
+  · intro ⟨e1, e2, e3⟩
+    exact ⟨eqB_of e3, e1, e2⟩
+
+instance : DecidableEq Slot := fun _ _ => decidable_of_iff _ Slot.beq_iff
 
 /-- The cap `h` holds as `s`. -/
 def Slot.cap (h : Component) (s : Slot) : Cap := ⟨h, s.target, s.rights, s.badge⟩
@@ -26,7 +43,23 @@ def Slot.cap (h : Component) (s : Slot) : Cap := ⟨h, s.target, s.rights, s.bad
 structure Held where
   obj : SObj
   op : OpId
-  deriving DecidableEq, Repr
+  deriving Repr
+
+/-- Held handles compared operation first, then object (`SObj.beq`). -/
+def Held.beq (a b : Held) : Bool := eqB a.op b.op && SObj.beq a.obj b.obj
+
+theorem Held.beq_iff : ∀ {a b : Held}, Held.beq a b = true ↔ a = b := by
+  intro a b
+  obtain ⟨o, p⟩ := a
+  obtain ⟨o', p'⟩ := b
+  simp only [Held.beq, Bool.and_eq_true, SObj.beq_iff, Held.mk.injEq]
+  constructor
+  · intro ⟨e1, e2⟩
+    exact ⟨e2, eq_of_eqB e1⟩
+  · intro ⟨e1, e2⟩
+    exact ⟨eqB_of e2, e1⟩
+
+instance : DecidableEq Held := fun _ _ => decidable_of_iff _ Held.beq_iff
 
 /-- The handle `h` holds as `x`. -/
 def Held.handle (h : Component) (x : Held) : Handle := ⟨h, x.obj, x.op⟩

@@ -137,7 +137,26 @@ structure Cap where
   target : Target
   rights : List Right
   badge : Nat
-  deriving DecidableEq, Repr
+  deriving Repr
+
+/-- Caps compared as `Component.beq` compares components, the badge first (the field that tells
+most caps apart in one step). -/
+def Cap.beq (a b : Cap) : Bool :=
+  eqB a.badge b.badge &&
+    (Target.beq a.target b.target && (Component.beq a.holder b.holder && decide (a.rights = b.rights)))
+
+theorem Cap.beq_iff : ∀ {a b : Cap}, Cap.beq a b = true ↔ a = b := by
+  intro a b
+  obtain ⟨h, t, r, x⟩ := a
+  obtain ⟨h', t', r', x'⟩ := b
+  simp only [Cap.beq, Bool.and_eq_true, Component.beq_iff, Target.beq_iff, decide_eq_true_eq, Cap.mk.injEq]
+  constructor
+  · intro ⟨e1, e2, e3, e4⟩
+    exact ⟨e3, e2, e4, eq_of_eqB e1⟩
+  · intro ⟨e1, e2, e3, e4⟩
+    exact ⟨eqB_of e4, e2, e1, e3⟩
+
+instance : DecidableEq Cap := fun _ _ => decidable_of_iff _ Cap.beq_iff
 
 /-- An object a server implements; clients reach it only through that server. -/
 structure SObj where
@@ -145,7 +164,24 @@ structure SObj where
   cls : ClassId
   sid : Sid
   server : Component
-  deriving DecidableEq, Repr
+  deriving Repr
+
+/-- Objects compared as `Component.beq` compares components. -/
+def SObj.beq (a b : SObj) : Bool :=
+  eqB a.id b.id && (eqB a.cls b.cls && (eqB a.sid b.sid && Component.beq a.server b.server))
+
+theorem SObj.beq_iff : ∀ {a b : SObj}, SObj.beq a b = true ↔ a = b := by
+  intro a b
+  obtain ⟨i, c, s, v⟩ := a
+  obtain ⟨i', c', s', v'⟩ := b
+  simp only [SObj.beq, Bool.and_eq_true, Component.beq_iff, SObj.mk.injEq]
+  constructor
+  · intro ⟨e1, e2, e3, e4⟩
+    exact ⟨eq_of_eqB e1, eq_of_eqB e2, eq_of_eqB e3, e4⟩
+  · intro ⟨e1, e2, e3, e4⟩
+    exact ⟨eqB_of e1, eqB_of e2, eqB_of e3, e4⟩
+
+instance : DecidableEq SObj := fun _ _ => decidable_of_iff _ SObj.beq_iff
 
 /-- What a successful open returns: authority to perform `op` on `obj` through its server.
 A handle cap can be passed on (`Step.pass`). -/
