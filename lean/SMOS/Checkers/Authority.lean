@@ -27,6 +27,12 @@ as a whole `Cap` 29 s, as a `Slot` 6.9 s. -/
 def allSlots (G : Groups Slot) (f : Component → Slot → Bool) : Bool :=
   G.all fun g => g.2.all (f g.1)
 
+/-- The caps of the groups that pass `p`, picked out group by group: the same list as
+`(capsOf G).filter p` (`capsWhere_eq`), for less of the kernel's work (at 1,000 components a walk
+of the groups took it 3.8 s, of `capsOf` 9.0 s). -/
+def capsWhere (G : Groups Slot) (p : Cap → Bool) : List Cap :=
+  G.flatMap fun g => (g.2.filter fun s => p (s.cap g.1)).map (Slot.cap g.1)
+
 /-- The caps of the groups that pass `p`, each as its target and its holder's group. -/
 def pickedBy (G : Groups Slot) (p : Slot → Bool) : List (Target × (Component × List Slot)) :=
   G.flatMap fun g => (g.2.filter p).map fun s => (s.target, g)
@@ -268,7 +274,7 @@ def callersDistinctAt (sys : Sys) (o : SObj) (cs : List Cap) : Bool :=
 /-- `CertCallersDistinct` at object `o`: its server's callers are picked out once, and only their
 pairs are compared. -/
 def callersAt (sys : Sys) (cert : Certificate) (o : SObj) : Bool :=
-  callersDistinctAt sys o (cert.caps.filter (callerB o))
+  callersDistinctAt sys o (capsWhere cert.capGroups (callerB o))
 
 /-- Decides `CertCallersDistinct`, object by object. -/
 def checkCallersDistinct (sys : Sys) (cert : Certificate) : Bool :=
@@ -297,7 +303,7 @@ caller is compared with them alone and no badge list is searched per pair. -/
 def noBorrowAt (sys : Sys) (cert : Certificate) (o : SObj) : Bool :=
   let ds := (sys.clients.filter fun d => decide (d.server = o.server)).map fun d =>
     (d, memB d.badge cert.declared)
-  cert.caps.all fun e => !callerB o e ||
+  (capsWhere cert.capGroups (callerB o)).all fun e =>
     ds.all fun dd => !coversB e.badge dd.1.badge dd.2 ||
       sys.policy.allowsAllOf dd.1.sid e.holder.sid o.sid o.cls
 

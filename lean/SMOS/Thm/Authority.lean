@@ -614,10 +614,23 @@ theorem client_mem_of {o : SObj} {d : Client} (hd : d ∈ sys.clients) (hds : d.
       fun d => (d, memB d.badge cert.declared) :=
   List.mem_map.mpr ⟨d, List.mem_filter.mpr ⟨hd, decide_eq_true hds⟩, rfl⟩
 
+theorem capsWhere_eq (G : Groups Slot) (p : Cap → Bool) : capsWhere G p = (capsOf G).filter p := by
+  unfold capsWhere capsOf
+  rw [List.filter_flatMap]
+  congr 1
+  funext g
+  rw [List.filter_map]
+  rfl
+
+/-- A listed cap passing `p` is picked out by `capsWhere`, and what it picks is such a cap. -/
+theorem mem_capsWhere {G : Groups Slot} {p : Cap → Bool} {e : Cap} :
+    e ∈ capsWhere G p ↔ e ∈ capsOf G ∧ p e = true := by
+  rw [capsWhere_eq, List.mem_filter]
+
 /-- `checkNoBorrow` is sound. -/
 theorem checkNoBorrow_sound (h : checkNoBorrow sys cert = true) : CertNoBorrow sys cert := by
   intro e he o ho ht hs hap d hd hds hb op hp
-  have h1 := imp_true (of_all (of_all h ho) he) (callerB_of ht hs hap)
+  have h1 := of_all (of_all h ho) (mem_capsWhere.mpr ⟨he, callerB_of ht hs hap⟩)
   have h2 := imp_true (of_all h1 (client_mem_of hd hds)) (badgeCoversB_of hb)
   exact Policy.allowsAllOf_iff.mp h2 op hp
 
@@ -625,7 +638,8 @@ theorem checkNoBorrow_sound (h : checkNoBorrow sys cert = true) : CertNoBorrow s
 more is accepted. -/
 theorem checkNoBorrow_complete (h : CertNoBorrow sys cert) : checkNoBorrow sys cert = true := by
   unfold checkNoBorrow
-  refine List.all_eq_true.mpr fun o ho => List.all_eq_true.mpr fun e he => imp_intro fun hc => ?_
+  refine List.all_eq_true.mpr fun o ho => List.all_eq_true.mpr fun e he' => ?_
+  have ⟨he, hc⟩ := mem_capsWhere.mp he'
   have ⟨ht, hs, hap⟩ := caller_of_B hc
   refine List.all_eq_true.mpr fun dd hdd => imp_intro fun hc2 => ?_
   have ⟨d, hdf, hdd'⟩ := List.mem_map.mp hdd
@@ -666,8 +680,8 @@ theorem noBorrow_of_covers {s : State} (hcov : Covers cert s) (hc : CertNoBorrow
 theorem checkCallersDistinct_sound (h : checkCallersDistinct sys cert = true) :
     CertCallersDistinct sys cert := by
   intro e₁ e₂ h₁ h₂ o ho ht₁ ht₂ hs₁ hs₂ hap₁ hap₂ hm op hp
-  have hc₁ : e₁ ∈ cert.caps.filter (callerB o) := List.mem_filter.mpr ⟨h₁, callerB_of ht₁ hs₁ hap₁⟩
-  have hc₂ : e₂ ∈ cert.caps.filter (callerB o) := List.mem_filter.mpr ⟨h₂, callerB_of ht₂ hs₂ hap₂⟩
+  have hc₁ : e₁ ∈ capsWhere cert.capGroups (callerB o) := mem_capsWhere.mpr ⟨h₁, callerB_of ht₁ hs₁ hap₁⟩
+  have hc₂ : e₂ ∈ capsWhere cert.capGroups (callerB o) := mem_capsWhere.mpr ⟨h₂, callerB_of ht₂ hs₂ hap₂⟩
   have h1 := of_all (of_all (of_all h ho) hc₁) hc₂
   cases hsid : eqB e₁.holder.sid e₂.holder.sid with
   | true =>
@@ -685,8 +699,8 @@ theorem checkCallersDistinct_complete (h : CertCallersDistinct sys cert) :
   refine List.all_eq_true.mpr fun o ho => ?_
   unfold callersAt callersDistinctAt
   refine List.all_eq_true.mpr fun e₁ hc₁ => List.all_eq_true.mpr fun e₂ hc₂ => ?_
-  have ⟨h₁, hb₁⟩ := List.mem_filter.mp hc₁
-  have ⟨h₂, hb₂⟩ := List.mem_filter.mp hc₂
+  have ⟨h₁, hb₁⟩ := mem_capsWhere.mp hc₁
+  have ⟨h₂, hb₂⟩ := mem_capsWhere.mp hc₂
   have ⟨ht₁, hs₁, hap₁⟩ := caller_of_B hb₁
   have ⟨ht₂, hs₂, hap₂⟩ := caller_of_B hb₂
   refine or_of_true (Or.inr (imp_intro fun hmB => ?_))
