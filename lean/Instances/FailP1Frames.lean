@@ -190,6 +190,22 @@ noncomputable def certificate : Certificate where
     (.comp comp2, [(0, [0]), (1, [1])]),
     (.comp comp3, [(0, [0]), (1, [1])]),
     (.obj obj0, [(0, [0]), (1, [1])])]
+/-- the sids of the callers of `comp0`'s endpoint, by badge -/
+noncomputable def index_callers0 : KTree (List Sid) := (.node (.node .leaf 1 [2] .leaf) 2 [3] .leaf)
+/-- the sids of `comp0`'s declared clients, by badge -/
+noncomputable def index_clients0 : KTree (List Sid) := (.node (.node .leaf 1 [2] .leaf) 2 [3] .leaf)
+/-- the sids of the callers of `comp1`'s endpoint, by badge -/
+noncomputable def index_callers1 : KTree (List Sid) := (.node .leaf 1 [1] .leaf)
+/-- the sids of `comp1`'s declared clients, by badge -/
+noncomputable def index_clients1 : KTree (List Sid) := (.node .leaf 1 [1] .leaf)
+/-- the operations the decision table permits on `obj0`, by subject sid -/
+noncomputable def index_opens0 : KTree (List OpId) := (.node .leaf 2 [0, 1, 4, 5] .leaf)
+/-- Every server's callers and declared clients by badge and its objects, the declared badges, and
+the permitted opens (`CallerIndex`; `checkIndex` shows that it lists them all). -/
+noncomputable def callerIndex : CallerIndex where
+  servers := (.node (.node .leaf 5 ⟨index_callers0, index_clients0, [obj0]⟩ .leaf) 73786976294838206466 ⟨index_callers1, index_clients1, []⟩ .leaf)
+  declared := (.node (.node .leaf 1 () .leaf) 2 () .leaf)
+  opens := (.node .leaf 0 index_opens0 .leaf)
 
 /-- The closed state of the dynamic-safety analysis (P7 is not claimed; kept as a record). -/
 noncomputable def dynamicCertificate : Certificate where

@@ -192,6 +192,22 @@ noncomputable def certificate : Certificate where
     (.comp comp2, [(0, [0]), (1, [1]), (1, [1, 0])]),
     (.comp comp3, [(0, [0]), (1, [1]), (1, [1, 0])]),
     (.obj obj0, [(0, [0]), (1, [1, 0])])]
+/-- the sids of the callers of `comp0`'s endpoint, by badge -/
+noncomputable def index_callers0 : KTree (List Sid) := (.node (.node .leaf 1 [2] .leaf) 2 [3] .leaf)
+/-- the sids of `comp0`'s declared clients, by badge -/
+noncomputable def index_clients0 : KTree (List Sid) := (.node (.node .leaf 1 [2] .leaf) 2 [3] .leaf)
+/-- the sids of the callers of `comp1`'s endpoint, by badge -/
+noncomputable def index_callers1 : KTree (List Sid) := (.node (.node .leaf 1 [3] .leaf) 2 [1] .leaf)
+/-- the sids of `comp1`'s declared clients, by badge -/
+noncomputable def index_clients1 : KTree (List Sid) := (.node (.node .leaf 1 [3] .leaf) 2 [1] .leaf)
+/-- the operations the decision table permits on `obj0`, by subject sid -/
+noncomputable def index_opens0 : KTree (List OpId) := (.node .leaf 2 [0, 1, 4, 5] .leaf)
+/-- Every server's callers and declared clients by badge and its objects, the declared badges, and
+the permitted opens (`CallerIndex`; `checkIndex` shows that it lists them all). -/
+noncomputable def callerIndex : CallerIndex where
+  servers := (.node (.node .leaf 5 ⟨index_callers0, index_clients0, [obj0]⟩ .leaf) 73786976294838206466 ⟨index_callers1, index_clients1, []⟩ .leaf)
+  declared := (.node (.node .leaf 1 () .leaf) 2 () .leaf)
+  opens := (.node .leaf 0 index_opens0 .leaf)
 
 /-- The closed state of the dynamic-safety analysis (P7 is not claimed; kept as a record). -/
 noncomputable def dynamicCertificate : Certificate where
@@ -271,7 +287,21 @@ theorem part_untampered_all : checkUntamperedAll certificate (system.objects.map
 
 theorem part_untampered : system.objects.all (fun o => untamperedAt certificate o) = true := untampered_of_all part_untampered_all
 
-theorem part_callers : checkCallersDistinct system certificate = true := by decide +kernel
+theorem part_index_callers : coversCallers callerIndex certificate.capGroups = true := by decide +kernel
+
+theorem part_index_clients : coversClients callerIndex system.clients = true := by decide +kernel
+
+theorem part_index_declared : declaredIn callerIndex certificate.declared = true := by decide +kernel
+
+theorem part_index_objects : objectsIn callerIndex system.objects = true := by decide +kernel
+
+theorem part_index_decisions : decisionsIn system callerIndex = true := by decide +kernel
+
+theorem part_index : checkIndex system certificate callerIndex = true := checkIndex_of_parts part_index_callers part_index_clients part_index_declared part_index_objects part_index_decisions
+
+theorem part_callers_0 : callersByIndex system callerIndex obj0 = true := by decide +kernel
+
+theorem part_callers : checkCallersDistinct system certificate = true := checkCallersDistinct_of_index part_index (all_cons_of part_callers_0 <| all_nil_of)
 
 theorem part_relied_all : checkUntamperedAll certificate (system.comps.filter fun c => isPolicy c || trusts system.policy c.sid) = true := by decide +kernel
 

@@ -156,6 +156,16 @@ noncomputable def certificate : Certificate where
     (.chan (.chan .notification 0 2), [(0, [0]), (0, [0, 1]), (1, [1]), (1, [1, 0])]),
     (.chan (.chan .notification 1 0), [(0, [0, 1]), (1, [1, 0])]),
     (.chan (.chan .notification 2 1), [(0, [0, 1]), (1, [1, 0])])]
+/-- the sids of the callers of `comp0`'s endpoint, by badge -/
+noncomputable def index_callers0 : KTree (List Sid) := (.node (.node .leaf 1 [0] .leaf) 2 [1] .leaf)
+/-- the sids of `comp0`'s declared clients, by badge -/
+noncomputable def index_clients0 : KTree (List Sid) := (.node (.node .leaf 1 [0] .leaf) 2 [1] .leaf)
+/-- Every server's callers and declared clients by badge and its objects, the declared badges, and
+the permitted opens (`CallerIndex`; `checkIndex` shows that it lists them all). -/
+noncomputable def callerIndex : CallerIndex where
+  servers := (.node .leaf 9 ⟨index_callers0, index_clients0, []⟩ .leaf)
+  declared := (.node (.node .leaf 1 () .leaf) 2 () .leaf)
+  opens := .leaf
 
 /-- The channel network of the leakage analysis (capacities in bits per epoch). Nodes:
  -/
@@ -206,7 +216,21 @@ theorem part_spawn : checkSpawn system certificate = true := by decide +kernel
 
 theorem part_connect : checkConnect system certificate = true := by decide +kernel
 
-theorem part_opens : checkOpen system certificate = true := by decide +kernel
+theorem part_index_callers : coversCallers callerIndex certificate.capGroups = true := by decide +kernel
+
+theorem part_index_clients : coversClients callerIndex system.clients = true := by decide +kernel
+
+theorem part_index_declared : declaredIn callerIndex certificate.declared = true := by decide +kernel
+
+theorem part_index_objects : objectsIn callerIndex system.objects = true := by decide +kernel
+
+theorem part_index_decisions : decisionsIn system callerIndex = true := by decide +kernel
+
+theorem part_index : checkIndex system certificate callerIndex = true := checkIndex_of_parts part_index_callers part_index_clients part_index_declared part_index_objects part_index_decisions
+
+theorem part_opens_all : opensByIndex callerIndex certificate.capGroups certificate.handleGroups = true := by decide +kernel
+
+theorem part_opens : checkOpen system certificate = true := checkOpen_of_index part_index part_opens_all
 
 theorem part_pass : checkPass system certificate = true := by decide +kernel
 

@@ -504,6 +504,44 @@ noncomputable def certificate : Certificate where
     (.chan (.chan .region 0 14), [.comp comp4, .comp comp5]),
     (.chan (.chan .notification 0 15), [.comp comp5])]
   facts := []
+/-- the sids of the callers of `comp0`'s endpoint, by badge -/
+noncomputable def index_callers0 : KTree (List Sid) := (.node (.node (.node .leaf 1 [1] .leaf) 2 [2] .leaf) 3 [3] (.node .leaf 4 [4] .leaf))
+/-- the sids of `comp0`'s declared clients, by badge -/
+noncomputable def index_clients0 : KTree (List Sid) := (.node (.node (.node .leaf 1 [1] .leaf) 2 [2] .leaf) 3 [3] (.node .leaf 4 [4] .leaf))
+/-- the sids of the callers of `comp1`'s endpoint, by badge -/
+noncomputable def index_callers1 : KTree (List Sid) := (.node (.node .leaf 1 [5] .leaf) 2 [6] (.node .leaf 3 [7] .leaf))
+/-- the sids of `comp1`'s declared clients, by badge -/
+noncomputable def index_clients1 : KTree (List Sid) := (.node (.node .leaf 1 [5] .leaf) 2 [6] (.node .leaf 3 [7] .leaf))
+/-- the sids of the callers of `comp2`'s endpoint, by badge -/
+noncomputable def index_callers2 : KTree (List Sid) := (.node (.node .leaf 1 [5] .leaf) 2 [6] (.node .leaf 3 [7] .leaf))
+/-- the sids of `comp2`'s declared clients, by badge -/
+noncomputable def index_clients2 : KTree (List Sid) := (.node (.node .leaf 1 [5] .leaf) 2 [6] (.node .leaf 3 [7] .leaf))
+/-- the sids of the callers of `comp3`'s endpoint, by badge -/
+noncomputable def index_callers3 : KTree (List Sid) := (.node (.node (.node .leaf 1 [5] .leaf) 2 [6] .leaf) 3 [7] (.node (.node .leaf 4 [1] .leaf) 5 [2] .leaf))
+/-- the sids of `comp3`'s declared clients, by badge -/
+noncomputable def index_clients3 : KTree (List Sid) := (.node (.node (.node .leaf 1 [5] .leaf) 2 [6] .leaf) 3 [7] (.node (.node .leaf 4 [1] .leaf) 5 [2] .leaf))
+/-- the sids of the callers of `comp4`'s endpoint, by badge -/
+noncomputable def index_callers4 : KTree (List Sid) := (.node (.node .leaf 1 [5] .leaf) 2 [6] .leaf)
+/-- the sids of `comp4`'s declared clients, by badge -/
+noncomputable def index_clients4 : KTree (List Sid) := (.node (.node .leaf 1 [5] .leaf) 2 [6] .leaf)
+/-- the operations the decision table permits on `obj0`, by subject sid -/
+noncomputable def index_opens0 : KTree (List OpId) := (.node (.node .leaf 5 [0, 1, 2, 3, 4, 5] .leaf) 6 [0, 1, 2, 3, 4, 5] (.node .leaf 7 [0, 1, 2, 3, 4, 5] .leaf))
+/-- the operations the decision table permits on `obj1`, by subject sid -/
+noncomputable def index_opens1 : KTree (List OpId) := (.node (.node .leaf 5 [0, 1, 4, 5] .leaf) 6 [0, 1, 2, 3, 4, 5] (.node .leaf 7 [0, 1, 4, 5] .leaf))
+/-- the operations the decision table permits on `obj2`, by subject sid -/
+noncomputable def index_opens2 : KTree (List OpId) := (.node .leaf 6 [0, 1, 2, 3, 4, 5] .leaf)
+/-- the operations the decision table permits on `obj3`, by subject sid -/
+noncomputable def index_opens3 : KTree (List OpId) := (.node (.node .leaf 5 [0, 1, 2, 3] .leaf) 6 [0, 1, 2, 3] (.node .leaf 7 [2] .leaf))
+/-- the operations the decision table permits on `obj4`, by subject sid -/
+noncomputable def index_opens4 : KTree (List OpId) := (.node (.node (.node .leaf 1 [0, 1, 2] .leaf) 2 [0, 1, 2] .leaf) 5 [1] (.node (.node .leaf 6 [1] .leaf) 7 [1] .leaf))
+/-- the operations the decision table permits on `obj5`, by subject sid -/
+noncomputable def index_opens5 : KTree (List OpId) := (.node (.node .leaf 5 [0, 1, 2, 3, 4, 5, 6, 7] .leaf) 6 [0, 1, 2, 3, 4, 5, 6, 7] .leaf)
+/-- Every server's callers and declared clients by badge and its objects, the declared badges, and
+the permitted opens (`CallerIndex`; `checkIndex` shows that it lists them all). -/
+noncomputable def callerIndex : CallerIndex where
+  servers := (.node (.node (.node .leaf 2 ⟨index_callers0, index_clients0, []⟩ .leaf) 73786976294838206469 ⟨index_callers1, index_clients1, [obj0, obj1, obj2]⟩ .leaf) 147573952589676412937 ⟨index_callers2, index_clients2, [obj3]⟩ (.node (.node .leaf 221360928884514619405 ⟨index_callers3, index_clients3, [obj4]⟩ .leaf) 295147905179352825873 ⟨index_callers4, index_clients4, [obj5]⟩ .leaf))
+  declared := (.node (.node (.node .leaf 1 () .leaf) 2 () .leaf) 3 () (.node (.node .leaf 4 () .leaf) 5 () .leaf))
+  opens := (.node (.node (.node .leaf 0 index_opens0 .leaf) 1 index_opens1 (.node .leaf 2 index_opens2 .leaf)) 3 index_opens3 (.node (.node .leaf 4 index_opens4 .leaf) 5 index_opens5 .leaf))
 
 /-- The channel network of the leakage analysis (capacities in bits per epoch). Nodes:
  -/
@@ -540,19 +578,31 @@ theorem part_untampered_all : checkUntamperedAll certificate (system.objects.map
 
 theorem part_untampered : system.objects.all (fun o => untamperedAt certificate o) = true := untampered_of_all part_untampered_all
 
-theorem part_callers_0 : callersAt system certificate obj0 = true := by decide +kernel
+theorem part_index_callers : coversCallers callerIndex certificate.capGroups = true := by decide +kernel
 
-theorem part_callers_1 : callersAt system certificate obj1 = true := by decide +kernel
+theorem part_index_clients : coversClients callerIndex system.clients = true := by decide +kernel
 
-theorem part_callers_2 : callersAt system certificate obj2 = true := by decide +kernel
+theorem part_index_declared : declaredIn callerIndex certificate.declared = true := by decide +kernel
 
-theorem part_callers_3 : callersAt system certificate obj3 = true := by decide +kernel
+theorem part_index_objects : objectsIn callerIndex system.objects = true := by decide +kernel
 
-theorem part_callers_4 : callersAt system certificate obj4 = true := by decide +kernel
+theorem part_index_decisions : decisionsIn system callerIndex = true := by decide +kernel
 
-theorem part_callers_5 : callersAt system certificate obj5 = true := by decide +kernel
+theorem part_index : checkIndex system certificate callerIndex = true := checkIndex_of_parts part_index_callers part_index_clients part_index_declared part_index_objects part_index_decisions
 
-theorem part_callers : checkCallersDistinct system certificate = true := all_cons_of part_callers_0 <| all_cons_of part_callers_1 <| all_cons_of part_callers_2 <| all_cons_of part_callers_3 <| all_cons_of part_callers_4 <| all_cons_of part_callers_5 <| all_nil_of
+theorem part_callers_0 : callersByIndex system callerIndex obj0 = true := by decide +kernel
+
+theorem part_callers_1 : callersByIndex system callerIndex obj1 = true := by decide +kernel
+
+theorem part_callers_2 : callersByIndex system callerIndex obj2 = true := by decide +kernel
+
+theorem part_callers_3 : callersByIndex system callerIndex obj3 = true := by decide +kernel
+
+theorem part_callers_4 : callersByIndex system callerIndex obj4 = true := by decide +kernel
+
+theorem part_callers_5 : callersByIndex system callerIndex obj5 = true := by decide +kernel
+
+theorem part_callers : checkCallersDistinct system certificate = true := checkCallersDistinct_of_index part_index (all_cons_of part_callers_0 <| all_cons_of part_callers_1 <| all_cons_of part_callers_2 <| all_cons_of part_callers_3 <| all_cons_of part_callers_4 <| all_cons_of part_callers_5 <| all_nil_of)
 
 theorem part_relied_all : checkUntamperedAll certificate (system.comps.filter fun c => isPolicy c || trusts system.policy c.sid) = true := by decide +kernel
 
@@ -564,19 +614,19 @@ theorem part_conforms_handles : conformsHandles system.policy certificate.handle
 
 theorem part_conforms : checkConforms system certificate = true := checkConforms_of_parts part_conforms_caps part_conforms_handles
 
-theorem part_noBorrow_0 : noBorrowAt system certificate obj0 = true := by decide +kernel
+theorem part_noBorrow_0 : noBorrowByIndex system callerIndex obj0 = true := by decide +kernel
 
-theorem part_noBorrow_1 : noBorrowAt system certificate obj1 = true := by decide +kernel
+theorem part_noBorrow_1 : noBorrowByIndex system callerIndex obj1 = true := by decide +kernel
 
-theorem part_noBorrow_2 : noBorrowAt system certificate obj2 = true := by decide +kernel
+theorem part_noBorrow_2 : noBorrowByIndex system callerIndex obj2 = true := by decide +kernel
 
-theorem part_noBorrow_3 : noBorrowAt system certificate obj3 = true := by decide +kernel
+theorem part_noBorrow_3 : noBorrowByIndex system callerIndex obj3 = true := by decide +kernel
 
-theorem part_noBorrow_4 : noBorrowAt system certificate obj4 = true := by decide +kernel
+theorem part_noBorrow_4 : noBorrowByIndex system callerIndex obj4 = true := by decide +kernel
 
-theorem part_noBorrow_5 : noBorrowAt system certificate obj5 = true := by decide +kernel
+theorem part_noBorrow_5 : noBorrowByIndex system callerIndex obj5 = true := by decide +kernel
 
-theorem part_noBorrow : checkNoBorrow system certificate = true := all_cons_of part_noBorrow_0 <| all_cons_of part_noBorrow_1 <| all_cons_of part_noBorrow_2 <| all_cons_of part_noBorrow_3 <| all_cons_of part_noBorrow_4 <| all_cons_of part_noBorrow_5 <| all_nil_of
+theorem part_noBorrow : checkNoBorrow system certificate = true := checkNoBorrow_of_index part_index (all_cons_of part_noBorrow_0 <| all_cons_of part_noBorrow_1 <| all_cons_of part_noBorrow_2 <| all_cons_of part_noBorrow_3 <| all_cons_of part_noBorrow_4 <| all_cons_of part_noBorrow_5 <| all_nil_of)
 
 theorem part_decisions : checkDecisions system = true := by decide +kernel
 
@@ -586,19 +636,9 @@ theorem part_spawn : checkSpawn system certificate = true := by decide +kernel
 
 theorem part_connect : checkConnect system certificate = true := by decide +kernel
 
-theorem part_opens_0 : openAt system certificate obj0 = true := by decide +kernel
+theorem part_opens_all : opensByIndex callerIndex certificate.capGroups certificate.handleGroups = true := by decide +kernel
 
-theorem part_opens_1 : openAt system certificate obj1 = true := by decide +kernel
-
-theorem part_opens_2 : openAt system certificate obj2 = true := by decide +kernel
-
-theorem part_opens_3 : openAt system certificate obj3 = true := by decide +kernel
-
-theorem part_opens_4 : openAt system certificate obj4 = true := by decide +kernel
-
-theorem part_opens_5 : openAt system certificate obj5 = true := by decide +kernel
-
-theorem part_opens : checkOpen system certificate = true := all_cons_of part_opens_0 <| all_cons_of part_opens_1 <| all_cons_of part_opens_2 <| all_cons_of part_opens_3 <| all_cons_of part_opens_4 <| all_cons_of part_opens_5 <| all_nil_of
+theorem part_opens : checkOpen system certificate = true := checkOpen_of_index part_index part_opens_all
 
 theorem part_pass : checkPass system certificate = true := by decide +kernel
 

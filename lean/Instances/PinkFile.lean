@@ -218,6 +218,24 @@ noncomputable def certificate : Certificate where
     (.comp comp3, [(0, [0]), (1, [1, 0])]),
     (.obj obj0, [(0, [0]), (1, [1, 0])]),
     (.obj obj1, [(0, [0]), (1, [1, 0])])]
+/-- the sids of the callers of `comp0`'s endpoint, by badge -/
+noncomputable def index_callers0 : KTree (List Sid) := (.node (.node .leaf 1 [2] .leaf) 2 [3] .leaf)
+/-- the sids of `comp0`'s declared clients, by badge -/
+noncomputable def index_clients0 : KTree (List Sid) := (.node (.node .leaf 1 [2] .leaf) 2 [3] .leaf)
+/-- the sids of the callers of `comp1`'s endpoint, by badge -/
+noncomputable def index_callers1 : KTree (List Sid) := (.node .leaf 1 [1] .leaf)
+/-- the sids of `comp1`'s declared clients, by badge -/
+noncomputable def index_clients1 : KTree (List Sid) := (.node .leaf 1 [1] .leaf)
+/-- the operations the decision table permits on `obj0`, by subject sid -/
+noncomputable def index_opens0 : KTree (List OpId) := (.node .leaf 2 [0, 1, 4, 5] .leaf)
+/-- the operations the decision table permits on `obj1`, by subject sid -/
+noncomputable def index_opens1 : KTree (List OpId) := (.node (.node .leaf 2 [0, 1, 4, 5] .leaf) 3 [0, 1, 4, 5] .leaf)
+/-- Every server's callers and declared clients by badge and its objects, the declared badges, and
+the permitted opens (`CallerIndex`; `checkIndex` shows that it lists them all). -/
+noncomputable def callerIndex : CallerIndex where
+  servers := (.node (.node .leaf 5 ⟨index_callers0, index_clients0, [obj0, obj1]⟩ .leaf) 73786976294838206466 ⟨index_callers1, index_clients1, []⟩ .leaf)
+  declared := (.node (.node .leaf 1 () .leaf) 2 () .leaf)
+  opens := (.node (.node .leaf 0 index_opens0 .leaf) 1 index_opens1 .leaf)
 
 /-- The channel network of the leakage analysis (capacities in bits per epoch). Nodes:
  -/
@@ -254,11 +272,23 @@ theorem part_untampered_all : checkUntamperedAll certificate (system.objects.map
 
 theorem part_untampered : system.objects.all (fun o => untamperedAt certificate o) = true := untampered_of_all part_untampered_all
 
-theorem part_callers_0 : callersAt system certificate obj0 = true := by decide +kernel
+theorem part_index_callers : coversCallers callerIndex certificate.capGroups = true := by decide +kernel
 
-theorem part_callers_1 : callersAt system certificate obj1 = true := by decide +kernel
+theorem part_index_clients : coversClients callerIndex system.clients = true := by decide +kernel
 
-theorem part_callers : checkCallersDistinct system certificate = true := all_cons_of part_callers_0 <| all_cons_of part_callers_1 <| all_nil_of
+theorem part_index_declared : declaredIn callerIndex certificate.declared = true := by decide +kernel
+
+theorem part_index_objects : objectsIn callerIndex system.objects = true := by decide +kernel
+
+theorem part_index_decisions : decisionsIn system callerIndex = true := by decide +kernel
+
+theorem part_index : checkIndex system certificate callerIndex = true := checkIndex_of_parts part_index_callers part_index_clients part_index_declared part_index_objects part_index_decisions
+
+theorem part_callers_0 : callersByIndex system callerIndex obj0 = true := by decide +kernel
+
+theorem part_callers_1 : callersByIndex system callerIndex obj1 = true := by decide +kernel
+
+theorem part_callers : checkCallersDistinct system certificate = true := checkCallersDistinct_of_index part_index (all_cons_of part_callers_0 <| all_cons_of part_callers_1 <| all_nil_of)
 
 theorem part_relied_all : checkUntamperedAll certificate (system.comps.filter fun c => isPolicy c || trusts system.policy c.sid) = true := by decide +kernel
 
@@ -270,11 +300,11 @@ theorem part_conforms_handles : conformsHandles system.policy certificate.handle
 
 theorem part_conforms : checkConforms system certificate = true := checkConforms_of_parts part_conforms_caps part_conforms_handles
 
-theorem part_noBorrow_0 : noBorrowAt system certificate obj0 = true := by decide +kernel
+theorem part_noBorrow_0 : noBorrowByIndex system callerIndex obj0 = true := by decide +kernel
 
-theorem part_noBorrow_1 : noBorrowAt system certificate obj1 = true := by decide +kernel
+theorem part_noBorrow_1 : noBorrowByIndex system callerIndex obj1 = true := by decide +kernel
 
-theorem part_noBorrow : checkNoBorrow system certificate = true := all_cons_of part_noBorrow_0 <| all_cons_of part_noBorrow_1 <| all_nil_of
+theorem part_noBorrow : checkNoBorrow system certificate = true := checkNoBorrow_of_index part_index (all_cons_of part_noBorrow_0 <| all_cons_of part_noBorrow_1 <| all_nil_of)
 
 theorem part_decisions : checkDecisions system = true := by decide +kernel
 
@@ -286,11 +316,9 @@ theorem part_spawn : checkSpawn system certificate = true := by decide +kernel
 
 theorem part_connect : checkConnect system certificate = true := by decide +kernel
 
-theorem part_opens_0 : openAt system certificate obj0 = true := by decide +kernel
+theorem part_opens_all : opensByIndex callerIndex certificate.capGroups certificate.handleGroups = true := by decide +kernel
 
-theorem part_opens_1 : openAt system certificate obj1 = true := by decide +kernel
-
-theorem part_opens : checkOpen system certificate = true := all_cons_of part_opens_0 <| all_cons_of part_opens_1 <| all_nil_of
+theorem part_opens : checkOpen system certificate = true := checkOpen_of_index part_index part_opens_all
 
 theorem part_pass : checkPass system certificate = true := by decide +kernel
 

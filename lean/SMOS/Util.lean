@@ -211,4 +211,67 @@ theorem eq_of_ascendingB {α : Type} {key : α → Nat} :
     · exact absurd (hxa ▸ he) (Nat.ne_of_lt (hlt hyl))
     · exact absurd (hya ▸ he).symm (Nat.ne_of_lt (hlt hxl))
     · exact eq_of_ascendingB (ascendingB_tail h) hxl hyl he
+
+/-- A pair check that passes passes a weaker one. -/
+theorem allPairs_mono {α β : Type} {f f' : α → β → Bool} (hf : ∀ a b, f a b = true → f' a b = true) :
+    ∀ {as : List α} {bs : List β}, allPairs f as bs = true → allPairs f' as bs = true
+  | [], [], _ => rfl
+  | [], _ :: _, h => by simp [allPairs] at h
+  | _ :: _, [], h => by simp [allPairs] at h
+  | a :: _, b :: _, h => both_true (hf a b (and_true_left h)) (allPairs_mono hf (and_true_right h))
+
+/-- A binary tree keyed by numbers: an index the emitter builds balanced, so the kernel finds an
+entry in a few steps where a list takes a walk. A lookup is a function of the tree and the key, so
+two lookups of one key find the same entry whatever the tree's shape: no soundness proof relies on
+the keys' order. -/
+inductive KTree (α : Type) where
+  | leaf : KTree α
+  | node : KTree α → Nat → α → KTree α → KTree α
+  deriving Repr
+
+/-- The entry of key `n`, searched for as in a search tree. -/
+def KTree.find? {α : Type} : KTree α → Nat → Option α
+  | .leaf, _ => none
+  | .node l k v r, n => bif Nat.blt n k then l.find? n else bif Nat.blt k n then r.find? n else some v
+
+/-- `p` holds at every entry. -/
+def KTree.all {α : Type} (p : Nat → α → Bool) : KTree α → Bool
+  | .leaf => true
+  | .node l k v r => p k v && (KTree.all p l && KTree.all p r)
+
+/-- The list of key `n`, empty when the tree has none. -/
+def KTree.listAt {α : Type} (t : KTree (List α)) (n : Nat) : List α := (t.find? n).getD []
+
+/-- What `find?` finds is an entry of the tree, under the key looked for. -/
+theorem KTree.all_find? {α : Type} {p : Nat → α → Bool} :
+    ∀ {t : KTree α} {n : Nat} {v : α}, KTree.all p t = true → t.find? n = some v → p n v = true
+  | .leaf, _, _, _, hf => nomatch hf
+  | .node l k w r, n, v, h, hf => by
+    simp only [KTree.all, Bool.and_eq_true] at h
+    simp only [KTree.find?] at hf
+    cases h1 : Nat.blt n k with
+    | true =>
+      rw [h1] at hf
+      exact KTree.all_find? h.2.1 hf
+    | false =>
+      cases h2 : Nat.blt k n with
+      | true =>
+        rw [h1, h2] at hf
+        exact KTree.all_find? h.2.2 hf
+      | false =>
+        rw [h1, h2] at hf
+        have hn : n = k := Nat.le_antisymm (Nat.not_lt.mp (fun hl => by rw [Nat.blt_eq.mpr hl] at h2; cases h2))
+          (Nat.not_lt.mp (fun hl => by rw [Nat.blt_eq.mpr hl] at h1; cases h1))
+        cases hf
+        rw [hn]
+        exact h.1
+
+/-- A member of the list of key `n` is a member of the entry of key `n`. -/
+theorem KTree.mem_listAt {α : Type} {t : KTree (List α)} {n : Nat} {x : α}
+    (hx : x ∈ t.listAt n) : ∃ l, t.find? n = some l ∧ x ∈ l := by
+  unfold KTree.listAt at hx
+  cases hf : t.find? n with
+  | none => rw [hf] at hx; exact absurd hx List.not_mem_nil
+  | some l => rw [hf] at hx; exact ⟨l, rfl, hx⟩
+
 end SMOS

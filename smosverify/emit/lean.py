@@ -1,7 +1,7 @@
 """`smosverify emit lean`: a system, its policy and the analyses' certificates as a Lean module.
 
 The module follows the contract of docs/lean.md: numbered data (`comp<i>`, `obj<i>`, `policy`,
-`system`, `certificate`, `network`, `cuts`) and one theorem per property, each the library's
+`system`, `certificate`, `callerIndex`, `network`, `cuts`) and one theorem per property, each the library's
 soundness theorem applied to its checker run by `decide +kernel`. A theorem is written only when
 the Python analysis found the property to hold and the data passes the checker's condition as
 `lean_check` evaluates it; otherwise a comment says why it is not claimed. Output is
@@ -35,6 +35,7 @@ from smosverify.emit.lean_data import (
     numbering,
     state_handles,
 )
+from smosverify.emit.lean_index import caller_index
 from smosverify.emit.lean_flow import flow_certificate, lean_cuts, lean_network
 from smosverify.emit.lean_text import LeanText
 from smosverify.model.system import System
@@ -47,14 +48,19 @@ class Part:
     `decide +kernel`; or, with `per_object` (the check of one object, `…At`) and two objects or
     more, each object's check a theorem joined by `all_cons_of`; or, with `rules`, each rule's
     check a theorem joined by the lemma `joined_by`. A rule over the certificate's holder groups
-    (`Chunked`) is checked in chunks of holders, each a theorem. The kernel keeps what it computes
-    for a declaration until the declaration is checked, so smaller declarations need less memory."""
+    (`Chunked`) is checked in chunks of holders, each a theorem. With `via`, the objects' checks
+    are joined and given to that lemma. The parts in `needs` are proved first, for `via` or
+    `joined_by` to cite. The
+    kernel keeps what it computes for a declaration until the declaration is checked, so smaller
+    declarations need less memory."""
 
     name: str
     checker: str
     per_object: str = ""
     joined_by: str = ""
     rules: tuple[tuple[str, str | Chunked], ...] = ()
+    via: str = ""  # with `per_object`: the lemma (and its first arguments) taking the objects' checks to the part
+    needs: tuple[Part, ...] = ()  # parts proved first, which `via` or `joined_by` cites
 
 
 @dataclass(frozen=True)
@@ -79,15 +85,23 @@ KERNEL = Part("kernel", "checkKernelClosed system certificate", joined_by="check
 # every object server (or relied-on component) untampered in one pass over the caps, not one each
 UNTAMPERED = Part("untampered", "system.objects.all (fun o => untamperedAt certificate o)", joined_by="untampered_of_all",
                   rules=(("all", "checkUntamperedAll certificate (system.objects.map SObj.server)"),))
-CALLERS = Part("callers", "checkCallersDistinct system certificate", "callersAt system certificate")
+# every server's callers and declared clients, by badge: the per-object parts compare those alone
+INDEX = Part("index", "checkIndex system certificate callerIndex", joined_by="checkIndex_of_parts", rules=(
+    ("callers", Chunked("coversCallers callerIndex", "certificate.capGroups", "coversCallers_of_take_drop")),
+    ("clients", "coversClients callerIndex system.clients"), ("declared", "declaredIn callerIndex certificate.declared"),
+    ("objects", "objectsIn callerIndex system.objects"), ("decisions", "decisionsIn system callerIndex")))
+CALLERS = Part("callers", "checkCallersDistinct system certificate", "callersByIndex system callerIndex",
+               via="checkCallersDistinct_of_index part_index", needs=(INDEX,))
 CONFORMS = Part("conforms", "checkConforms system certificate", joined_by="checkConforms_of_parts", rules=(
     ("caps", Chunked("conformsCaps system.policy", "certificate.capGroups", "conformsCaps_of_take_drop")),
     ("handles", Chunked("conformsHandles system.policy", "certificate.handleGroups", "conformsHandles_of_take_drop"))))
 CHUNK_HOLDERS = 100  # holders per chunk of a `Chunked` rule (at 1,000 components about 3,000 handles)
-NO_BORROW = Part("noBorrow", "checkNoBorrow system certificate", "noBorrowAt system certificate")
+NO_BORROW = Part("noBorrow", "checkNoBorrow system certificate", "noBorrowByIndex system callerIndex",
+                 via="checkNoBorrow_of_index part_index", needs=(INDEX,))
 CONNECTED = Part("connected", "checkServersConnected system", joined_by="connected_of_all",
                  rules=(("all", "checkServersConnectedAll system"),))
-OPENS = Part("opens", "checkOpen system certificate", "openAt system certificate")
+OPENS = Part("opens", "checkOpen system certificate", joined_by="checkOpen_of_index part_index", needs=(INDEX,),
+             rules=(("all", "opensByIndex callerIndex certificate.capGroups certificate.handleGroups"),))
 RELIED = Part("relied", "checkRelied system certificate", joined_by="relied_of_all", rules=(
     ("all", "checkUntamperedAll certificate (system.comps.filter fun c => isPolicy c || trusts system.policy c.sid)"),))
 FLOW = Part("flow", "checkFlowClosed system certificate")
@@ -170,7 +184,8 @@ def lean_module(system: System, report: Report | None = None, chunk: int = CHUNK
     cert = dynamic if claims["P7"].claimed else kernel
     for pid, *_ in THEOREMS[:6]:
         claims[pid] = _claim(pid, results, sys, cert, net, cuts)
-    data = {"system": sys, "certificate": cert, "network": net, "cuts": cuts, "intrinsic": len(intrinsic),
+    data = {"system": sys, "certificate": cert, "index": caller_index(sys, cert), "network": net, "cuts": cuts,
+            "intrinsic": len(intrinsic),
             "dynamicCertificate": None if claims["P7"].claimed else dynamic}
     name = module_name(system.name)
     printer = LeanText(terms)
@@ -287,11 +302,16 @@ def _declarations(part: Part, objects: list[str], holders: int, chunk: int) -> l
     `holders` holder groups is checked `chunk` holders at a time."""
     whole = (_part_name(part.name), f"{part.checker} = true")
     if part.rules:
+        needed = [d for need in part.needs for d in _declarations(need, objects, holders, chunk)]
         names = [_part_name(f"{part.name}_{rule[0]}") for rule in part.rules]
         rules = [d for n, (_, checker) in zip(names, part.rules) for d in _rule(n, checker, holders, chunk)]
-        return rules + [(*whole, " ".join([part.joined_by, *names]))]
-    if part.per_object and len(objects) > 1:
+        return needed + rules + [(*whole, " ".join([part.joined_by, *names]))]
+    if part.per_object and (len(objects) > 1 or (part.via and objects)):
         names = [_part_name(f"{part.name}_{k}") for k in range(len(objects))]
         joined = "".join(f"all_cons_of {n} <| " for n in names) + "all_nil_of"
-        return [(n, f"{part.per_object} {o} = true", "by decide +kernel") for n, o in zip(names, objects)] + [(*whole, joined)]
+        checks = [(n, f"{part.per_object} {o} = true", "by decide +kernel") for n, o in zip(names, objects)]
+        if not part.via:
+            return checks + [(*whole, joined)]
+        needed = [d for need in part.needs for d in _declarations(need, objects, holders, chunk)]
+        return needed + checks + [(*whole, f"{part.via} ({joined})")]
     return [(*whole, "by decide +kernel")]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from smosverify.emit.lean_data import Terms, comp_order, kperm_key
+from smosverify.emit.lean_index import component_key, ktree
 
 # Characters of Lean per command at most when a list is split (`LeanText.split`): Lean's parser takes
 # time superlinear in a command's length (10,000 caps took 350 s more as one list than as 100 lists
@@ -131,6 +132,26 @@ class LeanText:
 
     def decision(self, d: tuple) -> str:
         return f"⟨{self.anon(d[0])}, {'true' if d[1] else 'false'}⟩"
+
+    @staticmethod
+    def sids_tree(by_badge: dict[int, list]) -> str:
+        """A `KTree (List Nat)` of sids by badge, or of operations by sid."""
+        return ktree([(b, "[" + ", ".join(str(s) for s in sids) + "]") for b, sids in by_badge.items()])
+
+    def servers_tree(self, servers: list) -> str:
+        """The `KTree ServerIndex` of the `index_callers<k>` and `index_clients<k>` definitions."""
+        return ktree([(component_key(s[0]), f"⟨index_callers{k}, index_clients{k}, [{', '.join(self.obj(o) for o in s[3])}]⟩")
+                      for k, s in enumerate(servers)])
+
+    @staticmethod
+    def opens_tree(opens: list) -> str:
+        """The `KTree (KTree (List OpId))` of the `index_opens<id>` definitions."""
+        return ktree([(oid, f"index_opens{oid}") for oid, _ in opens])
+
+    @staticmethod
+    def ktree(keys: list[int]) -> str:
+        """A `KTree Unit` of `keys`."""
+        return ktree([(k, "()") for k in keys])
 
     @staticmethod
     def numbers(values: list) -> str:

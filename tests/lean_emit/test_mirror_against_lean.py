@@ -11,6 +11,8 @@ only (both read by the callers of P1 and P7 and by P3's borrowed identities), a 
 every system, variant and checker, that the Lean checker's `Bool` equals what the mirror computes,
 each by `decide +kernel`. Lean rejects exactly the statements where the two differ; the test
 names them.
+For every system's own data one more statement (INDEX) says that the emitted caller index is
+complete and that the checkers reading it decide as those without it.
 One statement deliberately gets the wrong answer, and Lean must reject it (and only it).
 """
 
@@ -49,6 +51,12 @@ CHECKERS = {
     "P6": "checkLeakageBounded ({sys}).policy {net} {cuts}",
     "P7": "checkDynamicSafety {sys} {cert}",
 }
+# On each system's own data: the emitted caller index is complete, and the checkers reading it
+# (what instance modules prove) decide as the checkers without it (Lean against Lean, no mirror).
+INDEX = ("(checkIndex {sys} {cert} {index} && "
+         "((({sys}).objects.all (callersByIndex {sys} {index}) == checkCallersDistinct {sys} {cert}) && "
+         "((({sys}).objects.all (noBorrowByIndex {sys} {index}) == checkNoBorrow {sys} {cert}) && "
+         "(opensByIndex {index} ({cert}).capGroups ({cert}).handleGroups == checkOpen {sys} {cert}))))")
 
 
 @dataclass(frozen=True)
@@ -261,7 +269,9 @@ def cases_of(i: int, module: LeanModule) -> list[Case]:
             mirror = not lean_check.problems(pid, data.sys[1], data.cert[1], data.net[1], data.cuts[1])
             statement = CHECKERS[pid].format(**names).replace("\n", " ")  # one line each: errors are placed by line
             out.append(Case(f"s{i}_{variant}_{pid.lower()}", i, variant, pid, statement, mirror))
-    return out
+    ns = f"S{i}"
+    statement = INDEX.format(sys=f"{ns}.system", cert=f"{ns}.certificate", index=f"{ns}.callerIndex")
+    return out + [Case(f"s{i}_own_index", i, "own", "index", statement, True)]
 
 
 @dataclass(frozen=True)

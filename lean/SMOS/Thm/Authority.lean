@@ -706,6 +706,137 @@ theorem checkCallersDistinct_complete (h : CertCallersDistinct sys cert) :
   refine or_of_true (Or.inr (imp_intro fun hmB => ?_))
   exact Policy.allowsAllOf_iff.mpr (h e₁ e₂ h₁ h₂ o ho ht₁ ht₂ hs₁ hs₂ hap₁ hap₂ (meet_of_B hmB))
 
+/-! ## Callers and clients from the index -/
+
+/-- A listed caller of `o`'s server is in the index under its badge, when `coversCallers` holds. -/
+theorem sid_mem_callers {I : CallerIndex} {G : Groups Slot} {o : SObj} {e : Cap}
+    (h : coversCallers I G = true) (he : e ∈ capsOf G) (hc : callerB o e = true) :
+    e.holder.sid ∈ (I.at o.server.abs).callers.listAt e.badge := by
+  have ⟨ht, hs, hap⟩ := caller_of_B hc
+  unfold capsOf at he
+  obtain ⟨g, hg, hm⟩ := List.mem_flatMap.mp he
+  obtain ⟨s, hs', rfl⟩ := List.mem_map.mp hm
+  have h1 := of_all (of_all h hg) hs'
+  simp only [Slot.cap] at ht hs hap ⊢
+  have h2 : (!(decide (ObjKind.endpoint = .endpoint) && (memB Right.send s.rights && apartB g.1 o.server.abs)) ||
+      memB g.1.sid ((I.at o.server.abs).callers.listAt s.badge)) = true := by
+    unfold callerIn at h1
+    rw [ht] at h1
+    exact h1
+  exact mem_of_memB (imp_true h2 (both_true (decide_eq_true rfl) (both_true (memB_of_mem hs) (apartB_of hap))))
+
+/-- A declared client of `o`'s server is in the index under its badge, when `coversClients` holds. -/
+theorem sid_mem_clients {I : CallerIndex} {cs : List Client} {o : SObj} {d : Client}
+    (h : coversClients I cs = true) (hd : d ∈ cs) (hds : d.server = o.server) :
+    d.sid ∈ (I.at o.server.abs).clients.listAt d.badge := by
+  have h1 := mem_of_memB (of_all h hd)
+  rw [hds] at h1
+  exact h1
+
+/-- A badge the index calls declared is declared, when `declaredIn` holds. -/
+theorem declared_of_index {I : CallerIndex} {D : List Nat} {b : Nat} (h : declaredIn I D = true)
+    (hb : (I.declared.find? b).isSome = true) : b ∈ D := by
+  cases hf : I.declared.find? b with
+  | none => rw [hf] at hb; cases hb
+  | some u => exact mem_of_memB (KTree.all_find? (p := fun b _ => memB b D) h hf)
+
+/-- `callersByIndex` at every object is sound, given an index listing every caller. -/
+theorem callersDistinct_of_index {I : CallerIndex} (hI : coversCallers I cert.capGroups = true)
+    (h : sys.objects.all (callersByIndex sys I) = true) : CertCallersDistinct sys cert := by
+  intro e₁ e₂ h₁ h₂ o ho ht₁ ht₂ hs₁ hs₂ hap₁ hap₂ hm op hp
+  have hc := of_all h ho
+  unfold callersByIndex at hc
+  simp only [Bool.and_eq_true] at hc
+  have m₁ := sid_mem_callers hI h₁ (callerB_of ht₁ hs₁ hap₁)
+  have m₂ := sid_mem_callers hI h₂ (callerB_of ht₂ hs₂ hap₂)
+  suffices hw : (eqB e₁.holder.sid e₂.holder.sid ||
+      sys.policy.allowsAllOf e₁.holder.sid e₂.holder.sid o.sid o.cls) = true by
+    cases hsid : eqB e₁.holder.sid e₂.holder.sid with
+    | true => rw [← eq_of_eqB hsid]; exact hp
+    | false =>
+      rw [hsid, Bool.false_or] at hw
+      exact Policy.allowsAllOf_iff.mp hw op hp
+  obtain ⟨S₁, hf₁, hx₁⟩ := KTree.mem_listAt m₁
+  obtain ⟨S₂, hf₂, hx₂⟩ := KTree.mem_listAt m₂
+  rcases hm with hb | hb | hb
+  · rw [hb, hf₂] at hf₁
+    cases hf₁
+    exact of_all (of_all (KTree.all_find? hc.1 hf₂) hx₁) hx₂
+  · rw [hb] at m₁
+    exact and_true_left (of_all (KTree.all_find? (of_all hc.2 m₁) hf₂) hx₂)
+  · rw [hb] at m₂
+    exact and_true_right (of_all (KTree.all_find? (of_all hc.2 m₂) hf₁) hx₁)
+
+/-- `checkCallersDistinct` from the index: what an instance module proves, object by object. -/
+theorem checkCallersDistinct_of_index {I : CallerIndex} (hI : checkIndex sys cert I = true)
+    (h : sys.objects.all (callersByIndex sys I) = true) : checkCallersDistinct sys cert = true :=
+  checkCallersDistinct_complete (callersDistinct_of_index (and_true_left hI) h)
+
+/-- `noBorrowByIndex` at every object is sound, given an index listing every caller and every
+declared client, and only declared badges as declared. -/
+theorem noBorrow_of_index {I : CallerIndex} (hI : checkIndex sys cert I = true)
+    (h : sys.objects.all (noBorrowByIndex sys I) = true) : CertNoBorrow sys cert := by
+  intro e he o ho ht hs hap d hd hds hb op hp
+  have m := sid_mem_callers (and_true_left hI) he (callerB_of ht hs hap)
+  have mc := sid_mem_clients (and_true_left (and_true_right hI)) hd hds
+  have hn := of_all h ho
+  unfold noBorrowByIndex at hn
+  obtain ⟨C, hfC, hxC⟩ := KTree.mem_listAt mc
+  have hc := of_all (KTree.all_find? hn hfC) hxC
+  suffices hw : (eqB d.sid e.holder.sid || sys.policy.allowsAllOf d.sid e.holder.sid o.sid o.cls) = true by
+    cases hsid : eqB d.sid e.holder.sid with
+    | true => rw [← eq_of_eqB hsid]; exact hp
+    | false =>
+      rw [hsid, Bool.false_or] at hw
+      exact Policy.allowsAllOf_iff.mp hw op hp
+  have hcv := badgeCoversB_of hb
+  unfold badgeCoversB coversB at hcv
+  rcases true_of_or hcv with h1 | h2
+  · rw [eq_of_eqB h1] at m
+    exact of_all (and_true_left hc) m
+  · rcases true_of_or h2 with h3 | h4
+    · rw [eq_of_eqB h3] at m
+      exact of_all (and_true_left (and_true_right hc)) m
+    · have h5 := false_of_not_true (and_true_left h4)
+      have h6 := false_of_not_true (and_true_right h4)
+      have h7 := and_true_right (and_true_right hc)
+      rw [h5, Bool.false_or] at h7
+      rcases true_of_or h7 with h8 | h9
+      · rw [memB_of_mem (declared_of_index (and_true_left (and_true_right (and_true_right hI))) h8)] at h6
+        cases h6
+      · obtain ⟨S, hf, hx⟩ := KTree.mem_listAt m
+        exact of_all (KTree.all_find? h9 hf) hx
+
+/-- `checkNoBorrow` from the index: what an instance module proves, object by object. -/
+theorem checkNoBorrow_of_index {I : CallerIndex} (hI : checkIndex sys cert I = true)
+    (h : sys.objects.all (noBorrowByIndex sys I) = true) : checkNoBorrow sys cert = true :=
+  checkNoBorrow_complete (noBorrow_of_index hI h)
+
+/-- `checkOpen` from the index: every object's `openAt` follows from the one pass of
+`opensByIndex`, since the index lists each object under its server and each permitted open. -/
+theorem checkOpen_of_index {I : CallerIndex} (hI : checkIndex sys cert I = true)
+    (h : opensByIndex I cert.capGroups cert.handleGroups = true) : checkOpen sys cert = true := by
+  have hrest := and_true_right (and_true_right (and_true_right hI))
+  refine List.all_eq_true.mpr fun o hob => ?_
+  unfold openAt
+  dsimp only
+  refine allPairs_mono (fun g hg hf => ?_) h
+  refine both_true (and_true_left hf) (List.all_eq_true.mpr fun s hs => imp_intro fun hc => ?_)
+  have ht : s.target = .own o.server.abs .endpoint := of_decide_eq_true (and_true_left hc)
+  have hb := of_all (and_true_right hf) hs
+  have h2 : (!(decide (ObjKind.endpoint = .endpoint) && memB Right.send s.rights) ||
+      (I.at o.server.abs).objects.all fun o => (I.opsAt o g.1.sid).all fun op =>
+        memB (Held.mk o op) hg.2) = true := by
+    rw [ht] at hb
+    exact hb
+  have hops := of_all (imp_true h2 (both_true (decide_eq_true rfl) (and_true_right hc)))
+    (mem_of_memB (of_all (and_true_left hrest) hob))
+  refine List.all_eq_true.mpr fun d hdP => imp_intro fun hsub => ?_
+  have ⟨hdd, hcond⟩ := List.mem_filter.mp hdP
+  have hop := imp_true (of_all (of_all (and_true_right hrest) hob) hdd) hcond
+  rw [eq_of_eqB hsub] at hop
+  exact of_all hops (mem_of_memB hop)
+
 /-- A certificate in which no two callers that may share a badge are treated differently shows
 the same of every state whose caps it lists with badges some `φ` names (`BadgeBy`: so by
 `badgeBy_of_kreachable` and `badgeBy_of_reachable`): two caps of one badge to one endpoint are

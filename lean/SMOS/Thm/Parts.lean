@@ -46,6 +46,20 @@ theorem conformsHandles_of_take_drop {p : Policy} {H : Groups Held} (n : Nat)
   unfold conformsHandles at *
   exact all_of_take_drop n h₁ h₂
 
+/-- `checkIndex` from its checks, each a declaration of its own. -/
+theorem checkIndex_of_parts {sys : Sys} {cert : Certificate} {I : CallerIndex}
+    (callers : coversCallers I cert.capGroups = true) (clients : coversClients I sys.clients = true)
+    (declared : declaredIn I cert.declared = true) (objects : objectsIn I sys.objects = true)
+    (decisions : decisionsIn sys I = true) : checkIndex sys cert I = true :=
+  both_true callers (both_true clients (both_true declared (both_true objects decisions)))
+
+/-- `coversCallers` from the first `n` holders' groups and the rest. -/
+theorem coversCallers_of_take_drop {I : CallerIndex} {G : Groups Slot} (n : Nat)
+    (h₁ : coversCallers I (G.take n) = true) (h₂ : coversCallers I (G.drop n) = true) :
+    coversCallers I G = true := by
+  unfold coversCallers at *
+  exact all_of_take_drop n h₁ h₂
+
 /-- One component's `checkUntampered` from the pass for a list holding it (`checkUntamperedAll`). -/
 theorem checkUntampered_of_all {cert : Certificate} {cs : List Component} {c : Component}
     (h : checkUntamperedAll cert cs = true) (hc : c ∈ cs) : checkUntampered cert c = true :=
