@@ -220,6 +220,19 @@ theorem allPairs_mono {α β : Type} {f f' : α → β → Bool} (hf : ∀ a b, 
   | _ :: _, [], h => by simp [allPairs] at h
   | a :: _, b :: _, h => both_true (hf a b (and_true_left h)) (allPairs_mono hf (and_true_right h))
 
+/-- `allPairs` from the first `n` members of both lists and the rest (an instance module checks a
+pair check in chunks of holder groups). -/
+theorem allPairs_of_take_drop {α β : Type} {f : α → β → Bool} :
+    ∀ (n : Nat) {as : List α} {bs : List β}, allPairs f (as.take n) (bs.take n) = true →
+      allPairs f (as.drop n) (bs.drop n) = true → allPairs f as bs = true
+  | 0, _, _, _, h => by simpa using h
+  | _ + 1, [], [], _, _ => rfl
+  | _ + 1, [], _ :: _, h, _ => by simp [allPairs] at h
+  | _ + 1, _ :: _, [], h, _ => by simp [allPairs] at h
+  | n + 1, _ :: _, _ :: _, h₁, h₂ => by
+    simp only [List.take_succ_cons, List.drop_succ_cons] at h₁ h₂
+    exact both_true (and_true_left h₁) (allPairs_of_take_drop n (and_true_right h₁) h₂)
+
 /-- A binary tree keyed by numbers: an index the emitter builds balanced, so the kernel finds an
 entry in a few steps where a list takes a walk. A lookup is a function of the tree and the key, so
 two lookups of one key find the same entry whatever the tree's shape: no soundness proof relies on

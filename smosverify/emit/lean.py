@@ -65,17 +65,18 @@ class Part:
 
 @dataclass(frozen=True)
 class Chunked:
-    """A rule `function groups` over the certificate's holder groups, checked `chunk` holders at a
-    time: the first chunk `function (groups.take chunk)`, the rest `groups.drop chunk` in turn,
-    joined by the lemma `joined_by` (`…_of_take_drop`)."""
+    """A rule `function groups…` over the certificate's holder groups (one list, or caps' and
+    handles' groups side by side), checked `chunk` holders at a time: the first chunk `function
+    (groups.take chunk)…`, the rest `groups.drop chunk` in turn, joined by the lemma `joined_by`
+    (`…_of_take_drop`)."""
 
     function: str
-    groups: str
+    groups: tuple[str, ...]
     joined_by: str
 
     def __str__(self) -> str:
         """The rule's checker over all the groups."""
-        return f"{self.function} {self.groups}"
+        return " ".join((self.function, *self.groups))
 
 
 KERNEL = Part("kernel", "checkKernelClosed system certificate", joined_by="checkKernelClosed_of_parts", rules=(
@@ -87,21 +88,22 @@ UNTAMPERED = Part("untampered", "system.objects.all (fun o => untamperedAt certi
                   rules=(("all", "checkUntamperedAll certificate (system.objects.map SObj.server)"),))
 # every server's callers and declared clients, by badge: the per-object parts compare those alone
 INDEX = Part("index", "checkIndex system certificate callerIndex", joined_by="checkIndex_of_parts", rules=(
-    ("callers", Chunked("coversCallers callerIndex", "certificate.capGroups", "coversCallers_of_take_drop")),
+    ("callers", Chunked("coversCallers callerIndex", ("certificate.capGroups",), "coversCallers_of_take_drop")),
     ("clients", "coversClients callerIndex system.clients"), ("declared", "declaredIn callerIndex certificate.declared"),
     ("objects", "objectsIn callerIndex system.objects"), ("decisions", "decisionsIn system callerIndex")))
 CALLERS = Part("callers", "checkCallersDistinct system certificate", "callersByIndex system callerIndex",
                via="checkCallersDistinct_of_index part_index", needs=(INDEX,))
 CONFORMS = Part("conforms", "checkConforms system certificate", joined_by="checkConforms_of_parts", rules=(
-    ("caps", Chunked("conformsCaps system.policy", "certificate.capGroups", "conformsCaps_of_take_drop")),
-    ("handles", Chunked("conformsHandles system.policy", "certificate.handleGroups", "conformsHandles_of_take_drop"))))
+    ("caps", Chunked("conformsCaps system.policy", ("certificate.capGroups",), "conformsCaps_of_take_drop")),
+    ("handles", Chunked("conformsHandles system.policy", ("certificate.handleGroups",), "conformsHandles_of_take_drop"))))
 CHUNK_HOLDERS = 100  # holders per chunk of a `Chunked` rule (at 1,000 components about 3,000 handles)
 NO_BORROW = Part("noBorrow", "checkNoBorrow system certificate", "noBorrowByIndex system callerIndex",
                  via="checkNoBorrow_of_index part_index", needs=(INDEX,))
 CONNECTED = Part("connected", "checkServersConnected system", joined_by="connected_of_all",
                  rules=(("all", "checkServersConnectedAll system"),))
 OPENS = Part("opens", "checkOpen system certificate", joined_by="checkOpen_of_index part_index", needs=(INDEX,),
-             rules=(("all", "opensByIndex callerIndex certificate.capGroups certificate.handleGroups"),))
+             rules=(("all", Chunked("opensByIndex callerIndex", ("certificate.capGroups", "certificate.handleGroups"),
+                                    "opensByIndex_of_take_drop")),))
 RELIED = Part("relied", "checkRelied system certificate", joined_by="relied_of_all", rules=(
     ("all", "checkUntamperedAll certificate (system.comps.filter fun c => isPolicy c || trusts system.policy c.sid)"),))
 FLOW = Part("flow", "checkFlowClosed system certificate")
@@ -283,9 +285,10 @@ def _rule(name: str, checker: str | Chunked, holders: int, chunk: int) -> list[t
     count = -(-holders // chunk)
     rests = [chunked.groups]
     for _ in range(count - 1):
-        rests.append(f"({rests[-1]}.drop {chunk})")
-    pieces = [(f"{name}_{k}", f"{chunked.function} ({rest}.take {chunk}) = true") for k, rest in enumerate(rests[:-1])]
-    pieces.append((f"{name}_{count - 1}", f"{chunked.function} {rests[-1]} = true"))
+        rests.append(tuple(f"({rest}.drop {chunk})" for rest in rests[-1]))
+    pieces = [(f"{name}_{k}", " ".join((chunked.function, *(f"({g}.take {chunk})" for g in rest))) + " = true")
+              for k, rest in enumerate(rests[:-1])]
+    pieces.append((f"{name}_{count - 1}", " ".join((chunked.function, *rests[-1])) + " = true"))
     proof = pieces[-1][0]
     for first, _ in reversed(pieces[:-1]):
         proof = f"{chunked.joined_by} {chunk} {first} {f'({proof})' if ' ' in proof else proof}"

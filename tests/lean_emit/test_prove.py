@@ -188,9 +188,24 @@ def test_conformance_is_checked_in_chunks_of_holders():
     assert lean_module(load_system(MULTI)).text.count("part_conforms_caps_") == 0  # one chunk: one theorem
 
 
+def test_index_passes_are_checked_in_chunks_of_holders():
+    """The caller index's pass over the caps, and the opens pass over caps and handles side by side,
+    are chunked like conformance: both lists cut at the same holders."""
+    module = lean_module(load_system(MULTI), chunk=2)
+    holders = len(module.printer.holders(module.data["certificate"]))
+    lines = module.text.splitlines()
+    callers = [line for line in lines if line.startswith("theorem part_index_callers_")]
+    opens = [line for line in lines if line.startswith("theorem part_opens_all_")]
+    assert len(callers) == len(opens) == -(-holders // 2)
+    assert opens[1].startswith("theorem part_opens_all_1 : opensByIndex callerIndex ((certificate.capGroups.drop 2).take 2) "
+                               "((certificate.handleGroups.drop 2).take 2) = true")
+    whole = next(line for line in lines if line.startswith("theorem part_opens_all : "))
+    assert whole.count("opensByIndex_of_take_drop 2 ") == len(opens) - 1
+
+
 @pytest.mark.lean
 def test_lean_proves_a_module_checked_in_chunks(lean):  # pragma: no cover - needs Lean
-    """The chunked conformance parts and their joins are accepted by Lean."""
+    """The chunked parts (conformance, the caller index, the opens) and their joins are accepted by Lean."""
     module = lean_module(load_system(MULTI), chunk=2)
     result = prove(module, lean=lean)
     assert result.ran and not result.failed and not result.stopped, result.log[-4000:]

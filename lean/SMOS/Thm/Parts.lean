@@ -60,6 +60,13 @@ theorem coversCallers_of_take_drop {I : CallerIndex} {G : Groups Slot} (n : Nat)
   unfold coversCallers at *
   exact all_of_take_drop n h₁ h₂
 
+/-- `opensByIndex` from the first `n` holders' groups of both kinds and the rest. -/
+theorem opensByIndex_of_take_drop {I : CallerIndex} {G : Groups Slot} {H : Groups Held} (n : Nat)
+    (h₁ : opensByIndex I (G.take n) (H.take n) = true) (h₂ : opensByIndex I (G.drop n) (H.drop n) = true) :
+    opensByIndex I G H = true := by
+  unfold opensByIndex at *
+  exact allPairs_of_take_drop n h₁ h₂
+
 /-- One component's `checkUntampered` from the pass for a list holding it (`checkUntamperedAll`). -/
 theorem checkUntampered_of_all {cert : Certificate} {cs : List Component} {c : Component}
     (h : checkUntamperedAll cert cs = true) (hc : c ∈ cs) : checkUntampered cert c = true :=
