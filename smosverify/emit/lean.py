@@ -50,9 +50,8 @@ class Part:
     check a theorem joined by the lemma `joined_by`. A rule over the certificate's holder groups
     (`Chunked`) is checked in chunks of holders, each a theorem. With `via`, the objects' checks
     are joined and given to that lemma. The parts in `needs` are proved first, for `via` or
-    `joined_by` to cite. The
-    kernel keeps what it computes for a declaration until the declaration is checked, so smaller
-    declarations need less memory."""
+    `joined_by` to cite. The kernel keeps what it computes for a declaration until the declaration
+    is checked, so smaller declarations need less memory."""
 
     name: str
     checker: str
@@ -86,7 +85,7 @@ KERNEL = Part("kernel", "checkKernelClosed system certificate", joined_by="check
 # every object server (or relied-on component) untampered in one pass over the caps, not one each
 UNTAMPERED = Part("untampered", "system.objects.all (fun o => untamperedAt certificate o)", joined_by="untampered_of_all",
                   rules=(("all", "checkUntamperedAll certificate (system.objects.map SObj.server)"),))
-# every server's callers and declared clients, by badge: the per-object parts compare those alone
+# the caller index checked complete: the callers, noBorrow and opens parts read it instead of walking every cap per object
 INDEX = Part("index", "checkIndex system certificate callerIndex", joined_by="checkIndex_of_parts", rules=(
     ("callers", Chunked("coversCallers callerIndex", ("certificate.capGroups",), "coversCallers_of_take_drop")),
     ("clients", "coversClients callerIndex system.clients"), ("declared", "declaredIn callerIndex certificate.declared"),

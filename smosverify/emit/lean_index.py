@@ -3,7 +3,7 @@
 For each server, the sids of its callers (holders of a listed cap with send on its endpoint,
 apart from it) and of its declared clients, by badge, and its objects; the declared badges; and
 for each object, the operations the decision table permits on it, by subject sid. Lean checks that
-the index lists every caller and client (`checkIndex`), so the index is a hint that saves the
+the index lists all of these (`checkIndex`), so the index is a hint that saves the
 kernel work, not something the proofs trust. Trees are balanced over sorted keys, so a lookup
 takes a logarithmic number of steps.
 """
@@ -44,8 +44,9 @@ def caller_index(sys: dict, cert: dict) -> dict:
     for o in sys["objects"]:
         by_class[(o[2], o[1])].append(o[0])
     for (subject, obj, cls, op), permit in sys["decisions"]:
-        for oid in by_class.get((obj, cls), ()) if permit else ():
-            opens[oid][subject].add(op)
+        if permit:
+            for oid in by_class.get((obj, cls), ()):
+                opens[oid][subject].add(op)
     servers = sorted(set(callers) | set(clients) | set(objects), key=component_key)
     return {"servers": [(s, _sorted(callers.get(s, {})), _sorted(clients.get(s, {})), objects.get(s, [])) for s in servers],
             "declared": sorted(set(cert["declared"])), "opens": sorted((oid, _sorted(ops)) for oid, ops in opens.items())}
