@@ -149,7 +149,7 @@ class LeanText:
         return ktree([(oid, f"index_opens{oid}") for oid, _ in opens])
 
     @staticmethod
-    def ktree(keys: list[int]) -> str:
+    def keys_tree(keys: list[int]) -> str:
         """A `KTree Unit` of `keys`."""
         return ktree([(k, "()") for k in keys])
 
