@@ -1,6 +1,6 @@
 """Time what Lean costs on the instance module of a generated system of N components.
 
-    python benchmarks/lean_bench.py N [--seed S] [--timeout T] [--definitions-only | --theorems p1,p3] [--profile] [--split]
+    python benchmarks/lean_bench.py N [--seed S] [--timeout T] [--definitions-only | --theorems p1,p3] [--profile] [--split [--jobs J]]
 
 It generates the system of generate_system.py, emits its instance module (`smosverify emit
 lean`: the Python analyses, the certificates, the mirror deciding the claims) and prints the CPU
@@ -14,7 +14,9 @@ theorems whose names start with one of the given prefixes (to find which checker
 time per command over one second, and the totals): parsing, not checking, was once the wall.
 --split (npm Lean only) compiles the data to an .olean of its own in one run and checks the
 theorems importing it in a second, and prints both runs: the second shows what the checkers cost
-without the data's elaboration in memory (how N=1,000's parts were measured).
+without the data's elaboration in memory (how N=1,000's parts were measured). With --jobs J the
+part theorems proved by `decide +kernel` are dealt into J files checked J at a time (one process
+each, on as many cores) before the theorems that join them.
 """
 
 from __future__ import annotations
@@ -63,14 +65,24 @@ def profiled(text: str) -> str:
     return text.replace("\nopen SMOS\n", "\nopen SMOS\nset_option profiler true\nset_option profiler.threshold 1000\n", 1)
 
 
-def split(text: str, definitions: str, namespace: str) -> tuple[str, str]:
-    """The module as a data module (its definitions, public and exposed to an importer) and a
-    theorem module importing `Data`."""
+KERNEL_PART = re.compile(r"^theorem part_\w+ : .* := by decide \+kernel\n\n?", re.M)
+
+
+def split(text: str, definitions: str, namespace: str, files: int = 0) -> tuple[str, list[str], str]:
+    """The module as a data module (its definitions, public and exposed to an importer), `files`
+    part modules importing `Data` (their theorems public; the part theorems proved by `decide +kernel`, dealt out in turn:
+    none cites another, so each file is checked on its own) and a theorem module importing `Data`
+    and the part modules `Parts0`, ... with the rest of the theorems."""
     end = text.index(definitions) + len(definitions)
     head = f"namespace {namespace}\nopen SMOS\nset_option maxHeartbeats 0\n"
     data = (f"module\npublic import {LIBRARY}\n@[expose] public noncomputable section\n{head}{definitions}"
             f"\nend {namespace}\nend\n")
-    return data, f"import Data\n{head}{text[end:]}"
+    rest = text[end:]
+    kernel = KERNEL_PART.findall(rest) if files else []
+    parts = [f"module\npublic import Data\npublic section\n{head}\n{''.join(kernel[i::files])}end {namespace}\nend\n"
+             for i in range(files) if kernel[i::files]]
+    imports = "".join(f"import Parts{i}\n" for i in range(len(parts)))
+    return data, parts, f"import Data\n{imports}{head}{KERNEL_PART.sub('', rest) if parts else rest}"
 
 
 def main() -> int:
@@ -83,6 +95,8 @@ def main() -> int:
     only.add_argument("--theorems", help="keep only the theorems whose names start with these comma-separated prefixes")
     parser.add_argument("--profile", action="store_true", help="print Lean's profile of the module's commands")
     parser.add_argument("--split", action="store_true", help="compile the data to its own .olean, then check the theorems")
+    parser.add_argument("--jobs", type=int, default=0, metavar="J",
+                        help="with --split: check the decide parts in J files, J at a time, before the other theorems")
     args = parser.parse_args()
     keep = () if args.definitions_only else tuple(args.theorems.split(",")) if args.theorems else None
     lean = find_lean(default_project())
@@ -107,11 +121,12 @@ def main() -> int:
             if lean.kind != NPM:
                 print("--split needs the npm Lean (lake builds its own modules): nothing checked")
                 return 3
-            data, theorems = split(text, module.definitions, f"Instances.{module.name}")
-            runs = check_split(lean, default_project(), Path(tmp), ("Data", data),
-                               ("Theorems", profiled(theorems) if args.profile else theorems), timeout=args.timeout)
-            runs = runs[:1] if runs[0] is runs[1] else runs
-            names = ("the data", what)
+            data, parts, theorems = split(text, module.definitions, f"Instances.{module.name}", args.jobs)
+            watch = profiled if args.profile else (lambda t: t)
+            runs = check_split(lean, default_project(), Path(tmp), ("Data", data), ("Theorems", watch(theorems)),
+                               tuple((f"Parts{i}", watch(part)) for i, part in enumerate(parts)), args.jobs,
+                               timeout=args.timeout)
+            names = ("the data", *(f"part file {i} of {len(parts)}" for i in range(len(parts))), what)
         else:
             path = write_lean_module(module, tmp)
             path.write_text(profiled(text) if args.profile else text, encoding="utf-8")
