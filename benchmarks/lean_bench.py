@@ -15,8 +15,8 @@ time per command over one second, and the totals): parsing, not checking, was on
 --split (npm Lean only) compiles the data to an .olean of its own in one run and checks the
 theorems importing it in a second, and prints both runs: the second shows what the checkers cost
 without the data's elaboration in memory (how N=1,000's parts were measured). With --jobs J the
-part theorems proved by `decide +kernel` are dealt into J files checked J at a time (one process
-each, on as many cores) before the theorems that join them.
+long lists of the data are compiled in J modules and the part theorems proved by `decide +kernel`
+are dealt into J files, each stage J processes at a time on as many cores (`split`).
 """
 
 from __future__ import annotations
@@ -66,23 +66,67 @@ def profiled(text: str) -> str:
 
 
 KERNEL_PART = re.compile(r"^theorem part_\w+ : .* := by decide \+kernel\n\n?", re.M)
+DECLARATION = re.compile(r"^(?=/--|noncomputable def )", re.M)
+BASE = re.compile(r"(comp|obj|summary)\d+")  # the numbered components and objects every list names
+COMMENT = re.compile(r"--[^\n]*|/-.*?-/", re.S)
+Module = tuple[str, str]
 
 
-def split(text: str, definitions: str, namespace: str, files: int = 0) -> tuple[str, list[str], str]:
-    """The module as a data module (its definitions, public and exposed to an importer), `files`
-    part modules importing `Data` (their theorems public; the part theorems proved by `decide +kernel`, dealt out in turn:
-    none cites another, so each file is checked on its own) and a theorem module importing `Data`
-    and the part modules `Parts0`, ... with the rest of the theorems."""
+def split(text: str, definitions: str, namespace: str, files: int = 0) -> tuple[tuple[tuple[Module, ...], ...], Module]:
+    """The module as stages of modules, each stage's modules importing those of earlier stages and
+    checked side by side, and a theorem module importing them all. Without `files`: the data module
+    `Data` (its definitions, public and exposed to an importer) and the theorems. With `files`:
+    `DataBase` (the components and objects); `files` modules `Data0`, ... with the definitions that
+    name nothing else (the long lists, dealt out by size); `Data` with the definitions that join
+    them; `files` modules `Parts0`, ... with the part theorems proved by `decide +kernel` (none cites
+    another), dealt out in turn; and the theorems that join those."""
     end = text.index(definitions) + len(definitions)
     head = f"namespace {namespace}\nopen SMOS\nset_option maxHeartbeats 0\n"
-    data = (f"module\npublic import {LIBRARY}\n@[expose] public noncomputable section\n{head}{definitions}"
-            f"\nend {namespace}\nend\n")
+    tail = f"end {namespace}\nend\n"
+
+    def module(name: str, imports: list[str], body: str, expose: str = "@[expose] public noncomputable section") -> Module:
+        return name, "module\n" + "".join(f"public import {i}\n" for i in imports) + f"{expose}\n{head}{body}\n{tail}"
+
     rest = text[end:]
-    kernel = KERNEL_PART.findall(rest) if files else []
-    parts = [f"module\npublic import Data\npublic section\n{head}\n{''.join(kernel[i::files])}end {namespace}\nend\n"
-             for i in range(files) if kernel[i::files]]
-    imports = "".join(f"import Parts{i}\n" for i in range(len(parts)))
-    return data, parts, f"import Data\n{imports}{head}{KERNEL_PART.sub('', rest) if parts else rest}"
+    if not files:
+        return ((module("Data", [LIBRARY], definitions),),), ("Theorems", f"import Data\n{head}{rest}")
+    base, leaves, joining = _declarations(definitions)
+    bins: list[list[int]] = [[] for _ in range(files)]
+    for i in sorted(range(len(leaves)), key=lambda i: -len(leaves[i])):
+        min(bins, key=lambda b: sum(len(leaves[j]) for j in b)).append(i)
+    pieces = [module(f"Data{k}", ["DataBase"], "".join(leaves[i] for i in sorted(b))) for k, b in enumerate(bins) if b]
+    data = module("Data", ["DataBase", *(name for name, _ in pieces)], joining)
+    kernel = KERNEL_PART.findall(rest)
+    parts = [module(f"Parts{k}", ["Data"], "".join(kernel[k::files]), "public section") for k in range(files) if kernel[k::files]]
+    imports = "".join(f"import {name}\n" for name, _ in parts)
+    stages = ((module("DataBase", [LIBRARY], base),), tuple(pieces), (data,), tuple(parts))
+    return tuple(s for s in stages if s), ("Theorems", f"import Data\n{imports}{head}{KERNEL_PART.sub('', rest)}")
+
+
+def _declarations(definitions: str) -> tuple[str, list[str], str]:
+    """The definitions as the components and objects; every other one that names none but those,
+    one text each; and the rest (each with its docstring, in their order)."""
+    declarations: list[str] = []
+    pending = ""  # what comes before a definition (its docstring) goes with it
+    for block in DECLARATION.split(definitions):
+        pending += block
+        if block.startswith("noncomputable def "):
+            declarations.append(pending)
+            pending = ""
+    declarations[-1] += pending
+    names = [re.search(r"noncomputable def (\w+)", d).group(1) for d in declarations]
+    named = set(names)
+    base, leaves, joining = [], [], []
+    for name, declaration in zip(names, declarations):
+        value = COMMENT.sub("", declaration.split(f"def {name}", 1)[1])
+        cited = set(re.findall(r"\w+", value)) & named
+        if BASE.fullmatch(name):
+            base.append(declaration)
+        elif all(BASE.fullmatch(c) for c in cited):
+            leaves.append(declaration)
+        else:
+            joining.append(declaration)
+    return "".join(base), leaves, "".join(joining)
 
 
 def main() -> int:
@@ -96,7 +140,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="print Lean's profile of the module's commands")
     parser.add_argument("--split", action="store_true", help="compile the data to its own .olean, then check the theorems")
     parser.add_argument("--jobs", type=int, default=0, metavar="J",
-                        help="with --split: check the decide parts in J files, J at a time, before the other theorems")
+                        help="with --split: the long lists in J modules and the decide parts in J files, J at a time")
     args = parser.parse_args()
     keep = () if args.definitions_only else tuple(args.theorems.split(",")) if args.theorems else None
     lean = find_lean(default_project())
@@ -121,12 +165,12 @@ def main() -> int:
             if lean.kind != NPM:
                 print("--split needs the npm Lean (lake builds its own modules): nothing checked")
                 return 3
-            data, parts, theorems = split(text, module.definitions, f"Instances.{module.name}", args.jobs)
+            stages, theorems = split(text, module.definitions, f"Instances.{module.name}", args.jobs)
             watch = profiled if args.profile else (lambda t: t)
-            runs = check_split(lean, default_project(), Path(tmp), ("Data", data), ("Theorems", watch(theorems)),
-                               tuple((f"Parts{i}", watch(part)) for i, part in enumerate(parts)), args.jobs,
+            stages = tuple(tuple((name, watch(t)) for name, t in stage) for stage in stages)
+            runs = check_split(lean, default_project(), Path(tmp), stages, (theorems[0], watch(theorems[1])), args.jobs,
                                timeout=args.timeout)
-            names = ("the data", *(f"part file {i} of {len(parts)}" for i in range(len(parts))), what)
+            names = (*(name for stage in stages for name, _ in stage), what)
         else:
             path = write_lean_module(module, tmp)
             path.write_text(profiled(text) if args.profile else text, encoding="utf-8")

@@ -164,32 +164,30 @@ def check(lean: Lean, project: Path, roots: list[str], extra: Path | None = None
     return Run(lean, tuple(roots), _combined_messages(run.output, combined), *run.result(), library=library)
 
 
-def check_split(lean: Lean, project: Path, work: Path, data: tuple[str, str], theorems: tuple[str, str],
-                parts: tuple[tuple[str, str], ...] = (), jobs: int = 1, timeout: int = DEFAULT_TIMEOUT,
+def check_split(lean: Lean, project: Path, work: Path, stages: tuple[tuple[tuple[str, str], ...], ...],
+                theorems: tuple[str, str], jobs: int = 1, timeout: int = DEFAULT_TIMEOUT,
                 memory: int = DEFAULT_MEMORY) -> tuple[Run, ...]:
-    """With the npm build: compile the module `data` (name, text: a `module` importing the library,
-    its declarations public and exposed) to an .olean of its own in `work`; then compile each of
-    `parts` (name, text: files importing the data), `jobs` of them at a time; then check
-    `theorems` (name, text), which imports the data and the parts. Every run is a process of its
-    own that starts without what an earlier one elaborated (at 1,000 components the theorems
-    start at 1.5 GB instead of 2.6 GB), and the parts' kernel checks run side by side on as many
-    cores. The runs made, in that order; the last is the first that failed, if one did."""
+    """With the npm build: compile the modules of each stage (name, text: `module`s importing the
+    library and modules of earlier stages, their declarations public) to .olean files of their own
+    in `work`, `jobs` at a time, stage after stage; then check `theorems` (name, text), which
+    imports them. Every run is a process of its own that starts without what an earlier one
+    elaborated (at 1,000 components the theorems start at 1.5 GB instead of 2.6 GB), and the
+    modules of a stage run side by side on as many cores. The runs made, in that order; the last
+    stage run is the one with the first failure, if one failed."""
     built, olean_dir = build_library(lean, project, timeout, memory)
     if not built.ok:
         return (built,)
     env = {"LEAN_PATH": f"{_install_dir(lean) / 'lib' / 'lean'}:{olean_dir}:{work}"}
-    first = _run_file(lean, work, data, ["-o", f"{data[0]}.olean"], env, timeout, memory, f"{LIBRARY}.olean")
-    if not first.ok:
-        return (first,)
-    against = f"{LIBRARY}.olean and {data[0]}.olean"
+    runs: list[Run] = []
+    against = f"{LIBRARY}.olean"
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        done = tuple(pool.map(lambda part: _run_file(lean, work, part, ["-o", f"{part[0]}.olean"], env, timeout,
-                                                     memory, against), parts))
-    if not all(run.ok for run in done):
-        return (first, *done)
-    if parts:
-        against = f"{against}, {', '.join(f'{name}.olean' for name, _ in parts)}"
-    return (first, *done, _run_file(lean, work, theorems, [], env, timeout, memory, against))
+        for stage in stages:
+            runs += pool.map(lambda module, against=against: _run_file(lean, work, module, ["-o", f"{module[0]}.olean"],
+                                                                       env, timeout, memory, against), stage)
+            if not all(run.ok for run in runs):
+                return tuple(runs)
+            against = f"{against}, {', '.join(f'{name}.olean' for name, _ in stage)}"
+    return (*runs, _run_file(lean, work, theorems, [], env, timeout, memory, against))
 
 
 def _run_file(lean: Lean, work: Path, module: tuple[str, str], options: list[str], env: dict[str, str],

@@ -60,8 +60,10 @@ def test_split_puts_the_data_in_a_module_and_the_theorems_beside_it():
     theorem module imports it and holds every theorem and nothing of the data."""
     module = lean_module(load_system(REPO / "examples" / "pink-file" / "system.yaml"))
     namespace = f"Instances.{module.name}"
-    data, parts, proofs = split(module.text, module.definitions, namespace)
-    assert parts == []
+    stages, (theorems_name, proofs) = split(module.text, module.definitions, namespace)
+    assert len(stages) == 1 and len(stages[0]) == 1
+    name, data = stages[0][0]
+    assert (name, theorems_name) == ("Data", "Theorems")
     assert data.startswith("module\npublic import SMOS\n@[expose] public noncomputable section\n")
     assert module.definitions in data and "\ntheorem " not in data and data.endswith(f"end {namespace}\nend\n")
     assert proofs.startswith(f"import Data\nnamespace {namespace}\nopen SMOS\n")
@@ -69,44 +71,60 @@ def test_split_puts_the_data_in_a_module_and_the_theorems_beside_it():
     assert proofs.rstrip().endswith(f"end {namespace}")
 
 
-def test_split_deals_the_kernel_parts_into_files_the_theorems_import():
-    """--jobs: every part proved by `decide +kernel` is in exactly one part file, in the module's
-    order within it; the theorem module imports every part file and keeps every other theorem."""
+def definitions(text: str) -> list[str]:
+    return re.findall(r"^noncomputable def (\w+)", text, flags=re.M)
+
+
+def test_split_into_files_deals_the_lists_and_the_kernel_parts_out():
+    """--jobs: the components and objects first; every definition naming nothing else in one of
+    the data files; the definitions joining them in `Data`; every part proved by `decide +kernel`
+    in exactly one part file, in the module's order within it; the theorem module imports them
+    all and keeps every other theorem. Each module imports only what comes before it."""
     module = lean_module(load_system(REPO / "examples" / "pink-file" / "system.yaml"))
     namespace = f"Instances.{module.name}"
     kernel = re.findall(r"^theorem (\w+) : .* := by decide \+kernel$", module.text, flags=re.M)
     assert len(kernel) > 4
-    data, parts, proofs = split(module.text, module.definitions, namespace, 3)
-    assert len(parts) == 3 and all(part.startswith(f"module\npublic import Data\npublic section\nnamespace {namespace}\n") for part in parts)
-    assert [theorems(part) for part in parts] == [kernel[i::3] for i in range(3)]
+    stages, (_, proofs) = split(module.text, module.definitions, namespace, 3)
+    base, pieces, data, parts = stages
+    assert [name for name, _ in base + pieces + data + parts] == [
+        "DataBase", "Data0", "Data1", "Data2", "Data", "Parts0", "Parts1", "Parts2"]
+    assert all(re.fullmatch(r"(comp|obj)\d+", d) for d in definitions(base[0][1]))
+    assert sorted(d for _, t in base + pieces + data for d in definitions(t)) == sorted(definitions(module.definitions))
+    assert {"system", "callerIndex"} <= set(definitions(data[0][1]))  # they name the policy, the index's trees
+    for _, text in pieces:  # naming only components and objects
+        values = re.sub(r"--[^\n]*|/-.*?-/", "", text.split("open SMOS", 1)[1], flags=re.S)
+        named = set(re.findall(r"\w+", values)) & set(definitions(module.definitions))
+        assert all(re.fullmatch(r"(comp|obj)\d+", n) for n in named - set(definitions(text)))
+    assert all(text.startswith("module\npublic import DataBase\n@[expose] public noncomputable section\n")
+               for _, text in pieces)
+    assert data[0][1].startswith("module\npublic import DataBase\npublic import Data0\npublic import Data1\npublic import Data2\n")
+    assert all(text.startswith(f"module\npublic import Data\npublic section\nnamespace {namespace}\n") for _, text in parts)
+    assert [theorems(text) for _, text in parts] == [kernel[i::3] for i in range(3)]
     assert proofs.startswith(f"import Data\nimport Parts0\nimport Parts1\nimport Parts2\nnamespace {namespace}\n")
     assert sorted(theorems(proofs) + kernel) == sorted(theorems(module.text))
     assert set(theorems(proofs)).isdisjoint(kernel) and "by decide +kernel" not in proofs
     # more files than parts: no empty file
-    assert len(split(module.text, module.definitions, namespace, len(kernel) + 5)[1]) == len(kernel)
+    assert len(split(module.text, module.definitions, namespace, len(kernel) + 5)[0][3]) == len(kernel)
 
 
 @pytest.mark.lean
 def test_check_split_checks_the_theorems_against_the_data_olean(lean, tmp_path):  # pragma: no cover - needs Lean
-    """--split --jobs 2 with the npm Lean: pink-file's data compiled to its own .olean, P4's parts
-    in two files beside it, one of them with a false part, which is the only error, located in its
-    file; then, the false part gone, P4's theorem checked against the data and both part files."""
+    """--split --jobs 2 with the npm Lean: pink-file's data compiled stage by stage, P4's parts in
+    two files beside each other, then P4's theorem checked against them all beside a false one,
+    which is the only error, located in the theorem module."""
     from smosverify.lean_toolchain import NPM, check_split, default_project
 
     if lean.kind != NPM:
         pytest.skip("check_split runs the npm build (lake builds its own modules)")
     module = lean_module(load_system(REPO / "examples" / "pink-file" / "system.yaml"))
     namespace = f"Instances.{module.name}"
-    data, parts, proofs = split(cut(module.text, namespace, ("p4",)), module.definitions, namespace, 2)
-    assert len(parts) == 2
-    false = "theorem part_wrong : checkPolicySane system.policy = false := by decide +kernel\n"
-    wrong = parts[1].replace(f"\nend {namespace}\n", f"\n{false}end {namespace}\n")
-    named = (("Parts0", parts[0]), ("Parts1", wrong))
-    runs = check_split(lean, default_project(), tmp_path, ("Data", data), ("Theorems", proofs), named, 2)
-    assert len(runs) == 3 and runs[0].ok and (tmp_path / "Data.olean").is_file() and runs[1].ok
-    line = wrong.splitlines().index(false.strip()) + 1
-    assert {(m.path, m.line) for m in runs[2].errors} == {(tmp_path / "Parts1.lean", line)}
-    runs = check_split(lean, default_project(), tmp_path, ("Data", data), ("Theorems", proofs),
-                       (("Parts0", parts[0]), ("Parts1", parts[1])), 2)
-    assert len(runs) == 4 and all(run.ok for run in runs), [run.failure() for run in runs if not run.ok]
-    assert "Parts0.olean, Parts1.olean" in runs[3].library and theorems(proofs) == ["p4_policy_correct"]
+    stages, (_, proofs) = split(cut(module.text, namespace, ("p4",)), module.definitions, namespace, 2)
+    assert [name for name, _ in stages[-1]] == ["Parts0", "Parts1"]
+    false = "theorem wrong : checkPolicySane system.policy = false := by decide +kernel\n"
+    proofs = proofs.replace(f"\nend {namespace}", f"\n{false}end {namespace}")
+    runs = check_split(lean, default_project(), tmp_path, stages, ("Theorems", proofs), 2)
+    assert len(runs) == sum(len(stage) for stage in stages) + 1
+    assert all(run.ok for run in runs[:-1]), [run.failure() for run in runs if not run.ok]
+    assert "Parts0.olean, Parts1.olean" in runs[-1].library and (tmp_path / "Data.olean").is_file()
+    line = proofs.splitlines().index(false.strip()) + 1
+    assert {(m.path, m.line) for m in runs[-1].errors} == {(tmp_path / "Theorems.lean", line)}
