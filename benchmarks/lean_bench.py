@@ -1,6 +1,6 @@
 """Time what Lean costs on the instance module of a generated system of N components.
 
-    python benchmarks/lean_bench.py N [--seed S] [--timeout T] [--definitions-only | --theorems p1,p3] [--profile] [--split [--jobs J]]
+    python benchmarks/lean_bench.py N [--seed S] [--timeout T] [--definitions-only | --theorems p1,p3] [--profile [MS]] [--split [--jobs J]]
 
 It generates the system of generate_system.py, emits its instance module (`smosverify emit
 lean`: the Python analyses, the certificates, the mirror deciding the claims) and prints the CPU
@@ -11,7 +11,8 @@ proves nothing). With --definitions-only the module is cut before its first theo
 measures reading the data alone: the floor any checker design pays; --theorems keeps only the
 theorems whose names start with one of the given prefixes (to find which checker is the wall).
 --profile turns on Lean's profiler and prints what it reports (parsing, elaboration and kernel
-time per command over one second, and the totals): parsing, not checking, was once the wall.
+time per command over one second, or over MS milliseconds, and the totals): parsing, not checking,
+was once the wall.
 --split (npm Lean only) compiles the data to an .olean of its own in one run and checks the
 theorems importing it in a second, and prints both runs: the second shows what the checkers cost
 without the data's elaboration in memory (how N=1,000's parts were measured). With --jobs J the
@@ -34,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from generate_system import generate  # noqa: E402
 
 from smosverify.emit.lean import lean_module, write_lean_module  # noqa: E402
-from smosverify.lean_toolchain import LIBRARY, NPM, check, check_split, default_project, find_lean  # noqa: E402
+from smosverify.lean_stages import split  # noqa: E402
+from smosverify.lean_toolchain import NPM, check, check_split, default_project, find_lean  # noqa: E402
 from smosverify.load.system import load_system  # noqa: E402
 
 NUMERAL = re.compile(r"(?<![\w.])\d+")
@@ -60,73 +62,10 @@ def cut(text: str, namespace: str, keep: tuple[str, ...]) -> str:
     return text[:start] + pieces[0] + "".join(p for name, p in named.items() if name in kept) + text[end:]
 
 
-def profiled(text: str) -> str:
-    """The module with Lean's profiler on for its own commands."""
-    return text.replace("\nopen SMOS\n", "\nopen SMOS\nset_option profiler true\nset_option profiler.threshold 1000\n", 1)
-
-
-KERNEL_PART = re.compile(r"^theorem part_\w+ : .* := by decide \+kernel\n\n?", re.M)
-DECLARATION = re.compile(r"^(?=/--|noncomputable def )", re.M)
-BASE = re.compile(r"(comp|obj|summary)\d+")  # the numbered components and objects every list names
-COMMENT = re.compile(r"--[^\n]*|/-.*?-/", re.S)
-Module = tuple[str, str]
-
-
-def split(text: str, definitions: str, namespace: str, files: int = 0) -> tuple[tuple[tuple[Module, ...], ...], Module]:
-    """The module as stages of modules, each stage's modules importing those of earlier stages and
-    checked side by side, and a theorem module importing them all. Without `files`: the data module
-    `Data` (its definitions, public and exposed to an importer) and the theorems. With `files`:
-    `DataBase` (the components and objects); `files` modules `Data0`, ... with the definitions that
-    name nothing else (the long lists, dealt out by size); `Data` with the definitions that join
-    them; `files` modules `Parts0`, ... with the part theorems proved by `decide +kernel` (none cites
-    another), dealt out in turn; and the theorems that join those."""
-    end = text.index(definitions) + len(definitions)
-    head = f"namespace {namespace}\nopen SMOS\nset_option maxHeartbeats 0\n"
-    tail = f"end {namespace}\nend\n"
-
-    def module(name: str, imports: list[str], body: str, expose: str = "@[expose] public noncomputable section") -> Module:
-        return name, "module\n" + "".join(f"public import {i}\n" for i in imports) + f"{expose}\n{head}{body}\n{tail}"
-
-    rest = text[end:]
-    if not files:
-        return ((module("Data", [LIBRARY], definitions),),), ("Theorems", f"import Data\n{head}{rest}")
-    base, leaves, joining = _declarations(definitions)
-    bins: list[list[int]] = [[] for _ in range(files)]
-    for i in sorted(range(len(leaves)), key=lambda i: -len(leaves[i])):
-        min(bins, key=lambda b: sum(len(leaves[j]) for j in b)).append(i)
-    pieces = [module(f"Data{k}", ["DataBase"], "".join(leaves[i] for i in sorted(b))) for k, b in enumerate(bins) if b]
-    data = module("Data", ["DataBase", *(name for name, _ in pieces)], joining)
-    kernel = KERNEL_PART.findall(rest)
-    parts = [module(f"Parts{k}", ["Data"], "".join(kernel[k::files]), "public section") for k in range(files) if kernel[k::files]]
-    imports = "".join(f"import {name}\n" for name, _ in parts)
-    stages = ((module("DataBase", [LIBRARY], base),), tuple(pieces), (data,), tuple(parts))
-    return tuple(s for s in stages if s), ("Theorems", f"import Data\n{imports}{head}{KERNEL_PART.sub('', rest)}")
-
-
-def _declarations(definitions: str) -> tuple[str, list[str], str]:
-    """The definitions as the components and objects; every other one that names none but those,
-    one text each; and the rest (each with its docstring, in their order)."""
-    declarations: list[str] = []
-    pending = ""  # what comes before a definition (its docstring) goes with it
-    for block in DECLARATION.split(definitions):
-        pending += block
-        if block.startswith("noncomputable def "):
-            declarations.append(pending)
-            pending = ""
-    declarations[-1] += pending
-    names = [re.search(r"noncomputable def (\w+)", d).group(1) for d in declarations]
-    named = set(names)
-    base, leaves, joining = [], [], []
-    for name, declaration in zip(names, declarations):
-        value = COMMENT.sub("", declaration.split(f"def {name}", 1)[1])
-        cited = set(re.findall(r"\w+", value)) & named
-        if BASE.fullmatch(name):
-            base.append(declaration)
-        elif all(BASE.fullmatch(c) for c in cited):
-            leaves.append(declaration)
-        else:
-            joining.append(declaration)
-    return "".join(base), leaves, "".join(joining)
+def profiled(text: str, threshold: int = 1000) -> str:
+    """The module with Lean's profiler on for its own commands, reporting each step over
+    `threshold` milliseconds."""
+    return text.replace("\nopen SMOS\n", f"\nopen SMOS\nset_option profiler true\nset_option profiler.threshold {threshold}\n", 1)
 
 
 def main() -> int:
@@ -137,7 +76,8 @@ def main() -> int:
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--definitions-only", action="store_true", help="check the data without the theorems")
     only.add_argument("--theorems", help="keep only the theorems whose names start with these comma-separated prefixes")
-    parser.add_argument("--profile", action="store_true", help="print Lean's profile of the module's commands")
+    parser.add_argument("--profile", type=int, nargs="?", const=1000, metavar="MS",
+                        help="print Lean's profile of the module's commands, each step over MS milliseconds (1000)")
     parser.add_argument("--split", action="store_true", help="compile the data to its own .olean, then check the theorems")
     parser.add_argument("--jobs", type=int, default=0, metavar="J",
                         help="with --split: the long lists in J modules and the decide parts in J files, J at a time")
@@ -166,19 +106,19 @@ def main() -> int:
                 print("--split needs the npm Lean (lake builds its own modules): nothing checked")
                 return 3
             stages, theorems = split(text, module.definitions, f"Instances.{module.name}", args.jobs)
-            watch = profiled if args.profile else (lambda t: t)
+            watch = (lambda t: profiled(t, args.profile)) if args.profile is not None else (lambda t: t)
             stages = tuple(tuple((name, watch(t)) for name, t in stage) for stage in stages)
             runs = check_split(lean, default_project(), Path(tmp), stages, (theorems[0], watch(theorems[1])), args.jobs,
                                timeout=args.timeout)
             names = (*(name for stage in stages for name, _ in stage), what)
         else:
             path = write_lean_module(module, tmp)
-            path.write_text(profiled(text) if args.profile else text, encoding="utf-8")
+            path.write_text(profiled(text, args.profile) if args.profile is not None else text, encoding="utf-8")
             runs = (check(lean, default_project(), [f"Instances.{module.name}"], extra=Path(tmp), timeout=args.timeout),)
             names = (what,)
         for name, run in zip(names, runs):
             print(f"{name}: {run.summary}")
-            if args.profile:
+            if args.profile is not None:
                 print("\n".join(line for line in run.log.splitlines() if " took " in line or line.startswith("\t")))
             if not run.ok:
                 print(f"not checked: {run.failure()}")

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from smosverify.analyses.result import Evidence, PropertyResult, Report, Status
 from smosverify.emit.lean import LeanModule, lean_module, write_lean_module
 from smosverify.errors import EnvironmentProblem
-from smosverify.lean_toolchain import DEFAULT_TIMEOUT, LAKE, Lean, Run, check, default_project, find_lean
+from smosverify.lean_stages import split
+from smosverify.lean_toolchain import (DEFAULT_TIMEOUT, LAKE, Lean, Run, check, check_split, default_project, find_lean,
+                                       joined)
 from smosverify.model.system import System
 
 INSTALL = ("install Lean with elan (https://github.com/leanprover/elan; lean/lean-toolchain pins the version) "
@@ -63,10 +66,11 @@ class ProveResult:
 
 
 def prove(module: LeanModule, project: Path | None = None, lean: Lean | None = None,
-          timeout: int = DEFAULT_TIMEOUT) -> ProveResult:
+          timeout: int = DEFAULT_TIMEOUT, jobs: int = 1) -> ProveResult:
     """Check the module with the Lean found (or `lean`); without one report every claimed theorem
     as skipped (never as proved). With lake the module is written into the project, as users
-    build it; the npm build reads it from a temporary directory and leaves the project as it is."""
+    build it; the npm build reads it from a temporary directory and leaves the project as it is,
+    with `jobs` above 1 cut into stages of modules checked `jobs` at a time (`lean_stages`)."""
     project = project or default_project()
     lean = lean or find_lean(project)
     name = f"Instances.{module.name}"
@@ -76,29 +80,52 @@ def prove(module: LeanModule, project: Path | None = None, lean: Lean | None = N
         raise EnvironmentProblem(f"no Lake project at {project} (expected lakefile.lean there); pass --project")
     if lean.kind == LAKE:
         path = write_lean_module(module, project)
-        run = check(lean, project, [name], timeout=timeout)
+        run, files, complete = check(lean, project, [name], timeout=timeout), {path: module.text}, True
     else:
         with tempfile.TemporaryDirectory(prefix="smosverify-instance-") as tmp:
-            path = write_lean_module(module, tmp)
-            run = check(lean, project, [name], extra=Path(tmp), timeout=timeout)
-    return ProveResult(module.name, run, _outcomes(module, _verdicts(module, run, path)))
+            run, files, complete = _check_npm(module, lean, project, Path(tmp), timeout, jobs)
+    return ProveResult(module.name, run, _outcomes(module, _verdicts(run, files, complete)))
 
 
-def _verdicts(module: LeanModule, run: Run, path: Path):
-    """claim -> (status, message), from the errors of `run` (see the module docstring)."""
-    spans = _theorem_lines(module.text)
-    here = [e for e in run.errors if e.path is not None and e.path.resolve() == path.resolve()]
-    outside = [e for e in run.errors if e not in here]
-    loose = outside + [e for e in here if not any(a <= e.line <= b for a, b in spans.values())]
+def _check_npm(module: LeanModule, lean: Lean, project: Path, work: Path, timeout: int,
+               jobs: int) -> tuple[Run, dict[Path, str], bool]:
+    """The npm build's run over the module written into `work`, as one file or (`jobs` above 1) in
+    stages; the files checked (path: text), and whether every one of them was."""
+    name = f"Instances.{module.name}"
+    if jobs <= 1:
+        path = write_lean_module(module, work)
+        return check(lean, project, [name], extra=work, timeout=timeout), {path: module.text}, True
+    start = time.monotonic()
+    stages, theorems = split(module.text, module.definitions, name, jobs)
+    runs = check_split(lean, project, work, stages, theorems, jobs, timeout)
+    files = {work / f"{file}.lean": text for stage in (*stages, (theorems,)) for file, text in stage}
+    return joined(runs, time.monotonic() - start), files, len(runs) == len(files)
+
+
+def _verdicts(run: Run, files: dict[Path, str], complete: bool):
+    """claim -> (status, message), from the errors of `run` in the module's `files` (path: text)
+    (see the module docstring). When not every file was checked (`complete` false: an earlier
+    stage failed), a claim without an error of its own is not checked."""
+    located = {}  # error -> the theorem whose lines hold it
+    inside = {path.resolve(): f"{path.name}:" if len(files) > 1 else "line " for path in files}
+    for path, text in files.items():
+        for name, (first, last) in _theorem_lines(text).items():
+            for e in run.errors:
+                if e.path is not None and e.path.resolve() == path.resolve() and first <= e.line <= last:
+                    located[e] = name
+    loose = [e for e in run.errors if e not in located]
 
     def verdict(claim) -> tuple[str, str]:
         if not run.finished:
             return "stopped", f"not checked: {run.failure()} ({run.summary})"
-        mine = [e for e in here for name in (claim.theorem, *claim.parts) if spans[name][0] <= e.line <= spans[name][1]]
+        mine = [e for e in run.errors if located.get(e) in (claim.theorem, *claim.parts)]
         if mine or loose:
             e = (mine or loose)[0]
-            where = f"line {e.line}" if e in here else f"{e.path or 'the library'}:{e.line}"
+            here = e.path is not None and e.path.resolve() in inside
+            where = f"{inside[e.path.resolve()]}{e.line}" if here else f"{e.path or 'the library'}:{e.line}"
             return "failed", f"{where}: {e.text.splitlines()[0]}"
+        if not complete:
+            return "stopped", f"not checked: an earlier stage failed ({run.failure()})"
         return "proved", f"checked by {run.summary}"
 
     return verdict

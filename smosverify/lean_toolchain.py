@@ -190,6 +190,15 @@ def check_split(lean: Lean, project: Path, work: Path, stages: tuple[tuple[tuple
     return (*runs, _run_file(lean, work, theorems, [], env, timeout, memory, against))
 
 
+def joined(runs: tuple[Run, ...], seconds: float) -> Run:
+    """The runs of one check made in several processes (`check_split`) as one: every module and
+    message, the first failure, the highest peak, `seconds` of wall time."""
+    failed = next((run for run in runs if not run.ok), runs[-1])
+    return Run(runs[0].lean, tuple(root for run in runs for root in run.roots), tuple(m for run in runs for m in run.messages),
+               failed.exit_code, seconds, max(run.peak_bytes for run in runs), failed.stopped,
+               "\n".join(run.log for run in runs), runs[-1].library)
+
+
 def _run_file(lean: Lean, work: Path, module: tuple[str, str], options: list[str], env: dict[str, str],
               timeout: int, memory: int, library: str) -> Run:
     """Write the module (name, text) into `work` and have the npm build check it there."""

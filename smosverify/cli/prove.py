@@ -12,6 +12,7 @@ import click
 from smosverify.cli.common import EXIT_ENVIRONMENT, EXIT_HOLDS, EXIT_VIOLATED, exits_cleanly
 from smosverify.emit.lean import lean_module
 from smosverify.lean_runner import INSTALL, NO_TOOLCHAIN, ProveResult, prove
+from smosverify.lean_toolchain import LAKE
 from smosverify.load.system import load_system
 
 
@@ -20,15 +21,20 @@ from smosverify.load.system import load_system
 @click.option("--project", type=click.Path(file_okay=False, path_type=Path),
               help="The Lake project to build in (default: lean/ of the source tree).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="With the npm Lean: check the instance in stages of modules, this many processes at a "
+                   "time (for large systems: about 1,000 components and more; see docs/lean.md).")
 @exits_cleanly
-def prove_command(system: str, project: Path | None, fmt: str) -> None:
+def prove_command(system: str, project: Path | None, fmt: str, jobs: int) -> None:
     """Check SYSTEM's theorems with Lean (lake, else the Lean of `smosverify lean install`):
     proved, failed (with Lean's message), stopped (time or memory, or Lean dead of its own limits)
     or skipped.
 
     Exit 0 every claimed theorem proved, 1 one failed or was not finished, 3 no Lean toolchain
     (nothing checked)."""
-    result = prove(lean_module(load_system(system)), project)
+    result = prove(lean_module(load_system(system)), project, jobs=jobs)
+    if jobs > 1 and result.run is not None and result.run.lean.kind == LAKE:
+        click.echo("note: --jobs applies to the npm Lean; lake built the instance as one module", err=True)
     click.echo(_json(result) if fmt == "json" else _text(result), nl=False)
     if not result.ran:
         sys.exit(EXIT_ENVIRONMENT)

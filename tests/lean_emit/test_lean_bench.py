@@ -15,7 +15,9 @@ from smosverify.load.system import load_system
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from lean_bench import cut, profiled, split  # noqa: E402
+from lean_bench import cut, profiled  # noqa: E402
+
+from smosverify.lean_stages import split  # noqa: E402
 
 
 def theorems(text: str) -> list[str]:
@@ -43,6 +45,8 @@ def test_profiled_turns_the_profiler_on_inside_the_namespace():
     module = lean_module(load_system(REPO / "examples" / "pink-file" / "system.yaml"))
     text = profiled(module.text)
     assert text.index("set_option profiler true") > text.index(f"namespace Instances.{module.name}")
+    assert "set_option profiler.threshold 1000\n" in text
+    assert "set_option profiler.threshold 300\n" in profiled(module.text, 300)
 
 
 def test_the_generator_writes_a_valid_system_at_every_size(tmp_path):

@@ -159,6 +159,63 @@ def test_a_clean_build_proves_every_claimed_theorem(tmp_path):
     assert all("Lean 0.0.0-stand-in (lake)" in o.message for o in result.outcomes if o.status == "proved")
 
 
+def _staged(monkeypatch, tmp_path, part: str, stop_there: bool) -> dict:
+    """The outcomes of `prove --jobs 2` with the npm build when Lean reports an error in the part
+    theorem `part` (in whichever part file it was dealt to); with `stop_there`, the runs end with
+    that file's, as `check_split` ends them, so the theorems joining the parts are never checked."""
+    from smosverify.lean_source import Message
+
+    def check_split(lean, project, work, stages, theorems, jobs, timeout):
+        files = [module for stage in (*stages, (theorems,)) for module in stage]
+        runs = []
+        for name, text in files:
+            lines = text.splitlines()
+            bad = [Message(work / f"{name}.lean", i, 60, "error", "decide failed")
+                   for i, line in enumerate(lines, 1) if line.startswith(f"theorem {part} : ")]
+            runs.append(Run(lean, (name,), tuple(bad), 1 if bad else 0, 1.0, 2**30, "", ""))
+            if bad and stop_there:
+                break
+        return tuple(runs)
+
+    monkeypatch.setattr(lean_runner, "check_split", check_split)
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "lakefile.lean").write_text("-- stand-in\n", encoding="utf-8")
+    npm = Lean(NPM, tmp_path / "lean", "Lean (version 0.0.0-stand-in)")
+    result = prove(lean_module(load_system(PASSWORD)), tmp_path / "project", npm, jobs=2)
+    assert result.run.roots[:2] == ("DataBase", "Data0") and "Parts0" in result.run.roots
+    return {o.property: o for o in result.outcomes}
+
+
+def test_staged_messages_map_to_the_theorems_of_their_files(monkeypatch, tmp_path):
+    """--jobs: an error in a part file fails the properties citing that part, named by its file."""
+    outcome = _staged(monkeypatch, tmp_path, "part_sane", stop_there=False)
+    assert outcome["P4"].status == "failed" and outcome["P4"].message.startswith("Parts")
+    assert "decide failed" in outcome["P4"].message
+    assert all(o.status in ("proved", "not claimed") for pid, o in outcome.items() if pid != "P4")
+
+
+def test_a_stage_that_fails_leaves_the_other_claims_unchecked(monkeypatch, tmp_path):
+    """When a part file fails, the theorems joining the parts are not checked: the properties not
+    citing the failed part are not proved either."""
+    outcome = _staged(monkeypatch, tmp_path, "part_sane", stop_there=True)
+    assert outcome["P4"].status == "failed"
+    others = [o for pid, o in outcome.items() if pid != "P4" and o.status != "not claimed"]
+    assert others and all(o.status == "stopped" and "earlier stage failed" in o.message for o in others)
+
+
+@pytest.mark.lean
+def test_lean_proves_the_claimed_theorems_in_stages(lean):  # pragma: no cover - needs Lean
+    """`prove --jobs 2` with the npm build: pink-file's instance checked in stages of modules, two
+    processes at a time; every claim proved."""
+    if lean.kind != NPM:
+        pytest.skip("stages are how the npm build runs (lake builds its own modules)")
+    module = lean_module(load_system(REPO / "examples" / "pink-file" / "system.yaml"))
+    result = prove(module, lean=lean, jobs=2)
+    assert result.ran and not result.failed and not result.stopped, result.log[-4000:]
+    assert {o.status for o in result.outcomes} <= {"proved", "not claimed"}
+    assert "Parts1" in result.run.roots and "Theorems" in result.run.roots
+
+
 @pytest.mark.lean
 def test_lean_proves_the_claimed_theorems(lean):  # pragma: no cover - needs Lean
     """The real thing: the Lean found (lake, or the npm build CI installs) checks password-checker's
