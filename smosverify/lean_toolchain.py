@@ -61,7 +61,8 @@ class Lean:
         if self.kind == LAKE:
             return f"`lake build` in the Lake project ({self.program})"
         return (f"{self.program}: the library checked and compiled once to one .olean, each instance checked "
-                "as one file importing it, one Node.js process per run, bounded in memory and time")
+                "as one file importing it (with `prove --jobs J`, in stages of modules, J at a time), one Node.js "
+                "process per run, bounded in memory and time")
 
 
 @dataclass(frozen=True)
@@ -172,8 +173,8 @@ def check_split(lean: Lean, project: Path, work: Path, stages: tuple[tuple[tuple
     in `work`, `jobs` at a time, stage after stage; then check `theorems` (name, text), which
     imports them. Every run is a process of its own that starts without what an earlier one
     elaborated (at 1,000 components the theorems start at 1.5 GB instead of 2.6 GB), and the
-    modules of a stage run side by side on as many cores. The runs made, in that order; the last
-    stage run is the one with the first failure, if one failed."""
+    modules of a stage run side by side on as many cores. The runs made, in that order: when a
+    stage fails (or the library), the runs end with that stage's."""
     built, olean_dir = build_library(lean, project, timeout, memory)
     if not built.ok:
         return (built,)
