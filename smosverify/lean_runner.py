@@ -83,15 +83,14 @@ def prove(module: LeanModule, project: Path | None = None, lean: Lean | None = N
         run, files, complete = check(lean, project, [name], timeout=timeout), {path: module.text}, True
     else:
         with tempfile.TemporaryDirectory(prefix="smosverify-instance-") as tmp:
-            run, files, complete = _check_npm(module, lean, project, Path(tmp), timeout, jobs)
+            run, files, complete = _check_npm(module, name, lean, project, Path(tmp), timeout, jobs)
     return ProveResult(module.name, run, _outcomes(module, _verdicts(run, files, complete)))
 
 
-def _check_npm(module: LeanModule, lean: Lean, project: Path, work: Path, timeout: int,
+def _check_npm(module: LeanModule, name: str, lean: Lean, project: Path, work: Path, timeout: int,
                jobs: int) -> tuple[Run, dict[Path, str], bool]:
-    """The npm build's run over the module written into `work`, as one file or (`jobs` above 1) in
-    stages; the files checked (path: text), and whether every one of them was."""
-    name = f"Instances.{module.name}"
+    """The npm build's run over the module `name` written into `work`, as one file or (`jobs` above
+    1) in stages; the files checked (path: text), and whether every one of them was."""
     if jobs <= 1:
         path = write_lean_module(module, work)
         return check(lean, project, [name], extra=work, timeout=timeout), {path: module.text}, True
@@ -106,13 +105,10 @@ def _verdicts(run: Run, files: dict[Path, str], complete: bool):
     """claim -> (status, message), from the errors of `run` in the module's `files` (path: text)
     (see the module docstring). When not every file was checked (`complete` false: an earlier
     stage failed), a claim without an error of its own is not checked."""
-    located = {}  # error -> the theorem whose lines hold it
-    inside = {path.resolve(): f"{path.name}:" if len(files) > 1 else "line " for path in files}
-    for path, text in files.items():
-        for name, (first, last) in _theorem_lines(text).items():
-            for e in run.errors:
-                if e.path is not None and e.path.resolve() == path.resolve() and first <= e.line <= last:
-                    located[e] = name
+    spans = {path.resolve(): _theorem_lines(text) for path, text in files.items()}
+    within = {e: spans.get(e.path.resolve()) if e.path is not None else None for e in run.errors}  # None: outside
+    located = {e: name for e, lines in within.items() if lines
+               for name, (first, last) in lines.items() if first <= e.line <= last}  # the theorem holding it
     loose = [e for e in run.errors if e not in located]
 
     def verdict(claim) -> tuple[str, str]:
@@ -121,8 +117,8 @@ def _verdicts(run: Run, files: dict[Path, str], complete: bool):
         mine = [e for e in run.errors if located.get(e) in (claim.theorem, *claim.parts)]
         if mine or loose:
             e = (mine or loose)[0]
-            here = e.path is not None and e.path.resolve() in inside
-            where = f"{inside[e.path.resolve()]}{e.line}" if here else f"{e.path or 'the library'}:{e.line}"
+            place = f"{e.path.name}:" if len(files) > 1 else "line "
+            where = f"{place}{e.line}" if within[e] is not None else f"{e.path or 'the library'}:{e.line}"
             return "failed", f"{where}: {e.text.splitlines()[0]}"
         if not complete:
             return "stopped", f"not checked: an earlier stage failed ({run.failure()})"

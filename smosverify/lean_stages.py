@@ -40,8 +40,11 @@ def split(text: str, definitions: str, namespace: str, files: int = 0) -> tuple[
         return ((module("Data", [LIBRARY], definitions),),), ("Theorems", f"import Data\n{head}{rest}")
     base, leaves, joining = _declarations(definitions)
     bins: list[list[int]] = [[] for _ in range(files)]
+    loads = [0] * files  # characters dealt to each bin
     for i in sorted(range(len(leaves)), key=lambda i: -len(leaves[i])):
-        min(bins, key=lambda b: sum(len(leaves[j]) for j in b)).append(i)
+        k = loads.index(min(loads))
+        bins[k].append(i)
+        loads[k] += len(leaves[i])
     pieces = [module(f"Data{k}", ["DataBase"], "".join(leaves[i] for i in sorted(b))) for k, b in enumerate(bins) if b]
     data = module("Data", ["DataBase", *(name for name, _ in pieces)], joining)
     kernel = KERNEL_PART.findall(rest)

@@ -183,8 +183,8 @@ def check_split(lean: Lean, project: Path, work: Path, stages: tuple[tuple[tuple
     against = f"{LIBRARY}.olean"
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for stage in stages:
-            runs += pool.map(lambda module, against=against: _run_file(lean, work, module, ["-o", f"{module[0]}.olean"],
-                                                                       env, timeout, memory, against), stage)
+            runs += pool.map(lambda module: _run_file(lean, work, module, ["-o", f"{module[0]}.olean"], env, timeout,
+                                                      memory, against), stage)
             if not all(run.ok for run in runs):
                 return tuple(runs)
             against = f"{against}, {', '.join(f'{name}.olean' for name, _ in stage)}"
